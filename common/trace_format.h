@@ -1,0 +1,61 @@
+/* The trace format shared by the shim (writer) and the analyzer (reader).
+ *
+ * A trace is one text file per process image, a sequence of newline-terminated records:
+ * a tag word followed by space-separated key=value fields.  Text keeps the format greppable and
+ * self-delimiting (a record ends at '\n', so a truncated file loses at most its last record), and
+ * key=value keeps it extensible (readers ignore keys they do not know).  docs/trace-format.md is
+ * the specification; this header only names the vocabulary both sides must agree on. */
+#ifndef FORKSAN_TRACE_FORMAT_H
+#define FORKSAN_TRACE_FORMAT_H
+
+#define FS_TRACE_MAGIC   "forksan-trace"
+#define FS_TRACE_VERSION 1
+#define FS_TRACE_SUFFIX  ".trace"
+
+/* Record tags, in the order a process usually writes them. */
+#define FS_REC_PROC   "proc"   /* identity of this process image */
+#define FS_REC_MOD    "mod"    /* one loaded module: address range, bias, build-id, path */
+#define FS_REC_CHILD  "child"  /* written by a forked child: which fork made it, and where */
+#define FS_REC_THREAD "thread" /* a thread of the parent alive at that fork */
+#define FS_REC_HELD   "held"   /* a lock some parent thread held at that fork */
+#define FS_REC_FORK   "fork"   /* written by the parent after a fork returned */
+#define FS_REC_SPAWN  "spawn"  /* posix_spawn: a child created without fork */
+#define FS_REC_EXEC   "exec"   /* this image is about to be replaced */
+#define FS_REC_LOST   "lost"   /* something could not be recorded (overflow, failed syscall) */
+
+/* Lock kinds and the names they carry in traces and reports.  The enum is the index into
+ * fs_lock_kind_names (trace_names.c), so there is one table, not two lists to keep in sync. */
+enum fs_lock_kind {
+    FS_LOCK_MUTEX = 1, /* pthread_mutex_t */
+    FS_LOCK_RWLOCK,    /* pthread_rwlock_t */
+    FS_LOCK_SPIN,      /* pthread_spinlock_t */
+    FS_LOCK_SEM,       /* sem_t used as a lock */
+    FS_LOCK_MTX,       /* C11 mtx_t */
+    FS_LOCK_KIND_MAX
+};
+
+enum fs_lock_mode {
+    FS_MODE_EXCL = 1, /* mutex, spin, mtx: the one holder */
+    FS_MODE_READ,     /* rwlock read side */
+    FS_MODE_WRITE,    /* rwlock write side */
+    FS_MODE_MAX
+};
+
+/* How a child came to be: the fork() wrapper, _Fork() (no atfork handlers run), or only the
+ * atfork handlers (glibc-internal forks such as daemon()). */
+enum fs_fork_via {
+    FS_VIA_FORK = 1,
+    FS_VIA_UFORK,
+    FS_VIA_ATFORK,
+    FS_VIA_MAX
+};
+
+const char *fs_lock_kind_name(int kind);
+const char *fs_lock_mode_name(int mode);
+const char *fs_fork_via_name(int via);
+/* Inverse lookups for the reader; 0 when the name is unknown. */
+int fs_lock_kind_from_name(const char *name);
+int fs_lock_mode_from_name(const char *name);
+int fs_fork_via_from_name(const char *name);
+
+#endif
