@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct fs_trace_file;
+
 struct fs_module {
     uint64_t start, end, bias;
     char *buildid; /* hex, "" when none */

@@ -5,10 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
-void fs_lb_init(struct fs_linebuf *lb, int fd)
+void fs_lb_init(struct fs_linebuf *lb, int fd, char *buf, size_t cap)
 {
     lb->fd = fd;
+    lb->buf = buf;
+    lb->cap = cap;
     lb->failed = 0;
+    lb->dropping = 0;
     lb->len = 0;
     lb->rec_start = 0;
 }
@@ -32,24 +35,25 @@ static int write_all(int fd, const char *p, size_t n)
  * A record larger than the whole buffer cannot be written in one piece and is dropped. */
 static int reserve(struct fs_linebuf *lb, size_t n)
 {
-    if (lb->len + n <= sizeof lb->buf)
+    if (lb->len + n <= lb->cap)
         return 0;
-    if (lb->rec_start > 0) {
-        if (lb->fd >= 0 && write_all(lb->fd, lb->buf, lb->rec_start) < 0)
+    if (lb->rec_start > 0 && lb->fd >= 0) {
+        if (write_all(lb->fd, lb->buf, lb->rec_start) < 0)
             lb->failed = 1;
         memmove(lb->buf, lb->buf + lb->rec_start, lb->len - lb->rec_start);
         lb->len -= lb->rec_start;
         lb->rec_start = 0;
     }
-    if (lb->len + n <= sizeof lb->buf)
+    if (lb->len + n <= lb->cap)
         return 0;
     lb->failed = 1;
+    lb->dropping = 1;
     return -1;
 }
 
 static void put(struct fs_linebuf *lb, const char *s, size_t n)
 {
-    if (reserve(lb, n) < 0)
+    if (lb->dropping || reserve(lb, n) < 0)
         return;
     memcpy(lb->buf + lb->len, s, n);
     lb->len += n;
@@ -58,6 +62,7 @@ static void put(struct fs_linebuf *lb, const char *s, size_t n)
 void fs_lb_begin(struct fs_linebuf *lb, const char *tag)
 {
     lb->rec_start = lb->len;
+    lb->dropping = 0;
     put(lb, tag, strlen(tag));
 }
 
@@ -150,11 +155,21 @@ void fs_lb_bytes(struct fs_linebuf *lb, const char *k, const unsigned char *byte
     }
 }
 
+void fs_lb_raw(struct fs_linebuf *lb, const char *bytes, size_t n)
+{
+    put(lb, bytes, n);
+}
+
 void fs_lb_end(struct fs_linebuf *lb)
 {
     put(lb, "\n", 1);
+    if (lb->dropping) {
+        lb->len = lb->rec_start;
+        lb->dropping = 0;
+        return;
+    }
     lb->rec_start = lb->len;
-    if (lb->len > sizeof lb->buf / 2)
+    if (lb->fd >= 0 && lb->len > lb->cap / 2)
         fs_lb_flush(lb);
 }
 

@@ -10,17 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FS_LINEBUF_SIZE 16384
-
 struct fs_linebuf {
-    int fd;
+    int fd;           /* -1: accumulate only (the caller copies buf out) */
     int failed;       /* a write failed or a record did not fit: data was lost */
     size_t len;       /* bytes in buf */
     size_t rec_start; /* where the record being built began */
-    char buf[FS_LINEBUF_SIZE];
+    int dropping;     /* the record being built did not fit and is discarded */
+    char *buf;
+    size_t cap;
 };
 
-void fs_lb_init(struct fs_linebuf *lb, int fd);
+void fs_lb_init(struct fs_linebuf *lb, int fd, char *buf, size_t cap);
 void fs_lb_begin(struct fs_linebuf *lb, const char *tag);
 void fs_lb_dec(struct fs_linebuf *lb, const char *key, int64_t value);
 void fs_lb_hex(struct fs_linebuf *lb, const char *key, uint64_t value);
@@ -28,6 +28,8 @@ void fs_lb_str(struct fs_linebuf *lb, const char *key, const char *value);
 void fs_lb_strn(struct fs_linebuf *lb, const char *key, const char *value, size_t n);
 void fs_lb_hexlist(struct fs_linebuf *lb, const char *key, const uintptr_t *values, size_t n);
 void fs_lb_bytes(struct fs_linebuf *lb, const char *key, const unsigned char *bytes, size_t n);
+/* Appends bytes as they are (already-formatted record text). */
+void fs_lb_raw(struct fs_linebuf *lb, const char *bytes, size_t n);
 /* Ends the record; flushes when the buffer is getting full. */
 void fs_lb_end(struct fs_linebuf *lb);
 /* Writes all complete records; returns 0, or -1 if anything was lost so far. */

@@ -1,0 +1,623 @@
+/* Builds the analyzer's model of a run (model.h) from trace files: one fs_image per file, then
+ * processes grouped by pid and linked into a tree.  This is the only place that knows trace
+ * records; damage is reported here once, so the rules can trust what they are given. */
+#include "trace_read.h"
+#include "trace_format.h"
+#include "model.h"
+#include "diag.h"
+#include "finding.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Reads the fields of one record; a field that is present but does not parse, or a required one
+ * that is missing, marks the whole record bad (it is then skipped and counted like a bad line). */
+struct reader {
+    const struct fs_record *rec;
+    bool bad;
+};
+
+static int64_t get_dec(struct reader *r, const char *key, bool required, int64_t dflt)
+{
+    int64_t v;
+    if (!fs_rec_str(r->rec, key)) {
+        r->bad |= required;
+        return dflt;
+    }
+    if (fs_rec_dec(r->rec, key, &v) < 0) {
+        r->bad = true;
+        return dflt;
+    }
+    return v;
+}
+
+static int get_int(struct reader *r, const char *key, bool required, int dflt)
+{
+    int64_t v = get_dec(r, key, required, dflt);
+    if (v < INT_MIN || v > INT_MAX) {
+        r->bad = true;
+        return dflt;
+    }
+    return (int)v;
+}
+
+static uint64_t get_hex(struct reader *r, const char *key, bool required)
+{
+    uint64_t v = 0;
+    if (!fs_rec_str(r->rec, key)) {
+        r->bad |= required;
+        return 0;
+    }
+    if (fs_rec_hex(r->rec, key, &v) < 0) {
+        r->bad = true;
+        return 0;
+    }
+    return v;
+}
+
+static void get_addrs(struct reader *r, const char *key, struct fs_addrs *out)
+{
+    out->pc = NULL;
+    out->n = 0;
+    if (!fs_rec_str(r->rec, key))
+        return;
+    uint64_t *pcs = NULL;
+    long n = fs_rec_hexlist(r->rec, key, &pcs);
+    if (n < 0) {
+        r->bad = true;
+        return;
+    }
+    out->pc = pcs;
+    out->n = (size_t)n;
+}
+
+/* NULL when missing: callers decide whether that matters. */
+static const char *get_str(struct reader *r, const char *key, bool required)
+{
+    const char *s = fs_rec_str(r->rec, key);
+    if (!s)
+        r->bad |= required;
+    return s;
+}
+
+static void snapshot_free(struct fs_fork_snapshot *s)
+{
+    if (!s)
+        return;
+    free(s->frames.pc);
+    for (size_t i = 0; i < s->nthreads; i++)
+        free(s->threads[i].name);
+    free(s->threads);
+    for (size_t i = 0; i < s->nheld; i++)
+        free(s->held[i].site.pc);
+    free(s->held);
+    free(s);
+}
+
+static void image_release(struct fs_image *img)
+{
+    free(img->file);
+    free(img->exe);
+    free(img->comm);
+    free(img->cmdline);
+    for (size_t i = 0; i < img->mods.n; i++) {
+        free(img->mods.mods[i].buildid);
+        free(img->mods.mods[i].path);
+    }
+    free(img->mods.mods);
+    snapshot_free(img->snapshot);
+    for (size_t i = 0; i < img->nforks; i++) {
+        free(img->forks[i].spawn_path);
+        free(img->forks[i].frames.pc);
+    }
+    free(img->forks);
+    free(img->exec_path);
+    for (size_t i = 0; i < img->nlost; i++)
+        free(img->lost[i].what);
+    free(img->lost);
+    memset(img, 0, sizeof *img);
+}
+
+/* Parses "<pid>.<n>.trace" (the last path component); -1 when the name has another shape. */
+static int parse_name(const char *path, int *pid, int *n)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *end;
+    errno = 0;
+    if (*base < '0' || *base > '9')
+        return -1;
+    long p = strtol(base, &end, 10);
+    if (errno || *end != '.' || p <= 0 || p > INT_MAX)
+        return -1;
+    const char *second = end + 1;
+    if (*second < '0' || *second > '9')
+        return -1;
+    long i = strtol(second, &end, 10);
+    if (errno || i < 0 || i > INT_MAX || strcmp(end, FS_TRACE_SUFFIX) != 0)
+        return -1;
+    *pid = (int)p;
+    *n = (int)i;
+    return 0;
+}
+
+static int rec_proc(struct fs_image *img, struct reader *r)
+{
+    int pid = get_int(r, "pid", true, 0);
+    int ppid = get_int(r, "ppid", false, 0);
+    const char *origin = get_str(r, "origin", false);
+    int index = get_int(r, "image", false, -1);
+    int64_t time = get_dec(r, "time", false, 0);
+    if (r->bad || pid <= 0)
+        return -1;
+    img->pid = pid;
+    img->ppid = ppid;
+    if (origin && strcmp(origin, "fork") == 0)
+        img->forked = true;
+    if (index >= 0 && img->index < 0)
+        img->index = index;
+    img->time = time;
+    const char *exe = get_str(r, "exe", false), *comm = get_str(r, "comm", false),
+               *cmd = get_str(r, "cmdline", false);
+    free(img->exe);
+    free(img->comm);
+    free(img->cmdline);
+    img->exe = fs_xstrdup(exe);
+    img->comm = fs_xstrdup(comm);
+    img->cmdline = fs_xstrdup(cmd);
+    return 0;
+}
+
+static int rec_mod(struct fs_image *img, struct reader *r)
+{
+    struct fs_module m = {
+        .start = get_hex(r, "start", true),
+        .end = get_hex(r, "end", true),
+        .bias = get_hex(r, "bias", true),
+    };
+    if (r->bad)
+        return -1;
+    m.buildid = fs_xstrdup(get_str(r, "buildid", false));
+    m.path = fs_xstrdup(get_str(r, "path", false));
+    /* The spec lets a later record for the same start replace the earlier one (dlclose and a
+     * new dlopen at the same address). */
+    for (size_t i = 0; i < img->mods.n; i++) {
+        if (img->mods.mods[i].start == m.start) {
+            free(img->mods.mods[i].buildid);
+            free(img->mods.mods[i].path);
+            img->mods.mods[i] = m;
+            return 0;
+        }
+    }
+    img->mods.mods = fs_xrealloc(img->mods.mods, img->mods.n + 1, sizeof *img->mods.mods);
+    img->mods.mods[img->mods.n++] = m;
+    return 0;
+}
+
+static int rec_child(struct fs_image *img, struct reader *r)
+{
+    struct fs_fork_snapshot *s = fs_xcalloc(1, sizeof *s);
+    s->seq = get_int(r, "seq", true, 0);
+    s->parent_pid = get_int(r, "parent", true, 0);
+    s->forker_tid = get_int(r, "forker", true, 0);
+    const char *via = get_str(r, "via", false);
+    s->via = via ? fs_fork_via_from_name(via) : 0;
+    s->time = get_dec(r, "time", false, 0);
+    get_addrs(r, "frames", &s->frames);
+    if (r->bad) {
+        snapshot_free(s);
+        return -1;
+    }
+    /* Only one fork made this image; should a second child record appear, the latest wins, as
+     * the thread and held records that follow belong to it. */
+    snapshot_free(img->snapshot);
+    img->snapshot = s;
+    img->forked = true;
+    return 0;
+}
+
+static int rec_thread(struct fs_image *img, struct reader *r)
+{
+    struct fs_thread_rec t = {
+        .tid = get_int(r, "tid", true, 0),
+        .forker = get_int(r, "forker", false, 0) != 0,
+        .known = get_int(r, "known", false, 1) != 0,
+        .start_routine = get_hex(r, "start", false),
+        .creator = get_int(r, "creator", false, 0),
+        .create_site = get_hex(r, "site", false),
+    };
+    const char *name = get_str(r, "name", false);
+    if (r->bad)
+        return -1;
+    /* Without its child record, a thread record says nothing about any fork: drop it. */
+    if (!img->snapshot)
+        return 0;
+    struct fs_fork_snapshot *s = img->snapshot;
+    t.name = fs_xstrdup(name);
+    s->threads = fs_xrealloc(s->threads, s->nthreads + 1, sizeof *s->threads);
+    s->threads[s->nthreads++] = t;
+    return 0;
+}
+
+static int rec_held(struct fs_image *img, struct reader *r)
+{
+    struct fs_held_rec h = {
+        .tid = get_int(r, "tid", true, 0),
+        .lock = get_hex(r, "lock", true),
+        .count = get_int(r, "count", false, 1),
+        .mtype = get_int(r, "type", false, -1),
+    };
+    const char *kind = get_str(r, "kind", true);
+    const char *mode = get_str(r, "mode", false);
+    if (r->bad)
+        return -1;
+    /* Unknown kind or mode words come from a later shim: keep the lock, name it generically. */
+    h.kind = fs_lock_kind_from_name(kind);
+    h.mode = mode ? fs_lock_mode_from_name(mode) : FS_MODE_EXCL;
+    get_addrs(r, "frames", &h.site);
+    if (r->bad)
+        return -1;
+    if (!img->snapshot) {
+        free(h.site.pc);
+        return 0;
+    }
+    struct fs_fork_snapshot *s = img->snapshot;
+    s->held = fs_xrealloc(s->held, s->nheld + 1, sizeof *s->held);
+    s->held[s->nheld++] = h;
+    return 0;
+}
+
+static int rec_fork(struct fs_image *img, struct reader *r, bool spawn)
+{
+    struct fs_fork_event e = {
+        .seq = spawn ? -1 : get_int(r, "seq", true, 0),
+        .child_pid = get_int(r, "child", true, -1),
+        .err = get_int(r, "errno", false, 0),
+        .tid = get_int(r, "tid", false, 0),
+        .spawn = spawn,
+        .time = get_dec(r, "time", false, 0),
+    };
+    const char *via = get_str(r, "via", false);
+    e.via = via ? fs_fork_via_from_name(via) : 0;
+    const char *path = spawn ? get_str(r, "path", false) : NULL;
+    get_addrs(r, "frames", &e.frames);
+    if (r->bad) {
+        free(e.frames.pc);
+        return -1;
+    }
+    if (spawn)
+        e.spawn_path = fs_xstrdup(path);
+    img->forks = fs_xrealloc(img->forks, img->nforks + 1, sizeof *img->forks);
+    img->forks[img->nforks++] = e;
+    return 0;
+}
+
+static int rec_exec(struct fs_image *img, struct reader *r)
+{
+    const char *path = get_str(r, "path", false);
+    (void)get_dec(r, "time", false, 0);
+    if (r->bad)
+        return -1;
+    free(img->exec_path);
+    img->exec_path = fs_xstrdup(path);
+    img->execed = true;
+    return 0;
+}
+
+static int rec_execfail(struct fs_image *img, struct reader *r)
+{
+    (void)get_int(r, "errno", false, 0);
+    if (r->bad)
+        return -1;
+    /* The exec returned: this image lives on. */
+    free(img->exec_path);
+    img->exec_path = NULL;
+    img->execed = false;
+    return 0;
+}
+
+static int rec_lost(struct fs_image *img, struct reader *r)
+{
+    const char *what = get_str(r, "what", true);
+    int64_t count = get_dec(r, "count", true, 0);
+    if (r->bad || count < 0 || count > LONG_MAX)
+        return -1;
+    for (size_t i = 0; i < img->nlost; i++) {
+        if (strcmp(img->lost[i].what, what) == 0) {
+            img->lost[i].count += (long)count;
+            return 0;
+        }
+    }
+    img->lost = fs_xrealloc(img->lost, img->nlost + 1, sizeof *img->lost);
+    img->lost[img->nlost].what = fs_xstrdup(what);
+    img->lost[img->nlost].count = (long)count;
+    img->nlost++;
+    return 0;
+}
+
+/* Dispatches one record; -1 when a known record had fields that did not parse. */
+static int add_record(struct fs_image *img, const struct fs_record *rec)
+{
+    struct reader r = {.rec = rec};
+    const char *tag = rec->tag;
+    if (strcmp(tag, FS_REC_PROC) == 0)
+        return rec_proc(img, &r);
+    if (strcmp(tag, FS_REC_MOD) == 0)
+        return rec_mod(img, &r);
+    if (strcmp(tag, FS_REC_CHILD) == 0)
+        return rec_child(img, &r);
+    if (strcmp(tag, FS_REC_THREAD) == 0)
+        return rec_thread(img, &r);
+    if (strcmp(tag, FS_REC_HELD) == 0)
+        return rec_held(img, &r);
+    if (strcmp(tag, FS_REC_FORK) == 0)
+        return rec_fork(img, &r, false);
+    if (strcmp(tag, FS_REC_SPAWN) == 0)
+        return rec_fork(img, &r, true);
+    if (strcmp(tag, FS_REC_EXEC) == 0)
+        return rec_exec(img, &r);
+    if (strcmp(tag, "execfail") == 0)
+        return rec_execfail(img, &r);
+    if (strcmp(tag, FS_REC_LOST) == 0)
+        return rec_lost(img, &r);
+    return 0; /* unknown tags are for later versions */
+}
+
+int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
+{
+    const char *name = file->path ? file->path : "";
+    struct fs_image img = {.index = -1};
+    int name_pid = 0, name_index = -1;
+    if (parse_name(name, &name_pid, &name_index) == 0)
+        img.index = name_index; /* the file name orders a pid's images (spec) */
+
+    unsigned bad = file->bad_lines, first_bad = file->first_bad_line;
+    for (size_t i = 0; i < file->nrecs; i++) {
+        if (add_record(&img, &file->recs[i]) == 0)
+            continue;
+        if (!bad++ || file->recs[i].line < first_bad)
+            first_bad = file->recs[i].line;
+    }
+    if (img.pid <= 0)
+        img.pid = name_pid;
+    if (img.index < 0)
+        img.index = 0;
+    if (img.pid <= 0) {
+        fs_warn_damage("%s: no usable 'proc' record and no pid in the file name; file skipped",
+                       name);
+        image_release(&img);
+        model->unreadable++;
+        return -1;
+    }
+    if (file->truncated)
+        fs_warn_damage("%s is truncated: its last record was lost", name);
+    if (bad)
+        fs_warn_damage("%s: %u line%s could not be read, first at line %u; the rest was used", name,
+                       bad, bad == 1 ? "" : "s", first_bad);
+    img.damaged = file->truncated || bad;
+    img.file = fs_xstrdup(name);
+    if (!img.exe)
+        img.exe = fs_xstrdup("");
+    if (!img.comm)
+        img.comm = fs_xstrdup("");
+    if (!img.cmdline)
+        img.cmdline = fs_xstrdup("");
+
+    model->images = fs_xrealloc(model->images, model->nimages + 1, sizeof *model->images);
+    model->images[model->nimages++] = img;
+    return 0;
+}
+
+struct dir_entry {
+    int pid, n;
+    char *name;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct dir_entry *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    if (x->n != y->n)
+        return x->n < y->n ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+int fs_model_load_dir(const char *dir, struct fs_model *model)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dir_entry *ents = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d))) {
+        struct dir_entry e;
+        struct stat st;
+        if (parse_name(de->d_name, &e.pid, &e.n) < 0)
+            continue;
+        /* Only regular files: a planted symlink or fifo must not be followed or block us. */
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        e.name = fs_xasprintf("%s/%s", dir, de->d_name);
+        ents = fs_xrealloc(ents, n + 1, sizeof *ents);
+        ents[n++] = e;
+        errno = 0;
+    }
+    int saved = errno;
+    closedir(d);
+    if (saved) {
+        for (size_t i = 0; i < n; i++)
+            free(ents[i].name);
+        free(ents);
+        errno = saved;
+        return -1;
+    }
+    if (n)
+        qsort(ents, n, sizeof *ents, cmp_entry);
+    for (size_t i = 0; i < n; i++) {
+        struct fs_trace_file tf;
+        if (fs_trace_read(ents[i].name, &tf) < 0) {
+            fs_warn_damage("%s: %s", ents[i].name, tf.error);
+            model->unreadable++;
+        } else {
+            (void)fs_model_add_trace(model, &tf); /* reports its own failure */
+        }
+        fs_trace_release(&tf);
+        free(ents[i].name);
+    }
+    free(ents);
+    fs_model_link(model);
+    return 0;
+}
+
+static void procs_release(struct fs_model *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        free(m->procs[i].images);
+        free(m->procs[i].children);
+    }
+    free(m->procs);
+    m->procs = NULL;
+    m->nprocs = 0;
+}
+
+static int cmp_image(const void *a, const void *b)
+{
+    const struct fs_image *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return strcmp(x->file, y->file);
+}
+
+static int parent_pid_of(const struct fs_process *p)
+{
+    const struct fs_image *img = p->images[0];
+    if (img->ppid > 0)
+        return img->ppid;
+    return img->snapshot ? img->snapshot->parent_pid : 0;
+}
+
+/* With pid reuse several processes share the parent's pid: take the latest one that already
+ * existed when the child started, else the first. */
+static struct fs_process *find_parent(struct fs_model *m, const struct fs_process *c)
+{
+    int ppid = parent_pid_of(c);
+    int64_t t = c->images[0]->time;
+    struct fs_process *best = NULL, *first = NULL;
+    if (ppid <= 0)
+        return NULL;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct fs_process *p = &m->procs[i];
+        if (p == c || p->pid != ppid)
+            continue;
+        if (!first)
+            first = p;
+        if (p->images[0]->time <= t)
+            best = p;
+    }
+    return best ? best : first;
+}
+
+void fs_model_link(struct fs_model *m)
+{
+    procs_release(m);
+    if (!m->nimages)
+        return;
+    /* Rules and reports must not depend on the order files were added in. */
+    qsort(m->images, m->nimages, sizeof *m->images, cmp_image);
+
+    m->procs = fs_xcalloc(m->nimages, sizeof *m->procs);
+    for (size_t i = 0; i < m->nimages; i++) {
+        struct fs_image *img = &m->images[i];
+        struct fs_process *cur = m->nprocs ? &m->procs[m->nprocs - 1] : NULL;
+        /* A forked image is always the first of its process: after the first, it is the same
+         * pid reused by a new process. */
+        if (!cur || cur->pid != img->pid || (img->forked && cur->nimages)) {
+            cur = &m->procs[m->nprocs++];
+            cur->pid = img->pid;
+        }
+        cur->images = fs_xrealloc(cur->images, cur->nimages + 1, sizeof *cur->images);
+        cur->images[cur->nimages++] = img;
+    }
+    for (size_t i = 0; i < m->nprocs; i++)
+        m->procs[i].parent = find_parent(m, &m->procs[i]);
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct fs_process *c = &m->procs[i], *p = c->parent;
+        if (!p)
+            continue;
+        p->children = fs_xrealloc(p->children, p->nchildren + 1, sizeof *p->children);
+        p->children[p->nchildren++] = c;
+    }
+}
+
+void fs_model_release(struct fs_model *m)
+{
+    procs_release(m);
+    for (size_t i = 0; i < m->nimages; i++)
+        image_release(&m->images[i]);
+    free(m->images);
+    memset(m, 0, sizeof *m);
+}
+
+struct fs_process *fs_model_find(const struct fs_model *model, int pid)
+{
+    for (size_t i = 0; i < model->nprocs; i++)
+        if (model->procs[i].pid == pid)
+            return &model->procs[i];
+    return NULL;
+}
+
+const struct fs_fork_event *fs_model_fork_of(const struct fs_model *model,
+                                             const struct fs_process *child)
+{
+    (void)model;
+    const struct fs_image *ci = fs_process_first_image(child);
+    const struct fs_process *p = child ? child->parent : NULL;
+    if (!ci || !p)
+        return NULL;
+    const struct fs_fork_snapshot *s = ci->snapshot;
+    const struct fs_fork_event *fallback = NULL;
+    for (size_t i = 0; i < p->nimages; i++) {
+        const struct fs_image *pi = p->images[i];
+        for (size_t j = 0; j < pi->nforks; j++) {
+            const struct fs_fork_event *e = &pi->forks[j];
+            if (e->child_pid != child->pid || e->spawn != !ci->forked)
+                continue;
+            if (!s || e->spawn || e->seq == s->seq)
+                return e;
+            /* The fork counter may restart in a new image of the parent; a matching pid is
+             * still better than nothing. */
+            if (!fallback)
+                fallback = e;
+        }
+    }
+    return fallback;
+}
+
+const struct fs_image *fs_process_first_image(const struct fs_process *p)
+{
+    return p && p->nimages ? p->images[0] : NULL;
+}
+
+bool fs_process_execed(const struct fs_process *p)
+{
+    const struct fs_image *img = fs_process_first_image(p);
+    /* A second image proves the exec even when a truncated trace lost the exec record. */
+    return img && img->forked && (img->execed || p->nimages > 1);
+}
+
+const char *fs_process_name(const struct fs_process *p)
+{
+    const struct fs_image *img = fs_process_first_image(p);
+    return img && img->comm && *img->comm ? img->comm : "?";
+}

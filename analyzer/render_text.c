@@ -1,0 +1,233 @@
+/* The text report: one block per finding, every line prefixed with "==pid==" like sanitizer
+ * output so that it can be told apart from the program's own output on a shared terminal and
+ * grepped per process; stacks numbered "#N pc in function file:line" as ThreadSanitizer prints
+ * them.  A run without findings prints nothing. */
+#include "render.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define ANSI_RESET "\033[0m"
+
+struct severity_style {
+    const char *word;
+    const char *color;
+};
+
+static const struct severity_style severity_styles[] = {
+    [FS_SEV_NOTE] = {"NOTE", "\033[1;36m"},
+    [FS_SEV_WARNING] = {"WARNING", "\033[1;35m"},
+    [FS_SEV_ERROR] = {"ERROR", "\033[1;31m"},
+};
+
+static const struct severity_style *style_of(enum fs_severity sev)
+{
+    static const struct severity_style unknown = {"UNKNOWN", ""};
+    if ((unsigned)sev < sizeof severity_styles / sizeof *severity_styles)
+        return &severity_styles[sev];
+    return &unknown;
+}
+
+/* Names and values come from the traced program (thread names, paths); a control character in
+ * one must not break the line structure or send escapes to the terminal. */
+static void put_clean(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
+    }
+}
+
+static void put_prefix(FILE *out, int pid)
+{
+    fprintf(out, "==%d==", pid);
+}
+
+static void put_blank(FILE *out, int pid)
+{
+    put_prefix(out, pid);
+    fputc('\n', out);
+}
+
+static void put_details(FILE *out, const struct fs_finding *f)
+{
+    size_t width = 0;
+    for (size_t i = 0; i < f->ndetails; i++) {
+        size_t len = strlen(f->details[i].key);
+        if (len > width)
+            width = len;
+    }
+    for (size_t i = 0; i < f->ndetails; i++) {
+        put_prefix(out, f->pid);
+        fputs("   ", out);
+        put_clean(out, f->details[i].key);
+        fputc(':', out);
+        /* Two spaces after the longest key's colon, so the values line up. */
+        for (size_t pad = strlen(f->details[i].key); pad < width + 2; pad++)
+            fputc(' ', out);
+        put_clean(out, f->details[i].value ? f->details[i].value : "");
+        fputc('\n', out);
+    }
+}
+
+/* "acquired by thread 4201", "fork called by thread 4200", ...: the role said as a phrase. */
+static void put_stack_title(FILE *out, const struct fs_stack *s)
+{
+    const char *role = s->role ? s->role : "stack";
+    if (strcmp(role, "acquire") == 0)
+        fputs("acquired", out);
+    else if (strcmp(role, "fork") == 0)
+        fputs("fork called", out);
+    else if (strcmp(role, "thread-created") == 0)
+        fputs("thread", out);
+    else
+        put_clean(out, role);
+
+    if (strcmp(role, "thread-created") == 0) {
+        if (s->tid)
+            fprintf(out, " %d", s->tid);
+        fputs(" created at:", out);
+    } else if (strcmp(role, "acquire") == 0 || strcmp(role, "fork") == 0) {
+        if (s->tid)
+            fprintf(out, " by thread %d:", s->tid);
+        else
+            fputs(" at:", out);
+    } else {
+        if (s->tid)
+            fprintf(out, " (thread %d)", s->tid);
+        fputc(':', out);
+    }
+}
+
+static void put_frame(FILE *out, size_t index, const struct fs_frame *fr)
+{
+    fprintf(out, "    #%zu 0x%" PRIx64 " in ", index, fr->pc);
+    put_clean(out, fr->function ? fr->function : "??");
+    if (fr->file) {
+        fputc(' ', out);
+        put_clean(out, fr->file);
+        if (fr->line > 0) {
+            fprintf(out, ":%d", fr->line);
+            if (fr->column > 0)
+                fprintf(out, ":%d", fr->column);
+        }
+    } else if (fr->module) {
+        fputs(" (", out);
+        put_clean(out, fr->module);
+        fprintf(out, "+0x%" PRIx64 ")", fr->offset);
+    } else {
+        fputs(" (unknown module)", out);
+    }
+    if (fr->inlined)
+        fputs(" (inlined)", out);
+}
+
+static void put_stack(FILE *out, int pid, const struct fs_stack *s)
+{
+    put_prefix(out, pid);
+    fputs("   ", out);
+    put_stack_title(out, s);
+    fputc('\n', out);
+    if (s->nframes == 0) {
+        put_prefix(out, pid);
+        fputs("     <no frames recorded>\n", out);
+    }
+    for (size_t i = 0; i < s->nframes; i++) {
+        put_prefix(out, pid);
+        fputc(' ', out);
+        put_frame(out, i, &s->frames[i]);
+        fputc('\n', out);
+    }
+}
+
+static void put_path(FILE *out, const struct fs_finding *f)
+{
+    put_prefix(out, f->pid);
+    fputs("   process: ", out);
+    for (size_t i = 0; i < f->npath; i++) {
+        if (i)
+            fputs(" -> ", out);
+        fprintf(out, "%d", f->path[i].pid);
+        if (f->path[i].name && *f->path[i].name) {
+            fputs(" (", out);
+            put_clean(out, f->path[i].name);
+            fputc(')', out);
+        }
+    }
+    fputc('\n', out);
+}
+
+static void put_finding(FILE *out, const struct fs_finding *f, bool color)
+{
+    const struct severity_style *st = style_of(f->severity);
+
+    put_prefix(out, f->pid);
+    fputc(' ', out);
+    if (color && *st->color)
+        fprintf(out, "%s%s%s", st->color, st->word, ANSI_RESET);
+    else
+        fputs(st->word, out);
+    fputs(": forksan: ", out);
+    put_clean(out, f->hazard ? f->hazard : "unknown");
+    fputc('\n', out);
+    if (f->summary) {
+        put_prefix(out, f->pid);
+        fputc(' ', out);
+        put_clean(out, f->summary);
+        fputc('\n', out);
+    }
+    put_blank(out, f->pid);
+
+    if (f->ndetails) {
+        put_details(out, f);
+        put_blank(out, f->pid);
+    }
+    for (size_t i = 0; i < f->nstacks; i++)
+        put_stack(out, f->pid, &f->stacks[i]);
+    if (f->npath)
+        put_path(out, f);
+    if (f->nstacks || f->npath)
+        put_blank(out, f->pid);
+}
+
+static void put_count(FILE *out, unsigned long n, const char *one, const char *many)
+{
+    fprintf(out, "%lu %s", n, n == 1 ? one : many);
+}
+
+static void put_summary(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta)
+{
+    unsigned long count[3] = {0, 0, 0};
+    for (size_t i = 0; i < f->n; i++)
+        if ((unsigned)f->items[i].severity < 3)
+            count[f->items[i].severity]++;
+
+    fputs("SUMMARY: forksan: ", out);
+    put_count(out, count[FS_SEV_ERROR], "error", "errors");
+    fputs(", ", out);
+    put_count(out, count[FS_SEV_WARNING], "warning", "warnings");
+    fputs(", ", out);
+    put_count(out, count[FS_SEV_NOTE], "note", "notes");
+    fputs(" in ", out);
+    put_count(out, meta ? meta->processes : 0, "process", "processes");
+    /* Findings from damaged input may be incomplete: say so where the verdict is read. */
+    if (meta && meta->damaged_traces) {
+        fputs(" (", out);
+        put_count(out, meta->damaged_traces, "trace", "traces");
+        fputs(" damaged)", out);
+    }
+    fputc('\n', out);
+}
+
+int fs_render_text(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta,
+                   bool color)
+{
+    if (!f || f->n == 0)
+        return 0;
+    for (size_t i = 0; i < f->n; i++)
+        put_finding(out, &f->items[i], color);
+    put_summary(out, f, meta);
+    if (fflush(out) != 0 || ferror(out))
+        return -1;
+    return 0;
+}

@@ -1,0 +1,63 @@
+/* Hazard rules: they read the model (model.h) and append findings (finding.h).  One file per
+ * hazard family under rules/; this header holds the entry point and the helpers every rule uses
+ * to build the evidence (stacks, process path) and to merge the identical findings that a
+ * prefork parent produces once per child. */
+#ifndef FORKSAN_RULES_H
+#define FORKSAN_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "finding.h"
+#include "model.h"
+
+struct fs_symbolizer;
+
+/* Runs every rule family over the model, then sorts the findings.  sym may be NULL: frames then
+ * carry only their addresses. */
+void fs_rules_run(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
+
+/* Rule families (rules/<family>.c).  They append to out and do not sort. */
+void fs_rules_locks(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
+void fs_rules_threads(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
+
+/* Adds a stack with this role and tid to f, from recorded return addresses: symbolized against
+ * mods when sym is set, else frames with only pc.  Adds nothing when there are no addresses. */
+void fs_rules_stack(struct fs_finding *f, struct fs_symbolizer *sym, const struct fs_modmap *mods,
+                    const char *role, int tid, const struct fs_addrs *addrs);
+/* Fills f's process path, root first, ending with p. */
+void fs_rules_path(struct fs_finding *f, const struct fs_process *p);
+/* The name of the function that starts at addr (a function entry, such as a thread's start
+ * routine, not a return address), or "0x<hex>" when sym is NULL or the name is unknown.
+ * Returns a malloc'd string. */
+char *fs_rules_function_name(struct fs_symbolizer *sym, const struct fs_modmap *mods,
+                             uint64_t addr);
+/* `<tid> "<name>"` for a parent thread as a fork snapshot recorded it, or `<tid>` when the
+ * snapshot has no record of it.  Returns a malloc'd string. */
+char *fs_rules_thread_label(const struct fs_fork_snapshot *s, int tid);
+/* The thread record of tid in a fork snapshot, or NULL. */
+const struct fs_thread_rec *fs_rules_thread_find(const struct fs_fork_snapshot *s, int tid);
+/* Appends the addresses as "a,b,c" (hex) to a key being built for merging. Returns a malloc'd
+ * string. */
+char *fs_rules_pcs_key(const struct fs_addrs *addrs);
+
+/* Merging of findings that differ only by the child they were seen in (a prefork parent forks N
+ * children with the same state).  Each rule builds a key from what makes its finding distinct;
+ * the first finding with a key stays, later ones only add their child pid. */
+struct fs_rules_merge_group;
+struct fs_rules_merge {
+    struct fs_rules_merge_group *groups;
+    size_t n;
+};
+
+/* True when a finding with this key was already emitted; child_pid is then recorded with it and
+ * the caller must not emit a new one. */
+bool fs_rules_merge_seen(struct fs_rules_merge *mg, const char *key, int child_pid);
+/* Records that out->items[index] was emitted for this key and child. */
+void fs_rules_merge_add(struct fs_rules_merge *mg, const char *key, size_t index, int child_pid);
+/* Adds the "children" detail to every finding that stands for more than one child, and frees
+ * the merge state. */
+void fs_rules_merge_finish(struct fs_rules_merge *mg, struct fs_findings *out);
+
+#endif

@@ -1,0 +1,126 @@
+/* Lock rules (deadlock family): lock-held-at-fork and lock-held-by-forker.  The evidence is the
+ * child's own copy of the parent's held-lock registry at the instant of fork, so what it says is
+ * exactly what the child inherited, with no race against the parent's threads. */
+#include "trace_read.h"
+#include "trace_format.h"
+#include "rules.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A report names the lock as a user would declare it; glibc's mutex kind bits tell them apart. */
+static char *lock_kind_label(const struct fs_held_rec *h)
+{
+    switch (h->kind) {
+    case FS_LOCK_MUTEX: {
+        if (h->mtype < 0)
+            return fs_xstrdup("pthread mutex");
+        static const char *const base[] = {"", "recursive ", "error-checking ", "adaptive "};
+        return fs_xasprintf("%s%spthread mutex", (h->mtype & 16) ? "robust " : "",
+                            base[h->mtype & 3]);
+    }
+    case FS_LOCK_RWLOCK:
+        return fs_xasprintf("pthread rwlock (%s)", h->mode == FS_MODE_READ ? "read" : "write");
+    case FS_LOCK_SPIN:
+        return fs_xstrdup("spin lock");
+    case FS_LOCK_SEM:
+        return fs_xstrdup("semaphore");
+    case FS_LOCK_MTX:
+        return fs_xstrdup("C11 mtx");
+    default:
+        return fs_xstrdup("lock");
+    }
+}
+
+/* Identifies the parent for merging: its pid alone is ambiguous when pids are reused. */
+static char *parent_key(const struct fs_process *c, const struct fs_fork_snapshot *s)
+{
+    if (c->parent)
+        return fs_xasprintf("%d/%s", c->parent->pid, c->parent->images[0]->file);
+    return fs_xasprintf("%d/", s->parent_pid);
+}
+
+static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool by_forker,
+                 struct fs_symbolizer *sym, struct fs_findings *out, struct fs_rules_merge *mg)
+{
+    const struct fs_image *img = fs_process_first_image(c);
+    const struct fs_fork_snapshot *s = img->snapshot;
+    const char *hazard = by_forker ? "lock-held-by-forker" : "lock-held-at-fork";
+    int parent_pid = c->parent ? c->parent->pid : s->parent_pid;
+
+    char *pkey = parent_key(c, s), *acq = fs_rules_pcs_key(&h->site),
+         *fork = fs_rules_pcs_key(&s->frames);
+    char *key =
+        fs_xasprintf("%s|%s|%" PRIx64 "|%d|%s|%s", hazard, pkey, h->lock, h->tid, acq, fork);
+    free(pkey);
+    free(acq);
+    free(fork);
+    if (fs_rules_merge_seen(mg, key, c->pid)) {
+        free(key);
+        return;
+    }
+    fs_rules_merge_add(mg, key, out->n, c->pid);
+    free(key);
+
+    struct fs_finding *f =
+        fs_findings_add(out, hazard, by_forker ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
+    char *kind = lock_kind_label(h);
+    char *holder = fs_rules_thread_label(s, h->tid);
+    char *forker = fs_rules_thread_label(s, s->forker_tid);
+    if (by_forker)
+        fs_finding_summary(f, "%s 0x%" PRIx64 " held by thread %s itself when it forked child %d",
+                           kind, h->lock, holder, c->pid);
+    else
+        fs_finding_summary(f, "%s 0x%" PRIx64 " held by thread %s when thread %s forked child %d",
+                           kind, h->lock, holder, forker, c->pid);
+
+    fs_finding_detail(f, "lock", "0x%" PRIx64, h->lock);
+    fs_finding_detail(f, "kind", "%s", kind);
+    fs_finding_detail(f, "mode", "%s", fs_lock_mode_name(h->mode));
+    if (h->count > 1)
+        fs_finding_detail(f, "count", "taken %d times", h->count);
+    fs_finding_detail(f, "holder", "tid %s", holder);
+    const struct fs_thread_rec *t = fs_rules_thread_find(s, h->tid);
+    if (!by_forker && t && t->start_routine) {
+        char *start = fs_rules_function_name(sym, &img->mods, t->start_routine);
+        fs_finding_detail(f, "holder_start", "%s", start);
+        free(start);
+    }
+    if (!by_forker)
+        fs_finding_detail(f, "forker", "tid %s", forker);
+    fs_finding_detail(f, "parent", "%d", parent_pid);
+    fs_finding_detail(f, "child", "%d", c->pid);
+    free(kind);
+    free(holder);
+    free(forker);
+
+    /* The child's modules are the parent's as they were at the fork: the right map for every
+     * address the snapshot holds. */
+    fs_rules_stack(f, sym, &img->mods, "acquire", h->tid, &h->site);
+    fs_rules_stack(f, sym, &img->mods, "fork", s->forker_tid, &s->frames);
+    if (!by_forker && t && t->create_site) {
+        struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
+        fs_rules_stack(f, sym, &img->mods, "thread-created", h->tid, &site);
+    }
+    fs_rules_path(f, c);
+}
+
+void fs_rules_locks(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out)
+{
+    struct fs_rules_merge mg = {0};
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct fs_process *c = &m->procs[i];
+        const struct fs_image *img = fs_process_first_image(c);
+        if (!img || !img->forked || !img->snapshot)
+            continue;
+        /* A child that exec'd replaced the memory holding the inherited locks: nothing in it
+         * can block on them any more (threads-at-fork still says it forked with threads). */
+        if (fs_process_execed(c))
+            continue;
+        const struct fs_fork_snapshot *s = img->snapshot;
+        for (size_t j = 0; j < s->nheld; j++)
+            emit(c, &s->held[j], s->held[j].tid == s->forker_tid, sym, out, &mg);
+    }
+    fs_rules_merge_finish(&mg, out);
+}

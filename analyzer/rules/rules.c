@@ -1,0 +1,228 @@
+/* The rule driver and the helpers shared by all rule families (rules.h): stacks, process paths,
+ * merging per-child duplicates, and the warnings for what the shim could not record. */
+#include "trace_read.h"
+#include "rules.h"
+#include "diag.h"
+#include "symbolize.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fs_rules_merge_group {
+    char *key;
+    size_t index;
+    int *pids;
+    size_t npids;
+};
+
+void fs_rules_stack(struct fs_finding *f, struct fs_symbolizer *sym, const struct fs_modmap *mods,
+                    const char *role, int tid, const struct fs_addrs *addrs)
+{
+    if (!addrs || !addrs->n)
+        return;
+    struct fs_stack *s = fs_finding_stack_add(f, role, tid);
+    if (sym) {
+        fs_symbolize(sym, mods, addrs->pc, addrs->n, s);
+        return;
+    }
+    for (size_t i = 0; i < addrs->n; i++)
+        fs_stack_frame_add(s)->pc = addrs->pc[i];
+}
+
+void fs_rules_path(struct fs_finding *f, const struct fs_process *p)
+{
+    const struct fs_process *chain[64];
+    size_t n = 0;
+    /* Bounded: damaged traces with reused pids could make a parent loop. */
+    for (const struct fs_process *q = p; q && n < sizeof chain / sizeof *chain; q = q->parent) {
+        bool loop = false;
+        for (size_t i = 0; i < n; i++)
+            loop |= chain[i] == q;
+        if (loop)
+            break;
+        chain[n++] = q;
+    }
+    while (n--)
+        fs_finding_path_add(f, chain[n]->pid, fs_process_name(chain[n]));
+}
+
+char *fs_rules_function_name(struct fs_symbolizer *sym, const struct fs_modmap *mods, uint64_t addr)
+{
+    if (sym && addr) {
+        struct fs_stack tmp = {0};
+        /* fs_symbolize looks every address up at pc - 1, as return addresses need; an entry
+         * point is the function's own first byte, so hand it one past. */
+        uint64_t pc = addr + 1;
+        char *name = NULL;
+        fs_symbolize(sym, mods, &pc, 1, &tmp);
+        /* Inlined frames come first; the last frame is the function that contains addr. */
+        if (tmp.nframes && tmp.frames[tmp.nframes - 1].function)
+            name = fs_xstrdup(tmp.frames[tmp.nframes - 1].function);
+        for (size_t i = 0; i < tmp.nframes; i++) {
+            free(tmp.frames[i].function);
+            free(tmp.frames[i].file);
+            free(tmp.frames[i].module);
+        }
+        free(tmp.frames);
+        free(tmp.role);
+        if (name)
+            return name;
+    }
+    return fs_xasprintf("0x%" PRIx64, addr);
+}
+
+const struct fs_thread_rec *fs_rules_thread_find(const struct fs_fork_snapshot *s, int tid)
+{
+    for (size_t i = 0; s && i < s->nthreads; i++)
+        if (s->threads[i].tid == tid)
+            return &s->threads[i];
+    return NULL;
+}
+
+char *fs_rules_thread_label(const struct fs_fork_snapshot *s, int tid)
+{
+    const struct fs_thread_rec *t = fs_rules_thread_find(s, tid);
+    if (t && t->name && *t->name)
+        return fs_xasprintf("%d \"%s\"", tid, t->name);
+    return fs_xasprintf("%d", tid);
+}
+
+char *fs_rules_pcs_key(const struct fs_addrs *addrs)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!fp)
+        return fs_xstrdup("?"); /* only weakens merging */
+    for (size_t i = 0; i < addrs->n; i++)
+        fprintf(fp, "%s%" PRIx64, i ? "," : "", addrs->pc[i]);
+    if (fclose(fp) != 0 || !buf) {
+        free(buf);
+        return fs_xstrdup("?");
+    }
+    return buf;
+}
+
+static struct fs_rules_merge_group *merge_find(struct fs_rules_merge *mg, const char *key)
+{
+    for (size_t i = 0; i < mg->n; i++)
+        if (strcmp(mg->groups[i].key, key) == 0)
+            return &mg->groups[i];
+    return NULL;
+}
+
+static void group_add_pid(struct fs_rules_merge_group *g, int pid)
+{
+    for (size_t i = 0; i < g->npids; i++)
+        if (g->pids[i] == pid)
+            return;
+    g->pids = fs_xrealloc(g->pids, g->npids + 1, sizeof *g->pids);
+    g->pids[g->npids++] = pid;
+}
+
+bool fs_rules_merge_seen(struct fs_rules_merge *mg, const char *key, int child_pid)
+{
+    struct fs_rules_merge_group *g = merge_find(mg, key);
+    if (!g)
+        return false;
+    group_add_pid(g, child_pid);
+    return true;
+}
+
+void fs_rules_merge_add(struct fs_rules_merge *mg, const char *key, size_t index, int child_pid)
+{
+    mg->groups = fs_xrealloc(mg->groups, mg->n + 1, sizeof *mg->groups);
+    struct fs_rules_merge_group *g = &mg->groups[mg->n++];
+    memset(g, 0, sizeof *g);
+    g->key = fs_xstrdup(key);
+    g->index = index;
+    group_add_pid(g, child_pid);
+}
+
+void fs_rules_merge_finish(struct fs_rules_merge *mg, struct fs_findings *out)
+{
+    for (size_t i = 0; i < mg->n; i++) {
+        struct fs_rules_merge_group *g = &mg->groups[i];
+        if (g->npids > 1 && g->index < out->n) {
+            char *buf = NULL;
+            size_t len = 0;
+            FILE *fp = open_memstream(&buf, &len);
+            if (fp) {
+                for (size_t j = 0; j < g->npids; j++)
+                    fprintf(fp, "%s%d", j ? ", " : "", g->pids[j]);
+                fprintf(fp, " (%zu children)", g->npids);
+                if (fclose(fp) == 0 && buf)
+                    fs_finding_detail(&out->items[g->index], "children", "%s", buf);
+            }
+            free(buf);
+        }
+        free(g->key);
+        free(g->pids);
+    }
+    free(mg->groups);
+    mg->groups = NULL;
+    mg->n = 0;
+}
+
+/* What each kind of loss means for the reader of the report. */
+static void warn_lost(const struct fs_process *p, const char *what, long count)
+{
+    /* Keyed by the process's first file, so that a reused pid still gets its own message. */
+    char *key = fs_xasprintf("lost %s %s", p->images[0]->file, what);
+    if (strcmp(what, "held") == 0)
+        fs_warn_once(key,
+                     "pid %d: %ld held-lock record%s lost (registry full); the report may "
+                     "miss locks",
+                     p->pid, count, count == 1 ? " was" : "s were");
+    else if (strcmp(what, "threads") == 0)
+        fs_warn_once(key,
+                     "pid %d: %ld thread%s not recorded (registry full); the report may "
+                     "miss threads",
+                     p->pid, count, count == 1 ? " was" : "s were");
+    else if (strcmp(what, "write") == 0)
+        fs_warn_once(key, "pid %d: %ld trace write%s failed; the report may miss events", p->pid,
+                     count, count == 1 ? "" : "s");
+    else if (strcmp(what, "frames") == 0)
+        fs_warn_once(key, "pid %d: %ld stack%s cut short; backtraces may be incomplete", p->pid,
+                     count, count == 1 ? " was" : "s were");
+    else
+        fs_warn_once(key, "pid %d: %ld '%s' record%s lost; the report may be incomplete", p->pid,
+                     count, what, count == 1 ? " was" : "s were");
+    free(key);
+}
+
+static void report_lost(const struct fs_model *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct fs_process *p = &m->procs[i];
+        /* Sum over the process's images, so each kind of loss is told once per process. */
+        for (size_t a = 0; a < p->nimages; a++) {
+            for (size_t b = 0; b < p->images[a]->nlost; b++) {
+                const struct fs_lost *l = &p->images[a]->lost[b];
+                bool earlier = false;
+                for (size_t c = 0; c < a && !earlier; c++)
+                    for (size_t d = 0; d < p->images[c]->nlost; d++)
+                        earlier |= strcmp(p->images[c]->lost[d].what, l->what) == 0;
+                if (earlier)
+                    continue;
+                long total = 0;
+                for (size_t c = a; c < p->nimages; c++)
+                    for (size_t d = 0; d < p->images[c]->nlost; d++)
+                        if (strcmp(p->images[c]->lost[d].what, l->what) == 0)
+                            total += p->images[c]->lost[d].count;
+                if (total > 0)
+                    warn_lost(p, l->what, total);
+            }
+        }
+    }
+}
+
+void fs_rules_run(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out)
+{
+    report_lost(m);
+    fs_rules_locks(m, sym, out);
+    fs_rules_threads(m, sym, out);
+    fs_findings_sort(out);
+}

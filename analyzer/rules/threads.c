@@ -1,0 +1,125 @@
+/* Thread rule (deadlock family): threads-at-fork.  After a fork from a multi-threaded process the
+ * child may only make async-signal-safe calls until it execs, because the other threads' state
+ * (locks inside malloc, stdio, the loader) was copied mid-flight and nobody will finish it. */
+#include "trace_read.h"
+#include "rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The flag is what the shim wrote; the tid check covers a snapshot where it was not set. */
+static bool is_forker(const struct fs_fork_snapshot *s, const struct fs_thread_rec *t)
+{
+    return t->forker || t->tid == s->forker_tid;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Same parent, same other threads, same fork site, same exec outcome: one finding for all the
+ * children of a prefork parent. */
+static char *merge_key(const struct fs_process *c, const struct fs_fork_snapshot *s, bool execed)
+{
+    int *tids = fs_xcalloc(s->nthreads, sizeof *tids);
+    size_t n = 0;
+    for (size_t i = 0; i < s->nthreads; i++)
+        if (!is_forker(s, &s->threads[i]))
+            tids[n++] = s->threads[i].tid;
+    if (n)
+        qsort(tids, n, sizeof *tids, cmp_int);
+    char *list = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&list, &len);
+    if (fp) {
+        for (size_t i = 0; i < n; i++)
+            fprintf(fp, "%d,", tids[i]);
+        if (fclose(fp) != 0) {
+            free(list);
+            list = NULL;
+        }
+    }
+    free(tids);
+    char *pcs = fs_rules_pcs_key(&s->frames);
+    char *key;
+    if (c->parent)
+        key = fs_xasprintf("threads-at-fork|%d/%s|%s|%s|%d", c->parent->pid,
+                           c->parent->images[0]->file, list ? list : "?", pcs, execed);
+    else
+        key = fs_xasprintf("threads-at-fork|%d/|%s|%s|%d", s->parent_pid, list ? list : "?", pcs,
+                           execed);
+    free(list);
+    free(pcs);
+    return key;
+}
+
+static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
+                        struct fs_findings *out, struct fs_rules_merge *mg)
+{
+    const struct fs_image *img = fs_process_first_image(c);
+    const struct fs_fork_snapshot *s = img->snapshot;
+    size_t others = 0;
+    for (size_t i = 0; i < s->nthreads; i++)
+        others += !is_forker(s, &s->threads[i]);
+    if (!others)
+        return;
+
+    bool execed = fs_process_execed(c);
+    char *key = merge_key(c, s, execed);
+    if (fs_rules_merge_seen(mg, key, c->pid)) {
+        free(key);
+        return;
+    }
+    fs_rules_merge_add(mg, key, out->n, c->pid);
+    free(key);
+
+    /* The forker may be missing from a damaged snapshot; it was alive all the same. */
+    size_t alive = s->nthreads + (others == s->nthreads);
+    struct fs_finding *f =
+        fs_findings_add(out, "threads-at-fork", execed ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
+    char *forker = fs_rules_thread_label(s, s->forker_tid);
+    fs_finding_summary(f, "%zu threads alive when thread %s forked child %d (%s)", alive, forker,
+                       c->pid, execed ? "the child called exec" : "the child went on without exec");
+    free(forker);
+
+    fs_finding_detail(f, "threads", "%zu", alive);
+    for (size_t i = 0; i < s->nthreads; i++) {
+        const struct fs_thread_rec *t = &s->threads[i];
+        if (is_forker(s, t))
+            continue;
+        char *start = t->start_routine ? fs_rules_function_name(sym, &img->mods, t->start_routine)
+                                       : fs_xstrdup("unknown");
+        char *k = fs_xasprintf("thread %d", t->tid);
+        fs_finding_detail(f, k, "\"%s\" start=%s %s", t->name ? t->name : "", start,
+                          t->known ? "known" : "found only in /proc");
+        free(k);
+        free(start);
+    }
+    fs_finding_detail(f, "execed", "%s", execed ? "yes" : "no");
+
+    fs_rules_stack(f, sym, &img->mods, "fork", s->forker_tid, &s->frames);
+    for (size_t i = 0; i < s->nthreads; i++) {
+        const struct fs_thread_rec *t = &s->threads[i];
+        if (is_forker(s, t) || !t->create_site)
+            continue;
+        struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
+        fs_rules_stack(f, sym, &img->mods, "thread-created", t->tid, &site);
+    }
+    fs_rules_path(f, c);
+}
+
+void fs_rules_threads(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out)
+{
+    struct fs_rules_merge mg = {0};
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct fs_process *c = &m->procs[i];
+        const struct fs_image *img = fs_process_first_image(c);
+        if (img && img->forked && img->snapshot)
+            check_child(c, sym, out, &mg);
+    }
+    fs_rules_merge_finish(&mg, out);
+}

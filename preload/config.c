@@ -1,0 +1,74 @@
+/* Configuration: FORKSAN_* environment variables, read once at start-up (never on a hot path),
+ * and the environment strings that exec must carry into the next image. */
+#include "shim.h"
+#include "linebuf.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+FS_HIDDEN struct fs_config fs_config = {.follow_exec = 1, .lock_stack = 1};
+
+extern char **environ;
+
+void fs_complain(const char *msg)
+{
+    if (!fs_config.verbose)
+        return;
+    char buf[512];
+    size_t n = fs_fmt_str(buf, sizeof buf, 0, "forksan: ");
+    n = fs_fmt_str(buf, sizeof buf, n, msg);
+    n = fs_fmt_str(buf, sizeof buf, n, "\n");
+    if (n != (size_t)-1 && write(STDERR_FILENO, buf, n) < 0)
+        return;
+}
+
+static long env_long(const char *name, long def, long min, long max)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < min || v > max) {
+        fs_complain("ignoring a malformed FORKSAN_* number");
+        return def;
+    }
+    return v;
+}
+
+static void save_env(const char *entry)
+{
+    size_t n = strlen(entry) + 1;
+    if (fs_config.saved_env_len + n > sizeof fs_config.saved_env) {
+        fs_complain("environment too large to carry across exec");
+        return;
+    }
+    memcpy(fs_config.saved_env + fs_config.saved_env_len, entry, n);
+    fs_config.saved_env_len += n;
+}
+
+void fs_config_load(void)
+{
+    fs_config.verbose = (int)env_long("FORKSAN_VERBOSE", 0, 0, 1);
+    fs_config.follow_exec = (int)env_long("FORKSAN_FOLLOW_EXEC", 1, 0, 1);
+    fs_config.lock_stack = (int)env_long("FORKSAN_LOCK_STACK", 1, 1, FS_LOCK_STACK_MAX);
+
+    Dl_info info;
+    if (dladdr((void *)&fs_config_load, &info) && info.dli_fname)
+        fs_fmt_str(fs_config.self_path, sizeof fs_config.self_path, 0, info.dli_fname);
+
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "FORKSAN_", 8) == 0 || strncmp(*e, "LD_PRELOAD=", 11) == 0)
+            save_env(*e);
+
+    const char *dir = getenv("FORKSAN_TRACE_DIR");
+    if (!dir || !*dir)
+        return;
+    if (fs_fmt_str(fs_config.trace_dir, sizeof fs_config.trace_dir, 0, dir) == (size_t)-1) {
+        fs_complain("FORKSAN_TRACE_DIR is too long; not recording");
+        return;
+    }
+    fs_config.active = 1;
+}

@@ -1,0 +1,249 @@
+/* exec and posix_spawn: record that this image ends, and keep the shim in the next one.
+ *
+ * forksan follows the whole process tree, so a program that execs with an environment lacking
+ * LD_PRELOAD or FORKSAN_* (env -i, a sanitized envp) gets them back, as they were at start-up,
+ * other preloads included (FORKSAN_FOLLOW_EXEC=0 turns this off).  An exec can come from the
+ * child of a multi-threaded parent, where only async-signal-safe calls are allowed: the new
+ * environment is built on the stack, never with malloc.  All exec variants funnel into execve or
+ * execvpe here because glibc's own variants call its internal execve, not ours. */
+#include "shim.h"
+#include "linebuf.h"
+#include "trace_format.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define ENV_MAX     1024
+#define ENV_EXTRA   64
+#define PRELOAD_MAX 4096
+
+static int env_has_name(char *const *envp, const char *entry)
+{
+    size_t klen = strcspn(entry, "=") + 1;
+    for (; envp && *envp; envp++)
+        if (strncmp(*envp, entry, klen) == 0)
+            return 1;
+    return 0;
+}
+
+/* Does this LD_PRELOAD value (after "LD_PRELOAD=") name our library? */
+static int preload_has_self(const char *value)
+{
+    size_t n = strlen(fs_config.self_path);
+    for (const char *p = value; n && (p = strstr(p, fs_config.self_path)); p += n)
+        if ((p == value || p[-1] == ':' || p[-1] == ' ') &&
+            (p[n] == '\0' || p[n] == ':' || p[n] == ' '))
+            return 1;
+    return 0;
+}
+
+/* Fills out[] with envp plus what the shim needs; returns out, or envp unchanged when nothing is
+ * missing or the result would not fit (then the child simply runs untraced). */
+static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
+{
+    if (!fs_config.active || !fs_config.follow_exec || !fs_config.self_path[0])
+        return envp;
+    size_t n = 0;
+    int changed = 0;
+    for (char *const *e = envp; e && *e; e++) {
+        if (n >= ENV_MAX)
+            return envp;
+        if (strncmp(*e, "LD_PRELOAD=", 11) == 0 && !preload_has_self(*e + 11)) {
+            size_t at = fs_fmt_str(preload_buf, PRELOAD_MAX, 0, "LD_PRELOAD=");
+            at = fs_fmt_str(preload_buf, PRELOAD_MAX, at, fs_config.self_path);
+            if ((*e)[11])
+                at = fs_fmt_str(preload_buf, PRELOAD_MAX, at, ":");
+            at = fs_fmt_str(preload_buf, PRELOAD_MAX, at, *e + 11);
+            if (at == (size_t)-1)
+                return envp;
+            out[n++] = preload_buf;
+            changed = 1;
+        } else {
+            out[n++] = *e;
+        }
+    }
+    for (size_t off = 0; off < fs_config.saved_env_len; off += strlen(fs_config.saved_env + off) + 1) {
+        char *saved = fs_config.saved_env + off;
+        if (env_has_name(envp, saved))
+            continue;
+        if (n >= ENV_MAX + ENV_EXTRA - 1)
+            return envp;
+        out[n++] = saved;
+        changed = 1;
+    }
+    out[n] = NULL;
+    return changed ? out : envp;
+}
+
+static void record_exec(const char *path)
+{
+    struct fs_linebuf *lb = fs_trace_begin();
+    if (!lb)
+        return;
+    fs_lb_begin(lb, FS_REC_EXEC);
+    fs_lb_dec(lb, "time", fs_now_ns());
+    fs_lb_str(lb, "path", path);
+    fs_lb_end(lb);
+    fs_trace_end(lb);
+}
+
+static void record_exec_failed(int err)
+{
+    struct fs_linebuf *lb = fs_trace_begin();
+    if (!lb)
+        return;
+    fs_lb_begin(lb, "execfail");
+    fs_lb_dec(lb, "errno", err);
+    fs_lb_end(lb);
+    fs_trace_end(lb);
+}
+
+/* The body every exec hook shares: CALL is the real call with `env` as its environment. */
+#define EXEC_WITH_ENV(path, envp, CALL)                                                            \
+    do {                                                                                           \
+        FS_REAL_READY();                                                                           \
+        char *env_out[ENV_MAX + ENV_EXTRA];                                                               \
+        char preload_buf[PRELOAD_MAX];                                                             \
+        char *const *env = fixed_env(envp, env_out, preload_buf);                                  \
+        if (fs_config.active)                                                                      \
+            record_exec(path);                                                                     \
+        int r_ = CALL;                                                                             \
+        int err_ = errno;                                                                          \
+        if (fs_config.active)                                                                      \
+            record_exec_failed(err_);                                                              \
+        errno = err_;                                                                              \
+        return r_;                                                                                 \
+    } while (0)
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+    EXEC_WITH_ENV(path, envp, fs_real.execve(path, argv, env));
+}
+
+int execv(const char *path, char *const argv[])
+{
+    EXEC_WITH_ENV(path, environ, fs_real.execve(path, argv, env));
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    EXEC_WITH_ENV(file, envp, fs_real.execvpe(file, argv, env));
+}
+
+int execvp(const char *file, char *const argv[])
+{
+    EXEC_WITH_ENV(file, environ, fs_real.execvpe(file, argv, env));
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    EXEC_WITH_ENV("(fexecve)", envp, fs_real.fexecve(fd, argv, env));
+}
+
+int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    if (!fs_real.execveat) {
+        errno = ENOSYS;
+        return -1;
+    }
+    EXEC_WITH_ENV(path, envp, fs_real.execveat(dirfd, path, argv, env, flags));
+}
+
+/* The execl family: the arguments go into a variable-length array, as glibc's own execl does,
+ * so there is no limit of ours on their number. */
+static size_t count_args(const char *arg, va_list ap)
+{
+    size_t n = 1;
+    if (arg)
+        while (va_arg(ap, char *))
+            n++;
+    return n;
+}
+
+#define EXECL_BODY(arg, last, tail)                                                                \
+    va_list ap;                                                                                    \
+    va_start(ap, last);                                                                            \
+    size_t n = count_args(arg, ap);                                                                \
+    va_end(ap);                                                                                    \
+    char *argv[n + 1];                                                                             \
+    argv[0] = (char *)(arg);                                                                       \
+    va_start(ap, last);                                                                            \
+    for (size_t i = 1; i < n; i++)                                                                 \
+        argv[i] = va_arg(ap, char *);                                                              \
+    argv[n] = NULL;                                                                                \
+    tail;                                                                                          \
+    va_end(ap)
+
+int execl(const char *path, const char *arg, ...)
+{
+    EXECL_BODY(arg, arg, (void)0);
+    return execv(path, argv);
+}
+
+int execlp(const char *file, const char *arg, ...)
+{
+    EXECL_BODY(arg, arg, (void)0);
+    return execvp(file, argv);
+}
+
+int execle(const char *path, const char *arg, ...)
+{
+    char *const *envp;
+    /* The environment follows the NULL that ends the arguments: skip that NULL, unless arg
+     * itself was it. */
+    EXECL_BODY(arg, arg, if (argv[0])(void) va_arg(ap, char *); envp = va_arg(ap, char *const *));
+    return execve(path, argv, envp);
+}
+
+static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *frames, int n)
+{
+    struct fs_linebuf *lb = fs_trace_begin();
+    if (!lb)
+        return;
+    fs_lb_begin(lb, FS_REC_SPAWN);
+    fs_lb_dec(lb, "child", rc == 0 ? pid : -1);
+    fs_lb_str(lb, "path", path);
+    fs_lb_dec(lb, "time", fs_now_ns());
+    fs_lb_hexlist(lb, "frames", frames, n > 0 ? (size_t)n : 0);
+    fs_lb_end(lb);
+    fs_trace_end(lb);
+}
+
+#define SPAWN_WITH_ENV(REAL, pid, path, fa, attr, argv, envp)                                     \
+    do {                                                                                           \
+        FS_REAL_READY();                                                                           \
+        if (!fs_config.active)                                                                     \
+            return fs_real.REAL(pid, path, fa, attr, argv, envp);                                  \
+        char *env_out[ENV_MAX + ENV_EXTRA];                                                               \
+        char preload_buf[PRELOAD_MAX];                                                             \
+        char *const *env = fixed_env(envp, env_out, preload_buf);                                  \
+        pid_t child_ = -1;                                                                         \
+        int rc_ = fs_real.REAL(&child_, path, fa, attr, argv, env);                                \
+        if (pid && rc_ == 0)                                                                       \
+            *pid = child_;                                                                         \
+        uintptr_t frames_[FS_FORK_STACK_MAX];                                                      \
+        int n_;                                                                                    \
+        {                                                                                          \
+            FS_INTERNAL_BEGIN();                                                                   \
+            n_ = fs_backtrace(frames_, FS_FORK_STACK_MAX, 1);                                      \
+            FS_INTERNAL_END();                                                                     \
+        }                                                                                          \
+        record_spawn(child_, rc_, path, frames_, n_);                                              \
+        return rc_;                                                                                \
+    } while (0)
+
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    SPAWN_WITH_ENV(posix_spawn, pid, path, fa, attr, argv, envp);
+}
+
+int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    SPAWN_WITH_ENV(posix_spawnp, pid, file, fa, attr, argv, envp);
+}

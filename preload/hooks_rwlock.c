@@ -1,0 +1,55 @@
+/* Interposers for reader-writer locks: read and write holders are recorded with their mode, so
+ * the child can tell a write-held lock (any acquisition blocks) from a read-held one (writers
+ * block).  See hooks_mutex.c for how to add one. */
+#include "shim.h"
+#include "trace_format.h"
+
+#include <errno.h>
+
+#define RW_HOOK(name, mode, params, args)                                                          \
+    int name params                                                                                \
+    {                                                                                              \
+        FS_REAL_READY();                                                                           \
+        if (!fs_real.name)                                                                         \
+            return ENOSYS;                                                                         \
+        int r = fs_real.name args;                                                                 \
+        if (FS_LIKELY(r == 0))                                                                     \
+            fs_held_push(l, FS_LOCK_RWLOCK, mode, FS_CALLER());                                    \
+        return r;                                                                                  \
+    }
+
+RW_HOOK(pthread_rwlock_rdlock, FS_MODE_READ, (pthread_rwlock_t * l), (l))
+RW_HOOK(pthread_rwlock_tryrdlock, FS_MODE_READ, (pthread_rwlock_t * l), (l))
+RW_HOOK(pthread_rwlock_timedrdlock, FS_MODE_READ,
+        (pthread_rwlock_t * l, const struct timespec *t), (l, t))
+RW_HOOK(pthread_rwlock_clockrdlock, FS_MODE_READ,
+        (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
+RW_HOOK(pthread_rwlock_wrlock, FS_MODE_WRITE, (pthread_rwlock_t * l), (l))
+RW_HOOK(pthread_rwlock_trywrlock, FS_MODE_WRITE, (pthread_rwlock_t * l), (l))
+RW_HOOK(pthread_rwlock_timedwrlock, FS_MODE_WRITE,
+        (pthread_rwlock_t * l, const struct timespec *t), (l, t))
+RW_HOOK(pthread_rwlock_clockwrlock, FS_MODE_WRITE,
+        (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
+
+int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+    FS_REAL_READY();
+    fs_held_pop(l);
+    return fs_real.pthread_rwlock_unlock(l);
+}
+
+int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
+{
+    FS_REAL_READY();
+    fs_held_forget(l);
+    return fs_real.pthread_rwlock_init(l, attr);
+}
+
+int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+    FS_REAL_READY();
+    int r = fs_real.pthread_rwlock_destroy(l);
+    if (r == 0)
+        fs_held_forget(l);
+    return r;
+}

@@ -1,0 +1,44 @@
+/* Interposers for spin locks.  See hooks_mutex.c for how to add one. */
+#include "shim.h"
+#include "trace_format.h"
+
+int pthread_spin_lock(pthread_spinlock_t *l)
+{
+    FS_REAL_READY();
+    int r = fs_real.pthread_spin_lock(l);
+    if (FS_LIKELY(r == 0))
+        fs_held_push((const void *)l, FS_LOCK_SPIN, FS_MODE_EXCL, FS_CALLER());
+    return r;
+}
+
+int pthread_spin_trylock(pthread_spinlock_t *l)
+{
+    FS_REAL_READY();
+    int r = fs_real.pthread_spin_trylock(l);
+    if (r == 0)
+        fs_held_push((const void *)l, FS_LOCK_SPIN, FS_MODE_EXCL, FS_CALLER());
+    return r;
+}
+
+int pthread_spin_unlock(pthread_spinlock_t *l)
+{
+    FS_REAL_READY();
+    fs_held_pop((const void *)l);
+    return fs_real.pthread_spin_unlock(l);
+}
+
+int pthread_spin_init(pthread_spinlock_t *l, int pshared)
+{
+    FS_REAL_READY();
+    fs_held_forget((const void *)l);
+    return fs_real.pthread_spin_init(l, pshared);
+}
+
+int pthread_spin_destroy(pthread_spinlock_t *l)
+{
+    FS_REAL_READY();
+    int r = fs_real.pthread_spin_destroy(l);
+    if (r == 0)
+        fs_held_forget((const void *)l);
+    return r;
+}

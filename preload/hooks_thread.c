@@ -1,0 +1,81 @@
+/* Interposers for thread creation and naming.
+ *
+ * The creator reserves a registry slot and the new thread adopts it in a trampoline, so the slot
+ * knows the start routine, the creator and the creation site from the thread's first instruction.
+ * glibc's thrd_create calls the pthread internals directly, hence its own trampoline.  When the
+ * registry is full the thread starts untracked (found at fork through /proc instead). */
+#include "shim.h"
+
+#include <string.h>
+
+static void *pthread_trampoline(void *arg)
+{
+    struct fs_thread *t = arg;
+    void *(*fn)(void *) = t->user_fn;
+    void *user_arg = t->user_arg;
+    fs_slot_adopt(t);
+    return fn(user_arg);
+}
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    FS_REAL_READY();
+    struct fs_thread *self = fs_config.active ? fs_self() : NULL;
+    struct fs_thread *t = self ? fs_slot_reserve() : NULL;
+    if (!t)
+        return fs_real.pthread_create(thread, attr, fn, arg);
+    t->user_fn = fn;
+    t->user_arg = arg;
+    t->start_routine = (uintptr_t)fn;
+    t->creator = self->tid;
+    t->create_site = FS_CALLER();
+    int r = fs_real.pthread_create(thread, attr, pthread_trampoline, t);
+    if (r != 0)
+        fs_slot_release(t);
+    return r;
+}
+
+static int thrd_trampoline(void *arg)
+{
+    struct fs_thread *t = arg;
+    thrd_start_t fn = t->user_thrd_fn;
+    void *user_arg = t->user_arg;
+    fs_slot_adopt(t);
+    return fn(user_arg);
+}
+
+int thrd_create(thrd_t *thread, thrd_start_t fn, void *arg)
+{
+    FS_REAL_READY();
+    struct fs_thread *self = fs_config.active ? fs_self() : NULL;
+    struct fs_thread *t = self ? fs_slot_reserve() : NULL;
+    if (!t)
+        return fs_real.thrd_create(thread, fn, arg);
+    t->user_thrd_fn = fn;
+    t->user_arg = arg;
+    t->start_routine = (uintptr_t)fn;
+    t->creator = self->tid;
+    t->create_site = FS_CALLER();
+    int r = fs_real.thrd_create(thread, thrd_trampoline, t);
+    if (r != thrd_success)
+        fs_slot_release(t);
+    return r;
+}
+
+int pthread_setname_np(pthread_t thread, const char *name)
+{
+    FS_REAL_READY();
+    int r = fs_real.pthread_setname_np(thread, name);
+    if (r != 0 || !fs_config.active)
+        return r;
+    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+        struct fs_thread *t = &fs_threads[i];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE &&
+            pthread_equal(t->self, thread)) {
+            strncpy(t->name, name, sizeof t->name - 1);
+            t->name[sizeof t->name - 1] = '\0';
+            break;
+        }
+    }
+    return r;
+}

@@ -1,0 +1,32 @@
+/* Start-up of the shim in each process image: resolve the real functions, read the
+ * configuration, create this image's trace file, register the fork handlers.
+ *
+ * A preloaded library's constructor can run after other libraries' constructors have already
+ * taken locks; those calls resolved the real functions lazily and were passed through unrecorded
+ * (no slot yet), which is harmless: recording starts here. */
+#include "shim.h"
+
+#include <unistd.h>
+
+__attribute__((constructor(101))) static void fs_init(void)
+{
+    FS_REAL_READY();
+    fs_config_load();
+    if (!fs_config.active)
+        return;
+    fs_pid = getpid();
+    fs_registry_init();
+    fs_proc_identity_load();
+    if (fs_trace_open_new() < 0) {
+        fs_config.active = 0;
+        return;
+    }
+    {
+        FS_INTERNAL_BEGIN();
+        fs_modmap_refresh();
+        FS_INTERNAL_END();
+    }
+    fs_trace_write_start("start");
+    fs_fork_init();
+    (void)fs_self(); /* the main thread's slot */
+}

@@ -1,0 +1,99 @@
+/* Resolution of the real functions behind every interposer.
+ *
+ * One table, resolved with dlsym(RTLD_NEXT) once (and lazily if a hook runs before our
+ * constructor).  pthread_cond_* exist in two ABI versions on x86_64: plain dlsym may hand back the
+ * old GLIBC_2.2.5 compatibility symbol, which uses another condvar layout, so those are looked up
+ * with dlvsym at the version current programs link against (as ThreadSanitizer does).  Resolution
+ * is idempotent: two threads racing here store the same pointers. */
+#include "shim.h"
+
+#include <dlfcn.h>
+#include <stddef.h>
+
+FS_HIDDEN struct fs_real_table fs_real;
+FS_HIDDEN int fs_real_ready;
+
+#if defined(__x86_64__)
+#define COND_VERSION "GLIBC_2.3.2"
+#elif defined(__aarch64__)
+#define COND_VERSION "GLIBC_2.17"
+#else
+#define COND_VERSION NULL
+#endif
+
+struct real_row {
+    const char *name;
+    const char *version; /* NULL: the default version */
+    size_t offset;       /* of the pointer in struct fs_real_table */
+};
+
+#define ROW(fn)        {#fn, NULL, offsetof(struct fs_real_table, fn)}
+#define ROW_V(fn, ver) {#fn, ver, offsetof(struct fs_real_table, fn)}
+
+static const struct real_row rows[] = {
+    ROW(pthread_mutex_lock),
+    ROW(pthread_mutex_trylock),
+    ROW(pthread_mutex_timedlock),
+    ROW(pthread_mutex_clocklock),
+    ROW(pthread_mutex_unlock),
+    ROW(pthread_mutex_init),
+    ROW(pthread_mutex_destroy),
+    ROW(pthread_rwlock_rdlock),
+    ROW(pthread_rwlock_tryrdlock),
+    ROW(pthread_rwlock_timedrdlock),
+    ROW(pthread_rwlock_clockrdlock),
+    ROW(pthread_rwlock_wrlock),
+    ROW(pthread_rwlock_trywrlock),
+    ROW(pthread_rwlock_timedwrlock),
+    ROW(pthread_rwlock_clockwrlock),
+    ROW(pthread_rwlock_unlock),
+    ROW(pthread_rwlock_init),
+    ROW(pthread_rwlock_destroy),
+    ROW(pthread_spin_lock),
+    ROW(pthread_spin_trylock),
+    ROW(pthread_spin_unlock),
+    ROW(pthread_spin_init),
+    ROW(pthread_spin_destroy),
+    ROW(sem_wait),
+    ROW(sem_trywait),
+    ROW(sem_timedwait),
+    ROW(sem_clockwait),
+    ROW(sem_post),
+    ROW(sem_init),
+    ROW(sem_destroy),
+    ROW_V(pthread_cond_wait, COND_VERSION),
+    ROW_V(pthread_cond_timedwait, COND_VERSION),
+    ROW(pthread_cond_clockwait),
+    ROW(mtx_lock),
+    ROW(mtx_trylock),
+    ROW(mtx_timedlock),
+    ROW(mtx_unlock),
+    ROW(mtx_init),
+    ROW(mtx_destroy),
+    ROW(cnd_wait),
+    ROW(cnd_timedwait),
+    ROW(pthread_create),
+    ROW(thrd_create),
+    ROW(pthread_setname_np),
+    ROW(fork),
+    ROW(_Fork),
+    ROW(execve),
+    ROW(execvpe),
+    ROW(fexecve),
+    ROW(execveat),
+    ROW(posix_spawn),
+    ROW(posix_spawnp),
+};
+
+void fs_real_resolve(void)
+{
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        void *p = NULL;
+        if (rows[i].version)
+            p = dlvsym(RTLD_NEXT, rows[i].name, rows[i].version);
+        if (!p)
+            p = dlsym(RTLD_NEXT, rows[i].name);
+        *(void **)((char *)&fs_real + rows[i].offset) = p;
+    }
+    __atomic_store_n(&fs_real_ready, 1, __ATOMIC_RELEASE);
+}

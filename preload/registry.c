@@ -1,0 +1,221 @@
+/* The registry: which threads exist and which locks each holds, in fixed static memory.
+ *
+ * Static memory is the point: a forked child has an exact copy of it, taken by the kernel at the
+ * instant of fork, so the child reads its parent's state without racing the parent's threads.
+ * Each thread writes only its own slot (no atomics beyond release stores on x86-cheap fields);
+ * readers are the forked children.  Slots are claimed with a CAS and recycled at thread exit
+ * through a pthread key destructor, which runs for every way a pthread can end. */
+#include "shim.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+FS_HIDDEN struct fs_thread fs_threads[FS_MAX_THREADS];
+FS_HIDDEN struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
+FS_HIDDEN uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
+FS_HIDDEN unsigned fs_threads_lost;
+FS_HIDDEN int fs_sems_used;
+FS_HIDDEN struct fs_inherited fs_inherited[FS_INHERITED_MAX];
+FS_HIDDEN unsigned fs_ninherited;
+
+__thread struct fs_thread *fs_tls_self __attribute__((tls_model("initial-exec")));
+/* Set once the thread's slot was released at exit: later lock calls from other keys'
+ * destructors pass through instead of claiming a slot that nobody would release. */
+static __thread int tls_exiting __attribute__((tls_model("initial-exec")));
+__thread int fs_tls_internal __attribute__((tls_model("initial-exec")));
+
+static pthread_key_t slot_key;
+static int slot_key_ok;
+static unsigned claim_hint;
+
+int fs_gettid(void)
+{
+    return (int)syscall(SYS_gettid);
+}
+
+static void slot_destructor(void *p)
+{
+    struct fs_thread *t = p;
+    if (!t)
+        return;
+    tls_exiting = 1;
+    fs_tls_self = NULL;
+    fs_slot_release(t);
+}
+
+void fs_registry_init(void)
+{
+    if (pthread_key_create(&slot_key, slot_destructor) == 0)
+        slot_key_ok = 1;
+}
+
+struct fs_thread *fs_slot_reserve(void)
+{
+    unsigned start = __atomic_load_n(&claim_hint, __ATOMIC_RELAXED);
+    for (unsigned k = 0; k < FS_MAX_THREADS; k++) {
+        unsigned i = (start + k) % FS_MAX_THREADS;
+        int expect = FS_SLOT_FREE;
+        if (__atomic_load_n(&fs_threads[i].state, __ATOMIC_RELAXED) == FS_SLOT_FREE &&
+            __atomic_compare_exchange_n(&fs_threads[i].state, &expect, FS_SLOT_RESERVED, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&claim_hint, i + 1, __ATOMIC_RELAXED);
+            struct fs_thread *t = &fs_threads[i];
+            t->tid = 0;
+            t->creator = 0;
+            t->nheld = 0;
+            t->lost = 0;
+            t->start_routine = 0;
+            t->create_site = 0;
+            t->blocked_on_sem = 0;
+            t->name[0] = '\0';
+            return t;
+        }
+    }
+    __atomic_fetch_add(&fs_threads_lost, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+/* Binds a reserved slot to the calling thread. */
+void fs_slot_adopt(struct fs_thread *t)
+{
+    int saved = errno;
+    t->tid = fs_gettid();
+    t->self = pthread_self();
+    if (slot_key_ok)
+        pthread_setspecific(slot_key, t);
+    fs_tls_self = t;
+    __atomic_store_n(&t->state, FS_SLOT_LIVE, __ATOMIC_RELEASE);
+    errno = saved;
+}
+
+void fs_slot_release(struct fs_thread *t)
+{
+    __atomic_store_n(&t->nheld, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&t->state, FS_SLOT_FREE, __ATOMIC_RELEASE);
+}
+
+/* First lock call of a thread the shim did not see start (the main thread, threads created
+ * before the shim or by raw clone): claim a slot for it. */
+struct fs_thread *fs_self_slow(void)
+{
+    if (!fs_config.active || tls_exiting || fs_tls_internal)
+        return NULL;
+    struct fs_thread *t = fs_slot_reserve();
+    if (!t)
+        return NULL;
+    fs_slot_adopt(t);
+    return t;
+}
+
+void fs_held_push_deep(struct fs_thread *t, unsigned idx)
+{
+    uintptr_t *frames = fs_lock_stacks[fs_slot_index(t)][idx];
+    FS_INTERNAL_BEGIN();
+    int n = fs_backtrace(frames, fs_config.lock_stack, 2);
+    FS_INTERNAL_END();
+    (void)t;
+    for (int i = n < 0 ? 0 : n; i < fs_config.lock_stack; i++)
+        frames[i] = 0;
+}
+
+/* Removal from the middle: the last entry moves into the hole.  The hole's lock field is zeroed
+ * first and written last, so a fork in between shows the child either the old entry, nothing,
+ * or a duplicate of the moved one, never a mix of two entries. */
+void fs_held_remove_at(struct fs_thread *t, unsigned i, unsigned n)
+{
+    struct fs_held_entry *hole = &t->held[i], *last = &t->held[n - 1];
+    __atomic_store_n(&hole->lock, 0, __ATOMIC_RELEASE);
+    hole->site = last->site;
+    hole->kind = last->kind;
+    hole->mode = last->mode;
+    if (fs_config.lock_stack > 1)
+        memcpy(fs_lock_stacks[fs_slot_index(t)][i], fs_lock_stacks[fs_slot_index(t)][n - 1],
+               sizeof fs_lock_stacks[0][0]);
+    __atomic_store_n(&hole->lock, last->lock, __ATOMIC_RELEASE);
+    __atomic_store_n(&t->nheld, n - 1, __ATOMIC_RELEASE);
+}
+
+void fs_held_forget(const void *lock)
+{
+    while (fs_held_pop(lock))
+        ;
+}
+
+static inline struct fs_sem_slot *sem_slot(const sem_t *sem)
+{
+    uintptr_t h = (uintptr_t)sem;
+    h ^= h >> 17;
+    h *= 0x9e3779b97f4a7c15ull;
+    return &fs_sems[(h >> 40) % FS_SEM_SLOTS];
+}
+
+/* A successful decrement: the caller now "holds" it if it is used as a lock.  A colliding
+ * semaphore simply takes the slot over: the table records less, never wrongly. */
+void fs_sem_acquired(const sem_t *sem, uintptr_t site)
+{
+    struct fs_thread *t = fs_self();
+    if (!t)
+        return;
+    struct fs_sem_slot *s = sem_slot(sem);
+    if (s->sem != (uintptr_t)sem)
+        s->cross_post = 0;
+    s->tid = t->tid;
+    s->site = site;
+    __atomic_store_n(&s->sem, (uintptr_t)sem, __ATOMIC_RELEASE);
+    if (FS_UNLIKELY(!fs_sems_used))
+        fs_sems_used = 1;
+}
+
+/* A post by the last decrementer releases it; a post by anyone else means the semaphore is a
+ * signal between threads, which is never "held". */
+void fs_sem_posted(const sem_t *sem)
+{
+    struct fs_sem_slot *s = sem_slot(sem);
+    if (s->sem != (uintptr_t)sem)
+        return;
+    struct fs_thread *t = fs_tls_self;
+    if (t && s->tid == t->tid)
+        s->tid = 0;
+    else
+        s->cross_post = 1;
+}
+
+/* A semaphore that starts above 1 counts resources; it is never a lock. */
+void fs_sem_initialized(const sem_t *sem, unsigned value)
+{
+    struct fs_sem_slot *s = sem_slot(sem);
+    if (value <= 1) {
+        if (s->sem == (uintptr_t)sem)
+            __atomic_store_n(&s->sem, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    s->tid = 0;
+    s->cross_post = 1;
+    __atomic_store_n(&s->sem, (uintptr_t)sem, __ATOMIC_RELEASE);
+}
+
+void fs_sem_forget(const sem_t *sem)
+{
+    struct fs_sem_slot *s = sem_slot(sem);
+    if (s->sem == (uintptr_t)sem)
+        __atomic_store_n(&s->sem, 0, __ATOMIC_RELEASE);
+}
+
+int fs_spin_try_hard(int *lock)
+{
+    for (int i = 0; i < 20000; i++) {
+        if (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) == 0)
+            return 0;
+        if (i > 100)
+            sched_yield();
+    }
+    return -1;
+}
+
+void fs_spin_release(int *lock)
+{
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,309 @@
+/* The shim's internal API: the recorder that the interposers (hooks_*.c) sit on.
+ *
+ * Layering: hooks_*.c are thin interposers that call the real function through fs_real and tell
+ * the registry what happened; registry.c keeps threads and held locks in fixed static memory so
+ * that a forked child can read its parent's state from its own copy; fork.c and snapshot.c do
+ * the fork-time work; trace.c writes records.  Nothing here is exported from libforksan.so (the
+ * version script exports only the interposed symbols). */
+#ifndef FORKSAN_SHIM_H
+#define FORKSAN_SHIM_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <threads.h>
+#include <time.h>
+
+#define FS_HIDDEN      __attribute__((visibility("hidden")))
+#define FS_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define FS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FS_CALLER()    ((uintptr_t)__builtin_return_address(0))
+
+/* ---- real functions (real.c) ------------------------------------------------------------ */
+
+/* One pointer per interposed function.  How to add one: add the member here and one row to the
+ * table in real.c; the hook calls fs_real.NAME after FS_REAL_READY(). */
+struct fs_real_table {
+    int (*pthread_mutex_lock)(pthread_mutex_t *);
+    int (*pthread_mutex_trylock)(pthread_mutex_t *);
+    int (*pthread_mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+    int (*pthread_mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
+    int (*pthread_mutex_unlock)(pthread_mutex_t *);
+    int (*pthread_mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
+    int (*pthread_mutex_destroy)(pthread_mutex_t *);
+    int (*pthread_rwlock_rdlock)(pthread_rwlock_t *);
+    int (*pthread_rwlock_tryrdlock)(pthread_rwlock_t *);
+    int (*pthread_rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+    int (*pthread_rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+    int (*pthread_rwlock_wrlock)(pthread_rwlock_t *);
+    int (*pthread_rwlock_trywrlock)(pthread_rwlock_t *);
+    int (*pthread_rwlock_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+    int (*pthread_rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+    int (*pthread_rwlock_unlock)(pthread_rwlock_t *);
+    int (*pthread_rwlock_init)(pthread_rwlock_t *, const pthread_rwlockattr_t *);
+    int (*pthread_rwlock_destroy)(pthread_rwlock_t *);
+    int (*pthread_spin_lock)(pthread_spinlock_t *);
+    int (*pthread_spin_trylock)(pthread_spinlock_t *);
+    int (*pthread_spin_unlock)(pthread_spinlock_t *);
+    int (*pthread_spin_init)(pthread_spinlock_t *, int);
+    int (*pthread_spin_destroy)(pthread_spinlock_t *);
+    int (*sem_wait)(sem_t *);
+    int (*sem_trywait)(sem_t *);
+    int (*sem_timedwait)(sem_t *, const struct timespec *);
+    int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+    int (*sem_post)(sem_t *);
+    int (*sem_init)(sem_t *, int, unsigned);
+    int (*sem_destroy)(sem_t *);
+    int (*pthread_cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+    int (*pthread_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+    int (*pthread_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
+                                  const struct timespec *);
+    int (*mtx_lock)(mtx_t *);
+    int (*mtx_trylock)(mtx_t *);
+    int (*mtx_timedlock)(mtx_t *__restrict, const struct timespec *__restrict);
+    int (*mtx_unlock)(mtx_t *);
+    int (*mtx_init)(mtx_t *, int);
+    void (*mtx_destroy)(mtx_t *);
+    int (*cnd_wait)(cnd_t *, mtx_t *);
+    int (*cnd_timedwait)(cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict);
+    int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    int (*thrd_create)(thrd_t *, thrd_start_t, void *);
+    int (*pthread_setname_np)(pthread_t, const char *);
+    pid_t (*fork)(void);
+    pid_t (*_Fork)(void);
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    int (*fexecve)(int, char *const[], char *const[]);
+    int (*execveat)(int, const char *, char *const[], char *const[], int);
+    int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                       const posix_spawnattr_t *, char *const[], char *const[]);
+    int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[], char *const[]);
+};
+
+FS_HIDDEN extern struct fs_real_table fs_real;
+FS_HIDDEN extern int fs_real_ready;
+FS_HIDDEN void fs_real_resolve(void);
+/* Hooks can run before our constructor (another library's constructor takes a lock). */
+#define FS_REAL_READY()                                                                            \
+    do {                                                                                           \
+        if (FS_UNLIKELY(!__atomic_load_n(&fs_real_ready, __ATOMIC_ACQUIRE)))                       \
+            fs_real_resolve();                                                                     \
+    } while (0)
+
+/* ---- configuration (config.c): read once at start-up ------------------------------------- */
+
+#define FS_PATH_MAX       4096
+#define FS_LOCK_STACK_MAX 16
+#define FS_FORK_STACK_MAX 64
+
+struct fs_config {
+    int active;          /* FORKSAN_TRACE_DIR set and usable: record */
+    int verbose;         /* FORKSAN_VERBOSE: the shim's own problems on stderr */
+    int follow_exec;     /* FORKSAN_FOLLOW_EXEC (default 1): keep the shim across exec */
+    int lock_stack;      /* FORKSAN_LOCK_STACK: frames per acquisition (default 1) */
+    char trace_dir[FS_PATH_MAX];
+    char self_path[FS_PATH_MAX]; /* this library, as the dynamic linker loaded it */
+    /* "LD_PRELOAD=..." and every "FORKSAN_*=..." as at start-up, NUL-separated, for exec. */
+    char saved_env[8192];
+    size_t saved_env_len;
+};
+
+FS_HIDDEN extern struct fs_config fs_config;
+FS_HIDDEN void fs_config_load(void);
+/* Writes "forksan: <msg>\n" to stderr when FORKSAN_VERBOSE is set.  Async-signal-safe. */
+FS_HIDDEN void fs_complain(const char *msg);
+
+/* ---- registry (registry.c) --------------------------------------------------------------- */
+
+#define FS_MAX_THREADS 4096
+#define FS_HELD_MAX    32
+#define FS_SEM_SLOTS   2048
+
+enum fs_slot_state { FS_SLOT_FREE = 0, FS_SLOT_RESERVED, FS_SLOT_LIVE };
+
+struct fs_held_entry {
+    uintptr_t lock; /* 0 while an entry is being rewritten */
+    uintptr_t site;
+    uint8_t kind, mode;
+};
+
+struct fs_thread {
+    int state; /* enum fs_slot_state, atomic */
+    int tid;
+    int creator;
+    unsigned nheld; /* published with release order: entries below it are complete */
+    unsigned lost;
+    uintptr_t start_routine, create_site;
+    uintptr_t blocked_on_sem; /* the sem this thread is inside sem_wait on, 0 when none */
+    pthread_t self;
+    void *(*user_fn)(void *); /* pthread_create trampoline */
+    thrd_start_t user_thrd_fn; /* thrd_create trampoline */
+    void *user_arg;
+    char name[16];
+    struct fs_held_entry held[FS_HELD_MAX];
+};
+
+/* Semaphores have no owner, so they live in one table rather than in a thread's registry:
+ * the last successful decrement and whether anyone else ever posted it (a signal, not a lock). */
+struct fs_sem_slot {
+    uintptr_t sem;
+    uintptr_t site;
+    int tid;
+    int cross_post;
+};
+
+FS_HIDDEN extern struct fs_thread fs_threads[FS_MAX_THREADS];
+FS_HIDDEN extern struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
+FS_HIDDEN extern uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
+FS_HIDDEN extern unsigned fs_threads_lost;
+FS_HIDDEN extern int fs_sems_used;
+
+/* The calling thread's slot, claimed on first use; NULL when not recording. */
+extern __thread struct fs_thread *fs_tls_self
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+FS_HIDDEN struct fs_thread *fs_self_slow(void);
+extern __thread int fs_tls_internal
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Around the shim's own calls into code that takes locks (libunwind, dl_iterate_phdr): hooks
+ * reached from there pass through instead of recording, or claiming a second slot. */
+#define FS_INTERNAL_BEGIN()                                                                        \
+    struct fs_thread *fs_saved_self_ = fs_tls_self;                                                \
+    fs_tls_self = NULL;                                                                            \
+    fs_tls_internal++
+#define FS_INTERNAL_END()                                                                          \
+    fs_tls_internal--;                                                                             \
+    fs_tls_self = fs_saved_self_
+
+static inline struct fs_thread *fs_self(void)
+{
+    struct fs_thread *t = fs_tls_self;
+    return FS_LIKELY(t != NULL) ? t : fs_self_slow();
+}
+
+FS_HIDDEN void fs_registry_init(void);
+FS_HIDDEN struct fs_thread *fs_slot_reserve(void);
+FS_HIDDEN void fs_slot_adopt(struct fs_thread *t);
+FS_HIDDEN void fs_slot_release(struct fs_thread *t);
+FS_HIDDEN void fs_held_push_deep(struct fs_thread *t, unsigned idx);
+FS_HIDDEN int fs_gettid(void);
+
+static inline unsigned fs_slot_index(const struct fs_thread *t)
+{
+    return (unsigned)(t - fs_threads);
+}
+
+/* Records an acquisition by the calling thread.  Hot path: no syscall, no lock, no malloc. */
+static inline void fs_held_push(const void *lock, int kind, int mode, uintptr_t site)
+{
+    struct fs_thread *t = fs_self();
+    if (FS_UNLIKELY(!t))
+        return;
+    unsigned n = t->nheld;
+    if (FS_UNLIKELY(n >= FS_HELD_MAX)) {
+        t->lost++;
+        return;
+    }
+    struct fs_held_entry *e = &t->held[n];
+    e->site = site;
+    e->kind = (uint8_t)kind;
+    e->mode = (uint8_t)mode;
+    e->lock = (uintptr_t)lock;
+    if (FS_UNLIKELY(fs_config.lock_stack > 1))
+        fs_held_push_deep(t, n);
+    __atomic_store_n(&t->nheld, n + 1, __ATOMIC_RELEASE);
+}
+
+FS_HIDDEN void fs_held_remove_at(struct fs_thread *t, unsigned i, unsigned n);
+
+/* Forgets the calling thread's most recent acquisition of lock; returns 1 if it had one.
+ * Called before the real unlock, so the registry never claims a lock that is already free. */
+static inline int fs_held_pop(const void *lock)
+{
+    struct fs_thread *t = fs_tls_self;
+    if (FS_UNLIKELY(!t))
+        return 0;
+    unsigned n = t->nheld;
+    for (unsigned i = n; i-- > 0;) {
+        if (t->held[i].lock == (uintptr_t)lock) {
+            if (FS_LIKELY(i == n - 1))
+                __atomic_store_n(&t->nheld, n - 1, __ATOMIC_RELEASE);
+            else
+                fs_held_remove_at(t, i, n);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A lock re-initialised or destroyed: forget every entry of the calling thread for it. */
+FS_HIDDEN void fs_held_forget(const void *lock);
+
+FS_HIDDEN void fs_sem_acquired(const sem_t *sem, uintptr_t site);
+FS_HIDDEN void fs_sem_posted(const sem_t *sem);
+FS_HIDDEN void fs_sem_forget(const sem_t *sem);
+FS_HIDDEN void fs_sem_initialized(const sem_t *sem, unsigned value);
+
+/* Locks the child inherited held by a thread that does not exist in it (issue: child-deadlock). */
+#define FS_INHERITED_MAX 256
+struct fs_inherited {
+    uintptr_t lock;
+    int kind, mode, holder;
+};
+FS_HIDDEN extern struct fs_inherited fs_inherited[FS_INHERITED_MAX];
+FS_HIDDEN extern unsigned fs_ninherited;
+
+/* ---- unwinding (unwind.c) ---------------------------------------------------------------- */
+
+/* Return addresses of the caller's callers, innermost first, skipping `skip` frames above the
+ * caller of this function.  Returns the count. */
+FS_HIDDEN int fs_backtrace(uintptr_t *out, int max, int skip);
+
+/* ---- trace files (trace.c) --------------------------------------------------------------- */
+
+struct fs_linebuf;
+FS_HIDDEN int fs_trace_open_new(void);  /* this image's file; 0 or -1 */
+FS_HIDDEN void fs_trace_write_start(const char *origin); /* header, proc and mod records */
+/* A writer over this process's file; NULL when not recording or the writer is busy.  Must be
+ * paired with fs_trace_end. */
+FS_HIDDEN struct fs_linebuf *fs_trace_begin(void);
+FS_HIDDEN void fs_trace_end(struct fs_linebuf *lb);
+FS_HIDDEN void fs_trace_lost(struct fs_linebuf *lb, const char *what, long count);
+FS_HIDDEN void fs_trace_child_reset(void); /* in a forked child, before writing its file */
+/* Module map: refreshed in the parent before fork, replayed into the child's file. */
+FS_HIDDEN int fs_modmap_refresh(void); /* 1 when it changed */
+FS_HIDDEN void fs_modmap_write(struct fs_linebuf *lb);
+FS_HIDDEN int64_t fs_now_ns(void);
+FS_HIDDEN void fs_proc_identity_load(void);
+FS_HIDDEN extern pid_t fs_pid;
+
+/* ---- fork (fork.c, snapshot.c) ----------------------------------------------------------- */
+
+FS_HIDDEN void fs_fork_init(void);
+/* The child side, async-signal-safe: reads the inherited registry and writes the child's file. */
+FS_HIDDEN void fs_snapshot_write(void);
+
+struct fs_fork_ctx {
+    int valid; /* prepare ran and recorded this fork */
+    int seq;
+    int parent_pid;
+    int forker_tid;
+    int via;
+    int64_t time;
+    int nframes;
+    uintptr_t frames[FS_FORK_STACK_MAX];
+    int ntids;
+    int tids_lost;
+    int tids[FS_MAX_THREADS];
+};
+FS_HIDDEN extern struct fs_fork_ctx fs_fork_ctx;
+
+/* Bounded spin lock for the shim's own rare sections (fork, trace writing): it gives up rather
+ * than deadlock, e.g. when a signal handler forks while the interrupted thread held it. */
+FS_HIDDEN int fs_spin_try_hard(int *lock);
+FS_HIDDEN void fs_spin_release(int *lock);
+
+#endif

@@ -1,0 +1,287 @@
+/* The child side of a fork: what the parent looked like at the instant of fork.
+ *
+ * Runs in the child before fork() returns, possibly in the child of a multi-threaded parent, so
+ * everything here is async-signal-safe: static memory, raw syscalls, no malloc, no stdio.  The
+ * registry it reads is the child's private copy of the parent's, so no parent thread can change
+ * it under us.  A registry entry is written out only if the lock's own memory agrees that the
+ * thread holds it (read with process_vm_readv, so a stale address fails cleanly instead of
+ * faulting).  Afterwards the slots of threads that do not exist in the child are freed. */
+#include "shim.h"
+#include "linebuf.h"
+#include "trace_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+enum verdict { HELD, NOT_HELD, UNKNOWN };
+
+/* Copies the lock's memory; -1 when the address is not readable, 1 when reading is not
+ * possible at all here (seccomp, old kernel) and the registry must be trusted alone. */
+static int copy_lock(uintptr_t addr, void *out, size_t size)
+{
+    struct iovec local = {out, size};
+    struct iovec remote = {(void *)addr, size};
+    ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    if (n == (ssize_t)size)
+        return 0;
+    if (n < 0 && (errno == ENOSYS || errno == EPERM))
+        return 1;
+    return -1;
+}
+
+static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtype)
+{
+    *mtype = -1;
+    switch (e->kind) {
+    case FS_LOCK_MUTEX:
+    case FS_LOCK_MTX: {
+        /* glibc records the owner's tid for every mutex kind; mtx_t shares the layout. */
+        pthread_mutex_t m;
+        int rc = copy_lock(e->lock, &m, sizeof m);
+        if (rc)
+            return rc > 0 ? UNKNOWN : NOT_HELD;
+        *mtype = m.__data.__kind;
+        return m.__data.__owner == tid ? HELD : NOT_HELD;
+    }
+    case FS_LOCK_RWLOCK: {
+        pthread_rwlock_t l;
+        int rc = copy_lock(e->lock, &l, sizeof l);
+        if (rc)
+            return rc > 0 ? UNKNOWN : NOT_HELD;
+        if (e->mode == FS_MODE_WRITE)
+            return l.__data.__cur_writer == tid ? HELD : NOT_HELD;
+        return (l.__data.__readers >> 3) > 0 ? HELD : NOT_HELD; /* reader count above 3 bits */
+    }
+    case FS_LOCK_SPIN: {
+        int v;
+        int rc = copy_lock(e->lock, &v, sizeof v);
+        if (rc)
+            return rc > 0 ? UNKNOWN : NOT_HELD;
+        return v != 0 ? HELD : NOT_HELD;
+    }
+    case FS_LOCK_SEM: {
+        sem_t s;
+        int v = 1;
+        int rc = copy_lock(e->lock, &s, sizeof s);
+        if (rc)
+            return rc > 0 ? UNKNOWN : NOT_HELD;
+        if (sem_getvalue(&s, &v) < 0)
+            return UNKNOWN;
+        return v == 0 ? HELD : NOT_HELD;
+    }
+    default:
+        return NOT_HELD;
+    }
+}
+
+static const struct fs_thread *live_slot_of(int tid)
+{
+    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE && t->tid == tid)
+            return t;
+    }
+    return NULL;
+}
+
+static void remember_inherited(uintptr_t lock, int kind, int mode, int holder)
+{
+    if (fs_ninherited >= FS_INHERITED_MAX)
+        return;
+    fs_inherited[fs_ninherited++] = (struct fs_inherited){lock, kind, mode, holder};
+}
+
+static void write_held(struct fs_linebuf *lb, int tid, const struct fs_held_entry *e, int count,
+                       int mtype, const uintptr_t *frames, size_t nframes)
+{
+    fs_lb_begin(lb, FS_REC_HELD);
+    fs_lb_dec(lb, "tid", tid);
+    fs_lb_hex(lb, "lock", e->lock);
+    fs_lb_str(lb, "kind", fs_lock_kind_name(e->kind));
+    fs_lb_str(lb, "mode", fs_lock_mode_name(e->mode));
+    fs_lb_dec(lb, "count", count);
+    fs_lb_hexlist(lb, "frames", frames, nframes);
+    if (mtype >= 0)
+        fs_lb_dec(lb, "type", mtype);
+    fs_lb_end(lb);
+}
+
+static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t, int forker)
+{
+    unsigned n = __atomic_load_n(&t->nheld, __ATOMIC_ACQUIRE);
+    if (n > FS_HELD_MAX)
+        n = FS_HELD_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        const struct fs_held_entry *e = &t->held[i];
+        if (!e->lock)
+            continue;
+        int dup = 0, count = 1;
+        for (unsigned j = 0; j < n; j++) {
+            if (t->held[j].lock != e->lock || j == i)
+                continue;
+            if (j < i)
+                dup = 1;
+            else
+                count++;
+        }
+        if (dup)
+            continue;
+        int mtype;
+        if (check_lock(e, t->tid, &mtype) == NOT_HELD)
+            continue;
+        const uintptr_t *frames = &e->site;
+        size_t nframes = 1;
+        if (fs_config.lock_stack > 1) {
+            frames = fs_lock_stacks[fs_slot_index(t)][i];
+            nframes = 0;
+            while (nframes < (size_t)fs_config.lock_stack && frames[nframes])
+                nframes++;
+            if (!nframes) {
+                frames = &e->site;
+                nframes = 1;
+            }
+        }
+        write_held(lb, t->tid, e, count, mtype, frames, nframes);
+        if (!forker)
+            remember_inherited(e->lock, e->kind, e->mode, t->tid);
+    }
+    if (t->lost)
+        fs_trace_lost(lb, "held", t->lost);
+}
+
+/* A semaphore counts as a held lock only when used as one: its value is 0, the last decrement
+ * was by a thread other than the forker (which lives on in the child), nobody else posted it,
+ * and that thread is not itself waiting on it (then it waits for a signal). */
+static void write_sem_locks(struct fs_linebuf *lb, int forker_tid)
+{
+    if (!fs_sems_used)
+        return;
+    for (unsigned i = 0; i < FS_SEM_SLOTS; i++) {
+        const struct fs_sem_slot *s = &fs_sems[i];
+        uintptr_t sem = __atomic_load_n(&s->sem, __ATOMIC_ACQUIRE);
+        if (!sem || !s->tid || s->cross_post || s->tid == forker_tid)
+            continue;
+        const struct fs_thread *holder = live_slot_of(s->tid);
+        if (!holder || holder->blocked_on_sem == sem)
+            continue;
+        struct fs_held_entry e = {.lock = sem, .site = s->site, .kind = FS_LOCK_SEM,
+                                  .mode = FS_MODE_EXCL};
+        int mtype;
+        if (check_lock(&e, s->tid, &mtype) != HELD)
+            continue;
+        write_held(lb, s->tid, &e, 1, -1, &e.site, 1);
+        remember_inherited(sem, FS_LOCK_SEM, FS_MODE_EXCL, s->tid);
+    }
+}
+
+static void thread_name(int ppid, int tid, const char *known, char *out, size_t cap)
+{
+    if (known[0]) {
+        fs_fmt_str(out, cap, 0, known);
+        return;
+    }
+    out[0] = '\0';
+    char path[64];
+    size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/");
+    n = fs_fmt_dec(path, sizeof path, n, (uint64_t)ppid);
+    n = fs_fmt_str(path, sizeof path, n, "/task/");
+    n = fs_fmt_dec(path, sizeof path, n, (uint64_t)tid);
+    n = fs_fmt_str(path, sizeof path, n, "/comm");
+    if (n == (size_t)-1)
+        return;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t r = read(fd, out, cap - 1);
+    close(fd);
+    if (r <= 0)
+        return;
+    out[r] = '\0';
+    if (out[r - 1] == '\n')
+        out[r - 1] = '\0';
+}
+
+static void write_thread(struct fs_linebuf *lb, int ppid, int tid, const struct fs_thread *t,
+                         int forker)
+{
+    char name[32];
+    thread_name(ppid, tid, t ? t->name : "", name, sizeof name);
+    fs_lb_begin(lb, FS_REC_THREAD);
+    fs_lb_dec(lb, "tid", tid);
+    fs_lb_str(lb, "name", name);
+    fs_lb_dec(lb, "forker", forker);
+    fs_lb_dec(lb, "known", t != NULL);
+    fs_lb_hex(lb, "start", t ? t->start_routine : 0);
+    fs_lb_dec(lb, "creator", t ? t->creator : 0);
+    fs_lb_hex(lb, "site", t ? t->create_site : 0);
+    fs_lb_end(lb);
+}
+
+static void write_snapshot(struct fs_linebuf *lb)
+{
+    const struct fs_fork_ctx *ctx = &fs_fork_ctx;
+    fs_lb_begin(lb, FS_REC_CHILD);
+    fs_lb_dec(lb, "seq", ctx->seq);
+    fs_lb_dec(lb, "parent", ctx->parent_pid);
+    fs_lb_dec(lb, "forker", ctx->forker_tid);
+    fs_lb_str(lb, "via", fs_fork_via_name(ctx->via));
+    fs_lb_dec(lb, "time", ctx->time);
+    fs_lb_hexlist(lb, "frames", ctx->frames, (size_t)ctx->nframes);
+    fs_lb_end(lb);
+
+    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE)
+            write_thread(lb, ctx->parent_pid, t->tid, t, t->tid == ctx->forker_tid);
+    }
+    for (int k = 0; k < ctx->ntids; k++)
+        if (!live_slot_of(ctx->tids[k]))
+            write_thread(lb, ctx->parent_pid, ctx->tids[k], NULL,
+                         ctx->tids[k] == ctx->forker_tid);
+    fs_trace_lost(lb, "threads", ctx->tids_lost + (long)fs_threads_lost);
+
+    fs_ninherited = 0;
+    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE)
+            write_thread_locks(lb, t, t->tid == ctx->forker_tid);
+    }
+    write_sem_locks(lb, ctx->forker_tid);
+}
+
+/* Only the forking thread exists in the child: free every other slot, and give the forker's
+ * slot its new tid. */
+static void registry_after_fork(int forker_tid)
+{
+    int tid = fs_gettid();
+    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+        struct fs_thread *t = &fs_threads[i];
+        int st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+        if (st == FS_SLOT_FREE)
+            continue;
+        if (st == FS_SLOT_LIVE && t->tid == forker_tid && t == fs_tls_self)
+            t->tid = tid;
+        else
+            fs_slot_release(t);
+    }
+    fs_threads_lost = 0;
+}
+
+void fs_snapshot_write(void)
+{
+    if (fs_trace_open_new() < 0)
+        return;
+    fs_trace_write_start("fork");
+    struct fs_linebuf *lb = fs_trace_begin();
+    if (lb) {
+        if (fs_fork_ctx.valid)
+            write_snapshot(lb);
+        else
+            fs_trace_lost(lb, "fork", 1);
+        fs_trace_end(lb);
+    }
+    registry_after_fork(fs_fork_ctx.forker_tid);
+}

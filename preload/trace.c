@@ -1,0 +1,308 @@
+/* This process's trace file: creating it safely, writing record batches, the module map and the
+ * process identity.
+ *
+ * No descriptor stays open between batches (open O_APPEND, write, close): a program that closes
+ * every descriptor, or reuses numbers, can never make the shim write into one of its files.
+ * Everything here may run in a forked child of a multi-threaded parent, so it uses only
+ * async-signal-safe calls and static buffers guarded by a bounded spin lock. */
+#include "shim.h"
+#include "linebuf.h"
+#include "trace_format.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+FS_HIDDEN pid_t fs_pid;
+
+static char trace_path[FS_PATH_MAX]; /* empty: not recording */
+static int trace_index;
+static int writer_lock;
+static struct fs_linebuf writer;
+static char writer_buf[16384];
+
+/* Process identity, read once per image and inherited by forked children. */
+static char exe_path[FS_PATH_MAX];
+static char comm[32];
+static char cmdline[256];
+
+/* Serialized `mod` records of the current module set, replayed into each child's file. */
+static char modbuf[65536];
+static size_t modbuf_len;
+static int modbuf_lost;
+static unsigned long long mod_adds = ~0ull, mod_subs = ~0ull;
+
+int64_t fs_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    do
+        n = read(fd, buf, cap);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    return n;
+}
+
+void fs_proc_identity_load(void)
+{
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = '\0';
+    n = read_small("/proc/self/comm", comm, sizeof comm - 1);
+    comm[n > 0 ? n : 0] = '\0';
+    if (n > 0 && comm[n - 1] == '\n')
+        comm[n - 1] = '\0';
+    n = read_small("/proc/self/cmdline", cmdline, sizeof cmdline - 1);
+    if (n < 0)
+        n = 0;
+    cmdline[n] = '\0';
+    for (ssize_t i = 0; i < n; i++)
+        if (cmdline[i] == '\0')
+            cmdline[i] = ' ';
+    while (n > 0 && cmdline[n - 1] == ' ')
+        cmdline[--n] = '\0';
+}
+
+/* The directory must be ours and private: never follow a planted symlink, never write where
+ * others can. */
+static int check_dir(void)
+{
+    struct stat st;
+    if (lstat(fs_config.trace_dir, &st) < 0) {
+        if (errno != ENOENT || mkdir(fs_config.trace_dir, 0700) < 0 ||
+            lstat(fs_config.trace_dir, &st) < 0)
+            return -1;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0022)) {
+        fs_complain("FORKSAN_TRACE_DIR is not a private directory owned by this user; "
+                    "not recording");
+        return -1;
+    }
+    return 0;
+}
+
+int fs_trace_open_new(void)
+{
+    trace_path[0] = '\0';
+    if (!fs_config.active)
+        return -1;
+    if (check_dir() < 0)
+        return -1;
+    char path[FS_PATH_MAX];
+    for (int idx = 0; idx < 1000; idx++) {
+        size_t n = fs_fmt_str(path, sizeof path, 0, fs_config.trace_dir);
+        n = fs_fmt_str(path, sizeof path, n, "/");
+        n = fs_fmt_dec(path, sizeof path, n, (uint64_t)fs_pid);
+        n = fs_fmt_str(path, sizeof path, n, ".");
+        n = fs_fmt_dec(path, sizeof path, n, (uint64_t)idx);
+        n = fs_fmt_str(path, sizeof path, n, FS_TRACE_SUFFIX);
+        if (n == (size_t)-1)
+            return -1;
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            close(fd);
+            memcpy(trace_path, path, n + 1);
+            trace_index = idx;
+            return 0;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    fs_complain("cannot create a trace file; not recording this process");
+    return -1;
+}
+
+struct fs_linebuf *fs_trace_begin(void)
+{
+    if (!trace_path[0] || fs_spin_try_hard(&writer_lock) < 0)
+        return NULL;
+    int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        fs_spin_release(&writer_lock);
+        return NULL;
+    }
+    fs_lb_init(&writer, fd, writer_buf, sizeof writer_buf);
+    return &writer;
+}
+
+void fs_trace_end(struct fs_linebuf *lb)
+{
+    int saved = errno;
+    fs_lb_flush(lb);
+    close(lb->fd);
+    lb->fd = -1;
+    fs_spin_release(&writer_lock);
+    errno = saved;
+}
+
+void fs_trace_lost(struct fs_linebuf *lb, const char *what, long count)
+{
+    if (count <= 0)
+        return;
+    fs_lb_begin(lb, FS_REC_LOST);
+    fs_lb_str(lb, "what", what);
+    fs_lb_dec(lb, "count", count);
+    fs_lb_end(lb);
+}
+
+/* ---- module map -------------------------------------------------------------------------- */
+
+static void hex_into(char *out, const unsigned char *p, size_t n)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[p[i] >> 4];
+        out[2 * i + 1] = d[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void build_id_of(const struct dl_phdr_info *info, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+        const char *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            const char *name = p + sizeof *nh;
+            const unsigned char *desc =
+                (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+                memcmp(name, "GNU", 4) == 0 && nh->n_descsz * 2 + 1 <= cap) {
+                hex_into(out, desc, nh->n_descsz);
+                return;
+            }
+            p = (const char *)desc + ((nh->n_descsz + 3) & ~3u);
+        }
+    }
+}
+
+struct modscan {
+    struct fs_linebuf *lb; /* NULL: only read the counters */
+    unsigned long long adds, subs;
+};
+
+static int mod_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct modscan *ms = arg;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        ms->adds = info->dlpi_adds;
+        ms->subs = info->dlpi_subs;
+    }
+    if (!ms->lb)
+        return 1; /* the counters are the same in every callback */
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+        if (s < lo)
+            lo = s;
+        if (e > hi)
+            hi = e;
+    }
+    if (lo >= hi)
+        return 0;
+    const char *path = info->dlpi_name;
+    if (!path || !*path)
+        path = exe_path;
+    char bid[130];
+    build_id_of(info, bid, sizeof bid);
+    fs_lb_begin(ms->lb, FS_REC_MOD);
+    fs_lb_hex(ms->lb, "start", lo);
+    fs_lb_hex(ms->lb, "end", hi);
+    fs_lb_hex(ms->lb, "bias", info->dlpi_addr);
+    fs_lb_str(ms->lb, "buildid", bid);
+    fs_lb_str(ms->lb, "path", path);
+    fs_lb_end(ms->lb);
+    return 0;
+}
+
+/* Re-serializes the module map into modbuf when dlopen/dlclose changed it.  Runs in the parent
+ * (start-up, fork prepare), never in a child. */
+int fs_modmap_refresh(void)
+{
+    struct modscan probe = {0};
+    dl_iterate_phdr(mod_cb, &probe);
+    if (probe.adds == mod_adds && probe.subs == mod_subs && modbuf_len > 0)
+        return 0;
+    /* A linebuf without a descriptor accumulates complete records in modbuf itself. */
+    struct fs_linebuf lb;
+    fs_lb_init(&lb, -1, modbuf, sizeof modbuf);
+    struct modscan ms = {.lb = &lb};
+    dl_iterate_phdr(mod_cb, &ms);
+    modbuf_lost = lb.failed;
+    modbuf_len = lb.rec_start;
+    mod_adds = ms.adds;
+    mod_subs = ms.subs;
+    return 1;
+}
+
+void fs_modmap_write(struct fs_linebuf *lb)
+{
+    /* modbuf holds complete lines; each becomes one record of lb. */
+    for (size_t off = 0; off < modbuf_len;) {
+        const char *nl = memchr(modbuf + off, '\n', modbuf_len - off);
+        size_t len = nl ? (size_t)(nl - (modbuf + off)) : modbuf_len - off;
+        fs_lb_begin(lb, "");
+        fs_lb_raw(lb, modbuf + off, len);
+        fs_lb_end(lb);
+        off += len + 1;
+    }
+    if (modbuf_lost)
+        fs_trace_lost(lb, "modules", 1);
+}
+
+/* ---- start of an image ------------------------------------------------------------------- */
+
+static void write_header(struct fs_linebuf *lb, const char *origin)
+{
+    fs_lb_begin(lb, FS_TRACE_MAGIC);
+    fs_lb_dec(lb, "version", FS_TRACE_VERSION);
+    fs_lb_dec(lb, "pid", fs_pid);
+    fs_lb_end(lb);
+    fs_lb_begin(lb, FS_REC_PROC);
+    fs_lb_dec(lb, "pid", fs_pid);
+    fs_lb_dec(lb, "ppid", getppid());
+    fs_lb_str(lb, "origin", origin);
+    fs_lb_dec(lb, "image", trace_index);
+    fs_lb_dec(lb, "time", fs_now_ns());
+    fs_lb_str(lb, "exe", exe_path);
+    fs_lb_str(lb, "comm", comm);
+    fs_lb_str(lb, "cmdline", cmdline);
+    fs_lb_end(lb);
+}
+
+void fs_trace_write_start(const char *origin)
+{
+    struct fs_linebuf *lb = fs_trace_begin();
+    if (!lb)
+        return;
+    write_header(lb, origin);
+    fs_modmap_write(lb);
+    fs_trace_end(lb);
+}
+
+void fs_trace_child_reset(void)
+{
+    writer_lock = 0;
+    fs_pid = getpid();
+}
