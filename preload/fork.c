@@ -20,8 +20,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_fork_ctx fs_fork_ctx;
-
 static int fork_lock;
 static int fork_seq;
 

@@ -16,6 +16,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+FS_HIDDEN struct fs_fork_ctx fs_fork_ctx;
+
 enum verdict { HELD, NOT_HELD, UNKNOWN };
 
 /* Copies the lock's memory; -1 when the address is not readable, 1 when reading is not
@@ -60,7 +62,12 @@ static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtyp
         int rc = copy_lock(e->lock, &v, sizeof v);
         if (rc)
             return rc > 0 ? UNKNOWN : NOT_HELD;
+#if defined(__x86_64__) || defined(__i386__)
+        /* glibc's x86 spin lock counts down: 1 is free, 0 (or below, contended) is taken. */
+        return v <= 0 ? HELD : NOT_HELD;
+#else
         return v != 0 ? HELD : NOT_HELD;
+#endif
     }
     case FS_LOCK_SEM: {
         sem_t s;

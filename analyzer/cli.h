@@ -1,0 +1,104 @@
+/* What the subcommands (cmd_*.c) share: running a program under the shim, analysing a trace
+ * directory, rendering, the exit-status policy, and finding the shim and the case suite. */
+#ifndef FORKSAN_CLI_H
+#define FORKSAN_CLI_H
+
+#include "finding.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit statuses, documented in `forksan --help` and the README. */
+enum {
+    FS_EXIT_OK = 0,
+    FS_EXIT_CASES_FAILED = 1, /* forksan cases: a case did not give its expected verdict */
+    FS_EXIT_USAGE = 2,        /* bad command line */
+    FS_EXIT_FINDINGS = 66,    /* findings at or above --fail-on (default; --exitcode changes it) */
+    FS_EXIT_DAMAGED = 65,     /* report: traces were damaged, nothing reached --fail-on */
+    FS_EXIT_INTERNAL = 125,   /* forksan itself failed (no traces, cannot write the report) */
+    FS_EXIT_NOEXEC = 126,     /* the program exists but could not be executed */
+    FS_EXIT_NOTFOUND = 127,   /* the program was not found */
+};
+
+/* ---- running a program (runner.c) --------------------------------------------------------- */
+
+struct fs_run_opts {
+    char *const *argv;      /* program and arguments; argv[0] is searched in PATH */
+    const char *trace_dir;  /* an existing private directory */
+    const char *shim_path;  /* libforksan.so */
+    double timeout;         /* seconds; 0 = none */
+    char *const *extra_env; /* NULL-terminated "NAME=value" entries to set, or NULL */
+    int stdout_fd;          /* -1: inherit */
+    int stderr_fd;          /* -1: inherit */
+};
+
+struct fs_run_result {
+    bool started;     /* exec succeeded */
+    int exec_errno;   /* why it did not */
+    int status;       /* wait status of the program (the direct child) */
+    bool timed_out;   /* the time limit expired and the tree was ended */
+    int interrupted;  /* the signal (SIGINT, SIGTERM, SIGHUP) that interrupted the run, or 0 */
+    unsigned leftovers; /* descendants still alive when the program's tree was ended */
+};
+
+/* Runs the program with the shim and waits for its whole process tree (forksan is a child
+ * subreaper, so orphaned descendants come back to it).  Returns 0, or -1 when forksan itself
+ * failed (errno set). */
+int fs_run_program(const struct fs_run_opts *opts, struct fs_run_result *res);
+/* The exit status `forksan run` passes on for a program: its own, or 128+signal. */
+int fs_run_exit_status(const struct fs_run_result *res);
+
+/* ---- analysing traces (analyze.c) ------------------------------------------------------------ */
+
+struct fs_analysis {
+    struct fs_findings findings; /* sorted */
+    unsigned processes;          /* process images read */
+    unsigned damaged;            /* trace files damaged or unusable */
+};
+
+/* Loads dir, applies every rule, symbolizes.  Returns 0, or -1 when dir cannot be read at all
+ * (errno set).  Problems with single files are reported on stderr and counted in damaged. */
+int fs_analyze_dir(const char *dir, struct fs_analysis *out);
+void fs_analysis_release(struct fs_analysis *a);
+
+/* ---- reporting (report.c) ------------------------------------------------------------------ */
+
+enum fs_format { FS_FORMAT_TEXT, FS_FORMAT_JSON };
+
+struct fs_report_opts {
+    enum fs_format format;
+    const char *output;  /* file, or NULL for stdout */
+    int fail_on;         /* enum fs_severity, or -1 for never */
+    int exitcode;        /* status when findings reach fail_on */
+    const char *command; /* what was analysed, for the report header */
+};
+
+/* Parses the options every reporting subcommand shares; returns 1 if argv[*i] was one of them
+ * (advancing *i past its value), 0 if not, -1 on a bad value (message printed). */
+int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int *i);
+void fs_report_opts_init(struct fs_report_opts *o);
+/* Writes the report; returns 0, or -1 when it could not be written (message printed). */
+int fs_report_write(const struct fs_report_opts *o, const struct fs_analysis *a);
+/* True when the findings reach the --fail-on threshold. */
+bool fs_report_fails(const struct fs_report_opts *o, const struct fs_analysis *a);
+
+/* ---- locations (paths.c) ------------------------------------------------------------------- */
+
+/* The shim next to this forksan: $FORKSAN_LIB, else ../lib/forksan/libforksan.so relative to the
+ * executable (install and build trees share that layout).  NULL when none exists. */
+const char *fs_paths_shim(void);
+/* Where the case binaries and sources are ($FORKSAN_CASES_DIR overrides the sources). */
+const char *fs_paths_cases_bin(void);
+const char *fs_paths_cases_src(void);
+/* A fresh private trace directory under $TMPDIR or /tmp (mkdtemp, mode 0700); malloc'd. */
+char *fs_paths_make_trace_dir(void);
+/* Removes a trace directory made by forksan (its *.trace files, then the directory). */
+void fs_paths_remove_trace_dir(const char *dir);
+
+/* ---- subcommands ------------------------------------------------------------------------- */
+
+int fs_cmd_run(int argc, char **argv);
+int fs_cmd_report(int argc, char **argv);
+int fs_cmd_cases(int argc, char **argv);
+
+#endif

@@ -1,0 +1,120 @@
+/* The reporting options every subcommand shares (--format, --output, --fail-on, --exitcode),
+ * writing the report, and deciding whether the findings fail the run. */
+#include "cli.h"
+#include "render.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void fs_report_opts_init(struct fs_report_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = FS_FORMAT_TEXT;
+    o->fail_on = FS_SEV_WARNING;
+    o->exitcode = FS_EXIT_FINDINGS;
+}
+
+/* Accepts "--opt value" and "--opt=value". */
+static const char *opt_value(const char *name, int argc, char **argv, int *i)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "forksan: option %s needs a value\n", name);
+        return "";
+    }
+    return argv[++*i];
+}
+
+int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int *i)
+{
+    const char *v;
+    if ((v = opt_value("--format", argc, argv, i))) {
+        if (strcmp(v, "text") == 0)
+            o->format = FS_FORMAT_TEXT;
+        else if (strcmp(v, "json") == 0)
+            o->format = FS_FORMAT_JSON;
+        else {
+            fprintf(stderr, "forksan: unknown --format '%s' (text or json)\n", v);
+            return -1;
+        }
+        return 1;
+    }
+    if ((v = opt_value("--output", argc, argv, i)) || (v = opt_value("-o", argc, argv, i))) {
+        if (!*v) {
+            fprintf(stderr, "forksan: --output needs a file name\n");
+            return -1;
+        }
+        o->output = v;
+        return 1;
+    }
+    if ((v = opt_value("--fail-on", argc, argv, i))) {
+        if (strcmp(v, "never") == 0) {
+            o->fail_on = -1;
+            return 1;
+        }
+        int sev = fs_severity_from_name(v);
+        if (sev < 0) {
+            fprintf(stderr, "forksan: unknown --fail-on '%s' (note, warning, error or never)\n",
+                    v);
+            return -1;
+        }
+        o->fail_on = sev;
+        return 1;
+    }
+    if ((v = opt_value("--exitcode", argc, argv, i))) {
+        char *end;
+        long code = strtol(v, &end, 10);
+        if (!*v || *end || code < 1 || code > 255) {
+            fprintf(stderr, "forksan: --exitcode takes a number from 1 to 255\n");
+            return -1;
+        }
+        o->exitcode = (int)code;
+        return 1;
+    }
+    return 0;
+}
+
+bool fs_report_fails(const struct fs_report_opts *o, const struct fs_analysis *a)
+{
+    return o->fail_on >= 0 && fs_findings_max_severity(&a->findings) >= o->fail_on;
+}
+
+int fs_report_write(const struct fs_report_opts *o, const struct fs_analysis *a)
+{
+    FILE *out = stdout;
+    if (o->output && strcmp(o->output, "-") != 0) {
+        out = fopen(o->output, "w");
+        if (!out) {
+            fprintf(stderr, "forksan: cannot write report to %s: %s\n", o->output,
+                    strerror(errno));
+            return -1;
+        }
+    }
+    struct fs_report_meta meta = {
+        .version = FORKSAN_VERSION,
+        .command = o->command,
+        .processes = a->processes,
+        .damaged_traces = a->damaged,
+    };
+    int rc;
+    if (o->format == FS_FORMAT_JSON)
+        rc = fs_render_json(out, &a->findings, &meta);
+    else
+        rc = fs_render_text(out, &a->findings, &meta, out == stdout && isatty(STDOUT_FILENO));
+    if (out != stdout && fclose(out) != 0)
+        rc = -1;
+    else if (out == stdout && fflush(stdout) != 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "forksan: writing the report failed: %s\n", strerror(errno));
+    return rc;
+}

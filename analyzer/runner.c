@@ -1,0 +1,197 @@
+/* Running a program under the shim and waiting for its whole process tree.
+ *
+ * forksan becomes a child subreaper, so descendants orphaned by their parents (daemon(), double
+ * forks) are re-parented to it and the run ends only when the last of them has.  Signals are
+ * handled synchronously with sigtimedwait: SIGCHLD reaps, the time limit ends the tree, and an
+ * interrupt is passed on to the program unless the terminal already sent it to the whole
+ * foreground group (a second interrupt ends the tree). */
+#include "cli.h"
+#include "diag.h"
+#include "tree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool same_name(const char *entry, const char *name_eq)
+{
+    size_t n = strcspn(name_eq, "=") + 1;
+    return strncmp(entry, name_eq, n) == 0;
+}
+
+/* environ with LD_PRELOAD (ours first, the user's preloads kept), FORKSAN_TRACE_DIR and the
+ * extra entries set. */
+static char **child_env(const struct fs_run_opts *o)
+{
+    size_t n = 0, extra = 0;
+    while (environ[n])
+        n++;
+    while (o->extra_env && o->extra_env[extra])
+        extra++;
+    char **env = fs_xcalloc(n + extra + 3, sizeof *env);
+    const char *old_preload = getenv("LD_PRELOAD");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool replaced = same_name(environ[i], "LD_PRELOAD=") ||
+                        same_name(environ[i], "FORKSAN_TRACE_DIR=");
+        for (size_t j = 0; j < extra && !replaced; j++)
+            replaced = same_name(environ[i], o->extra_env[j]);
+        if (!replaced)
+            env[k++] = environ[i];
+    }
+    if (old_preload && *old_preload)
+        env[k++] = fs_xasprintf("LD_PRELOAD=%s:%s", o->shim_path, old_preload);
+    else
+        env[k++] = fs_xasprintf("LD_PRELOAD=%s", o->shim_path);
+    env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR=%s", o->trace_dir);
+    for (size_t j = 0; j < extra; j++)
+        env[k++] = o->extra_env[j];
+    env[k] = NULL;
+    return env;
+}
+
+static pid_t start_child(const struct fs_run_opts *o, const sigset_t *old_mask, int *err_fd)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return -1;
+    char **env = child_env(o);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        sigprocmask(SIG_SETMASK, old_mask, NULL);
+        if (o->stdout_fd >= 0)
+            dup2(o->stdout_fd, STDOUT_FILENO);
+        if (o->stderr_fd >= 0)
+            dup2(o->stderr_fd, STDERR_FILENO);
+        execvpe(o->argv[0], o->argv, env);
+        int e = errno;
+        if (write(pipefd[1], &e, sizeof e) < 0)
+            _exit(127);
+        _exit(127);
+    }
+    int e = errno;
+    close(pipefd[1]);
+    /* Only our own strings are freed; the rest point into environ. */
+    for (char **p = env; *p; p++)
+        if (same_name(*p, "LD_PRELOAD=") || same_name(*p, "FORKSAN_TRACE_DIR="))
+            free(*p);
+    free(env);
+    if (pid < 0) {
+        close(pipefd[0]);
+        errno = e;
+        return -1;
+    }
+    *err_fd = pipefd[0];
+    return pid;
+}
+
+static void reap(pid_t child, struct fs_run_result *res, bool *child_done)
+{
+    int st;
+    pid_t p;
+    while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+        if (p == child) {
+            res->status = st;
+            *child_done = true;
+        }
+}
+
+int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        fs_warn("cannot become a subreaper (%s): orphaned descendants will not be waited for",
+                strerror(errno));
+
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &set, &old);
+
+    int err_fd = -1;
+    pid_t child = start_child(o, &old, &err_fd);
+    if (child < 0) {
+        int e = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        errno = e;
+        return -1;
+    }
+    int exec_err = 0;
+    ssize_t got;
+    do
+        got = read(err_fd, &exec_err, sizeof exec_err);
+    while (got < 0 && errno == EINTR);
+    close(err_fd);
+    res->started = got != (ssize_t)sizeof exec_err;
+    res->exec_errno = res->started ? 0 : exec_err;
+
+    double deadline = o->timeout > 0 ? now_s() + o->timeout : 0;
+    bool child_done = false;
+    for (;;) {
+        reap(child, res, &child_done);
+        if (child_done && !fs_tree_has_descendants(getpid()))
+            break;
+        struct timespec ts = {1, 0};
+        if (deadline) {
+            double left = deadline - now_s();
+            if (left <= 0) {
+                res->timed_out = true;
+                res->leftovers = fs_tree_end(getpid(), 2.0);
+                reap(child, res, &child_done);
+                break;
+            }
+            if (left < 1) {
+                ts.tv_sec = 0;
+                ts.tv_nsec = (long)(left * 1e9) + 1;
+            }
+        }
+        siginfo_t si;
+        int sig = sigtimedwait(&set, &si, &ts);
+        if (sig < 0 || sig == SIGCHLD)
+            continue;
+        if (res->interrupted) {
+            fs_warn("interrupted again: ending the program's process tree");
+            res->leftovers = fs_tree_end(getpid(), 1.0);
+            reap(child, res, &child_done);
+            break;
+        }
+        res->interrupted = sig;
+        /* A terminal's interrupt already reached the whole foreground group. */
+        if (si.si_code == SI_USER || si.si_code == SI_QUEUE || sig == SIGTERM || sig == SIGHUP)
+            kill(child, sig);
+    }
+    /* Anything still there (a descendant outside our reach): wait for nothing more. */
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return 0;
+}
+
+int fs_run_exit_status(const struct fs_run_result *res)
+{
+    if (!res->started)
+        return res->exec_errno == ENOENT ? FS_EXIT_NOTFOUND : FS_EXIT_NOEXEC;
+    if (WIFEXITED(res->status))
+        return WEXITSTATUS(res->status);
+    if (WIFSIGNALED(res->status))
+        return 128 + WTERMSIG(res->status);
+    return FS_EXIT_INTERNAL;
+}

@@ -1,0 +1,13 @@
+# Integration tests: the reproduction suite, CLI transcripts and golden reports, each driving the
+# built forksan command.
+add_test(NAME cases COMMAND forksan cases)
+set_tests_properties(cases PROPERTIES TIMEOUT 600)
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/cli/run.sh)
+  add_test(NAME cli COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/run.sh $<TARGET_FILE:forksan>
+                            ${FORKSAN_CASES_BIN_DIR})
+  set_tests_properties(cli PROPERTIES TIMEOUT 300)
+endif()
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/golden/run.sh)
+  add_test(NAME golden COMMAND bash ${CMAKE_SOURCE_DIR}/tests/golden/run.sh $<TARGET_FILE:forksan>)
+  set_tests_properties(golden PROPERTIES TIMEOUT 120)
+endif()
