@@ -1,0 +1,74 @@
+/* The reproduction cases' contract: parsing the header each case source states its expected
+ * verdict in (see cases/README.md), resolving its `@marker` references to file:line, and
+ * matching a run's findings against it.  Pure parsing and matching, no process is run here;
+ * cmd_cases.c does the running. */
+#ifndef FORKSAN_CASE_SPEC_H
+#define FORKSAN_CASE_SPEC_H
+
+#include "finding.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define FS_CASE_DEFAULT_TIMEOUT 10.0
+
+/* A source location named by a marker: `@held` (the case's own file) or `native_holder.c@held`. */
+struct fs_case_loc {
+    char *marker; /* the name without '@' */
+    char *file;   /* basename of the file the marker is in */
+    int line;     /* 0 when the marker could not be resolved */
+};
+
+struct fs_case_expect {
+    char *hazard;
+    enum fs_severity severity;
+    bool has_acquire, has_fork;
+    struct fs_case_loc acquire, fork;
+    int header_line; /* where the expect: line is, for messages */
+};
+
+struct fs_case_spec {
+    char *name;        /* file stem, e.g. "mutex_held" */
+    char *file;        /* basename, e.g. "mutex_held.c" */
+    char *path;        /* as given to fs_case_spec_load */
+    bool python;       /* a .py case, run with python3 */
+    char *description; /* the text after "forksan case:" */
+    struct fs_case_expect *expects;
+    size_t nexpects; /* 0 with expect_none: no findings at all */
+    bool expect_none;
+    double timeout; /* seconds */
+    char **args;
+    size_t nargs;
+    char **requires; /* programs that must be in PATH, e.g. "python3" */
+    size_t nrequires;
+    char **errors; /* case-definition errors ("file:line: ..."); the case fails with them */
+    size_t nerrors;
+};
+
+/* Reads path.  Returns 1 when it is a case (its header comment has a "forksan case:" line; errors
+ * in the header or its markers are in spec->errors), 0 when it is not a case (a helper source),
+ * -1 when it cannot be read (errno set).  spec must be released in the first case only. */
+int fs_case_spec_load(const char *path, struct fs_case_spec *spec);
+void fs_case_spec_release(struct fs_case_spec *spec);
+
+/* "lock-held-at-fork(warning)@mutex_held.c:31": the acquire site, else the fork site, if any. */
+char *fs_case_expect_describe(const struct fs_case_expect *e);
+/* The expectations joined with ", ", or "no findings" for expect: none. */
+char *fs_case_spec_describe(const struct fs_case_spec *spec);
+
+/* An argument with every "{casebin}" replaced by bin_dir. */
+char *fs_case_expand_arg(const char *arg, const char *bin_dir);
+
+struct fs_case_mismatches {
+    char **msgs; /* one human-readable line each */
+    size_t n;
+};
+
+/* Matches findings against the spec's expectations as multisets (every expectation claims a
+ * distinct finding, every finding is claimed).  Returns true when they agree; otherwise out
+ * explains each discrepancy.  Definition errors in the spec are not repeated here. */
+bool fs_case_match(const struct fs_case_spec *spec, const struct fs_findings *findings,
+                   struct fs_case_mismatches *out);
+void fs_case_mismatches_release(struct fs_case_mismatches *m);
+
+#endif
