@@ -25,7 +25,7 @@ int fs_analyze_dir(const char *dir, struct fs_analysis *out)
     fs_rules_run(&model, sym, &out->findings);
     fs_symbolizer_free(sym);
     fs_findings_sort(&out->findings);
-    out->processes = (unsigned)model.nimages;
+    out->processes = (unsigned)model.nprocs;
     out->damaged = fs_diag_damage_count() - damage_before;
     fs_model_release(&model);
     return 0;

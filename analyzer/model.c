@@ -273,11 +273,28 @@ static int rec_held(struct fs_image *img, struct reader *r)
     return 0;
 }
 
+/* A failed fork: the `fork` record made before it gets the error. */
+static int rec_forkfail(struct fs_image *img, struct reader *r)
+{
+    int seq = get_int(r, "seq", true, 0);
+    int err = get_int(r, "errno", false, 0);
+    if (r->bad)
+        return -1;
+    for (size_t i = img->nforks; i-- > 0;)
+        if (!img->forks[i].spawn && img->forks[i].seq == seq) {
+            img->forks[i].child_pid = -1;
+            img->forks[i].err = err;
+            break;
+        }
+    return 0;
+}
+
 static int rec_fork(struct fs_image *img, struct reader *r, bool spawn)
 {
     struct fs_fork_event e = {
         .seq = spawn ? -1 : get_int(r, "seq", true, 0),
-        .child_pid = get_int(r, "child", true, -1),
+        /* The shim writes a fork record before the fork, so only spawns know the child. */
+        .child_pid = get_int(r, "child", spawn, 0),
         .err = get_int(r, "errno", false, 0),
         .tid = get_int(r, "tid", false, 0),
         .spawn = spawn,
@@ -362,6 +379,8 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
         return rec_fork(img, &r, true);
     if (strcmp(tag, FS_REC_EXEC) == 0)
         return rec_exec(img, &r);
+    if (strcmp(tag, "forkfail") == 0)
+        return rec_forkfail(img, &r);
     if (strcmp(tag, "execfail") == 0)
         return rec_execfail(img, &r);
     if (strcmp(tag, FS_REC_LOST) == 0)

@@ -81,25 +81,27 @@ static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
 
 static void record_exec(const char *path)
 {
-    struct fs_linebuf *lb = fs_trace_begin();
-    if (!lb)
+    struct fs_linebuf local, *lb = &local;
+    char buf[FS_LOCAL_RECORD_MAX];
+    if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
         return;
     fs_lb_begin(lb, FS_REC_EXEC);
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_str(lb, "path", path);
     fs_lb_end(lb);
-    fs_trace_end(lb);
+    fs_trace_end_local(lb);
 }
 
 static void record_exec_failed(int err)
 {
-    struct fs_linebuf *lb = fs_trace_begin();
-    if (!lb)
+    struct fs_linebuf local, *lb = &local;
+    char buf[FS_LOCAL_RECORD_MAX];
+    if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
         return;
     fs_lb_begin(lb, "execfail");
     fs_lb_dec(lb, "errno", err);
     fs_lb_end(lb);
-    fs_trace_end(lb);
+    fs_trace_end_local(lb);
 }
 
 /* The body every exec hook shares: CALL is the real call with `env` as its environment. */
@@ -201,8 +203,9 @@ int execle(const char *path, const char *arg, ...)
 
 static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *frames, int n)
 {
-    struct fs_linebuf *lb = fs_trace_begin();
-    if (!lb)
+    struct fs_linebuf local, *lb = &local;
+    char buf[FS_LOCAL_RECORD_MAX];
+    if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
         return;
     fs_lb_begin(lb, FS_REC_SPAWN);
     fs_lb_dec(lb, "child", rc == 0 ? pid : -1);
@@ -210,7 +213,7 @@ static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *f
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_hexlist(lb, "frames", frames, n > 0 ? (size_t)n : 0);
     fs_lb_end(lb);
-    fs_trace_end(lb);
+    fs_trace_end_local(lb);
 }
 
 #define SPAWN_WITH_ENV(REAL, pid, path, fa, attr, argv, envp)                                     \

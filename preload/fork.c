@@ -15,13 +15,12 @@
 #include "trace_format.h"
 
 #include <dirent.h>
+#include <sys/single_threaded.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int fork_lock;
-static int fork_seq;
 
 /* Set by the fork()/_Fork() wrappers for the handlers of the fork they are making. */
 static __thread int tls_fork_via __attribute__((tls_model("initial-exec")));
@@ -37,11 +36,17 @@ struct linux_dirent64 {
     char d_name[];
 };
 
-/* /proc/self/task with getdents64: no opendir (it mallocs). */
-static void list_tasks(struct fs_fork_ctx *ctx)
+/* /proc/self/task with getdents64: no opendir (it mallocs).  glibc clears
+ * __libc_single_threaded for good when a second thread starts; while it is set, the forker is
+ * the only thread and four syscalls per fork can be saved. */
+static void list_tasks(struct fs_fork_ctx *ctx, int self_tid)
 {
     ctx->ntids = 0;
     ctx->tids_lost = 0;
+    if (__libc_single_threaded) {
+        ctx->tids[ctx->ntids++] = self_tid;
+        return;
+    }
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return;
@@ -85,16 +90,17 @@ static void atfork_prepare(void)
     if (!fs_config.active)
         return;
     int saved = errno;
-    if (fs_spin_try_hard(&fork_lock) < 0) {
+    if (fs_spin_try_hard(&fs_proc.fork_lock) < 0) {
         fs_complain("fork not recorded: recorder busy");
         errno = saved;
         return;
     }
+    fs_snapshot_flush(); /* it reads fs_fork_ctx, about to be overwritten */
     struct fs_fork_ctx *ctx = &fs_fork_ctx;
     struct fs_thread *self = fs_self();
     ctx->forker_tid = self ? self->tid : fs_gettid();
     ctx->parent_pid = fs_pid;
-    ctx->seq = ++fork_seq;
+    ctx->seq = ++fs_proc.fork_seq;
     tls_seq = ctx->seq;
     ctx->time = fs_now_ns();
     if (tls_fork_via) {
@@ -109,45 +115,19 @@ static void atfork_prepare(void)
         ctx->nframes = fs_backtrace(ctx->frames, FS_FORK_STACK_MAX, 0);
         FS_INTERNAL_END();
     }
-    list_tasks(ctx);
+    list_tasks(ctx, ctx->forker_tid);
     FS_INTERNAL_BEGIN();
     write_modmap_if_changed();
     FS_INTERNAL_END();
+    fs_fork_record(ctx);
     ctx->valid = 1;
     errno = saved;
 }
 
-static void record_fork_parent(int seq, int tid, pid_t child, int err, int via,
-                               const uintptr_t *frames, int nframes)
-{
-    struct fs_linebuf *lb = fs_trace_begin();
-    if (!lb)
-        return;
-    fs_lb_begin(lb, FS_REC_FORK);
-    fs_lb_dec(lb, "seq", seq);
-    fs_lb_dec(lb, "child", child);
-    if (child < 0)
-        fs_lb_dec(lb, "errno", err);
-    fs_lb_dec(lb, "tid", tid);
-    fs_lb_str(lb, "via", fs_fork_via_name(via));
-    fs_lb_dec(lb, "time", fs_now_ns());
-    fs_lb_hexlist(lb, "frames", frames, nframes > 0 ? (size_t)nframes : 0);
-    fs_lb_end(lb);
-    fs_trace_end(lb);
-}
-
 static void atfork_parent(void)
 {
-    if (!fs_fork_ctx.valid)
-        return;
-    int saved = errno;
-    /* A fork made behind our back (daemon()): the parent never learns the child's pid here;
-     * the child's own record links the two. */
-    if (!tls_fork_via)
-        record_fork_parent(fs_fork_ctx.seq, fs_fork_ctx.forker_tid, 0, 0, FS_VIA_ATFORK,
-                           fs_fork_ctx.frames, fs_fork_ctx.nframes);
-    fs_spin_release(&fork_lock);
-    errno = saved;
+    if (fs_fork_ctx.valid)
+        fs_spin_release(&fs_proc.fork_lock);
 }
 
 static void atfork_child(void)
@@ -155,9 +135,8 @@ static void atfork_child(void)
     if (!fs_config.active)
         return;
     int saved = errno;
-    fork_lock = 0;
-    fork_seq = 0;
-    tls_fork_via = 0;
+    fs_proc.fork_lock = 0;
+    fs_proc.fork_seq = 0;
     fs_trace_child_reset();
     fs_snapshot_write();
     errno = saved;
@@ -176,7 +155,6 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
 {
     if (!fs_config.active)
         return real();
-    struct fs_thread *t = fs_tls_self;
     {
         FS_INTERNAL_BEGIN();
         tls_nframes = fs_backtrace(tls_frames, FS_FORK_STACK_MAX, 1);
@@ -195,12 +173,11 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
         errno = err;
         return 0;
     }
-    if (tls_seq)
-        record_fork_parent(tls_seq, t ? t->tid : fs_gettid(), pid, err, via, tls_frames,
-                           tls_nframes);
+    if (tls_seq && pid < 0)
+        fs_fork_record_failed(tls_seq, err);
     tls_fork_via = 0;
     if (run_handlers && fs_fork_ctx.valid)
-        fs_spin_release(&fork_lock);
+        fs_spin_release(&fs_proc.fork_lock);
     errno = err;
     return pid;
 }

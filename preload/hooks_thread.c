@@ -68,7 +68,7 @@ int pthread_setname_np(pthread_t thread, const char *name)
     int r = fs_real.pthread_setname_np(thread, name);
     if (r != 0 || !fs_config.active)
         return r;
-    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         struct fs_thread *t = &fs_threads[i];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE &&
             pthread_equal(t->self, thread)) {

@@ -5,6 +5,7 @@
  * taken locks; those calls resolved the real functions lazily and were passed through unrecorded
  * (no slot yet), which is harmless: recording starts here. */
 #include "shim.h"
+#include "linebuf.h"
 
 #include <unistd.h>
 
@@ -17,7 +18,7 @@ __attribute__((constructor(101))) static void fs_init(void)
     fs_pid = getpid();
     fs_registry_init();
     fs_proc_identity_load();
-    if (fs_trace_open_new() < 0) {
+    if (fs_trace_open_new(1) < 0) {
         fs_config.active = 0;
         return;
     }
@@ -26,7 +27,19 @@ __attribute__((constructor(101))) static void fs_init(void)
         fs_modmap_refresh();
         FS_INTERNAL_END();
     }
-    fs_trace_write_start("start");
+    struct fs_linebuf *lb = fs_trace_begin();
+    if (lb) {
+        fs_trace_write_start(lb, "start");
+        fs_trace_end(lb);
+    }
     fs_fork_init();
     (void)fs_self(); /* the main thread's slot */
+}
+
+/* Buffered fork records reach the file at exit (a process that ends with _exit or a signal
+ * loses its last few; the children's own records still link the tree). */
+__attribute__((destructor)) static void fs_fini(void)
+{
+    if (fs_config.active)
+        fs_fork_records_flush();
 }

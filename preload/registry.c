@@ -27,9 +27,10 @@ __thread struct fs_thread *fs_tls_self __attribute__((tls_model("initial-exec"))
 static __thread int tls_exiting __attribute__((tls_model("initial-exec")));
 __thread int fs_tls_internal __attribute__((tls_model("initial-exec")));
 
+FS_HIDDEN unsigned fs_threads_hwm;
+
 static pthread_key_t slot_key;
 static int slot_key_ok;
-static unsigned claim_hint;
 
 int fs_gettid(void)
 {
@@ -52,27 +53,45 @@ void fs_registry_init(void)
         slot_key_ok = 1;
 }
 
+static struct fs_thread *claim(unsigned i)
+{
+    int expect = FS_SLOT_FREE;
+    if (__atomic_load_n(&fs_threads[i].state, __ATOMIC_RELAXED) != FS_SLOT_FREE ||
+        !__atomic_compare_exchange_n(&fs_threads[i].state, &expect, FS_SLOT_RESERVED, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return NULL;
+    struct fs_thread *t = &fs_threads[i];
+    t->tid = 0;
+    t->creator = 0;
+    t->nheld = 0;
+    t->lost = 0;
+    t->start_routine = 0;
+    t->create_site = 0;
+    t->blocked_on_sem = 0;
+    t->name[0] = '\0';
+    return t;
+}
+
+/* Slots are used from the bottom up and freed slots reused first, so every scan (here and in
+ * the forked child) stops at the high-water mark instead of touching all of the table: a
+ * program with few threads never faults in the rest of it. */
 struct fs_thread *fs_slot_reserve(void)
 {
-    unsigned start = __atomic_load_n(&claim_hint, __ATOMIC_RELAXED);
-    for (unsigned k = 0; k < FS_MAX_THREADS; k++) {
-        unsigned i = (start + k) % FS_MAX_THREADS;
-        int expect = FS_SLOT_FREE;
-        if (__atomic_load_n(&fs_threads[i].state, __ATOMIC_RELAXED) == FS_SLOT_FREE &&
-            __atomic_compare_exchange_n(&fs_threads[i].state, &expect, FS_SLOT_RESERVED, 0,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-            __atomic_store_n(&claim_hint, i + 1, __ATOMIC_RELAXED);
-            struct fs_thread *t = &fs_threads[i];
-            t->tid = 0;
-            t->creator = 0;
-            t->nheld = 0;
-            t->lost = 0;
-            t->start_routine = 0;
-            t->create_site = 0;
-            t->blocked_on_sem = 0;
-            t->name[0] = '\0';
+    unsigned hwm = fs_threads_used();
+    for (unsigned i = 0; i < hwm; i++) {
+        struct fs_thread *t = claim(i);
+        if (t)
             return t;
+    }
+    for (;;) {
+        unsigned i = __atomic_fetch_add(&fs_threads_hwm, 1, __ATOMIC_ACQ_REL);
+        if (i >= FS_MAX_THREADS) {
+            __atomic_store_n(&fs_threads_hwm, FS_MAX_THREADS, __ATOMIC_RELEASE);
+            break;
         }
+        struct fs_thread *t = claim(i);
+        if (t)
+            return t;
     }
     __atomic_fetch_add(&fs_threads_lost, 1, __ATOMIC_RELAXED);
     return NULL;

@@ -159,6 +159,7 @@ FS_HIDDEN extern struct fs_thread fs_threads[FS_MAX_THREADS];
 FS_HIDDEN extern struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
 FS_HIDDEN extern uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
 FS_HIDDEN extern unsigned fs_threads_lost;
+FS_HIDDEN extern unsigned fs_threads_hwm; /* slots below it may be in use */
 FS_HIDDEN extern int fs_sems_used;
 
 /* The calling thread's slot, claimed on first use; NULL when not recording. */
@@ -190,6 +191,13 @@ FS_HIDDEN void fs_slot_adopt(struct fs_thread *t);
 FS_HIDDEN void fs_slot_release(struct fs_thread *t);
 FS_HIDDEN void fs_held_push_deep(struct fs_thread *t, unsigned idx);
 FS_HIDDEN int fs_gettid(void);
+
+/* How many slots to scan: none at or above this index was ever used. */
+static inline unsigned fs_threads_used(void)
+{
+    unsigned n = __atomic_load_n(&fs_threads_hwm, __ATOMIC_ACQUIRE);
+    return n < FS_MAX_THREADS ? n : FS_MAX_THREADS;
+}
 
 static inline unsigned fs_slot_index(const struct fs_thread *t)
 {
@@ -265,26 +273,49 @@ FS_HIDDEN int fs_backtrace(uintptr_t *out, int max, int skip);
 /* ---- trace files (trace.c) --------------------------------------------------------------- */
 
 struct fs_linebuf;
-FS_HIDDEN int fs_trace_open_new(void);  /* this image's file; 0 or -1 */
-FS_HIDDEN void fs_trace_write_start(const char *origin); /* header, proc and mod records */
+/* Creates this image's file (checking the directory first when `check`); 0 or -1.  The file
+ * stays open for the next fs_trace_begin. */
+FS_HIDDEN int fs_trace_open_new(int check);
 /* A writer over this process's file; NULL when not recording or the writer is busy.  Must be
  * paired with fs_trace_end. */
 FS_HIDDEN struct fs_linebuf *fs_trace_begin(void);
 FS_HIDDEN void fs_trace_end(struct fs_linebuf *lb);
+/* fs_trace_begin without first writing what is pending (deferred child file, fork records). */
+FS_HIDDEN struct fs_linebuf *fs_trace_begin_raw(void);
+/* For small records: the caller's (stack) buffer instead of the shared writer; 0 or -1. */
+FS_HIDDEN int fs_trace_begin_local(struct fs_linebuf *lb, char *buf, size_t cap);
+FS_HIDDEN void fs_trace_end_local(struct fs_linebuf *lb);
+#define FS_LOCAL_RECORD_MAX 2048
 FS_HIDDEN void fs_trace_lost(struct fs_linebuf *lb, const char *what, long count);
+/* The first records of an image: header, proc and mod. */
+FS_HIDDEN void fs_trace_write_start(struct fs_linebuf *lb, const char *origin);
 FS_HIDDEN void fs_trace_child_reset(void); /* in a forked child, before writing its file */
 /* Module map: refreshed in the parent before fork, replayed into the child's file. */
 FS_HIDDEN int fs_modmap_refresh(void); /* 1 when it changed */
 FS_HIDDEN void fs_modmap_write(struct fs_linebuf *lb);
 FS_HIDDEN int64_t fs_now_ns(void);
 FS_HIDDEN void fs_proc_identity_load(void);
-FS_HIDDEN extern pid_t fs_pid;
+/* The scalars written around a fork, together in one cache line: after fork, every page either
+ * process writes costs a copy-on-write fault, so the shim's own writes should touch one page. */
+struct fs_proc {
+    pid_t pid;
+    int fork_lock;  /* serializes forks (fs_spin_try_hard) */
+    int fork_seq;   /* this process's fork counter */
+    int writer_lock;
+    int created_fd; /* a just-created trace file, open for its first batch; -1 */
+    int child_file_pending; /* a forked child's file is still to be written (snapshot.c) */
+} __attribute__((aligned(64)));
+FS_HIDDEN extern struct fs_proc fs_proc;
+#define fs_pid (fs_proc.pid)
 
 /* ---- fork (fork.c, snapshot.c) ----------------------------------------------------------- */
 
 FS_HIDDEN void fs_fork_init(void);
+
 /* The child side, async-signal-safe: reads the inherited registry and writes the child's file. */
 FS_HIDDEN void fs_snapshot_write(void);
+/* Writes a deferred child file (see snapshot.c) before anything else is recorded. */
+FS_HIDDEN void fs_snapshot_flush(void);
 
 struct fs_fork_ctx {
     int valid; /* prepare ran and recorded this fork */
@@ -300,6 +331,12 @@ struct fs_fork_ctx {
     int tids[FS_MAX_THREADS];
 };
 FS_HIDDEN extern struct fs_fork_ctx fs_fork_ctx;
+
+/* forkrec.c: the parent's `fork` records, buffered; flushed before any other record and at
+ * exit. */
+FS_HIDDEN void fs_fork_record(const struct fs_fork_ctx *ctx);
+FS_HIDDEN void fs_fork_record_failed(int seq, int err);
+FS_HIDDEN void fs_fork_records_flush(void);
 
 /* Bounded spin lock for the shim's own rare sections (fork, trace writing): it gives up rather
  * than deadlock, e.g. when a signal handler forks while the interrupted thread held it. */

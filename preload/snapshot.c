@@ -86,7 +86,7 @@ static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtyp
 
 static const struct fs_thread *live_slot_of(int tid)
 {
-    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE && t->tid == tid)
             return t;
@@ -227,7 +227,9 @@ static void write_thread(struct fs_linebuf *lb, int ppid, int tid, const struct 
     fs_lb_end(lb);
 }
 
-static void write_snapshot(struct fs_linebuf *lb)
+/* `deferred`: written after the fact for a trivial snapshot, when the registry already
+ * describes the child; by definition the parent then had only the forker, holding nothing. */
+static void write_snapshot(struct fs_linebuf *lb, int deferred)
 {
     const struct fs_fork_ctx *ctx = &fs_fork_ctx;
     fs_lb_begin(lb, FS_REC_CHILD);
@@ -238,8 +240,13 @@ static void write_snapshot(struct fs_linebuf *lb)
     fs_lb_dec(lb, "time", ctx->time);
     fs_lb_hexlist(lb, "frames", ctx->frames, (size_t)ctx->nframes);
     fs_lb_end(lb);
+    if (deferred) {
+        const struct fs_thread *self = fs_tls_self;
+        write_thread(lb, ctx->parent_pid, ctx->forker_tid, self, 1);
+        return;
+    }
 
-    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE)
             write_thread(lb, ctx->parent_pid, t->tid, t, t->tid == ctx->forker_tid);
@@ -251,7 +258,7 @@ static void write_snapshot(struct fs_linebuf *lb)
     fs_trace_lost(lb, "threads", ctx->tids_lost + (long)fs_threads_lost);
 
     fs_ninherited = 0;
-    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE)
             write_thread_locks(lb, t, t->tid == ctx->forker_tid);
@@ -264,7 +271,7 @@ static void write_snapshot(struct fs_linebuf *lb)
 static void registry_after_fork(int forker_tid)
 {
     int tid = fs_gettid();
-    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         struct fs_thread *t = &fs_threads[i];
         int st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
         if (st == FS_SLOT_FREE)
@@ -274,21 +281,62 @@ static void registry_after_fork(int forker_tid)
         else
             fs_slot_release(t);
     }
-    fs_threads_lost = 0;
+    if (fs_threads_lost)
+        fs_threads_lost = 0;
+}
+
+/* A snapshot with nothing in it but the forker: one thread, holding no lock. */
+static int snapshot_is_trivial(void)
+{
+    const struct fs_fork_ctx *ctx = &fs_fork_ctx;
+    if (!ctx->valid || ctx->ntids > 1 || ctx->tids_lost || fs_threads_lost)
+        return 0;
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_FREE)
+            continue;
+        if (t->tid != ctx->forker_tid || t->nheld || t->lost)
+            return 0;
+    }
+    return 1;
+}
+
+/* Writes the child's file now; from fs_snapshot_write, or later for a deferred snapshot. */
+static void write_child_file(int deferred)
+{
+    /* The parent checked the directory; one open, one batch. */
+    if (fs_trace_open_new(0) < 0)
+        return;
+    struct fs_linebuf *lb = fs_trace_begin();
+    if (!lb)
+        return;
+    fs_trace_write_start(lb, "fork");
+    if (fs_fork_ctx.valid)
+        write_snapshot(lb, deferred);
+    else
+        fs_trace_lost(lb, "fork", 1);
+    fs_trace_end(lb);
 }
 
 void fs_snapshot_write(void)
 {
-    if (fs_trace_open_new() < 0)
+    /* Most forks of single-threaded programs have nothing to report, and most such children
+     * exit or exec at once.  Writing their file costs a create and copy-on-write faults on
+     * every fork, so it waits until the child records something (fs_snapshot_flush). */
+    if (snapshot_is_trivial()) {
+        fs_proc.child_file_pending = 1;
+        registry_after_fork(fs_fork_ctx.forker_tid);
         return;
-    fs_trace_write_start("fork");
-    struct fs_linebuf *lb = fs_trace_begin();
-    if (lb) {
-        if (fs_fork_ctx.valid)
-            write_snapshot(lb);
-        else
-            fs_trace_lost(lb, "fork", 1);
-        fs_trace_end(lb);
     }
+    fs_proc.child_file_pending = 0;
+    write_child_file(0);
     registry_after_fork(fs_fork_ctx.forker_tid);
+}
+
+void fs_snapshot_flush(void)
+{
+    if (!fs_proc.child_file_pending)
+        return;
+    fs_proc.child_file_pending = 0;
+    write_child_file(1);
 }

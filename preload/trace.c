@@ -18,11 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-FS_HIDDEN pid_t fs_pid;
+FS_HIDDEN struct fs_proc fs_proc = {.created_fd = -1};
 
 static char trace_path[FS_PATH_MAX]; /* empty: not recording */
 static int trace_index;
-static int writer_lock;
 static struct fs_linebuf writer;
 static char writer_buf[16384];
 
@@ -94,12 +93,12 @@ static int check_dir(void)
     return 0;
 }
 
-int fs_trace_open_new(void)
+int fs_trace_open_new(int check)
 {
     trace_path[0] = '\0';
     if (!fs_config.active)
         return -1;
-    if (check_dir() < 0)
+    if (check && check_dir() < 0)
         return -1;
     char path[FS_PATH_MAX];
     for (int idx = 0; idx < 1000; idx++) {
@@ -111,9 +110,10 @@ int fs_trace_open_new(void)
         n = fs_fmt_str(path, sizeof path, n, FS_TRACE_SUFFIX);
         if (n == (size_t)-1)
             return -1;
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0600);
         if (fd >= 0) {
-            close(fd);
+            fs_proc.created_fd = fd;
             memcpy(trace_path, path, n + 1);
             trace_index = idx;
             return 0;
@@ -127,15 +127,48 @@ int fs_trace_open_new(void)
 
 struct fs_linebuf *fs_trace_begin(void)
 {
-    if (!trace_path[0] || fs_spin_try_hard(&writer_lock) < 0)
+    fs_snapshot_flush();
+    fs_fork_records_flush();
+    return fs_trace_begin_raw();
+}
+
+struct fs_linebuf *fs_trace_begin_raw(void)
+{
+    if (!trace_path[0] || fs_spin_try_hard(&fs_proc.writer_lock) < 0)
         return NULL;
-    int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    int fd = fs_proc.created_fd;
+    fs_proc.created_fd = -1;
+    if (fd < 0)
+        fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        fs_spin_release(&writer_lock);
+        fs_spin_release(&fs_proc.writer_lock);
         return NULL;
     }
     fs_lb_init(&writer, fd, writer_buf, sizeof writer_buf);
     return &writer;
+}
+
+/* A small record written from a stack buffer: no shared writer, no writer lock, and no write to
+ * the shim's static buffer (which right after a fork would cost a copy-on-write fault). */
+int fs_trace_begin_local(struct fs_linebuf *lb, char *buf, size_t cap)
+{
+    fs_snapshot_flush();
+    fs_fork_records_flush();
+    if (!trace_path[0])
+        return -1;
+    int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    fs_lb_init(lb, fd, buf, cap);
+    return 0;
+}
+
+void fs_trace_end_local(struct fs_linebuf *lb)
+{
+    int saved = errno;
+    fs_lb_flush(lb);
+    close(lb->fd);
+    errno = saved;
 }
 
 void fs_trace_end(struct fs_linebuf *lb)
@@ -144,7 +177,7 @@ void fs_trace_end(struct fs_linebuf *lb)
     fs_lb_flush(lb);
     close(lb->fd);
     lb->fd = -1;
-    fs_spin_release(&writer_lock);
+    fs_spin_release(&fs_proc.writer_lock);
     errno = saved;
 }
 
@@ -291,18 +324,18 @@ static void write_header(struct fs_linebuf *lb, const char *origin)
     fs_lb_end(lb);
 }
 
-void fs_trace_write_start(const char *origin)
+void fs_trace_write_start(struct fs_linebuf *lb, const char *origin)
 {
-    struct fs_linebuf *lb = fs_trace_begin();
-    if (!lb)
-        return;
     write_header(lb, origin);
     fs_modmap_write(lb);
-    fs_trace_end(lb);
 }
 
 void fs_trace_child_reset(void)
 {
-    writer_lock = 0;
-    fs_pid = getpid();
+    /* Written only when they differ: a write to an unchanged page is a needless COW fault. */
+    if (fs_proc.writer_lock)
+        fs_proc.writer_lock = 0;
+    if (fs_proc.created_fd != -1)
+        fs_proc.created_fd = -1;
+    fs_proc.pid = getpid();
 }

@@ -1,0 +1,127 @@
+/*
+ * libforksan_empty.so: the "empty interposer" that forksan-bench runs as its reference variant. It
+ * interposes exactly the calls the workloads make and passes each straight through to the next
+ * definition, so its cost is that of LD_PRELOAD interposition itself (one more PLT hop, one
+ * indirect call); whatever libforksan.so costs beyond it is the price of recording.
+ *
+ * How to add a function: add its pointer and a hook below, and one row to real_table. Keep the
+ * hooks pure pass-through, otherwise the reference stops being one.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <unistd.h>
+
+#define FS_EXPORT   __attribute__((visibility("default")))
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+static int (*real_mutex_lock)(pthread_mutex_t *);
+static int (*real_mutex_unlock)(pthread_mutex_t *);
+static int (*real_rwlock_rdlock)(pthread_rwlock_t *);
+static int (*real_rwlock_unlock)(pthread_rwlock_t *);
+static int (*real_spin_lock)(pthread_spinlock_t *);
+static int (*real_spin_unlock)(pthread_spinlock_t *);
+static int (*real_sem_wait)(sem_t *);
+static int (*real_sem_post)(sem_t *);
+static pid_t (*real_fork)(void);
+
+static const struct {
+    const char *name;
+    void **slot;
+} real_table[] = {
+    {"pthread_mutex_lock", (void **)&real_mutex_lock},
+    {"pthread_mutex_unlock", (void **)&real_mutex_unlock},
+    {"pthread_rwlock_rdlock", (void **)&real_rwlock_rdlock},
+    {"pthread_rwlock_unlock", (void **)&real_rwlock_unlock},
+    {"pthread_spin_lock", (void **)&real_spin_lock},
+    {"pthread_spin_unlock", (void **)&real_spin_unlock},
+    {"sem_wait", (void **)&real_sem_wait},
+    {"sem_post", (void **)&real_sem_post},
+    {"fork", (void **)&real_fork},
+};
+
+/* Best effort: there is nothing left to do if stderr is gone. */
+static void say(const char *s)
+{
+    ssize_t n = write(STDERR_FILENO, s, __builtin_strlen(s));
+    (void)n;
+}
+
+/*
+ * A missing symbol would otherwise become a jump to NULL much later; stop at once with the name.
+ * Only write(2) here: this may run inside another library's constructor, before stdio is usable.
+ */
+static void resolve_all(void)
+{
+    for (size_t i = 0; i < sizeof(real_table) / sizeof(real_table[0]); i++) {
+        void *fn = dlsym(RTLD_NEXT, real_table[i].name);
+        if (fn == NULL) {
+            say("libforksan_empty.so: dlsym(RTLD_NEXT) found no ");
+            say(real_table[i].name);
+            say("\n");
+            _exit(127);
+        }
+        *real_table[i].slot = fn;
+    }
+}
+
+__attribute__((constructor)) static void empty_shim_init(void)
+{
+    resolve_all();
+}
+
+/*
+ * Another library's constructor may lock before ours has run, hence the check in each hook; it is
+ * one predictable branch, the same guard a real interposer needs.
+ */
+#define PASS_THROUGH(real, ...)                                                                    \
+    do {                                                                                           \
+        if (UNLIKELY(real == NULL))                                                                \
+            resolve_all();                                                                         \
+        return real(__VA_ARGS__);                                                                  \
+    } while (0)
+
+FS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    PASS_THROUGH(real_mutex_lock, m);
+}
+
+FS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    PASS_THROUGH(real_mutex_unlock, m);
+}
+
+FS_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
+{
+    PASS_THROUGH(real_rwlock_rdlock, rw);
+}
+
+FS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
+{
+    PASS_THROUGH(real_rwlock_unlock, rw);
+}
+
+FS_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
+{
+    PASS_THROUGH(real_spin_lock, s);
+}
+
+FS_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
+{
+    PASS_THROUGH(real_spin_unlock, s);
+}
+
+FS_EXPORT int sem_wait(sem_t *s)
+{
+    PASS_THROUGH(real_sem_wait, s);
+}
+
+FS_EXPORT int sem_post(sem_t *s)
+{
+    PASS_THROUGH(real_sem_post, s);
+}
+
+FS_EXPORT pid_t fork(void)
+{
+    PASS_THROUGH(real_fork);
+}

@@ -1,0 +1,123 @@
+/*
+ * Helpers shared by the C reproduction cases.  A case must either behave exactly as its header
+ * declares or fail loudly with a non-zero exit; it must never hang, because the runner would then
+ * report a child-hang the case never meant to show.  So every check dies on an unexpected result,
+ * every process arms a watchdog, and the wait for a child is bounded.
+ *
+ * The lock calls that carry a marker are written directly in the case file, wrapped in the
+ * CASE_OK() macro rather than in a helper function, so that the call's line in the case file is
+ * the frame the report shows.  Code in a forked child must not call these helpers: a child only
+ * computes an exit status and passes it to _exit(), which keeps it async-signal-safe.
+ */
+#ifndef FS_CASE_UTIL_H
+#define FS_CASE_UTIL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Far below the runner's default timeout (10 s), far above a case's normal run time (< 1 s). */
+#define CASE_WATCHDOG_SECONDS 5
+#define CASE_CHILD_WAIT_MS    3000
+#define CASE_CHILD_LOCK_MS    200
+
+/* _exit, not exit: a failing case must not add an exit-path finding of its own. */
+static inline void case_die(const char *file, int line, const char *what, int err)
+{
+    fprintf(stderr, "case %s:%d: %s: %s\n", file, line, what, err ? strerror(err) : "failed");
+    _exit(2);
+}
+
+/* For calls that return 0 or an error number (the pthread and C11 thread families). */
+#define CASE_OK(expr)                                                                              \
+    do {                                                                                           \
+        int case_rc_ = (expr);                                                                     \
+        if (case_rc_ != 0)                                                                         \
+            case_die(__FILE__, __LINE__, #expr, case_rc_ > 0 ? case_rc_ : 0);                      \
+    } while (0)
+
+/* For calls that return -1 and set errno. */
+#define CASE_SYS(expr)                                                                             \
+    do {                                                                                           \
+        if ((expr) == -1)                                                                          \
+            case_die(__FILE__, __LINE__, #expr, errno);                                            \
+    } while (0)
+
+/* For anything else that must hold, such as a C11 thrd_* result being thrd_success. */
+#define CASE_TRUE(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            case_die(__FILE__, __LINE__, #cond, 0);                                                \
+    } while (0)
+
+/* SIGALRM's default action ends the process; pending alarms are not inherited by fork. */
+static inline void case_watchdog(void)
+{
+    alarm(CASE_WATCHDOG_SECONDS);
+}
+
+static inline void case_barrier_wait(pthread_barrier_t *b)
+{
+    int rc = pthread_barrier_wait(b);
+
+    if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD)
+        case_die(__FILE__, __LINE__, "pthread_barrier_wait", rc);
+}
+
+/* An absolute CLOCK_REALTIME deadline, as pthread_mutex_timedlock and its relatives want. */
+static inline struct timespec case_deadline_ms(long ms)
+{
+    struct timespec ts;
+
+    /* Async-signal-safe, so a child may call it. */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/*
+ * Reaps the child within CASE_CHILD_WAIT_MS and dies unless it exited with status 0; a child that
+ * overstays is killed first, so the case never waits forever.
+ */
+static inline void case_wait_child(pid_t pid)
+{
+    const struct timespec tick = {0, 2 * 1000000L};
+    int status = 0;
+    long waited_ms = 0;
+
+    for (;;) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+
+        if (got == pid)
+            break;
+        if (got == -1 && errno != EINTR)
+            case_die(__FILE__, __LINE__, "waitpid", errno);
+        if (waited_ms >= CASE_CHILD_WAIT_MS) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+                ;
+            case_die(__FILE__, __LINE__, "child did not finish in time", 0);
+        }
+        nanosleep(&tick, NULL);
+        waited_ms += 2;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "case: child %d ended with status 0x%x (expected exit 0)\n", (int)pid,
+                status);
+        _exit(2);
+    }
+}
+
+#endif /* FS_CASE_UTIL_H */

@@ -1,0 +1,48 @@
+/* forksan case: a reader-writer lock is write-held by another thread when main forks
+ * expect: lock-held-at-fork warning acquire=@held fork=@fork
+ * expect: threads-at-fork warning
+ */
+
+/*
+ * A write-held rwlock is inherited exactly like a mutex: locked, with no writer left in the child
+ * to release it.  The child's bounded timedwrlock must time out.
+ */
+#include "case_util.h"
+
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_barrier_t held, release;
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    CASE_OK(pthread_rwlock_wrlock(&lock)); // @held
+    case_barrier_wait(&held);
+    case_barrier_wait(&release);
+    CASE_OK(pthread_rwlock_unlock(&lock));
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t thread;
+    pid_t pid;
+
+    case_watchdog();
+    CASE_OK(pthread_barrier_init(&held, NULL, 2));
+    CASE_OK(pthread_barrier_init(&release, NULL, 2));
+    CASE_OK(pthread_create(&thread, NULL, holder, NULL));
+    case_barrier_wait(&held);
+
+    pid = fork(); // @fork
+    CASE_SYS(pid);
+    if (pid == 0) {
+        struct timespec deadline = case_deadline_ms(CASE_CHILD_LOCK_MS);
+
+        _exit(pthread_rwlock_timedwrlock(&lock, &deadline) == ETIMEDOUT ? 0 : 1);
+    }
+    case_wait_child(pid);
+
+    case_barrier_wait(&release);
+    CASE_OK(pthread_join(thread, NULL));
+    return 0;
+}

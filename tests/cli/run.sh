@@ -1,0 +1,417 @@
+#!/bin/bash
+# CLI transcript tests: runs the forksan command the way a user does and checks what it prints and
+# the exit statuses it documents in --help.  Transcripts (stdout, stderr and status of one command)
+# are compared with diff -u after masking what changes from run to run (pids, tids, addresses,
+# source lines, temporary paths); the rest are single assertions on output, files and statuses.
+#
+# usage: run.sh FORKSAN CASEBIN     (CASEBIN: the directory of built case programs)
+
+# Conditions passed to check as `eval '...'` are meant to expand when the check runs, not before.
+# shellcheck disable=SC2016
+set -u
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 FORKSAN CASEBIN" >&2
+    exit 2
+fi
+FORKSAN=$1
+CASEBIN=$2
+case $FORKSAN in /*) ;; *) FORKSAN=$PWD/$FORKSAN ;; esac
+case $CASEBIN in /*) ;; *) CASEBIN=$PWD/$CASEBIN ;; esac
+if [ ! -x "$FORKSAN" ] || [ ! -x "$CASEBIN/mutex_held" ]; then
+    echo "$0: need an executable forksan and $CASEBIN/mutex_held" >&2
+    exit 2
+fi
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/forksan-cli.XXXXXX") || exit 2
+trap 'rm -rf "$WORK"' EXIT
+# forksan makes its temporary trace directories here, so that the test can see them go away.
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR"
+MUTEX=$CASEBIN/mutex_held
+
+passed=0
+failed=0
+
+ok() {
+    echo "ok - $1"
+    passed=$((passed + 1))
+}
+
+not_ok() {
+    echo "not ok - $1"
+    failed=$((failed + 1))
+}
+
+# fs ARGS...: runs forksan; leaves OUT, ERR (files) and RC.
+OUT=$WORK/out
+ERR=$WORK/err
+RC=0
+fs() {
+    "$FORKSAN" "$@" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+}
+
+# Shows what the last command printed, as the explanation of a failed check.
+explain() {
+    echo "# exit status $RC; stdout:"
+    head -n 20 "$OUT" | sed 's/^/#   /'
+    echo "# stderr:"
+    head -n 20 "$ERR" | sed 's/^/#   /'
+}
+
+check_rc() { # NAME EXPECTED
+    if [ "$RC" = "$2" ]; then
+        ok "$1"
+    else
+        not_ok "$1"
+        echo "# expected exit status $2"
+        explain
+    fi
+}
+
+check() { # NAME COMMAND...: the command must succeed
+    local name=$1
+    shift
+    if "$@"; then
+        ok "$name"
+    else
+        not_ok "$name"
+        echo "# failed: $*"
+        explain
+    fi
+}
+
+has() { grep -q -e "$2" "$1"; }            # FILE PATTERN
+empty() { [ ! -s "$1" ]; }                 # FILE
+lines() { [ "$(wc -l <"$1")" -eq "$2" ]; } # FILE N
+
+# What differs between runs of the same program: pids and tids, addresses, source line numbers,
+# the paths of this checkout and of this test's temporary directory, and the padding of detail
+# lines (it follows the longest key, "thread <tid>").  Stack frames past #0 depend on the host's
+# libc and its debug info and are dropped.
+mask() {
+    sed -E \
+        -e '/^==[0-9]+== +#[1-9][0-9]* 0x/d' \
+        -e "s#$WORK#WORK#g" \
+        -e "s#$CASEBIN#CASEBIN#g" \
+        -e 's/==[0-9]+==/==PID==/g' \
+        -e 's/0x[0-9a-f]+/0xADDR/g' \
+        -e 's/(thread|tid|child|children) [0-9]+/\1 N/g' \
+        -e 's/(parent|child): ( *)[0-9]+$/\1: \2N/' \
+        -e 's/[0-9]+ \(/N (/g' \
+        -e 's#[^ ]*/([^/ ]+\.c):[0-9]+(:[0-9]+)?#\1:L#g' \
+        -e 's/^(==PID==   [a-z_ N]+:) +/\1 /'
+}
+
+# transcript NAME EXPECTED ARGS...: runs forksan ARGS and compares its masked stdout, stderr
+# (each line prefixed "stderr: ") and status with EXPECTED.
+transcript() {
+    local name=$1 expected=$2
+    shift 2
+    fs "$@"
+    {
+        mask <"$OUT"
+        mask <"$ERR" | sed 's/^/stderr: /'
+        echo "exit: $RC"
+    } >"$WORK/actual"
+    printf '%s\n' "$expected" >"$WORK/expected"
+    if diff -u "$WORK/expected" "$WORK/actual" >"$WORK/diff"; then
+        ok "$name"
+    else
+        not_ok "$name"
+        sed 's/^/# /' "$WORK/diff"
+    fi
+}
+
+# json_check FILE: valid JSON whose findings include lock-held-at-fork with a frame in
+# mutex_held.c.  Returns 77 when no JSON tool is available.
+json_check() {
+    if command -v python3 >/dev/null && python3 -c '' 2>/dev/null; then
+        python3 - "$1" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+hits = [f for f in doc["findings"] if f["hazard"] == "lock-held-at-fork"]
+files = [fr["file"] or "" for f in hits for s in f["stacks"] for fr in s["frames"]]
+sys.exit(0 if hits and any(x.endswith("mutex_held.c") for x in files) else 1)
+EOF
+    elif command -v jq >/dev/null; then
+        jq -e '[.findings[] | select(.hazard == "lock-held-at-fork") | .stacks[].frames[].file
+                | strings | select(endswith("mutex_held.c"))] | length > 0' "$1" >/dev/null
+    else
+        return 77
+    fi
+}
+
+# ---- the command line ------------------------------------------------------------------------
+
+fs --version
+check_rc "--version exits 0" 0
+check "--version prints 'forksan X.Y.Z'" \
+    grep -qxE 'forksan [0-9]+\.[0-9]+\.[0-9]+.*' "$OUT"
+
+fs --help
+check_rc "--help exits 0" 0
+check "--help names run, report and cases" \
+    eval 'has "$OUT" "^  run " && has "$OUT" "^  report " && has "$OUT" "^  cases "'
+check "--help documents the exit statuses" \
+    eval 'has "$OUT" 66 && has "$OUT" 125 && has "$OUT" 127'
+
+"$FORKSAN" --help >"$WORK/help" 2>&1
+fs
+check_rc "no command: status 2" 2
+check "no command: the usage goes to stderr, nothing to stdout" \
+    eval 'empty "$OUT" && cmp -s "$ERR" "$WORK/help"'
+
+transcript "unknown command: one line on stderr, status 2" \
+    "stderr: forksan: unknown command 'frobnicate' (see forksan --help)
+exit: 2" frobnicate
+
+for sub in run report; do
+    fs "$sub" --help
+    check_rc "$sub --help exits 0" 0
+    check "$sub --help prints its usage and exit statuses" \
+        eval 'has "$OUT" "^usage: forksan $sub" && has "$OUT" "Exit status"'
+done
+
+transcript "run without a program: status 2" \
+    "stderr: forksan: run needs a program to run (see forksan run --help)
+exit: 2" run
+
+transcript "run --bogus: status 2" \
+    "stderr: forksan: unknown or incomplete option '--bogus' (see forksan run --help)
+exit: 2" run --bogus -- true
+
+transcript "run --fail-on bogus: status 2" \
+    "stderr: forksan: unknown --fail-on 'bogus' (note, warning, error or never)
+exit: 2" run --fail-on bogus -- true
+
+fs run --exitcode 0 -- true
+check_rc "run --exitcode 0 is refused: status 2" 2
+fs run --format xml -- true
+check_rc "run --format xml is refused: status 2" 2
+fs report
+check_rc "report without a directory: status 2" 2
+fs report "$WORK" "$WORK"
+check_rc "report with two directories: status 2" 2
+
+# ---- running programs: statuses are passed on -----------------------------------------------
+
+transcript "run a program that does not exist: 127, named on stderr" \
+    "stderr: forksan: cannot run /nonexistent/prog: No such file or directory
+exit: 127" run -- /nonexistent/prog
+
+fs run -- /etc/passwd
+check_rc "run a file that is not executable: 126" 126
+check "run a file that is not executable: stderr names it" has "$ERR" "/etc/passwd"
+
+fs run -- true
+check_rc "run -- true: 0" 0
+check "run -- true: a clean run prints nothing on stdout" empty "$OUT"
+check "run -- true: and nothing on stderr" empty "$ERR"
+check "run -- true: the temporary trace directory is removed" \
+    eval '[ -z "$(ls -A "$TMPDIR")" ]'
+
+fs run -- sh -c 'exit 3'
+check_rc "run passes on the program's status (3)" 3
+check "run -- sh -c 'exit 3': silent" eval 'empty "$OUT" && empty "$ERR"'
+
+fs run -- sh -c 'kill -TERM $$'
+check_rc "run of a program killed by SIGTERM: 143" 143
+check "run of a killed program: stderr says which signal" has "$ERR" "signal 15"
+
+# ---- a case with a hazard ---------------------------------------------------------------------
+
+# The whole report of the textbook case, with run-dependent parts masked (see mask).
+transcript "run mutex_held: the text report" \
+    "==PID== WARNING: forksan: lock-held-at-fork
+==PID== pthread mutex 0xADDR held by thread N \"mutex_held\" when thread N \"mutex_held\" forked child N
+==PID==
+==PID==   lock: 0xADDR
+==PID==   kind: pthread mutex
+==PID==   mode: excl
+==PID==   holder: tid N \"mutex_held\"
+==PID==   holder_start: holder
+==PID==   forker: tid N \"mutex_held\"
+==PID==   parent: N
+==PID==   child: N
+==PID==
+==PID==   acquired by thread N:
+==PID==     #0 0xADDR in holder mutex_held.c:L
+==PID==   fork called by thread N:
+==PID==     #0 0xADDR in main mutex_held.c:L
+==PID==   thread N created at:
+==PID==     #0 0xADDR in main mutex_held.c:L
+==PID==   process: N (mutex_held) -> N (mutex_held)
+==PID==
+==PID== WARNING: forksan: threads-at-fork
+==PID== 2 threads alive when thread N \"mutex_held\" forked child N (the child went on without exec)
+==PID==
+==PID==   threads: 2
+==PID==   thread N: \"mutex_held\" start=holder known
+==PID==   execed: no
+==PID==
+==PID==   fork called by thread N:
+==PID==     #0 0xADDR in main mutex_held.c:L
+==PID==   thread N created at:
+==PID==     #0 0xADDR in main mutex_held.c:L
+==PID==   process: N (mutex_held) -> N (mutex_held)
+==PID==
+SUMMARY: forksan: 0 errors, 2 warnings, 0 notes in 2 processes
+exit: 66" run -- "$MUTEX"
+
+fs run -- "$MUTEX"
+check_rc "run mutex_held: status 66 (findings reach warning)" 66
+check "run mutex_held: report names lock-held-at-fork" has "$OUT" "lock-held-at-fork"
+check "run mutex_held: report points into mutex_held.c" has "$OUT" "mutex_held.c:"
+
+fs run --fail-on never -- "$MUTEX"
+check_rc "run --fail-on never: the case's own status (0)" 0
+check "run --fail-on never: the report is still printed" has "$OUT" "lock-held-at-fork"
+fs run --fail-on error -- "$MUTEX"
+check_rc "run --fail-on error: warnings do not fail (0)" 0
+fs run --fail-on note -- "$MUTEX"
+check_rc "run --fail-on note: 66" 66
+fs run --exitcode 9 -- "$MUTEX"
+check_rc "run --exitcode 9: 9" 9
+fs run -q -- "$MUTEX"
+check "run -q: no forksan messages, the report still prints" \
+    eval 'empty "$ERR" && has "$OUT" "lock-held-at-fork"'
+
+fs run --format json -o "$WORK/report.json" -- "$MUTEX"
+check_rc "run --format json -o FILE: 66" 66
+check "run -o FILE: nothing on stdout" empty "$OUT"
+json_check "$WORK/report.json"
+case $? in
+0) ok "run --format json: valid JSON with lock-held-at-fork and a frame in mutex_held.c" ;;
+77) ok "run --format json: JSON check # SKIP no python3 or jq" ;;
+*)
+    not_ok "run --format json: valid JSON with lock-held-at-fork and a frame in mutex_held.c"
+    head -c 2000 "$WORK/report.json" | sed 's/^/# /'
+    ;;
+esac
+
+fs run -o "$WORK/no/such/dir/report.txt" -- "$MUTEX"
+check_rc "run -o into a missing directory: 125" 125
+
+# ---- exec and environment ---------------------------------------------------------------------
+
+fs run -- sh -c "exec '$MUTEX'"
+check_rc "run follows exec: 66" 66
+check "run follows exec: lock-held-at-fork still found" has "$OUT" "lock-held-at-fork"
+
+fs run -- env -i "$MUTEX"
+check_rc "run through env -i: 66" 66
+check "run through env -i: the shim survives a cleared environment" \
+    has "$OUT" "lock-held-at-fork"
+
+# ---- saved traces and forksan report ----------------------------------------------------------
+
+TD=$WORK/traces
+fs run --trace-dir "$TD" -- "$MUTEX"
+check_rc "run --trace-dir: 66" 66
+cp "$OUT" "$WORK/run.txt"
+check "run --trace-dir: says where the traces are" has "$ERR" "traces kept in $TD"
+check "run --trace-dir: directory has mode 0700" eval '[ "$(stat -c %a "$TD")" = 700 ]'
+check "run --trace-dir: holds one trace per process image (2)" \
+    eval '[ "$(ls "$TD" | grep -c "^[0-9]*\.[0-9]*\.trace$")" -eq 2 ]'
+check "run --trace-dir: trace files have mode 0600" \
+    eval '[ -z "$(find "$TD" -name "*.trace" ! -perm 600)" ]'
+
+fs report "$TD"
+check_rc "report of saved traces: 66" 66
+check "report of saved traces: the same report as the run" cmp -s "$OUT" "$WORK/run.txt"
+check "report of saved traces: silent on stderr" empty "$ERR"
+
+fs run --keep-traces -- true
+# shellcheck disable=SC2034 # read by the eval below
+kept=$(sed -n 's/^forksan: traces kept in //p' "$ERR")
+check "run --keep-traces: prints the kept directory, and it exists" \
+    eval '[ -n "$kept" ] && [ -d "$kept" ] && ls "$kept" | grep -q "\.trace$"'
+
+mkdir "$WORK/empty"
+transcript "report on an empty directory: 125" \
+    "stderr: forksan: WORK/empty holds no usable trace
+exit: 125" report "$WORK/empty"
+
+transcript "report on a missing directory: 125" \
+    "stderr: forksan: cannot read trace directory WORK/missing: No such file or directory
+exit: 125" report "$WORK/missing"
+
+# The parent's trace is the one with origin=start; the child's holds the inherited locks.
+parent_trace=$(grep -l '^proc .* origin=start' "$TD"/*.trace | head -n 1)
+child_trace=$(grep -l '^proc .* origin=fork' "$TD"/*.trace | head -n 1)
+
+# cut_last_line FILE: cuts FILE in the middle of its last line.
+cut_last_line() {
+    local size last
+    size=$(stat -c %s "$1")
+    last=$(tail -n 1 "$1" | wc -c)
+    truncate -s $((size - last / 2)) "$1"
+}
+
+# The parent's last record (its fork) cut: the child's evidence is intact.
+T1=$WORK/trunc-parent
+cp -r "$TD" "$T1"
+cut_last_line "$T1/$(basename "$parent_trace")"
+fs report "$T1"
+check_rc "report with the parent's trace truncated: 66" 66
+check "report with a truncated trace: stderr names the file and says truncated" \
+    has "$ERR" "$(basename "$parent_trace").*truncated"
+check "report with a truncated trace: the lock finding is still reported" \
+    has "$OUT" "lock-held-at-fork"
+check "report with a truncated trace: the summary counts the damaged trace" \
+    has "$OUT" "^SUMMARY: .*(1 trace damaged)"
+
+# The child's last record (the held lock) cut: that lock is lost, the threads still warn.
+T2=$WORK/trunc-child
+cp -r "$TD" "$T2"
+cut_last_line "$T2/$(basename "$child_trace")"
+fs report "$T2"
+check_rc "report with the child's trace cut inside its held record: 66 (threads-at-fork)" 66
+check "report with the child's trace cut: stderr names the file and says truncated" \
+    has "$ERR" "$(basename "$child_trace").*truncated"
+check "report with the child's trace cut: the half-written lock is dropped" \
+    eval '! has "$OUT" "lock-held-at-fork" && has "$OUT" "threads-at-fork"'
+
+# Garbage lines in the middle of the child's trace: skipped, counted, the rest used.
+T3=$WORK/garbage
+cp -r "$TD" "$T3"
+sed -i '3a\
+%%% not a record %%%\
+thread tid=notanumber' "$T3/$(basename "$child_trace")"
+fs report "$T3"
+check_rc "report with garbage lines: 66" 66
+check "report with garbage lines: stderr names the file and the lines" \
+    has "$ERR" "$(basename "$child_trace"): 2 lines could not be read, first at line 4"
+check "report with garbage lines: the report is still produced" has "$OUT" "lock-held-at-fork"
+fs report --fail-on error "$T3"
+check_rc "report with damage and nothing at --fail-on: 65 (report --help)" 65
+
+# A directory holding only a file with a bad header: report --help says 125 for "holds no trace".
+T4=$WORK/badheader
+mkdir "$T4"
+printf 'not-forksan version=1 pid=1\nproc pid=1\n' >"$T4/1.0.trace"
+transcript "report on a directory with only a bad-header file: 125" \
+    "stderr: forksan: WORK/badheader/1.0.trace: not a forksan trace (no 'forksan-trace' header)
+stderr: forksan: WORK/badheader holds no usable trace
+exit: 125" report "$T4"
+
+# A trace from a later format version is refused with both versions named.
+T5=$WORK/newversion
+mkdir "$T5"
+printf 'forksan-trace version=99 pid=1\n' >"$T5/1.0.trace"
+fs report "$T5"
+check_rc "report on a trace of another format version: 125" 125
+check "report on another format version: names both versions" \
+    has "$ERR" "version 99, this forksan reads version 1"
+
+# A bad file next to good ones: reported, the rest analysed.
+T6=$WORK/mixed
+cp -r "$TD" "$T6"
+printf 'garbage\n' >"$T6/1.0.trace"
+fs report "$T6"
+check_rc "report with one unusable file among good ones: 66" 66
+check "report with one unusable file: named on stderr" has "$ERR" "1.0.trace: not a forksan trace"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

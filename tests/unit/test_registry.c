@@ -1,0 +1,436 @@
+/* Unit tests for preload/registry.c: the per-thread held-lock stacks, slot claiming and recycling,
+ * and the semaphore table.  The recorder is driven directly (no interposition in this binary);
+ * Criterion runs every test in its own process, so the static registry starts empty each time. */
+#include "shim.h"
+#include "trace_format.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char trace_dir[64];
+
+static void setup(void)
+{
+    snprintf(trace_dir, sizeof trace_dir, "/tmp/forksan-registry-XXXXXX");
+    cr_assert_not_null(mkdtemp(trace_dir), "mkdtemp");
+    fs_config.active = 1;
+    fs_config.lock_stack = 1;
+    snprintf(fs_config.trace_dir, sizeof fs_config.trace_dir, "%s", trace_dir);
+    fs_pid = getpid();
+    fs_registry_init();
+}
+
+static void teardown(void)
+{
+    rmdir(trace_dir);
+}
+
+TestSuite(registry, .init = setup, .fini = teardown);
+
+/* Gives the calling thread a slot, as the pthread_create trampoline does. */
+static struct fs_thread *adopt_slot(void)
+{
+    struct fs_thread *t = fs_slot_reserve();
+    cr_assert_not_null(t, "no free slot");
+    fs_slot_adopt(t);
+    cr_assert_eq(fs_tls_self, t);
+    return t;
+}
+
+static void assert_entry(const struct fs_thread *t, unsigned i, const void *lock, uintptr_t site,
+                         int kind, int mode)
+{
+    cr_assert_eq(t->held[i].lock, (uintptr_t)lock, "entry %u: lock %#lx, want %p", i,
+                 (unsigned long)t->held[i].lock, lock);
+    cr_assert_eq(t->held[i].site, site, "entry %u: site", i);
+    cr_assert_eq(t->held[i].kind, kind, "entry %u: kind", i);
+    cr_assert_eq(t->held[i].mode, mode, "entry %u: mode", i);
+}
+
+Test(registry, adopt_binds_slot_to_calling_thread)
+{
+    struct fs_thread *t = adopt_slot();
+    cr_assert_eq(t->state, FS_SLOT_LIVE);
+    cr_assert_eq(t->tid, fs_gettid());
+    cr_assert(pthread_equal(t->self, pthread_self()));
+    cr_assert_eq(t->nheld, 0);
+}
+
+Test(registry, push_pop_lifo)
+{
+    struct fs_thread *t = adopt_slot();
+    int a, b, c;
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100);
+    fs_held_push(&b, FS_LOCK_RWLOCK, FS_MODE_READ, 0x200);
+    fs_held_push(&c, FS_LOCK_SPIN, FS_MODE_EXCL, 0x300);
+    cr_assert_eq(t->nheld, 3);
+    assert_entry(t, 0, &a, 0x100, FS_LOCK_MUTEX, FS_MODE_EXCL);
+    assert_entry(t, 1, &b, 0x200, FS_LOCK_RWLOCK, FS_MODE_READ);
+    assert_entry(t, 2, &c, 0x300, FS_LOCK_SPIN, FS_MODE_EXCL);
+
+    cr_assert_eq(fs_held_pop(&c), 1);
+    cr_assert_eq(t->nheld, 2);
+    assert_entry(t, 0, &a, 0x100, FS_LOCK_MUTEX, FS_MODE_EXCL);
+    assert_entry(t, 1, &b, 0x200, FS_LOCK_RWLOCK, FS_MODE_READ);
+    cr_assert_eq(fs_held_pop(&b), 1);
+    cr_assert_eq(fs_held_pop(&a), 1);
+    cr_assert_eq(t->nheld, 0);
+}
+
+Test(registry, pop_of_unknown_lock_changes_nothing)
+{
+    struct fs_thread *t = adopt_slot();
+    int a, other;
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100);
+    cr_assert_eq(fs_held_pop(&other), 0);
+    cr_assert_eq(t->nheld, 1);
+    assert_entry(t, 0, &a, 0x100, FS_LOCK_MUTEX, FS_MODE_EXCL);
+}
+
+Test(registry, pop_from_middle_keeps_the_others_and_their_sites)
+{
+    struct fs_thread *t = adopt_slot();
+    int a, b, c, d;
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100);
+    fs_held_push(&b, FS_LOCK_RWLOCK, FS_MODE_WRITE, 0x200);
+    fs_held_push(&c, FS_LOCK_SEM, FS_MODE_EXCL, 0x300);
+    fs_held_push(&d, FS_LOCK_MTX, FS_MODE_EXCL, 0x400);
+
+    cr_assert_eq(fs_held_pop(&b), 1);
+    cr_assert_eq(t->nheld, 3);
+    /* The last entry fills the hole: order changes, contents do not. */
+    assert_entry(t, 0, &a, 0x100, FS_LOCK_MUTEX, FS_MODE_EXCL);
+    assert_entry(t, 1, &d, 0x400, FS_LOCK_MTX, FS_MODE_EXCL);
+    assert_entry(t, 2, &c, 0x300, FS_LOCK_SEM, FS_MODE_EXCL);
+
+    cr_assert_eq(fs_held_pop(&a), 1);
+    cr_assert_eq(t->nheld, 2);
+    assert_entry(t, 0, &c, 0x300, FS_LOCK_SEM, FS_MODE_EXCL);
+    assert_entry(t, 1, &d, 0x400, FS_LOCK_MTX, FS_MODE_EXCL);
+}
+
+Test(registry, recursive_acquisition_pops_one_at_a_time)
+{
+    struct fs_thread *t = adopt_slot();
+    int a, b;
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100);
+    fs_held_push(&b, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x200);
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x110);
+    cr_assert_eq(t->nheld, 3);
+
+    cr_assert_eq(fs_held_pop(&a), 1);
+    cr_assert_eq(t->nheld, 2);
+    /* The most recent acquisition went; the first one and its site remain. */
+    assert_entry(t, 0, &a, 0x100, FS_LOCK_MUTEX, FS_MODE_EXCL);
+    assert_entry(t, 1, &b, 0x200, FS_LOCK_MUTEX, FS_MODE_EXCL);
+
+    cr_assert_eq(fs_held_pop(&a), 1);
+    cr_assert_eq(t->nheld, 1);
+    assert_entry(t, 0, &b, 0x200, FS_LOCK_MUTEX, FS_MODE_EXCL);
+    cr_assert_eq(fs_held_pop(&a), 0);
+}
+
+Test(registry, forget_removes_every_entry_of_a_lock)
+{
+    struct fs_thread *t = adopt_slot();
+    int a, b, c;
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100);
+    fs_held_push(&b, FS_LOCK_RWLOCK, FS_MODE_READ, 0x200);
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x110);
+    fs_held_push(&c, FS_LOCK_SPIN, FS_MODE_EXCL, 0x300);
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x120);
+
+    fs_held_forget(&a);
+    cr_assert_eq(t->nheld, 2);
+    int seen_b = 0, seen_c = 0;
+    for (unsigned i = 0; i < t->nheld; i++) {
+        cr_assert_neq(t->held[i].lock, (uintptr_t)&a, "entry %u still names the lock", i);
+        if (t->held[i].lock == (uintptr_t)&b) {
+            assert_entry(t, i, &b, 0x200, FS_LOCK_RWLOCK, FS_MODE_READ);
+            seen_b++;
+        } else if (t->held[i].lock == (uintptr_t)&c) {
+            assert_entry(t, i, &c, 0x300, FS_LOCK_SPIN, FS_MODE_EXCL);
+            seen_c++;
+        }
+    }
+    cr_assert_eq(seen_b, 1);
+    cr_assert_eq(seen_c, 1);
+
+    fs_held_forget(&a); /* nothing left to forget */
+    cr_assert_eq(t->nheld, 2);
+}
+
+Test(registry, overflow_counts_lost_and_corrupts_nothing)
+{
+    struct fs_thread *t = adopt_slot();
+    unsigned idx = fs_slot_index(t);
+    cr_assert_lt(idx + 1, FS_MAX_THREADS);
+    static char locks[FS_HELD_MAX + 5];
+    for (unsigned i = 0; i < FS_HELD_MAX + 5; i++)
+        fs_held_push(&locks[i], FS_LOCK_MUTEX, FS_MODE_EXCL, 0x1000 + i);
+
+    cr_assert_eq(t->nheld, FS_HELD_MAX);
+    cr_assert_eq(t->lost, 5);
+    for (unsigned i = 0; i < FS_HELD_MAX; i++)
+        assert_entry(t, i, &locks[i], 0x1000 + i, FS_LOCK_MUTEX, FS_MODE_EXCL);
+    /* The neighbouring slot and its lock stacks were not written. */
+    const struct fs_thread *next = &fs_threads[idx + 1];
+    cr_assert_eq(next->state, FS_SLOT_FREE);
+    cr_assert_eq(next->nheld, 0);
+    cr_assert_eq(next->held[0].lock, 0);
+    cr_assert_eq(fs_lock_stacks[idx + 1][0][0], 0);
+
+    /* The excess was never recorded, so popping it finds nothing. */
+    cr_assert_eq(fs_held_pop(&locks[FS_HELD_MAX + 2]), 0);
+    cr_assert_eq(fs_held_pop(&locks[FS_HELD_MAX - 1]), 1);
+    cr_assert_eq(t->nheld, FS_HELD_MAX - 1);
+    fs_held_push(&locks[0], FS_LOCK_MUTEX, FS_MODE_EXCL, 0x42);
+    cr_assert_eq(t->nheld, FS_HELD_MAX);
+    cr_assert_eq(t->lost, 5);
+}
+
+Test(registry, slot_exhaustion_and_reuse)
+{
+    static struct fs_thread *got[FS_MAX_THREADS];
+    for (unsigned i = 0; i < FS_MAX_THREADS; i++) {
+        got[i] = fs_slot_reserve();
+        cr_assert_not_null(got[i], "reserve %u failed", i);
+        cr_assert_eq(got[i]->state, FS_SLOT_RESERVED);
+    }
+    for (unsigned i = 0; i < FS_MAX_THREADS; i++)
+        cr_assert_eq(fs_threads[i].state, FS_SLOT_RESERVED, "slot %u not reserved", i);
+    cr_assert_eq(fs_threads_lost, 0);
+
+    cr_assert_null(fs_slot_reserve());
+    cr_assert_eq(fs_threads_lost, 1);
+    cr_assert_null(fs_slot_reserve());
+    cr_assert_eq(fs_threads_lost, 2);
+
+    struct fs_thread *victim = got[1234];
+    victim->nheld = 7;
+    victim->lost = 3;
+    fs_slot_release(victim);
+    cr_assert_eq(victim->state, FS_SLOT_FREE);
+    struct fs_thread *again = fs_slot_reserve();
+    cr_assert_eq(again, victim);
+    cr_assert_eq(again->state, FS_SLOT_RESERVED);
+    /* A recycled slot must not carry its previous owner's locks. */
+    cr_assert_eq(again->nheld, 0);
+    cr_assert_eq(again->lost, 0);
+    cr_assert_eq(fs_threads_lost, 2);
+}
+
+Test(registry, self_slow_claims_a_slot_only_when_recording)
+{
+    int a;
+    fs_config.active = 0;
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100);
+    cr_assert_null(fs_tls_self);
+    for (unsigned i = 0; i < FS_MAX_THREADS; i++)
+        cr_assert_eq(fs_threads[i].state, FS_SLOT_FREE);
+
+    fs_config.active = 1;
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100);
+    struct fs_thread *t = fs_tls_self;
+    cr_assert_not_null(t);
+    cr_assert_eq(t->state, FS_SLOT_LIVE);
+    cr_assert_eq(t->tid, fs_gettid());
+    cr_assert_eq(t->nheld, 1);
+    assert_entry(t, 0, &a, 0x100, FS_LOCK_MUTEX, FS_MODE_EXCL);
+}
+
+struct exit_probe {
+    int use_pthread_exit;
+    unsigned idx;
+    int state_while_alive;
+    int tid;
+};
+
+static void *adopt_and_exit(void *arg)
+{
+    struct exit_probe *p = arg;
+    struct fs_thread *t = fs_slot_reserve();
+    if (!t)
+        return NULL;
+    fs_slot_adopt(t);
+    int a;
+    fs_held_push(&a, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100); /* still "held" at exit */
+    p->idx = fs_slot_index(t);
+    p->state_while_alive = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+    p->tid = t->tid;
+    if (p->use_pthread_exit)
+        pthread_exit(p);
+    return p;
+}
+
+static void check_thread_exit(int use_pthread_exit)
+{
+    struct fs_thread *main_slot = adopt_slot();
+    struct exit_probe probe = {.use_pthread_exit = use_pthread_exit, .idx = ~0u};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, adopt_and_exit, &probe), 0);
+    void *ret = NULL;
+    cr_assert_eq(pthread_join(th, &ret), 0);
+    cr_assert_eq(ret, &probe, "the thread could not reserve a slot");
+    cr_assert_lt(probe.idx, FS_MAX_THREADS);
+    cr_assert_neq(&fs_threads[probe.idx], main_slot);
+    cr_assert_eq(probe.state_while_alive, FS_SLOT_LIVE);
+    cr_assert_neq(probe.tid, fs_gettid());
+    /* The key destructor ran during the thread's exit, before join returned. */
+    cr_assert_eq(fs_threads[probe.idx].state, FS_SLOT_FREE);
+    cr_assert_eq(fs_threads[probe.idx].nheld, 0);
+    cr_assert_eq(main_slot->state, FS_SLOT_LIVE);
+    cr_assert_eq(fs_tls_self, main_slot);
+}
+
+Test(registry, thread_return_frees_its_slot)
+{
+    check_thread_exit(0);
+}
+
+Test(registry, pthread_exit_frees_its_slot)
+{
+    check_thread_exit(1);
+}
+
+/* The semaphore table is a hash table: find the row that currently names sem. */
+static const struct fs_sem_slot *sem_row(const sem_t *sem)
+{
+    const struct fs_sem_slot *found = NULL;
+    for (unsigned i = 0; i < FS_SEM_SLOTS; i++) {
+        if (fs_sems[i].sem == (uintptr_t)sem) {
+            cr_assert_null(found, "the semaphore is in two rows");
+            found = &fs_sems[i];
+        }
+    }
+    return found;
+}
+
+Test(registry, sem_acquire_then_post_by_same_thread_clears_holder)
+{
+    struct fs_thread *t = adopt_slot();
+    sem_t sem;
+    cr_assert_eq(fs_sems_used, 0);
+    fs_sem_acquired(&sem, 0x500);
+    cr_assert_eq(fs_sems_used, 1);
+    const struct fs_sem_slot *s = sem_row(&sem);
+    cr_assert_not_null(s);
+    cr_assert_eq(s->tid, t->tid);
+    cr_assert_eq(s->site, 0x500);
+    cr_assert_eq(s->cross_post, 0);
+
+    fs_sem_posted(&sem);
+    s = sem_row(&sem);
+    cr_assert_not_null(s);
+    cr_assert_eq(s->tid, 0);
+    cr_assert_eq(s->cross_post, 0);
+}
+
+struct poster {
+    sem_t *sem;
+    int adopt;
+};
+
+static void *post_from_other_thread(void *arg)
+{
+    struct poster *p = arg;
+    if (p->adopt) {
+        struct fs_thread *t = fs_slot_reserve();
+        if (!t)
+            return NULL;
+        fs_slot_adopt(t);
+    }
+    fs_sem_posted(p->sem);
+    return p;
+}
+
+static void check_cross_post(int adopt)
+{
+    struct fs_thread *t = adopt_slot();
+    sem_t sem;
+    fs_sem_acquired(&sem, 0x500);
+    struct poster p = {&sem, adopt};
+    pthread_t th;
+    void *ret = NULL;
+    cr_assert_eq(pthread_create(&th, NULL, post_from_other_thread, &p), 0);
+    cr_assert_eq(pthread_join(th, &ret), 0);
+    cr_assert_eq(ret, &p);
+    const struct fs_sem_slot *s = sem_row(&sem);
+    cr_assert_not_null(s);
+    cr_assert_eq(s->cross_post, 1);
+    cr_assert_eq(s->tid, t->tid, "a foreign post must not clear the holder");
+
+    /* Once a signal, always a signal: a later acquire keeps the mark. */
+    fs_sem_posted(&sem);
+    fs_sem_acquired(&sem, 0x600);
+    s = sem_row(&sem);
+    cr_assert_eq(s->cross_post, 1);
+    cr_assert_eq(s->site, 0x600);
+}
+
+Test(registry, sem_post_by_other_thread_marks_cross_post)
+{
+    check_cross_post(1);
+}
+
+Test(registry, sem_post_by_untracked_thread_marks_cross_post)
+{
+    check_cross_post(0);
+}
+
+Test(registry, sem_post_of_unknown_sem_records_nothing)
+{
+    adopt_slot();
+    sem_t sem;
+    fs_sem_posted(&sem);
+    cr_assert_null(sem_row(&sem));
+}
+
+Test(registry, sem_initialized_above_one_is_not_a_lock)
+{
+    adopt_slot();
+    sem_t sem;
+    fs_sem_initialized(&sem, 4);
+    const struct fs_sem_slot *s = sem_row(&sem);
+    cr_assert_not_null(s);
+    cr_assert_eq(s->cross_post, 1);
+    cr_assert_eq(s->tid, 0);
+
+    fs_sem_acquired(&sem, 0x500);
+    s = sem_row(&sem);
+    cr_assert_eq(s->cross_post, 1, "a counting semaphore became a lock on acquire");
+}
+
+Test(registry, sem_initialized_as_binary_clears_old_state)
+{
+    adopt_slot();
+    sem_t sem;
+    fs_sem_initialized(&sem, 4);
+    cr_assert_not_null(sem_row(&sem));
+    fs_sem_initialized(&sem, 1);
+    cr_assert_null(sem_row(&sem));
+
+    /* A fresh binary semaphore starts as a candidate lock. */
+    fs_sem_acquired(&sem, 0x500);
+    const struct fs_sem_slot *s = sem_row(&sem);
+    cr_assert_not_null(s);
+    cr_assert_eq(s->cross_post, 0);
+    cr_assert_eq(s->tid, fs_gettid());
+}
+
+Test(registry, sem_forget_clears_it)
+{
+    adopt_slot();
+    sem_t sem, other;
+    fs_sem_acquired(&sem, 0x500);
+    cr_assert_not_null(sem_row(&sem));
+    fs_sem_forget(&other); /* not in the table: must not clear sem's row */
+    cr_assert_not_null(sem_row(&sem));
+    fs_sem_forget(&sem);
+    cr_assert_null(sem_row(&sem));
+}
