@@ -1,7 +1,8 @@
 /* Interposers for pthread mutexes and C11 mtx_t.
  *
  * How to add one: resolve it in real.c, then call the real function and report a success to the
- * registry (fs_held_push after a successful acquisition, fs_held_pop BEFORE the real release).
+ * registry: fs_held_prepare before the real acquisition and fs_held_commit when it succeeded,
+ * fs_held_pop BEFORE the real release.
  * Return values and errno are the real call's, untouched.  glibc's mtx_* call the pthread
  * internals directly, not these symbols, so they need interposers of their own. */
 #include "shim.h"
@@ -18,27 +19,30 @@ static inline int acquired(int r)
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
     FS_REAL_READY();
+    struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_mutex_lock(m);
     if (acquired(r))
-        fs_held_push(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     FS_REAL_READY();
+    struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_mutex_trylock(m);
     if (acquired(r))
-        fs_held_push(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
     FS_REAL_READY();
+    struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_mutex_timedlock(m, abstime);
     if (acquired(r))
-        fs_held_push(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 
@@ -47,9 +51,10 @@ int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct time
     FS_REAL_READY();
     if (!fs_real.pthread_mutex_clocklock)
         return ENOSYS;
+    struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_mutex_clocklock(m, clk, abstime);
     if (acquired(r))
-        fs_held_push(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 
@@ -79,27 +84,30 @@ int pthread_mutex_destroy(pthread_mutex_t *m)
 int mtx_lock(mtx_t *m)
 {
     FS_REAL_READY();
+    struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.mtx_lock(m);
     if (r == thrd_success)
-        fs_held_push(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 
 int mtx_trylock(mtx_t *m)
 {
     FS_REAL_READY();
+    struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.mtx_trylock(m);
     if (r == thrd_success)
-        fs_held_push(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 
 int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restrict abstime)
 {
     FS_REAL_READY();
+    struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.mtx_timedlock(m, abstime);
     if (r == thrd_success)
-        fs_held_push(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 

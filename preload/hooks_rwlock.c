@@ -12,9 +12,10 @@
         FS_REAL_READY();                                                                           \
         if (!fs_real.name)                                                                         \
             return ENOSYS;                                                                         \
+        struct fs_thread *self_ = fs_held_prepare(l, FS_LOCK_RWLOCK, mode, FS_CALLER());           \
         int r = fs_real.name args;                                                                 \
         if (FS_LIKELY(r == 0))                                                                     \
-            fs_held_push(l, FS_LOCK_RWLOCK, mode, FS_CALLER());                                    \
+            fs_held_commit(self_);                                                                 \
         return r;                                                                                  \
     }
 

@@ -5,18 +5,20 @@
 int pthread_spin_lock(pthread_spinlock_t *l)
 {
     FS_REAL_READY();
+    struct fs_thread *t = fs_held_prepare((const void *)l, FS_LOCK_SPIN, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_spin_lock(l);
     if (FS_LIKELY(r == 0))
-        fs_held_push((const void *)l, FS_LOCK_SPIN, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 
 int pthread_spin_trylock(pthread_spinlock_t *l)
 {
     FS_REAL_READY();
+    struct fs_thread *t = fs_held_prepare((const void *)l, FS_LOCK_SPIN, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_spin_trylock(l);
     if (r == 0)
-        fs_held_push((const void *)l, FS_LOCK_SPIN, FS_MODE_EXCL, FS_CALLER());
+        fs_held_commit(t);
     return r;
 }
 

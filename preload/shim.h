@@ -204,25 +204,44 @@ static inline unsigned fs_slot_index(const struct fs_thread *t)
     return (unsigned)(t - fs_threads);
 }
 
-/* Records an acquisition by the calling thread.  Hot path: no syscall, no lock, no malloc. */
-static inline void fs_held_push(const void *lock, int kind, int mode, uintptr_t site)
+/* Recording an acquisition is split in two so that almost nothing happens while the lock is
+ * held (under contention, every nanosecond inside the critical section is paid by all waiters):
+ * fs_held_prepare writes the entry past the published end before the real call, and
+ * fs_held_commit publishes it with one store once the call succeeded.  An entry that is never
+ * committed is simply overwritten by the next one.  Hot path: no syscall, no lock, no malloc. */
+static inline struct fs_thread *fs_held_prepare(const void *lock, int kind, int mode,
+                                                uintptr_t site)
 {
     struct fs_thread *t = fs_self();
     if (FS_UNLIKELY(!t))
-        return;
+        return NULL;
     unsigned n = t->nheld;
     if (FS_UNLIKELY(n >= FS_HELD_MAX)) {
         t->lost++;
-        return;
+        return NULL;
     }
     struct fs_held_entry *e = &t->held[n];
     e->site = site;
     e->kind = (uint8_t)kind;
     e->mode = (uint8_t)mode;
     e->lock = (uintptr_t)lock;
+    return t;
+}
+
+static inline void fs_held_commit(struct fs_thread *t)
+{
+    if (FS_UNLIKELY(!t))
+        return;
+    unsigned n = t->nheld;
     if (FS_UNLIKELY(fs_config.lock_stack > 1))
         fs_held_push_deep(t, n);
     __atomic_store_n(&t->nheld, n + 1, __ATOMIC_RELEASE);
+}
+
+/* Both steps at once, where nothing runs in between (condition waits re-taking the mutex). */
+static inline void fs_held_push(const void *lock, int kind, int mode, uintptr_t site)
+{
+    fs_held_commit(fs_held_prepare(lock, kind, mode, site));
 }
 
 FS_HIDDEN void fs_held_remove_at(struct fs_thread *t, unsigned i, unsigned n);
