@@ -26,6 +26,10 @@ static const char usage[] =
     "  --trace-dir DIR        write traces to DIR (created, mode 0700) and keep them\n"
     "  --keep-traces          keep the temporary trace directory and print its path\n"
     "  --lock-stack N         frames recorded per lock acquisition (default 1, max 16)\n"
+    "  --on-deadlock POLICY   when a forked child acquires a lock inherited held by a vanished\n"
+    "                         thread: wait (default: the call blocks, as it would), fail (the\n"
+    "                         call returns the error a timed variant would), abort (the child\n"
+    "                         gets SIGABRT after the finding is written)\n"
     "  -q, --quiet            no forksan messages on standard error (the report still prints)\n"
     "  -h, --help             this help\n"
     "\n"
@@ -64,12 +68,18 @@ int fs_cmd_run(int argc, char **argv)
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             fs_diag_set_quiet(true);
         } else if ((strcmp(a, "--timeout") == 0 || strcmp(a, "--trace-dir") == 0 ||
-                    strcmp(a, "--lock-stack") == 0) &&
+                    strcmp(a, "--lock-stack") == 0 || strcmp(a, "--on-deadlock") == 0) &&
                    i + 1 < argc) {
             const char *v = argv[++i];
             char *end;
             if (strcmp(a, "--trace-dir") == 0) {
                 trace_dir = v;
+            } else if (strcmp(a, "--on-deadlock") == 0) {
+                if (strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0 && strcmp(v, "abort") != 0) {
+                    fprintf(stderr, "forksan: --on-deadlock takes wait, fail or abort\n");
+                    return FS_EXIT_USAGE;
+                }
+                extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", v);
             } else if (strcmp(a, "--timeout") == 0) {
                 opts.timeout = strtod(v, &end);
                 if (*end || opts.timeout <= 0) {

@@ -22,6 +22,7 @@
 #define FS_REC_SPAWN  "spawn"  /* posix_spawn: a child created without fork */
 #define FS_REC_EXEC   "exec"   /* this image is about to be replaced */
 #define FS_REC_LOST   "lost"   /* something could not be recorded (overflow, failed syscall) */
+#define FS_REC_DEADLOCK "deadlock" /* a forked child acquires a lock inherited held */
 
 /* Lock kinds and the names they carry in traces and reports.  The enum is the index into
  * fs_lock_kind_names (trace_names.c), so there is one table, not two lists to keep in sync. */

@@ -49,11 +49,37 @@ static void save_env(const char *entry)
     fs_config.saved_env_len += n;
 }
 
+static const char *const policy_names[] = {
+    [FS_ON_DEADLOCK_WAIT] = "wait",
+    [FS_ON_DEADLOCK_FAIL] = "fail",
+    [FS_ON_DEADLOCK_ABORT] = "abort",
+};
+
+const char *fs_deadlock_policy_name(int policy)
+{
+    if (policy < 0 || policy > FS_ON_DEADLOCK_ABORT)
+        return "wait";
+    return policy_names[policy];
+}
+
+static int env_policy(void)
+{
+    const char *s = getenv("FORKSAN_ON_DEADLOCK");
+    if (!s || !*s)
+        return FS_ON_DEADLOCK_WAIT;
+    for (int i = 0; i <= FS_ON_DEADLOCK_ABORT; i++)
+        if (strcmp(s, policy_names[i]) == 0)
+            return i;
+    fs_complain("FORKSAN_ON_DEADLOCK must be wait, fail or abort; using wait");
+    return FS_ON_DEADLOCK_WAIT;
+}
+
 void fs_config_load(void)
 {
     fs_config.verbose = (int)env_long("FORKSAN_VERBOSE", 0, 0, 1);
     fs_config.follow_exec = (int)env_long("FORKSAN_FOLLOW_EXEC", 1, 0, 1);
     fs_config.lock_stack = (int)env_long("FORKSAN_LOCK_STACK", 1, 1, FS_LOCK_STACK_MAX);
+    fs_config.on_deadlock = env_policy();
 
     Dl_info info;
     if (dladdr((void *)&fs_config_load, &info) && info.dli_fname)

@@ -21,6 +21,13 @@ extern char **environ;
 #define ENV_EXTRA   64
 #define PRELOAD_MAX 4096
 
+/* The rebuilt environment lives in static memory, not on the stack: exec and posix_spawn are
+ * called from threads with PTHREAD_STACK_MIN stacks.  The lock is bounded; when it cannot be had
+ * (two threads exec'ing at once), the second passes its environment through unchanged. */
+static char *env_out[ENV_MAX + ENV_EXTRA];
+static char preload_buf[PRELOAD_MAX];
+static int env_lock;
+
 static int env_has_name(char *const *envp, const char *entry)
 {
     size_t klen = strcspn(entry, "=") + 1;
@@ -41,12 +48,25 @@ static int preload_has_self(const char *value)
     return 0;
 }
 
-/* Fills out[] with envp plus what the shim needs; returns out, or envp unchanged when nothing is
- * missing or the result would not fit (then the child simply runs untraced). */
-static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
+/* Does envp lack anything the shim needs in the next image? */
+static int env_needs_fix(char *const *envp)
 {
     if (!fs_config.active || !fs_config.follow_exec || !fs_config.self_path[0])
-        return envp;
+        return 0;
+    for (char *const *e = envp; e && *e; e++)
+        if (strncmp(*e, "LD_PRELOAD=", 11) == 0 && !preload_has_self(*e + 11))
+            return 1;
+    for (size_t off = 0; off < fs_config.saved_env_len;
+         off += strlen(fs_config.saved_env + off) + 1)
+        if (!env_has_name(envp, fs_config.saved_env + off))
+            return 1;
+    return 0;
+}
+
+/* Fills out[] with envp plus what the shim needs; returns out, or envp unchanged when the
+ * result would not fit (then the child simply runs untraced). */
+static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
+{
     size_t n = 0;
     int changed = 0;
     for (char *const *e = envp; e && *e; e++) {
@@ -104,17 +124,34 @@ static void record_exec_failed(int err)
     fs_trace_end_local(lb);
 }
 
+/* The environment to pass on: envp itself, or the rebuilt one (then *locked is set and
+ * env_unlock must follow the call). */
+static char *const *env_begin(char *const *envp, int *locked)
+{
+    *locked = 0;
+    if (!env_needs_fix(envp) || fs_spin_try_hard(&env_lock) < 0)
+        return envp;
+    *locked = 1;
+    return fixed_env(envp, env_out, preload_buf);
+}
+
+static void env_end(int locked)
+{
+    if (locked)
+        fs_spin_release(&env_lock);
+}
+
 /* The body every exec hook shares: CALL is the real call with `env` as its environment. */
 #define EXEC_WITH_ENV(path, envp, CALL)                                                            \
     do {                                                                                           \
         FS_REAL_READY();                                                                           \
-        char *env_out[ENV_MAX + ENV_EXTRA];                                                               \
-        char preload_buf[PRELOAD_MAX];                                                             \
-        char *const *env = fixed_env(envp, env_out, preload_buf);                                  \
+        int locked_;                                                                               \
+        char *const *env = env_begin(envp, &locked_);                                              \
         if (fs_config.active)                                                                      \
             record_exec(path);                                                                     \
         int r_ = CALL;                                                                             \
         int err_ = errno;                                                                          \
+        env_end(locked_);                                                                          \
         if (fs_config.active)                                                                      \
             record_exec_failed(err_);                                                              \
         errno = err_;                                                                              \
@@ -221,18 +258,18 @@ static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *f
         FS_REAL_READY();                                                                           \
         if (!fs_config.active)                                                                     \
             return fs_real.REAL(pid, path, fa, attr, argv, envp);                                  \
-        char *env_out[ENV_MAX + ENV_EXTRA];                                                               \
-        char preload_buf[PRELOAD_MAX];                                                             \
-        char *const *env = fixed_env(envp, env_out, preload_buf);                                  \
+        int locked_;                                                                               \
+        char *const *env = env_begin(envp, &locked_);                                              \
         pid_t child_ = -1;                                                                         \
         int rc_ = fs_real.REAL(&child_, path, fa, attr, argv, env);                                \
+        env_end(locked_);                                                                          \
         if (pid && rc_ == 0)                                                                       \
             *pid = child_;                                                                         \
-        uintptr_t frames_[FS_FORK_STACK_MAX];                                                      \
+        uintptr_t frames_[16];                                                                     \
         int n_;                                                                                    \
         {                                                                                          \
             FS_INTERNAL_BEGIN();                                                                   \
-            n_ = fs_backtrace(frames_, FS_FORK_STACK_MAX, 1);                                      \
+            n_ = fs_backtrace(frames_, 16, 1);                                                     \
             FS_INTERNAL_END();                                                                     \
         }                                                                                          \
         record_spawn(child_, rc_, path, frames_, n_);                                              \

@@ -151,10 +151,13 @@ void fs_fork_init(void)
 /* Shared by fork() and _Fork(): capture the caller's stack for the handlers, then record the
  * child pid in the parent.  Always inlined, so that the stack it captures starts at the
  * wrapper's caller. */
-static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), int via, int run_handlers)
+static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), int via,
+                                                           int run_handlers)
 {
     if (!fs_config.active)
         return real();
+    /* fork() leaves errno alone when it succeeds; the unwinder and the handlers may not. */
+    int entry_errno = errno;
     {
         FS_INTERNAL_BEGIN();
         tls_nframes = fs_backtrace(tls_frames, FS_FORK_STACK_MAX, 1);
@@ -164,13 +167,14 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     tls_seq = 0;
     if (run_handlers)
         atfork_prepare();
+    errno = entry_errno;
     pid_t pid = real();
     int err = errno;
     if (pid == 0) {
         if (run_handlers)
             atfork_child();
         tls_fork_via = 0;
-        errno = err;
+        errno = entry_errno;
         return 0;
     }
     if (tls_seq && pid < 0)
@@ -178,7 +182,7 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     tls_fork_via = 0;
     if (run_handlers && fs_fork_ctx.valid)
         fs_spin_release(&fs_proc.fork_lock);
-    errno = err;
+    errno = pid < 0 ? err : entry_errno;
     return pid;
 }
 

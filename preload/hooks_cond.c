@@ -13,6 +13,7 @@
 int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 0, ETIMEDOUT);
     int had = fs_held_pop(m);
     int r = fs_real.pthread_cond_wait(c, m);
     if (had)
@@ -23,6 +24,7 @@ int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 0, ETIMEDOUT);
     int had = fs_held_pop(m);
     int r = fs_real.pthread_cond_timedwait(c, m, t);
     if (had)
@@ -34,6 +36,7 @@ int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
                            const struct timespec *t)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 0, ETIMEDOUT);
     if (!fs_real.pthread_cond_clockwait)
         return ENOSYS;
     int had = fs_held_pop(m);
@@ -46,6 +49,7 @@ int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 int cnd_wait(cnd_t *c, mtx_t *m)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 0, thrd_timedout);
     int had = fs_held_pop(m);
     int r = fs_real.cnd_wait(c, m);
     if (had)
@@ -56,6 +60,7 @@ int cnd_wait(cnd_t *c, mtx_t *m)
 int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m, const struct timespec *__restrict t)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 0, thrd_timedout);
     int had = fs_held_pop(m);
     int r = fs_real.cnd_timedwait(c, m, t);
     if (had)

@@ -19,6 +19,7 @@ static inline int acquired(int r)
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 0, ETIMEDOUT);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_mutex_lock(m);
     if (acquired(r))
@@ -29,6 +30,7 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 1, 0);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_mutex_trylock(m);
     if (acquired(r))
@@ -39,6 +41,7 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
 int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 1, ETIMEDOUT);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.pthread_mutex_timedlock(m, abstime);
     if (acquired(r))
@@ -49,6 +52,7 @@ int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abstime)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 1, ETIMEDOUT);
     if (!fs_real.pthread_mutex_clocklock)
         return ENOSYS;
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, FS_CALLER());
@@ -68,6 +72,7 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
     FS_REAL_READY();
+    FS_CHILD_FORGET(m);
     fs_held_forget(m);
     return fs_real.pthread_mutex_init(m, attr);
 }
@@ -75,6 +80,7 @@ int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     FS_REAL_READY();
+    FS_CHILD_FORGET(m);
     int r = fs_real.pthread_mutex_destroy(m);
     if (r == 0)
         fs_held_forget(m);
@@ -84,6 +90,7 @@ int pthread_mutex_destroy(pthread_mutex_t *m)
 int mtx_lock(mtx_t *m)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 0, thrd_timedout);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.mtx_lock(m);
     if (r == thrd_success)
@@ -94,6 +101,7 @@ int mtx_lock(mtx_t *m)
 int mtx_trylock(mtx_t *m)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 1, 0);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.mtx_trylock(m);
     if (r == thrd_success)
@@ -104,6 +112,7 @@ int mtx_trylock(mtx_t *m)
 int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restrict abstime)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(m, FS_MODE_EXCL, 1, thrd_timedout);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MTX, FS_MODE_EXCL, FS_CALLER());
     int r = fs_real.mtx_timedlock(m, abstime);
     if (r == thrd_success)
@@ -121,6 +130,7 @@ int mtx_unlock(mtx_t *m)
 int mtx_init(mtx_t *m, int type)
 {
     FS_REAL_READY();
+    FS_CHILD_FORGET(m);
     fs_held_forget(m);
     return fs_real.mtx_init(m, type);
 }
@@ -128,6 +138,7 @@ int mtx_init(mtx_t *m, int type)
 void mtx_destroy(mtx_t *m)
 {
     FS_REAL_READY();
+    FS_CHILD_FORGET(m);
     fs_held_forget(m);
     fs_real.mtx_destroy(m);
 }

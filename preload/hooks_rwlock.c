@@ -6,10 +6,11 @@
 
 #include <errno.h>
 
-#define RW_HOOK(name, mode, params, args)                                                          \
+#define RW_HOOK(name, mode, is_try, params, args)                                                  \
     int name params                                                                                \
     {                                                                                              \
         FS_REAL_READY();                                                                           \
+        FS_CHILD_CHECK(l, mode, is_try, ETIMEDOUT);                                                \
         if (!fs_real.name)                                                                         \
             return ENOSYS;                                                                         \
         struct fs_thread *self_ = fs_held_prepare(l, FS_LOCK_RWLOCK, mode, FS_CALLER());           \
@@ -19,17 +20,17 @@
         return r;                                                                                  \
     }
 
-RW_HOOK(pthread_rwlock_rdlock, FS_MODE_READ, (pthread_rwlock_t * l), (l))
-RW_HOOK(pthread_rwlock_tryrdlock, FS_MODE_READ, (pthread_rwlock_t * l), (l))
-RW_HOOK(pthread_rwlock_timedrdlock, FS_MODE_READ,
+RW_HOOK(pthread_rwlock_rdlock, FS_MODE_READ, 0, (pthread_rwlock_t * l), (l))
+RW_HOOK(pthread_rwlock_tryrdlock, FS_MODE_READ, 1, (pthread_rwlock_t * l), (l))
+RW_HOOK(pthread_rwlock_timedrdlock, FS_MODE_READ, 1,
         (pthread_rwlock_t * l, const struct timespec *t), (l, t))
-RW_HOOK(pthread_rwlock_clockrdlock, FS_MODE_READ,
+RW_HOOK(pthread_rwlock_clockrdlock, FS_MODE_READ, 1,
         (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
-RW_HOOK(pthread_rwlock_wrlock, FS_MODE_WRITE, (pthread_rwlock_t * l), (l))
-RW_HOOK(pthread_rwlock_trywrlock, FS_MODE_WRITE, (pthread_rwlock_t * l), (l))
-RW_HOOK(pthread_rwlock_timedwrlock, FS_MODE_WRITE,
+RW_HOOK(pthread_rwlock_wrlock, FS_MODE_WRITE, 0, (pthread_rwlock_t * l), (l))
+RW_HOOK(pthread_rwlock_trywrlock, FS_MODE_WRITE, 1, (pthread_rwlock_t * l), (l))
+RW_HOOK(pthread_rwlock_timedwrlock, FS_MODE_WRITE, 1,
         (pthread_rwlock_t * l, const struct timespec *t), (l, t))
-RW_HOOK(pthread_rwlock_clockwrlock, FS_MODE_WRITE,
+RW_HOOK(pthread_rwlock_clockwrlock, FS_MODE_WRITE, 1,
         (pthread_rwlock_t * l, clockid_t c, const struct timespec *t), (l, c, t))
 
 int pthread_rwlock_unlock(pthread_rwlock_t *l)
@@ -42,6 +43,7 @@ int pthread_rwlock_unlock(pthread_rwlock_t *l)
 int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
 {
     FS_REAL_READY();
+    FS_CHILD_FORGET(l);
     fs_held_forget(l);
     return fs_real.pthread_rwlock_init(l, attr);
 }
@@ -49,6 +51,7 @@ int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
 int pthread_rwlock_destroy(pthread_rwlock_t *l)
 {
     FS_REAL_READY();
+    FS_CHILD_FORGET(l);
     int r = fs_real.pthread_rwlock_destroy(l);
     if (r == 0)
         fs_held_forget(l);

@@ -7,6 +7,7 @@
  * decremented itself (CPython's Condition waiters) is seen as waiting for a signal, not holding a
  * lock.  sem_wait and friends set errno on failure: the hooks never touch it. */
 #include "shim.h"
+#include "trace_format.h"
 
 #include <errno.h>
 
@@ -20,6 +21,7 @@ static inline void blocked_on(const sem_t *s)
 int sem_wait(sem_t *s)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(s, FS_MODE_EXCL, 0, (errno = ETIMEDOUT, -1));
     blocked_on(s);
     int r = fs_real.sem_wait(s);
     blocked_on(NULL);
@@ -31,6 +33,7 @@ int sem_wait(sem_t *s)
 int sem_trywait(sem_t *s)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(s, FS_MODE_EXCL, 1, 0);
     int r = fs_real.sem_trywait(s);
     if (r == 0)
         fs_sem_acquired(s, FS_CALLER());
@@ -40,6 +43,7 @@ int sem_trywait(sem_t *s)
 int sem_timedwait(sem_t *s, const struct timespec *t)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(s, FS_MODE_EXCL, 1, (errno = ETIMEDOUT, -1));
     blocked_on(s);
     int r = fs_real.sem_timedwait(s, t);
     blocked_on(NULL);
@@ -51,6 +55,7 @@ int sem_timedwait(sem_t *s, const struct timespec *t)
 int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *t)
 {
     FS_REAL_READY();
+    FS_CHILD_CHECK(s, FS_MODE_EXCL, 1, (errno = ETIMEDOUT, -1));
     if (!fs_real.sem_clockwait) {
         errno = ENOSYS;
         return -1;
@@ -74,6 +79,7 @@ int sem_post(sem_t *s)
 int sem_init(sem_t *s, int pshared, unsigned value)
 {
     FS_REAL_READY();
+    FS_CHILD_FORGET(s);
     int r = fs_real.sem_init(s, pshared, value);
     if (r == 0)
         fs_sem_initialized(s, value);
@@ -83,6 +89,7 @@ int sem_init(sem_t *s, int pshared, unsigned value)
 int sem_destroy(sem_t *s)
 {
     FS_REAL_READY();
+    FS_CHILD_FORGET(s);
     fs_sem_forget(s);
     return fs_real.sem_destroy(s);
 }

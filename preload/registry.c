@@ -132,9 +132,11 @@ struct fs_thread *fs_self_slow(void)
 void fs_held_push_deep(struct fs_thread *t, unsigned idx)
 {
     uintptr_t *frames = fs_lock_stacks[fs_slot_index(t)][idx];
+    int saved = errno; /* the unwinder may leave errno changed */
     FS_INTERNAL_BEGIN();
     int n = fs_backtrace(frames, fs_config.lock_stack, 2);
     FS_INTERNAL_END();
+    errno = saved;
     (void)t;
     for (int i = n < 0 ? 0 : n; i < fs_config.lock_stack; i++)
         frames[i] = 0;

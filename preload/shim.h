@@ -99,8 +99,12 @@ FS_HIDDEN void fs_real_resolve(void);
 #define FS_LOCK_STACK_MAX 16
 #define FS_FORK_STACK_MAX 64
 
+enum fs_on_deadlock { FS_ON_DEADLOCK_WAIT = 0, FS_ON_DEADLOCK_FAIL, FS_ON_DEADLOCK_ABORT };
+FS_HIDDEN const char *fs_deadlock_policy_name(int policy);
+
 struct fs_config {
     int active;          /* FORKSAN_TRACE_DIR set and usable: record */
+    int on_deadlock;     /* FORKSAN_ON_DEADLOCK: enum fs_on_deadlock */
     int verbose;         /* FORKSAN_VERBOSE: the shim's own problems on stderr */
     int follow_exec;     /* FORKSAN_FOLLOW_EXEC (default 1): keep the shim across exec */
     int lock_stack;      /* FORKSAN_LOCK_STACK: frames per acquisition (default 1) */
@@ -279,9 +283,30 @@ FS_HIDDEN void fs_sem_initialized(const sem_t *sem, unsigned value);
 struct fs_inherited {
     uintptr_t lock;
     int kind, mode, holder;
+    int records; /* deadlock records written for it */
 };
 FS_HIDDEN extern struct fs_inherited fs_inherited[FS_INHERITED_MAX];
 FS_HIDDEN extern unsigned fs_ninherited;
+
+/* inherited.c.  Returns 1 when the policy makes the call fail (the hook returns its error), 0 to
+ * go on with the real call; does not return under the abort policy.  `is_try`: a try or timed
+ * variant, which fails by itself instead of blocking forever: recorded, never subject to the
+ * policy.  (A timed condition wait is not one: after the timeout it reacquires the mutex.) */
+FS_HIDDEN int fs_child_acquire(const void *lock, int mode, const char *call, int is_try);
+FS_HIDDEN void fs_inherited_forget(const void *lock);
+
+/* In every lock hook, before the real call: free in a parent (the set is empty). */
+#define FS_CHILD_CHECK(lock, mode, is_try, fail_value)                                             \
+    do {                                                                                           \
+        if (FS_UNLIKELY(fs_ninherited) && fs_child_acquire(lock, mode, __func__, is_try))          \
+            return fail_value;                                                                     \
+    } while (0)
+/* In init and destroy hooks: a re-initialised lock is no longer the inherited one. */
+#define FS_CHILD_FORGET(lock)                                                                      \
+    do {                                                                                           \
+        if (FS_UNLIKELY(fs_ninherited))                                                            \
+            fs_inherited_forget(lock);                                                             \
+    } while (0)
 
 /* ---- unwinding (unwind.c) ---------------------------------------------------------------- */
 

@@ -94,11 +94,16 @@ static const struct fs_thread *live_slot_of(int tid)
     return NULL;
 }
 
+/* Locks inherited from further up (a grandparent's vanished thread) stay in the set: they are
+ * just as locked here. */
 static void remember_inherited(uintptr_t lock, int kind, int mode, int holder)
 {
+    for (unsigned i = 0; i < fs_ninherited; i++)
+        if (fs_inherited[i].lock == lock)
+            return;
     if (fs_ninherited >= FS_INHERITED_MAX)
         return;
-    fs_inherited[fs_ninherited++] = (struct fs_inherited){lock, kind, mode, holder};
+    fs_inherited[fs_ninherited++] = (struct fs_inherited){lock, kind, mode, holder, 0};
 }
 
 static void write_held(struct fs_linebuf *lb, int tid, const struct fs_held_entry *e, int count,
@@ -257,7 +262,6 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
                          ctx->tids[k] == ctx->forker_tid);
     fs_trace_lost(lb, "threads", ctx->tids_lost + (long)fs_threads_lost);
 
-    fs_ninherited = 0;
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE)
