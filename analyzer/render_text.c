@@ -70,33 +70,36 @@ static void put_details(FILE *out, const struct fs_finding *f)
     }
 }
 
-/* "acquired by thread 4201", "fork called by thread 4200", ...: the role said as a phrase. */
+/* How each stack role is said: "acquired by thread 4201:", "fork called by thread 4200:".  An
+ * unknown role is printed as it is. */
+static const struct {
+    const char *role;
+    const char *with_tid; /* a printf format taking the tid */
+    const char *without_tid;
+} stack_titles[] = {
+    {"acquire", "acquired by thread %d:", "acquired at:"},
+    {"fork", "fork called by thread %d:", "fork called at:"},
+    {"thread-created", "thread %d created at:", "thread created at:"},
+    {"child-acquire", "the child's call, in thread %d:", "the child's call:"},
+    {"thread", "thread %d:", "thread:"},
+};
+
 static void put_stack_title(FILE *out, const struct fs_stack *s)
 {
     const char *role = s->role ? s->role : "stack";
-    if (strcmp(role, "acquire") == 0)
-        fputs("acquired", out);
-    else if (strcmp(role, "fork") == 0)
-        fputs("fork called", out);
-    else if (strcmp(role, "thread-created") == 0)
-        fputs("thread", out);
-    else
-        put_clean(out, role);
-
-    if (strcmp(role, "thread-created") == 0) {
+    for (size_t i = 0; i < sizeof stack_titles / sizeof *stack_titles; i++) {
+        if (strcmp(role, stack_titles[i].role) != 0)
+            continue;
         if (s->tid)
-            fprintf(out, " %d", s->tid);
-        fputs(" created at:", out);
-    } else if (strcmp(role, "acquire") == 0 || strcmp(role, "fork") == 0) {
-        if (s->tid)
-            fprintf(out, " by thread %d:", s->tid);
+            fprintf(out, stack_titles[i].with_tid, s->tid);
         else
-            fputs(" at:", out);
-    } else {
-        if (s->tid)
-            fprintf(out, " (thread %d)", s->tid);
-        fputc(':', out);
+            fputs(stack_titles[i].without_tid, out);
+        return;
     }
+    put_clean(out, role);
+    if (s->tid)
+        fprintf(out, " (thread %d)", s->tid);
+    fputc(':', out);
 }
 
 static void put_frame(FILE *out, size_t index, const struct fs_frame *fr)

@@ -223,7 +223,29 @@ check "run of a killed program: stderr says which signal" has "$ERR" "signal 15"
 
 # The whole report of the textbook case, with run-dependent parts masked (see mask).
 transcript "run mutex_held: the text report" \
-    "==PID== WARNING: forksan: lock-held-at-fork
+    "==PID== WARNING: forksan: child-deadlock
+==PID== child N's pthread_mutex_timedlock failed on pthread mutex 0xADDR, inherited locked from thread N \"mutex_held\"
+==PID==
+==PID==   lock: 0xADDR
+==PID==   kind: pthread mutex
+==PID==   mode: excl
+==PID==   call: pthread_mutex_timedlock
+==PID==   holder: tid N \"mutex_held\"
+==PID==   holder_start: holder
+==PID==   policy: wait
+==PID==   parent: N
+==PID==   child: N
+==PID==   related: lock-held-at-fork
+==PID==
+==PID==   the child's call, in thread N:
+==PID==     #0 0xADDR in main mutex_held.c:L
+==PID==   acquired by thread N:
+==PID==     #0 0xADDR in holder mutex_held.c:L
+==PID==   fork called by thread N:
+==PID==     #0 0xADDR in main mutex_held.c:L
+==PID==   process: N (mutex_held) -> N (mutex_held)
+==PID==
+==PID== WARNING: forksan: lock-held-at-fork
 ==PID== pthread mutex 0xADDR held by thread N \"mutex_held\" when thread N \"mutex_held\" forked child N
 ==PID==
 ==PID==   lock: 0xADDR
@@ -256,7 +278,7 @@ transcript "run mutex_held: the text report" \
 ==PID==     #0 0xADDR in main mutex_held.c:L
 ==PID==   process: N (mutex_held) -> N (mutex_held)
 ==PID==
-SUMMARY: forksan: 0 errors, 2 warnings, 0 notes in 2 processes
+SUMMARY: forksan: 0 errors, 3 warnings, 0 notes in 2 processes
 exit: 66" run -- "$MUTEX"
 
 fs run -- "$MUTEX"
@@ -349,6 +371,16 @@ cut_last_line() {
     truncate -s $((size - last / 2)) "$1"
 }
 
+# Truncates a trace in the middle of its first record with tag $2 (everything after is lost,
+# as when a process dies while writing that record).
+cut_in_record() {
+    local line_no offset len
+    line_no=$(grep -n "^$2 " "$1" | head -n 1 | cut -d: -f1)
+    offset=$(head -n $((line_no - 1)) "$1" | wc -c)
+    len=$(sed -n "${line_no}p" "$1" | wc -c)
+    truncate -s $((offset + len / 2)) "$1"
+}
+
 # The parent's last record (its fork) cut: the child's evidence is intact.
 T1=$WORK/trunc-parent
 cp -r "$TD" "$T1"
@@ -365,7 +397,7 @@ check "report with a truncated trace: the summary counts the damaged trace" \
 # The child's last record (the held lock) cut: that lock is lost, the threads still warn.
 T2=$WORK/trunc-child
 cp -r "$TD" "$T2"
-cut_last_line "$T2/$(basename "$child_trace")"
+cut_in_record "$T2/$(basename "$child_trace")" held
 fs report "$T2"
 check_rc "report with the child's trace cut inside its held record: 66 (threads-at-fork)" 66
 check "report with the child's trace cut: stderr names the file and says truncated" \
