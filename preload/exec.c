@@ -23,7 +23,8 @@ extern char **environ;
 
 /* The rebuilt environment lives in static memory, not on the stack: exec and posix_spawn are
  * called from threads with PTHREAD_STACK_MIN stacks.  The lock is bounded; when it cannot be had
- * (two threads exec'ing at once), the second passes its environment through unchanged. */
+ * (two threads exec'ing at once), the second passes its environment through unchanged.  It is an
+ * owner lock: a vfork child that execs takes it in our shared memory and never releases it. */
 static char *env_out[ENV_MAX + ENV_EXTRA];
 static char preload_buf[PRELOAD_MAX];
 static int env_lock;
@@ -101,6 +102,7 @@ static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
 
 static void record_exec(const char *path)
 {
+    fs_rng_flush();
     struct fs_linebuf local, *lb = &local;
     char buf[FS_LOCAL_RECORD_MAX];
     if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
@@ -129,8 +131,12 @@ static void record_exec_failed(int err)
 static char *const *env_begin(char *const *envp, int *locked)
 {
     *locked = 0;
-    if (!env_needs_fix(envp) || fs_spin_try_hard(&env_lock) < 0)
+    int saved = errno;
+    if (!env_needs_fix(envp) || fs_owner_lock_try(&env_lock) < 0) {
+        errno = saved;
         return envp;
+    }
+    errno = saved;
     *locked = 1;
     return fixed_env(envp, env_out, preload_buf);
 }

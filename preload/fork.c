@@ -27,6 +27,9 @@ static __thread int tls_fork_via __attribute__((tls_model("initial-exec")));
 static __thread int tls_nframes __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t tls_frames[FS_FORK_STACK_MAX] __attribute__((tls_model("initial-exec")));
 static __thread int tls_seq __attribute__((tls_model("initial-exec")));
+/* This thread's prepare handler took the fork lock: fs_fork_ctx describes its fork.  Only the
+ * lock holder writes fs_fork_ctx, so concurrent forks cannot clobber each other's state. */
+static __thread int tls_holds_fork_lock __attribute__((tls_model("initial-exec")));
 
 struct linux_dirent64 {
     uint64_t d_ino;
@@ -86,7 +89,7 @@ static void write_modmap_if_changed(void)
 
 static void atfork_prepare(void)
 {
-    fs_fork_ctx.valid = 0;
+    tls_holds_fork_lock = 0;
     if (!fs_config.active)
         return;
     int saved = errno;
@@ -95,6 +98,8 @@ static void atfork_prepare(void)
         errno = saved;
         return;
     }
+    tls_holds_fork_lock = 1;
+    fs_fork_ctx.valid = 0;
     fs_snapshot_flush(); /* it reads fs_fork_ctx, about to be overwritten */
     struct fs_fork_ctx *ctx = &fs_fork_ctx;
     struct fs_thread *self = fs_self();
@@ -116,6 +121,7 @@ static void atfork_prepare(void)
         FS_INTERNAL_END();
     }
     list_tasks(ctx, ctx->forker_tid);
+    fs_rng_before_fork();
     FS_INTERNAL_BEGIN();
     write_modmap_if_changed();
     FS_INTERNAL_END();
@@ -126,8 +132,11 @@ static void atfork_prepare(void)
 
 static void atfork_parent(void)
 {
-    if (fs_fork_ctx.valid)
-        fs_spin_release(&fs_proc.fork_lock);
+    if (!tls_holds_fork_lock)
+        return;
+    tls_holds_fork_lock = 0;
+    fs_rng_after_fork(0);
+    fs_spin_release(&fs_proc.fork_lock);
 }
 
 static void atfork_child(void)
@@ -135,10 +144,14 @@ static void atfork_child(void)
     if (!fs_config.active)
         return;
     int saved = errno;
+    if (!tls_holds_fork_lock)
+        fs_fork_ctx.valid = 0; /* another thread's fork owned it: not ours to report */
+    tls_holds_fork_lock = 0;
     fs_proc.fork_lock = 0;
     fs_proc.fork_seq = 0;
     fs_trace_child_reset();
     fs_snapshot_write();
+    fs_rng_after_fork(1);
     errno = saved;
 }
 
@@ -180,8 +193,8 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     if (tls_seq && pid < 0)
         fs_fork_record_failed(tls_seq, err);
     tls_fork_via = 0;
-    if (run_handlers && fs_fork_ctx.valid)
-        fs_spin_release(&fs_proc.fork_lock);
+    if (run_handlers)
+        atfork_parent();
     errno = pid < 0 ? err : entry_errno;
     return pid;
 }

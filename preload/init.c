@@ -40,6 +40,8 @@ __attribute__((constructor(101))) static void fs_init(void)
  * loses its last few; the children's own records still link the tree). */
 __attribute__((destructor)) static void fs_fini(void)
 {
-    if (fs_config.active)
+    if (fs_config.active) {
+        fs_rng_flush();
         fs_fork_records_flush();
+    }
 }

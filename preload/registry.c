@@ -236,6 +236,28 @@ int fs_spin_try_hard(int *lock)
     return -1;
 }
 
+/* Like fs_spin_try_hard, but the lock word holds the owner's tid, and a lock whose owner is no
+ * thread of this process any more is taken over: an exec from a vfork child (which shares our
+ * memory) never gets to release what it took. */
+int fs_owner_lock_try(int *lock)
+{
+    int self = fs_gettid();
+    pid_t pid = getpid();
+    for (int i = 0; i < 20000; i++) {
+        int owner = 0;
+        if (__atomic_compare_exchange_n(lock, &owner, self, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return 0;
+        if (owner != self && syscall(SYS_tgkill, pid, owner, 0) < 0 && errno == ESRCH &&
+            __atomic_compare_exchange_n(lock, &owner, self, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return 0;
+        if (i > 100)
+            sched_yield();
+    }
+    return -1;
+}
+
 void fs_spin_release(int *lock)
 {
     __atomic_store_n(lock, 0, __ATOMIC_RELEASE);

@@ -352,6 +352,15 @@ struct fs_proc {
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)
 
+/* ---- randomness (rng.c) -----------------------------------------------------------------
+ *
+ * Generator state lives in static memory like the registry; draws are counted and the first
+ * values of each segment kept there, written at most once per segment.  These are the points
+ * where the rest of the shim hands over to it: */
+FS_HIDDEN void fs_rng_before_fork(void);      /* parent, prepare handler: flush partial segments */
+FS_HIDDEN void fs_rng_after_fork(int in_child); /* both sides: start new segments */
+FS_HIDDEN void fs_rng_flush(void);            /* exec, exit, _exit: write what is pending */
+
 /* ---- fork (fork.c, snapshot.c) ----------------------------------------------------------- */
 
 FS_HIDDEN void fs_fork_init(void);
@@ -386,5 +395,6 @@ FS_HIDDEN void fs_fork_records_flush(void);
  * than deadlock, e.g. when a signal handler forks while the interrupted thread held it. */
 FS_HIDDEN int fs_spin_try_hard(int *lock);
 FS_HIDDEN void fs_spin_release(int *lock);
+FS_HIDDEN int fs_owner_lock_try(int *lock); /* released with fs_spin_release */
 
 #endif
