@@ -290,6 +290,73 @@ Test(parse, bad_headers)
     fs_case_spec_release(&spec);
 }
 
+static const char deadlock_case[] =
+    "/* forksan case: the child blocks on an inherited mutex\n"        /* 1 */
+    " * on-deadlock: abort\n"                                          /* 2 */
+    " * timeout: 3\n"                                                  /* 3 */
+    " * expect: child-deadlock error child=@childlock acquire=@held\n" /* 4 */
+    " * expect: child-hang error\n"                                    /* 5 */
+    " */\n"                                                            /* 6 */
+    "    CASE_OK(pthread_mutex_lock(&lock)); // @held\n"               /* 7 */
+    "    _exit(pthread_mutex_lock(&lock) == 0); // @childlock\n";      /* 8 */
+
+Test(parse, child_site_and_policy)
+{
+    struct fs_case_spec spec;
+    load_case("dl.c", deadlock_case, &spec);
+    char *errs = all_errors(&spec);
+    cr_assert_eq(spec.nerrors, 0, "errors: %s", errs);
+    free(errs);
+    cr_assert_str_eq(spec.on_deadlock, "abort");
+    cr_assert_float_eq(spec.timeout, 3.0, 1e-9);
+    cr_assert_eq(spec.nexpects, 2);
+    const struct fs_case_expect *e = &spec.expects[0];
+    cr_assert(e->has_child);
+    cr_assert(e->has_acquire);
+    cr_assert(!e->has_fork);
+    cr_assert_str_eq(e->child.file, "dl.c");
+    cr_assert_str_eq(e->child.marker, "childlock");
+    cr_assert_eq(e->child.line, 8);
+    cr_assert_eq(e->acquire.line, 7);
+    cr_assert(!spec.expects[1].has_child);
+    cr_assert(fs_case_spec_expects_hang(&spec));
+
+    /* The child's call is the site that sets a child-deadlock apart, so it is the one shown. */
+    char *d = fs_case_spec_describe(&spec);
+    cr_assert_str_eq(d, "child-deadlock(error)@dl.c:8, child-hang(error)");
+    free(d);
+    fs_case_spec_release(&spec);
+
+    load_case("nodl.c", mutex_case, &spec);
+    cr_assert_null(spec.on_deadlock, "no on-deadlock: line leaves the policy unset");
+    cr_assert(!fs_case_spec_expects_hang(&spec));
+    fs_case_spec_release(&spec);
+}
+
+Test(parse, bad_policy_and_child_site)
+{
+    struct fs_case_spec spec;
+    load_case("bp.c",
+              "/* forksan case: x\n"
+              " * on-deadlock: crash\n"
+              " * on-deadlock: wait\n"
+              " * on-deadlock: fail\n"
+              " * expect: child-deadlock error child=nomarker\n"
+              " * expect: child-deadlock warning child=@gone child=@gone\n"
+              " */\n",
+              &spec);
+    char *errs = all_errors(&spec);
+    cr_assert(has_error(&spec, "bp.c:2:", "bad on-deadlock 'crash' (wait, fail or abort)"), "%s",
+              errs);
+    cr_assert(has_error(&spec, "bp.c:4:", "on-deadlock: given twice"), "%s", errs);
+    cr_assert(has_error(&spec, "bp.c:5:", "bad site 'child=nomarker'"), "%s", errs);
+    cr_assert(has_error(&spec, "bp.c:6:", "'child' given twice"), "%s", errs);
+    cr_assert(has_error(&spec, "bp.c:6:", "marker @gone not found in bp.c"), "%s", errs);
+    cr_assert_str_eq(spec.on_deadlock, "wait", "the first valid value stands");
+    free(errs);
+    fs_case_spec_release(&spec);
+}
+
 /* ---- matching ------------------------------------------------------------------------------ */
 
 struct xp {
@@ -297,6 +364,7 @@ struct xp {
     enum fs_severity sev;
     int acquire_line; /* 0: none */
     int fork_line;
+    int child_line;
 };
 
 /* A spec of expectations in file "mh.c", built directly so that matching is tested alone. */
@@ -323,6 +391,11 @@ static void make_spec(struct fs_case_spec *spec, const struct xp *xs, size_t n)
         if (xs[i].fork_line) {
             e->has_fork = true;
             e->fork = (struct fs_case_loc){fs_xstrdup("fork"), fs_xstrdup("mh.c"), xs[i].fork_line};
+        }
+        if (xs[i].child_line) {
+            e->has_child = true;
+            e->child =
+                (struct fs_case_loc){fs_xstrdup("child"), fs_xstrdup("mh.c"), xs[i].child_line};
         }
     }
 }
@@ -372,8 +445,8 @@ static char *joined(const struct fs_case_mismatches *m)
 
 Test(match, exact)
 {
-    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 20, 30},
-                            {"threads-at-fork", FS_SEV_WARNING, 0, 0}};
+    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 20, 30, 0},
+                            {"threads-at-fork", FS_SEV_WARNING, 0, 0, 0}};
     struct fs_case_spec spec;
     make_spec(&spec, xs, 2);
     struct fs_findings list = {0};
@@ -392,8 +465,8 @@ Test(match, exact)
 
 Test(match, missing_finding)
 {
-    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 20, 0},
-                            {"threads-at-fork", FS_SEV_WARNING, 0, 0}};
+    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 20, 0, 0},
+                            {"threads-at-fork", FS_SEV_WARNING, 0, 0, 0}};
     struct fs_case_spec spec;
     make_spec(&spec, xs, 2);
     struct fs_findings list = {0};
@@ -409,7 +482,7 @@ Test(match, missing_finding)
 
 Test(match, unexpected_finding)
 {
-    const struct xp xs[] = {{"threads-at-fork", FS_SEV_WARNING, 0, 0}};
+    const struct xp xs[] = {{"threads-at-fork", FS_SEV_WARNING, 0, 0, 0}};
     struct fs_case_spec spec;
     make_spec(&spec, xs, 1);
     struct fs_findings list = {0};
@@ -428,7 +501,7 @@ Test(match, unexpected_finding)
 
 Test(match, wrong_line)
 {
-    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 21, 0}};
+    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 21, 0, 0}};
     struct fs_case_spec spec;
     make_spec(&spec, xs, 1);
     struct fs_findings list = {0};
@@ -447,7 +520,7 @@ Test(match, wrong_line)
 
 Test(match, wrong_fork_stack_and_severity)
 {
-    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 0, 31}};
+    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 0, 31, 0}};
     struct fs_case_spec spec;
     make_spec(&spec, xs, 1);
     struct fs_findings list = {0};
@@ -464,8 +537,8 @@ Test(match, wrong_fork_stack_and_severity)
 
 Test(match, two_expectations_of_one_id)
 {
-    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 20, 0},
-                            {"lock-held-at-fork", FS_SEV_WARNING, 40, 0}};
+    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 20, 0, 0},
+                            {"lock-held-at-fork", FS_SEV_WARNING, 40, 0, 0}};
     struct fs_case_spec spec;
     make_spec(&spec, xs, 2);
     struct fs_findings list = {0};
@@ -491,8 +564,8 @@ Test(match, loose_expectation_does_not_steal)
 {
     /* The loose expectation comes first and the finding it could take first is the only one the
      * strict expectation accepts: the assignment must give each its own. */
-    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 0, 0},
-                            {"lock-held-at-fork", FS_SEV_WARNING, 20, 0}};
+    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 0, 0, 0},
+                            {"lock-held-at-fork", FS_SEV_WARNING, 20, 0, 0}};
     struct fs_case_spec spec;
     make_spec(&spec, xs, 2);
     struct fs_findings list = {0};
@@ -530,7 +603,7 @@ Test(match, expect_none)
 
 Test(match, unresolved_marker_never_matches)
 {
-    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 20, 0}};
+    const struct xp xs[] = {{"lock-held-at-fork", FS_SEV_WARNING, 20, 0, 0}};
     struct fs_case_spec spec;
     make_spec(&spec, xs, 1);
     spec.expects[0].acquire.line = 0; /* as after a missing marker */
@@ -538,6 +611,95 @@ Test(match, unresolved_marker_never_matches)
     add_lock(&list, FS_SEV_WARNING, 20, 0);
     struct fs_case_mismatches m;
     cr_assert(!fs_case_match(&spec, &list, &m));
+    fs_case_mismatches_release(&m);
+    fs_findings_release(&list);
+    fs_case_spec_release(&spec);
+}
+
+/* A child-deadlock finding as rules/deadlock.c builds it: the child's call (libc, then main at
+ * mh.c:child), the holder's acquisition at mh.c:acq and the fork; lines of 0 leave a stack out. */
+static void add_deadlock(struct fs_findings *list, enum fs_severity sev, int child, int acq)
+{
+    struct fs_finding *f = fs_findings_add(list, "child-deadlock", sev, 1236);
+    fs_finding_summary(f, "child 1236 blocked in pthread_mutex_lock");
+    if (child) {
+        struct fs_stack *s = fs_finding_stack_add(f, "child-acquire", 1236);
+        add_frame(s, "pthread_mutex_lock", NULL, 0);
+        add_frame(s, "main", "/src/cases/mh.c", child);
+    }
+    if (acq) {
+        struct fs_stack *s = fs_finding_stack_add(f, "acquire", 1235);
+        add_frame(s, "holder", "mh.c", acq);
+    }
+    struct fs_stack *s = fs_finding_stack_add(f, "fork", 1234);
+    add_frame(s, "main", "mh.c", 30);
+}
+
+Test(match, child_site)
+{
+    const struct xp xs[] = {{"child-deadlock", FS_SEV_ERROR, 20, 0, 40}};
+    struct fs_case_spec spec;
+    make_spec(&spec, xs, 1);
+    struct fs_findings list = {0};
+    add_deadlock(&list, FS_SEV_ERROR, 40, 20);
+    struct fs_case_mismatches m;
+    bool ok = fs_case_match(&spec, &list, &m);
+    char *j = joined(&m);
+    cr_assert(ok, "mismatches:\n%s", j);
+    free(j);
+    fs_case_mismatches_release(&m);
+
+    /* The child= line is looked for in the child-acquire stack only, not in the others. */
+    fs_findings_release(&list);
+    add_deadlock(&list, FS_SEV_ERROR, 41, 40);
+    cr_assert(!fs_case_match(&spec, &list, &m));
+    cr_assert_eq(m.n, 1);
+    cr_assert(strstr(m.msgs[0], "child-acquire stack has no frame at mh.c:40; it has: "
+                                "pthread_mutex_lock at 0x0, main at mh.c:41"),
+              "got: %s", m.msgs[0]);
+    fs_case_mismatches_release(&m);
+
+    fs_findings_release(&list);
+    add_deadlock(&list, FS_SEV_WARNING, 0, 20);
+    cr_assert(!fs_case_match(&spec, &list, &m));
+    cr_assert_eq(m.n, 1);
+    cr_assert(strstr(m.msgs[0], "its severity is warning, not error"), "got: %s", m.msgs[0]);
+    cr_assert(strstr(m.msgs[0], "it has no child-acquire stack (expected a frame at mh.c:40)"),
+              "got: %s", m.msgs[0]);
+    fs_case_mismatches_release(&m);
+
+    fs_findings_release(&list);
+    cr_assert(!fs_case_match(&spec, &list, &m));
+    cr_assert_eq(m.n, 1);
+    cr_assert_str_eq(m.msgs[0], "missing: child-deadlock error acquire=mh.c:20 child=mh.c:40");
+    fs_case_mismatches_release(&m);
+    fs_case_spec_release(&spec);
+}
+
+Test(match, one_hang_per_process)
+{
+    /* Two hung processes are two child-hang findings: one expectation each, in both directions. */
+    const struct xp xs[] = {{"child-hang", FS_SEV_ERROR, 0, 0, 0},
+                            {"child-hang", FS_SEV_ERROR, 0, 0, 0}};
+    struct fs_case_spec spec;
+    make_spec(&spec, xs, 2);
+    cr_assert(fs_case_spec_expects_hang(&spec));
+    struct fs_findings list = {0};
+    fs_finding_summary(fs_findings_add(&list, "child-hang", FS_SEV_ERROR, 10), "parent hung");
+    struct fs_case_mismatches m;
+    cr_assert(!fs_case_match(&spec, &list, &m));
+    cr_assert_eq(m.n, 1);
+    cr_assert_str_eq(m.msgs[0], "missing: child-hang error");
+    fs_case_mismatches_release(&m);
+
+    fs_finding_summary(fs_findings_add(&list, "child-hang", FS_SEV_ERROR, 11), "child hung");
+    cr_assert(fs_case_match(&spec, &list, &m));
+    fs_case_mismatches_release(&m);
+
+    fs_finding_summary(fs_findings_add(&list, "child-hang", FS_SEV_ERROR, 12), "grandchild hung");
+    cr_assert(!fs_case_match(&spec, &list, &m));
+    cr_assert_eq(m.n, 1);
+    cr_assert_str_eq(m.msgs[0], "unexpected: child-hang error (pid 12: grandchild hung)");
     fs_case_mismatches_release(&m);
     fs_findings_release(&list);
     fs_case_spec_release(&spec);

@@ -367,3 +367,244 @@ Test(model, load_dir_missing_directory_fails)
     cr_assert_eq(fs_model_load_dir("/nonexistent/forksan/dir", &m), -1);
     cr_assert_eq(m.nimages, 0);
 }
+
+/* Deadlock records and hang files (child-deadlock, child-hang). */
+
+static void add_hang(struct fs_model *m, const char *name, const char *text)
+{
+    struct fs_trace_file tf;
+    cr_assert_eq(fs_trace_parse(text, strlen(text), name, &tf), 0, "%s: %s", name, tf.error);
+    cr_assert_eq(fs_model_add_hang(m, &tf), 0, "%s not added", name);
+    fs_trace_release(&tf);
+}
+
+#define HANG_4242                                                                                  \
+    "forksan-trace version=1 pid=4242\n"                                                           \
+    "hang pid=4242 ppid=4200 comm=main exe=/tmp/a.out after=2.5 attached=1 error=\n"               \
+    "mod start=55d0c0a00000 end=55d0c0a05000 bias=55d0c0a00000 buildid=1f2e path=/tmp/a.out\n"     \
+    "mod start=7f00aa000000 end=7f00aa200000 bias=7f00aa000000 buildid= path=/lib/libc.so.6\n"     \
+    "hangthread tid=4242 name=main state=S wchan=futex_wait_queue "                                \
+    "frames=7f00aa091234,55d0c0a01500,55d0c0a01600\n"                                              \
+    "hangthread tid=4244 name=my%20worker state=R wchan= frames=\n"
+
+Test(model, deadlock_records_are_parsed)
+{
+    struct fs_model m = {0};
+    add(&m, "4242.0.trace",
+        CHILD_HEAD(4242, 1) THREADS
+        "deadlock lock=55d0c0a04040 kind=mutex mode=excl holder=4201 call=pthread_mutex_lock "
+        "try=0 policy=fail time=2000 frames=55d0c0a01500,7f00aa029d8f\n"
+        "deadlock lock=3000 kind=rwlock holder=4201 call=pthread_rwlock_tryrdlock try=1\n");
+    fs_model_link(&m);
+    const struct fs_image *img = &m.images[0];
+    cr_assert_not(img->damaged);
+    cr_assert_eq(img->ndeadlocks, 2);
+    const struct fs_deadlock_rec *d = &img->deadlocks[0];
+    cr_assert_eq(d->lock, 0x55d0c0a04040ULL);
+    cr_assert_eq(d->kind, 1); /* mutex */
+    cr_assert_eq(d->mode, 1); /* excl */
+    cr_assert_eq(d->holder, 4201);
+    cr_assert_str_eq(d->call, "pthread_mutex_lock");
+    cr_assert_not(d->trylock);
+    cr_assert_str_eq(d->policy, "fail");
+    cr_assert_eq(d->time, 2000);
+    cr_assert_eq(d->frames.n, 2);
+    cr_assert_eq(d->frames.pc[1], 0x7f00aa029d8fULL);
+    d = &img->deadlocks[1];
+    cr_assert_eq(d->kind, 2); /* rwlock */
+    cr_assert(d->trylock);
+    cr_assert_str_eq(d->policy, "", "unknown policy stays empty");
+    cr_assert_eq(d->frames.n, 0);
+    fs_model_release(&m);
+}
+
+Test(model, deadlock_record_missing_required_field_is_damage)
+{
+    struct fs_model m = {0};
+    unsigned before = fs_diag_damage_count();
+    add(&m, "4242.0.trace",
+        CHILD_HEAD(4242, 1) "deadlock lock=55d0c0a04040 kind=mutex call=pthread_mutex_lock\n"
+                            "deadlock lock=1 holder=4201 call=sem_wait\n"
+                            "deadlock lock=1 kind=sem holder=4201 call=sem_wait frames=x\n");
+    cr_assert(m.images[0].damaged);
+    cr_assert_eq(m.images[0].ndeadlocks, 0);
+    cr_assert_eq(fs_diag_damage_count(), before + 1);
+    fs_model_release(&m);
+}
+
+Test(model, hang_file_is_parsed)
+{
+    struct fs_model m = {0};
+    unsigned before = fs_diag_damage_count();
+    add(&m, "4200.0.trace", PARENT_4200);
+    add(&m, "4242.0.trace", CHILD_HEAD(4242, 1) THREADS);
+    add_hang(&m, "dir/4242.hang", HANG_4242);
+    fs_model_link(&m);
+    cr_assert_eq(fs_diag_damage_count(), before);
+    cr_assert_eq(m.nhangs, 1);
+    cr_assert_eq(m.nprocs, 2, "a traced pid gets no second process");
+    const struct fs_hang *h = fs_model_hang_of(&m, 4242);
+    cr_assert_not_null(h);
+    cr_assert_null(fs_model_hang_of(&m, 4200));
+    cr_assert_str_eq(h->file, "dir/4242.hang");
+    cr_assert_eq(h->pid, 4242);
+    cr_assert_eq(h->ppid, 4200);
+    cr_assert_str_eq(h->comm, "main");
+    cr_assert_str_eq(h->exe, "/tmp/a.out");
+    cr_assert_float_eq(h->after, 2.5, 1e-9);
+    cr_assert(h->attached);
+    cr_assert_str_eq(h->error, "");
+    cr_assert_eq(h->mods.n, 2);
+    cr_assert_str_eq(h->mods.mods[1].path, "/lib/libc.so.6");
+    cr_assert_eq(h->mods.mods[1].bias, 0x7f00aa000000ULL);
+    cr_assert_eq(h->nthreads, 2);
+    cr_assert_eq(h->threads[0].tid, 4242);
+    cr_assert_eq(h->threads[0].state, 'S');
+    cr_assert_str_eq(h->threads[0].wchan, "futex_wait_queue");
+    cr_assert_eq(h->threads[0].frames.n, 3);
+    cr_assert_eq(h->threads[0].frames.pc[0], 0x7f00aa091234ULL);
+    cr_assert_eq(h->threads[0].frames.pc[2], 0x55d0c0a01600ULL);
+    cr_assert_str_eq(h->threads[1].name, "my worker");
+    cr_assert_eq(h->threads[1].state, 'R');
+    cr_assert_str_eq(h->threads[1].wchan, "");
+    cr_assert_eq(h->threads[1].frames.n, 0);
+    fs_model_release(&m);
+    cr_assert_eq(m.nhangs, 0);
+    cr_assert_null(m.hangs);
+}
+
+Test(model, hang_not_attached_keeps_the_reason)
+{
+    struct fs_model m = {0};
+    add_hang(&m, "4242.hang",
+             "forksan-trace version=1 pid=4242\n"
+             "hang pid=4242 ppid=4200 comm=main exe=/tmp/a.out after=10 attached=0 "
+             "error=ptrace%20not%20permitted\n"
+             "hangthread tid=4242 name=main state=D wchan=do_wait frames=\n");
+    fs_model_link(&m);
+    const struct fs_hang *h = fs_model_hang_of(&m, 4242);
+    cr_assert_not_null(h);
+    cr_assert_not(h->attached);
+    cr_assert_str_eq(h->error, "ptrace not permitted");
+    cr_assert_float_eq(h->after, 10.0, 1e-9);
+    cr_assert_eq(h->mods.n, 0);
+    cr_assert_eq(h->nthreads, 1);
+    cr_assert_eq(h->threads[0].state, 'D');
+    cr_assert_eq(h->threads[0].frames.n, 0);
+    fs_model_release(&m);
+}
+
+Test(model, hang_for_an_untraced_pid_gets_a_process)
+{
+    struct fs_model m = {0};
+    add(&m, "4200.0.trace", PARENT_4200);
+    /* A static program spawned by 4200: the shim never saw it. */
+    add_hang(&m, "dir/4250.hang",
+             "forksan-trace version=1 pid=4250\n"
+             "hang pid=4250 ppid=4200 comm=static exe=/tmp/static after=5 attached=1 error=\n"
+             "mod start=400000 end=500000 bias=0 buildid=aa path=/tmp/static\n"
+             "hangthread tid=4250 name=static state=S wchan=hrtimer_nanosleep frames=401234\n");
+    /* And one whose parent is unknown too. */
+    add_hang(&m, "dir/9000.hang",
+             "forksan-trace version=1 pid=9000\n"
+             "hang pid=9000 ppid=8999 comm=lost exe=/tmp/lost after=5 attached=1 error=\n");
+    fs_model_link(&m);
+    cr_assert_eq(m.nimages, 1, "a hang is not a trace image");
+    cr_assert_eq(m.nprocs, 3);
+    struct fs_process *p = fs_model_find(&m, 4250), *parent = fs_model_find(&m, 4200);
+    cr_assert_not_null(p);
+    cr_assert_eq(p->parent, parent);
+    cr_assert_eq(parent->nchildren, 1);
+    cr_assert_eq(parent->children[0], p);
+    cr_assert_str_eq(fs_process_name(p), "static");
+    cr_assert_not(fs_process_execed(p));
+    const struct fs_image *img = fs_process_first_image(p);
+    cr_assert_not_null(img);
+    cr_assert_eq(img->index, -1, "a stand-in, not a trace");
+    cr_assert_null(img->snapshot);
+    cr_assert_eq(img->mods.n, 1);
+    cr_assert_str_eq(img->file, "dir/4250.hang");
+    /* The spawn that made it is found like any other. */
+    const struct fs_fork_event *e = fs_model_fork_of(&m, p);
+    cr_assert_not_null(e);
+    cr_assert(e->spawn);
+    cr_assert_eq(fs_model_hang_of(&m, 4250)->nthreads, 1);
+
+    struct fs_process *lost = fs_model_find(&m, 9000);
+    cr_assert_not_null(lost);
+    cr_assert_null(lost->parent);
+    cr_assert_str_eq(fs_process_name(lost), "lost");
+    /* Linking again rebuilds the same picture. */
+    fs_model_link(&m);
+    cr_assert_eq(m.nprocs, 3);
+    cr_assert_eq(fs_model_find(&m, 4250)->parent, fs_model_find(&m, 4200));
+    fs_model_release(&m);
+}
+
+Test(model, damaged_hang_file_is_reported, .init = cr_redirect_stderr)
+{
+    struct fs_model m = {0};
+    fs_diag_set_quiet(false);
+    unsigned before = fs_diag_damage_count();
+    add_hang(&m, "dir/4242.hang",
+             "forksan-trace version=1 pid=4242\n"
+             "hang pid=4242 ppid=4200 comm=main exe=/tmp/a.out after=soon attached=1\n"
+             "hangthread tid=4242 name=main state=Sleeping frames=1\n"
+             "hangthread tid=4243 name=w state=S frames=1,zz\n"
+             "hangthread tid=4244 name=ok state=S frames=55d0c0a01500\n"
+             "hangthread tid=4245 name=cut");
+    fflush(stderr);
+    cr_assert_stderr_eq_str("forksan: dir/4242.hang is truncated: its last record was lost\n"
+                            "forksan: dir/4242.hang: 3 lines could not be read, first at line 2; "
+                            "the rest was used\n");
+    cr_assert_eq(fs_diag_damage_count(), before + 2);
+    fs_model_link(&m);
+    /* The pid comes from the file name when the hang record is lost. */
+    const struct fs_hang *h = fs_model_hang_of(&m, 4242);
+    cr_assert_not_null(h);
+    cr_assert_eq(h->nthreads, 1);
+    cr_assert_eq(h->threads[0].tid, 4244);
+    cr_assert(h->attached, "threads were read");
+
+    struct fs_trace_file tf;
+    const char *text = "forksan-trace version=1 pid=1\nhang ppid=1\n";
+    cr_assert_eq(fs_trace_parse(text, strlen(text), "noname", &tf), 0);
+    cr_assert_eq(fs_model_add_hang(&m, &tf), -1);
+    fs_trace_release(&tf);
+    cr_assert_eq(m.nhangs, 1);
+    cr_assert_eq(m.unreadable, 1);
+    fs_model_release(&m);
+}
+
+Test(model, load_dir_reads_hang_files)
+{
+    char dir[] = "/tmp/forksan-test-model-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    write_file(dir, "4200.0.trace", PARENT_4200);
+    write_file(dir, "4242.0.trace", CHILD_HEAD(4242, 1) THREADS);
+    write_file(dir, "4242.hang", HANG_4242);
+    write_file(dir, "4300.hang", "not a trace\n");
+    write_file(dir, "x.hang", HANG_4242);
+
+    struct fs_model m = {0};
+    unsigned before = fs_diag_damage_count();
+    cr_assert_eq(fs_model_load_dir(dir, &m), 0);
+    cr_assert_eq(m.unreadable, 1);
+    cr_assert_eq(fs_diag_damage_count(), before + 1);
+    cr_assert_eq(m.nimages, 2);
+    cr_assert_eq(m.nhangs, 1);
+    cr_assert_eq(m.nprocs, 2);
+    const struct fs_hang *h = fs_model_hang_of(&m, 4242);
+    cr_assert_not_null(h);
+    cr_assert_not_null(strstr(h->file, "/4242.hang"));
+    cr_assert_eq(h->nthreads, 2);
+    fs_model_release(&m);
+
+    const char *names[] = {"4200.0.trace", "4242.0.trace", "4242.hang", "4300.hang", "x.hang"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        cr_assert_eq(unlink(path), 0, "%s", path);
+    }
+    cr_assert_eq(rmdir(dir), 0);
+}
