@@ -16,6 +16,40 @@
 /* How many frames a "it has: ..." explanation lists before eliding the rest. */
 #define SHOWN_FRAMES 8
 
+/* The sites an expect: line can pin to a source line: the option word of the header, and the role
+ * of the finding's stack that must have a frame there. */
+enum { SITE_ACQUIRE, SITE_FORK, SITE_CHILD, NSITES };
+static const char *const site_option[NSITES] = {"acquire", "fork", "child"};
+static const char *const site_role[NSITES] = {"acquire", "fork", "child-acquire"};
+
+static struct fs_case_loc *site_loc(struct fs_case_expect *e, int site, bool **has)
+{
+    switch (site) {
+    case SITE_ACQUIRE:
+        *has = &e->has_acquire;
+        return &e->acquire;
+    case SITE_FORK:
+        *has = &e->has_fork;
+        return &e->fork;
+    default:
+        *has = &e->has_child;
+        return &e->child;
+    }
+}
+
+/* The location e pins for site, or NULL when it pins none. */
+static const struct fs_case_loc *site_get(const struct fs_case_expect *e, int site)
+{
+    switch (site) {
+    case SITE_ACQUIRE:
+        return e->has_acquire ? &e->acquire : NULL;
+    case SITE_FORK:
+        return e->has_fork ? &e->fork : NULL;
+    default:
+        return e->has_child ? &e->child : NULL;
+    }
+}
+
 /* ---- small string helpers ------------------------------------------------------------------ */
 
 struct strlist {
@@ -324,17 +358,18 @@ static void parse_expect(struct parse *p, size_t line, const char *value)
     struct fs_case_expect e = {.severity = (enum fs_severity)sev, .header_line = (int)line};
     for (size_t i = 2; i < w.n; i++) {
         const char *tok = w.v[i];
+        const char *eq = strchr(tok, '=');
         struct fs_case_loc *loc = NULL;
         bool *has = NULL;
-        if (starts_with(tok, "acquire=")) {
-            loc = &e.acquire;
-            has = &e.has_acquire;
-        } else if (starts_with(tok, "fork=")) {
-            loc = &e.fork;
-            has = &e.has_fork;
-        } else {
+        for (int s = 0; s < NSITES && eq; s++)
+            if ((size_t)(eq - tok) == strlen(site_option[s]) &&
+                strncmp(tok, site_option[s], (size_t)(eq - tok)) == 0)
+                loc = site_loc(&e, s, &has);
+        if (!loc) {
             perr(p, line,
-                 "unknown expect: option '%s' (acquire=@marker and fork=@marker are known)", tok);
+                 "unknown expect: option '%s' (acquire=@marker, fork=@marker and child=@marker "
+                 "are known)",
+                 tok);
             continue;
         }
         if (*has) {
@@ -382,6 +417,14 @@ static void parse_header(struct parse *p, const struct source *src)
             else
                 spec->timeout = t;
             have_timeout = true;
+        } else if (starts_with(c, "on-deadlock:")) {
+            char *v = trim(c + strlen("on-deadlock:"));
+            if (spec->on_deadlock)
+                perr(p, i, "on-deadlock: given twice");
+            else if (strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0 && strcmp(v, "abort") != 0)
+                perr(p, i, "bad on-deadlock '%s' (wait, fail or abort)", v);
+            else
+                spec->on_deadlock = fs_xstrdup(v);
         } else if (starts_with(c, "args:")) {
             split_words(c + strlen("args:"), &p->args);
         } else if (starts_with(c, "requires:")) {
@@ -397,7 +440,7 @@ static void parse_header(struct parse *p, const struct source *src)
             if (k > 0 && c[k] == ':')
                 perr(p, i,
                      "unknown header key '%.*s:' (known: forksan case, expect, timeout, "
-                     "args, requires)",
+                     "on-deadlock, args, requires)",
                      (int)k, c);
         }
         free(buf);
@@ -506,10 +549,12 @@ int fs_case_spec_load(const char *path, struct fs_case_spec *spec)
     p.nfiles = 1;
     for (size_t i = 0; i < spec->nexpects; i++) {
         struct fs_case_expect *e = &spec->expects[i];
-        if (e->has_acquire)
-            resolve(&p, &e->acquire, (size_t)e->header_line);
-        if (e->has_fork)
-            resolve(&p, &e->fork, (size_t)e->header_line);
+        for (int s = 0; s < NSITES; s++) {
+            bool *has;
+            struct fs_case_loc *loc = site_loc(e, s, &has);
+            if (*has)
+                resolve(&p, loc, (size_t)e->header_line);
+        }
     }
 
     for (size_t i = 0; i < p.nfiles; i++) {
@@ -542,12 +587,14 @@ void fs_case_spec_release(struct fs_case_spec *spec)
         free(spec->expects[i].hazard);
         loc_free(&spec->expects[i].acquire);
         loc_free(&spec->expects[i].fork);
+        loc_free(&spec->expects[i].child);
     }
     free(spec->expects);
     free(spec->name);
     free(spec->file);
     free(spec->path);
     free(spec->description);
+    free(spec->on_deadlock);
     strlist_free(spec->args, spec->nargs);
     strlist_free(spec->requires, spec->nrequires);
     strlist_free(spec->errors, spec->nerrors);
@@ -564,9 +611,22 @@ static char *loc_text(const struct fs_case_loc *loc)
     return fs_xasprintf("%s@%s", loc->file, loc->marker);
 }
 
+bool fs_case_spec_expects_hang(const struct fs_case_spec *spec)
+{
+    for (size_t i = 0; i < spec->nexpects; i++)
+        if (strcmp(spec->expects[i].hazard, "child-hang") == 0)
+            return true;
+    return false;
+}
+
 char *fs_case_expect_describe(const struct fs_case_expect *e)
 {
-    const struct fs_case_loc *loc = e->has_acquire ? &e->acquire : e->has_fork ? &e->fork : NULL;
+    /* The child's call is what tells a child-deadlock case apart from its lock-held-at-fork. */
+    const struct fs_case_loc *loc = site_get(e, SITE_CHILD);
+    if (!loc)
+        loc = site_get(e, SITE_ACQUIRE);
+    if (!loc)
+        loc = site_get(e, SITE_FORK);
     if (!loc)
         return fs_xasprintf("%s(%s)", e->hazard, fs_severity_name(e->severity));
     char *where = loc_text(loc);
@@ -640,9 +700,14 @@ static bool site_ok(const struct fs_finding *f, const char *role, const struct f
 
 static bool compatible(const struct fs_case_expect *e, const struct fs_finding *f)
 {
-    return strcmp(e->hazard, f->hazard) == 0 && e->severity == f->severity &&
-           (!e->has_acquire || site_ok(f, "acquire", &e->acquire)) &&
-           (!e->has_fork || site_ok(f, "fork", &e->fork));
+    if (strcmp(e->hazard, f->hazard) != 0 || e->severity != f->severity)
+        return false;
+    for (int s = 0; s < NSITES; s++) {
+        const struct fs_case_loc *loc = site_get(e, s);
+        if (loc && !site_ok(f, site_role[s], loc))
+            return false;
+    }
+    return true;
 }
 
 struct matcher {
@@ -670,7 +735,7 @@ static bool augment(struct matcher *m, size_t e)
 
 static int strictness(const struct fs_case_expect *e)
 {
-    return (int)e->has_acquire + (int)e->has_fork;
+    return (int)e->has_acquire + (int)e->has_fork + (int)e->has_child;
 }
 
 static char *frames_text(const struct fs_stack *s)
@@ -711,19 +776,18 @@ static char *explain_near_miss(const struct fs_case_expect *e, const struct fs_f
     if (e->severity != f->severity)
         strlist_add(&why, fs_xasprintf("its severity is %s, not %s", fs_severity_name(f->severity),
                                        fs_severity_name(e->severity)));
-    static const char *const roles[] = {"acquire", "fork"};
-    for (int r = 0; r < 2; r++) {
-        const struct fs_case_loc *loc = r == 0 ? &e->acquire : &e->fork;
-        if (!(r == 0 ? e->has_acquire : e->has_fork) || site_ok(f, roles[r], loc))
+    for (int r = 0; r < NSITES; r++) {
+        const struct fs_case_loc *loc = site_get(e, r);
+        if (!loc || site_ok(f, site_role[r], loc))
             continue;
-        const struct fs_stack *s = find_stack(f, roles[r]);
+        const struct fs_stack *s = find_stack(f, site_role[r]);
         char *where = loc_text(loc);
         if (!s) {
-            strlist_add(
-                &why, fs_xasprintf("it has no %s stack (expected a frame at %s)", roles[r], where));
+            strlist_add(&why, fs_xasprintf("it has no %s stack (expected a frame at %s)",
+                                           site_role[r], where));
         } else {
             char *frames = frames_text(s);
-            strlist_add(&why, fs_xasprintf("%s stack has no frame at %s; it has: %s", roles[r],
+            strlist_add(&why, fs_xasprintf("%s stack has no frame at %s; it has: %s", site_role[r],
                                            where, frames));
             free(frames);
         }
@@ -743,12 +807,12 @@ static char *explain_near_miss(const struct fs_case_expect *e, const struct fs_f
 static char *expect_text(const struct fs_case_expect *e)
 {
     char *out = fs_xasprintf("%s %s", e->hazard, fs_severity_name(e->severity));
-    static const char *const roles[] = {"acquire", "fork"};
-    for (int r = 0; r < 2; r++) {
-        if (!(r == 0 ? e->has_acquire : e->has_fork))
+    for (int r = 0; r < NSITES; r++) {
+        const struct fs_case_loc *loc = site_get(e, r);
+        if (!loc)
             continue;
-        char *where = loc_text(r == 0 ? &e->acquire : &e->fork);
-        char *next = fs_xasprintf("%s %s=%s", out, roles[r], where);
+        char *where = loc_text(loc);
+        char *next = fs_xasprintf("%s %s=%s", out, site_option[r], where);
         free(where);
         free(out);
         out = next;
@@ -781,7 +845,7 @@ bool fs_case_match(const struct fs_case_spec *spec, const struct fs_findings *fi
     /* Stricter expectations first: augmenting paths make the matching maximum either way, but
      * this order keeps the first assignment tried the natural one. */
     size_t k = 0;
-    for (int s = 2; s >= 0; s--)
+    for (int s = NSITES; s >= 0; s--)
         for (size_t e = 0; e < ne; e++)
             if (strictness(&spec->expects[e]) == s)
                 order[k++] = e;

@@ -19,11 +19,14 @@ struct fs_case_loc {
     int line;     /* 0 when the marker could not be resolved */
 };
 
+/* One expected finding.  Each site, when given, names a line that a frame of the finding's stack
+ * of that role must be at: acquire= the "acquire" stack (where the holder took the lock), fork=
+ * the "fork" stack, child= the "child-acquire" stack (a child-deadlock's call in the child). */
 struct fs_case_expect {
     char *hazard;
     enum fs_severity severity;
-    bool has_acquire, has_fork;
-    struct fs_case_loc acquire, fork;
+    bool has_acquire, has_fork, has_child;
+    struct fs_case_loc acquire, fork, child;
     int header_line; /* where the expect: line is, for messages */
 };
 
@@ -36,7 +39,8 @@ struct fs_case_spec {
     struct fs_case_expect *expects;
     size_t nexpects; /* 0 with expect_none: no findings at all */
     bool expect_none;
-    double timeout; /* seconds */
+    double timeout;    /* seconds */
+    char *on_deadlock; /* "wait", "fail" or "abort" from `on-deadlock:`, NULL when not given */
     char **args;
     size_t nargs;
     char **requires; /* programs that must be in PATH, e.g. "python3" */
@@ -51,7 +55,12 @@ struct fs_case_spec {
 int fs_case_spec_load(const char *path, struct fs_case_spec *spec);
 void fs_case_spec_release(struct fs_case_spec *spec);
 
-/* "lock-held-at-fork(warning)@mutex_held.c:31": the acquire site, else the fork site, if any. */
+/* True when the case declares a child-hang: its time limit is then meant to expire, and the run
+ * is judged by its findings alone, not by its timing out or its exit status. */
+bool fs_case_spec_expects_hang(const struct fs_case_spec *spec);
+
+/* "lock-held-at-fork(warning)@mutex_held.c:31": the child site, else the acquire site, else the
+ * fork site, if any. */
 char *fs_case_expect_describe(const struct fs_case_expect *e);
 /* The expectations joined with ", ", or "no findings" for expect: none. */
 char *fs_case_spec_describe(const struct fs_case_spec *spec);

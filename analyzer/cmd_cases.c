@@ -25,6 +25,8 @@ static const char usage[] =
     "\n"
     "Runs the bundled reproduction cases (all, or the NAMEs given: file names without .c/.py)\n"
     "under the shim and checks that each one reports exactly the findings its header declares.\n"
+    "A case must exit 0 within its time limit, unless it declares a child-hang: its limit is\n"
+    "then meant to expire, and forksan captures its stacks and ends it.\n"
     "\n"
     "Options:\n"
     "  --cases-dir DIR        case sources (default: the suite next to this forksan)\n"
@@ -270,15 +272,19 @@ static char *join_argv(char *const *argv)
     return out;
 }
 
-/* The program's own outcome: it must have started, finished in time and exited 0. */
+/* The program's own outcome: it must have started, finished in time and exited 0.  A case that
+ * declares a child-hang is meant to run into its limit, after which forksan ended the tree and
+ * the exit status says only that; its findings alone judge it. */
 static void check_run(const struct fs_run_result *res, const char *prog, double timeout,
-                      const char *log, struct reasons *why)
+                      bool hang_expected, const char *log, struct reasons *why)
 {
     bool bad = true;
     if (!res->started)
         reason(why,
                fs_xasprintf("could not start %s: %s%s", prog, strerror(res->exec_errno),
                             res->exec_errno == ENOENT ? " (build the suite: make fs_cases)" : ""));
+    else if (res->timed_out && hang_expected)
+        bad = false;
     else if (res->timed_out)
         reason(why, fs_xasprintf("timed out after %g s; the process tree was ended (a slow "
                                  "machine may need --timeout-scale)",
@@ -349,18 +355,24 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
     }
 
     double timeout = spec->timeout * s->o->scale;
+    /* Always set, so that a FORKSAN_ON_DEADLOCK in the user's environment cannot change a case. */
+    char *policy =
+        fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", spec->on_deadlock ? spec->on_deadlock : "wait");
+    char *env[] = {policy, NULL};
     struct fs_run_opts ro = {
         .argv = argv,
         .trace_dir = dir,
         .shim_path = s->shim,
         .timeout = timeout,
-        .extra_env = NULL,
+        .extra_env = env,
         .stdout_fd = fd,
         .stderr_fd = fd,
     };
     struct fs_run_result res;
     memset(&res, 0, sizeof res);
-    if (fs_run_program(&ro, &res) < 0) {
+    int run_rc = fs_run_program(&ro, &res);
+    free(policy);
+    if (run_rc < 0) {
         reason(why, fs_xasprintf("forksan could not run %s: %s", argv[0], strerror(errno)));
         goto out;
     }
@@ -370,7 +382,7 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
                                  strsignal(res.interrupted)));
         goto out;
     }
-    check_run(&res, argv[0], timeout, log, why);
+    check_run(&res, argv[0], timeout, fs_case_spec_expects_hang(spec), log, why);
     if (!res.started)
         goto out; /* no traces, and "missing" lines would only hide the real reason */
 
@@ -552,8 +564,10 @@ int fs_cmd_cases(int argc, char **argv)
                 continue;
             }
             char *desc = fs_case_spec_describe(&k->spec);
-            printf("%-*s  %s\n%-*s  expects %s%s%s\n", width, k->name, k->spec.description, width,
-                   "", desc, k->spec.nrequires ? "; requires " : "",
+            printf("%-*s  %s\n%-*s  expects %s%s%s%s%s\n", width, k->name, k->spec.description,
+                   width, "", desc, k->spec.on_deadlock ? "; on-deadlock " : "",
+                   k->spec.on_deadlock ? k->spec.on_deadlock : "",
+                   k->spec.nrequires ? "; requires " : "",
                    k->spec.nrequires ? k->spec.requires[0] : "");
             free(desc);
         }

@@ -1,12 +1,14 @@
 /* forksan case: a C11 mtx_t is held by a thrd_create thread when main forks
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
  * The C11 threads API is a thin layer over pthreads, and the hazard is the same one: the child
  * inherits the mtx_t locked by a thread it does not have.  The child's mtx_trylock must return
  * thrd_busy.  The barriers are pthread ones because C11 has none; glibc's barrier takes no lock.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include <threads.h>
 
@@ -41,7 +43,7 @@ int main(void)
     pid = fork(); // @fork
     CASE_SYS(pid);
     if (pid == 0)
-        _exit(mtx_trylock(&lock) == thrd_busy ? 0 : 1);
+        _exit(mtx_trylock(&lock) == thrd_busy ? 0 : 1); // @childlock
     case_wait_child(pid);
 
     case_barrier_wait(&release);

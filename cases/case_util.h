@@ -27,6 +27,9 @@
 #define CASE_WATCHDOG_SECONDS 5
 #define CASE_CHILD_WAIT_MS    3000
 #define CASE_CHILD_LOCK_MS    200
+/* A child about to block on an inherited lock arms this: forksan's abort policy ends it at once,
+ * so the alarm fires only when the case runs without the shim. */
+#define CASE_CHILD_WATCHDOG_SECONDS 2
 
 /* _exit, not exit: a failing case must not add an exit-path finding of its own. */
 static inline void case_die(const char *file, int line, const char *what, int err)
@@ -88,10 +91,10 @@ static inline struct timespec case_deadline_ms(long ms)
 }
 
 /*
- * Reaps the child within CASE_CHILD_WAIT_MS and dies unless it exited with status 0; a child that
- * overstays is killed first, so the case never waits forever.
+ * Reaps the child within CASE_CHILD_WAIT_MS and returns its wait status; a child that overstays is
+ * killed first and the case dies, so the case never waits forever.
  */
-static inline void case_wait_child(pid_t pid)
+static inline int case_reap_child(pid_t pid)
 {
     const struct timespec tick = {0, 2 * 1000000L};
     int status = 0;
@@ -101,7 +104,7 @@ static inline void case_wait_child(pid_t pid)
         pid_t got = waitpid(pid, &status, WNOHANG);
 
         if (got == pid)
-            break;
+            return status;
         if (got == -1 && errno != EINTR)
             case_die(__FILE__, __LINE__, "waitpid", errno);
         if (waited_ms >= CASE_CHILD_WAIT_MS) {
@@ -113,9 +116,66 @@ static inline void case_wait_child(pid_t pid)
         nanosleep(&tick, NULL);
         waited_ms += 2;
     }
+}
+
+/* Reaps the child (see case_reap_child) and dies unless it exited with status 0. */
+static inline void case_wait_child(pid_t pid)
+{
+    int status = case_reap_child(pid);
+
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "case: child %d ended with status 0x%x (expected exit 0)\n", (int)pid,
                 status);
+        _exit(2);
+    }
+}
+
+/*
+ * Reaps a child that must have been ended by forksan's `on-deadlock: abort` policy, and dies
+ * otherwise.  Without the shim such a child would block for good; it arms
+ * CASE_CHILD_WATCHDOG_SECONDS first, so it is then killed by SIGALRM instead and the case fails
+ * saying why.
+ */
+static inline void case_wait_child_aborted(pid_t pid)
+{
+    int status = case_reap_child(pid);
+
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
+        fprintf(stderr,
+                "case: child %d ended with status 0x%x, expected SIGABRT from forksan's "
+                "abort policy (run it with forksan run --on-deadlock abort)\n",
+                (int)pid, status);
+        _exit(2);
+    }
+}
+
+/*
+ * Cases that declare a child-hang block on purpose until the runner's time limit (a few seconds)
+ * expires and forksan ends them.  Run without forksan, they would block for good, so every process
+ * that blocks arms this longer watchdog instead of case_watchdog(): the case then ends by itself,
+ * reporting the hang as a failure, long after any runner's limit.
+ */
+#define CASE_HANG_WATCHDOG_SECONDS 30
+
+static inline void case_hang_watchdog(void)
+{
+    alarm(CASE_HANG_WATCHDOG_SECONDS);
+}
+
+/* Waits for the child without a bound of its own (it is meant to hang): the process's watchdog
+ * bounds it.  Dies unless the child exited with status 0, which a hanging child never does. */
+static inline void case_wait_child_forever(pid_t pid)
+{
+    int status = 0;
+
+    while (waitpid(pid, &status, 0) == -1)
+        if (errno != EINTR)
+            case_die(__FILE__, __LINE__, "waitpid", errno);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr,
+                "case: child %d ended with status 0x%x (it was meant to hang until forksan "
+                "ended the tree)\n",
+                (int)pid, status);
         _exit(2);
     }
 }

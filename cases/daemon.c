@@ -1,6 +1,7 @@
 /* forksan case: daemon(3) forks inside libc while another thread holds a mutex
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
@@ -10,6 +11,7 @@
  * and ends at once with _exit, so nothing of the case outlives it by more than an instant.  The
  * child's status is seen by nobody but its new parent, so the check only matters to a reader
  * running it under strace.  noclose=1 keeps the runner's descriptors, nochdir=1 the directory.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include "case_util.h"
 
@@ -41,5 +43,5 @@ int main(void)
     /* Only the daemonized child (or a failed call) gets here: single-threaded, no watchdog. */
     if (rc == -1)
         case_die(__FILE__, __LINE__, "daemon", errno);
-    _exit(pthread_mutex_trylock(&lock) == EBUSY ? 0 : 1);
+    _exit(pthread_mutex_trylock(&lock) == EBUSY ? 0 : 1); // @childlock
 }

@@ -1,11 +1,13 @@
 /* forksan case: an error-checking mutex is held by another thread when main forks
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
  * Error checking catches relocking and foreign unlocks, not inheritance: the child still gets the
  * mutex owned by a thread it does not have.  The child's trylock must fail with EBUSY.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include "case_util.h"
 
@@ -41,7 +43,7 @@ int main(void)
     pid = fork(); // @fork
     CASE_SYS(pid);
     if (pid == 0)
-        _exit(pthread_mutex_trylock(&lock) == EBUSY ? 0 : 1);
+        _exit(pthread_mutex_trylock(&lock) == EBUSY ? 0 : 1); // @childlock
     case_wait_child(pid);
 
     case_barrier_wait(&release);

@@ -1,6 +1,7 @@
 /* forksan case: a normal pthread mutex is held by another thread when main forks
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
@@ -8,6 +9,7 @@
  * in the child, so nobody there can ever unlock it.  The holder is kept parked on a barrier until
  * the parent has reaped the child, so the lock is held at fork on every run.  The child proves it
  * inherited the lock locked with a bounded timedlock that must time out.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include "case_util.h"
 
@@ -40,7 +42,7 @@ int main(void)
     if (pid == 0) {
         struct timespec deadline = case_deadline_ms(CASE_CHILD_LOCK_MS);
 
-        _exit(pthread_mutex_timedlock(&lock, &deadline) == ETIMEDOUT ? 0 : 1);
+        _exit(pthread_mutex_timedlock(&lock, &deadline) == ETIMEDOUT ? 0 : 1); // @childlock
     }
     case_wait_child(pid);
 

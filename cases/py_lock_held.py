@@ -3,6 +3,7 @@
 # expect: lock-held-at-fork warning
 # expect: lock-held-at-fork warning
 # expect: threads-at-fork warning
+# expect: child-deadlock warning
 
 # CPython 3.11 and 3.12 build threading.Lock on a POSIX semaphore, so the shim sees a binary-used
 # semaphore at 0 whose taker is the holder thread.  The acquisition is inside libpython, hence no
@@ -11,6 +12,8 @@
 # interpreter releases only when the thread ends.  The holder is known to be blocked in os.read,
 # holding neither the GIL nor any pthread mutex of the interpreter, before main forks, so the run
 # is deterministic.  The child's bounded acquire must fail.
+# That acquire is a sem_trywait, then a sem_clockwait, inside libpython: forksan reports one
+# child-deadlock warning (both only fail), with no marker.
 import os
 import signal
 import sys

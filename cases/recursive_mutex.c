@@ -1,12 +1,14 @@
 /* forksan case: a recursive mutex is held twice by another thread when main forks
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
  * A recursive mutex taken twice is one held lock with depth 2, not two findings; the acquisition
  * that matters is the first one, which made the thread its owner.  The child, a different thread
  * as far as the mutex knows, must time out on it.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include "case_util.h"
 
@@ -46,7 +48,7 @@ int main(void)
     if (pid == 0) {
         struct timespec deadline = case_deadline_ms(CASE_CHILD_LOCK_MS);
 
-        _exit(pthread_mutex_timedlock(&lock, &deadline) == ETIMEDOUT ? 0 : 1);
+        _exit(pthread_mutex_timedlock(&lock, &deadline) == ETIMEDOUT ? 0 : 1); // @childlock
     }
     case_wait_child(pid);
 

@@ -1,11 +1,13 @@
 /* forksan case: a reader-writer lock is read-held by another thread when main forks
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
  * A read hold is a hold too: the child inherits a reader count that no thread of its own will
  * ever drop, so any writer in the child waits forever.  The child's trywrlock must fail with EBUSY.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include "case_util.h"
 
@@ -36,7 +38,7 @@ int main(void)
     pid = fork(); // @fork
     CASE_SYS(pid);
     if (pid == 0)
-        _exit(pthread_rwlock_trywrlock(&lock) == EBUSY ? 0 : 1);
+        _exit(pthread_rwlock_trywrlock(&lock) == EBUSY ? 0 : 1); // @childlock
     case_wait_child(pid);
 
     case_barrier_wait(&release);

@@ -1,11 +1,13 @@
 /* forksan case: a reader-writer lock is write-held by another thread when main forks
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
  * A write-held rwlock is inherited exactly like a mutex: locked, with no writer left in the child
  * to release it.  The child's bounded timedwrlock must time out.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include "case_util.h"
 
@@ -38,7 +40,7 @@ int main(void)
     if (pid == 0) {
         struct timespec deadline = case_deadline_ms(CASE_CHILD_LOCK_MS);
 
-        _exit(pthread_rwlock_timedwrlock(&lock, &deadline) == ETIMEDOUT ? 0 : 1);
+        _exit(pthread_rwlock_timedwrlock(&lock, &deadline) == ETIMEDOUT ? 0 : 1); // @childlock
     }
     case_wait_child(pid);
 

@@ -1,6 +1,7 @@
 /* forksan case: a POSIX semaphore used as a lock is taken by another thread when main forks
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
@@ -9,6 +10,7 @@
  * taker is another thread, so the child inherits it taken for good.  The holder posts it back
  * itself, after the fork, so it stays a binary-used semaphore.  The child's sem_trywait must fail
  * with EAGAIN.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include <semaphore.h>
 
@@ -42,7 +44,7 @@ int main(void)
     pid = fork(); // @fork
     CASE_SYS(pid);
     if (pid == 0)
-        _exit(sem_trywait(&sem) == -1 && errno == EAGAIN ? 0 : 1);
+        _exit(sem_trywait(&sem) == -1 && errno == EAGAIN ? 0 : 1); // @childlock
     case_wait_child(pid);
 
     case_barrier_wait(&release);

@@ -1,11 +1,13 @@
 /* forksan case: a pthread spin lock is held by another thread when main forks
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * expect: child-deadlock warning child=@childlock
  */
 
 /*
  * A spin lock inherited locked is worse than a mutex: a child that takes it spins at full CPU
  * forever instead of sleeping.  The child only tries it, and the try must fail with EBUSY.
+ * forksan reports the attempt as a child-deadlock warning: a bounded call fails, never hangs.
  */
 #include "case_util.h"
 
@@ -37,7 +39,7 @@ int main(void)
     pid = fork(); // @fork
     CASE_SYS(pid);
     if (pid == 0)
-        _exit(pthread_spin_trylock(&lock) == EBUSY ? 0 : 1);
+        _exit(pthread_spin_trylock(&lock) == EBUSY ? 0 : 1); // @childlock
     case_wait_child(pid);
 
     case_barrier_wait(&release);

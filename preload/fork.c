@@ -99,8 +99,8 @@ static void atfork_prepare(void)
         return;
     }
     tls_holds_fork_lock = 1;
+    fs_snapshot_flush(); /* a deferred child file reads fs_fork_ctx, about to be overwritten */
     fs_fork_ctx.valid = 0;
-    fs_snapshot_flush(); /* it reads fs_fork_ctx, about to be overwritten */
     struct fs_fork_ctx *ctx = &fs_fork_ctx;
     struct fs_thread *self = fs_self();
     ctx->forker_tid = self ? self->tid : fs_gettid();

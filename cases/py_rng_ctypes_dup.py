@@ -1,0 +1,69 @@
+# forksan case: a Python program seeds libc's rand() through ctypes, forks, and both processes draw
+# requires: python3
+# expect: rng-duplicated error
+
+# The C bug reached from Python: libc.srand(3) before os.fork, then libc.rand() in parent and child
+# gives both the same values.  libc is opened with CDLL(None), the program's global symbol scope,
+# so that the calls go through forksan's interposed rand and srand exactly as a C program's would;
+# CDLL("libc.so.6") would look the names up in libc itself and bypass the shim.  The interpreter
+# itself takes its randomness from getrandom, which is safe and not a finding.  The child sends
+# its four values through a pipe and the parent checks they equal its own.
+import ctypes
+import os
+import signal
+import struct
+import sys
+import time
+
+NDRAWS = 4
+
+
+def wait_child(pid, limit=3.0):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        got, status = os.waitpid(pid, os.WNOHANG)
+        if got == pid:
+            if os.waitstatus_to_exitcode(status) != 0:
+                sys.exit("case: child ended with status %#x" % status)
+            return
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    sys.exit("case: child did not finish in time")
+
+
+def read_full(fd, size):
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            sys.exit("case: the child sent %d bytes, expected %d" % (len(data), size))
+        data += chunk
+    return data
+
+
+def main():
+    signal.alarm(5)
+    libc = ctypes.CDLL(None)
+    r, w = os.pipe()
+    libc.srand(3)
+
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            values = [libc.rand() for _ in range(NDRAWS)]
+            os.write(w, struct.pack("%di" % NDRAWS, *values))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(w)
+    mine = [libc.rand() for _ in range(NDRAWS)]
+    wait_child(pid)
+
+    theirs = list(struct.unpack("%di" % NDRAWS, read_full(r, 4 * NDRAWS)))
+    if theirs != mine:
+        sys.exit("case: the child drew %r, the parent %r: no duplicate" % (theirs, mine))
+
+
+main()

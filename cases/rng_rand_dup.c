@@ -1,0 +1,59 @@
+/* forksan case: parent and child both draw from the rand() state that srand(42) seeded before fork
+ * expect: rng-duplicated error
+ */
+
+/*
+ * The classic duplicated-randomness bug: the generator's state is ordinary memory, so fork gives
+ * the child an exact copy and both processes produce the same "random" numbers.  Both draw four
+ * values right after fork, from the same seed at the same position.  The child sends its values
+ * through a pipe and the parent checks they equal its own, so the case fails loudly if the run did
+ * not show the hazard.
+ */
+#include "case_util.h"
+
+#define NDRAWS 4
+
+/* Reads exactly size bytes; the writer has already exited, so this cannot block for long. */
+static void read_full(int fd, void *buf, size_t size)
+{
+    char *p = buf;
+
+    while (size > 0) {
+        ssize_t got = read(fd, p, size);
+
+        if (got == -1 && errno == EINTR)
+            continue;
+        CASE_TRUE(got > 0);
+        p += got;
+        size -= (size_t)got;
+    }
+}
+
+int main(void)
+{
+    int mine[NDRAWS], theirs[NDRAWS];
+    int fds[2];
+    pid_t pid;
+
+    case_watchdog();
+    CASE_SYS(pipe(fds));
+    srand(42);
+
+    pid = fork();
+    CASE_SYS(pid);
+    if (pid == 0) {
+        int v[NDRAWS];
+
+        for (int i = 0; i < NDRAWS; i++)
+            v[i] = rand();
+        _exit(write(fds[1], v, sizeof v) == (ssize_t)sizeof v ? 0 : 1);
+    }
+    CASE_SYS(close(fds[1]));
+    for (int i = 0; i < NDRAWS; i++)
+        mine[i] = rand();
+    case_wait_child(pid);
+
+    read_full(fds[0], theirs, sizeof theirs);
+    CASE_TRUE(memcmp(mine, theirs, sizeof mine) == 0);
+    return 0;
+}
