@@ -1,6 +1,7 @@
 /* Builds the analyzer's model of a run (model.h) from trace files: one fs_image per file, then
- * processes grouped by pid and linked into a tree.  This is the only place that knows trace
- * records; damage is reported here once, so the rules can trust what they are given. */
+ * processes grouped by pid and linked into a tree, plus the `<pid>.hang` files forksan wrote for
+ * processes still alive at the time limit.  This is the only place that knows trace records;
+ * damage is reported here once, so the rules can trust what they are given. */
 #include "trace_read.h"
 #include "trace_format.h"
 #include "model.h"
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -100,17 +102,24 @@ static void snapshot_free(struct fs_fork_snapshot *s)
     free(s);
 }
 
+static void modmap_release(struct fs_modmap *mods)
+{
+    for (size_t i = 0; i < mods->n; i++) {
+        free(mods->mods[i].buildid);
+        free(mods->mods[i].path);
+    }
+    free(mods->mods);
+    mods->mods = NULL;
+    mods->n = 0;
+}
+
 static void image_release(struct fs_image *img)
 {
     free(img->file);
     free(img->exe);
     free(img->comm);
     free(img->cmdline);
-    for (size_t i = 0; i < img->mods.n; i++) {
-        free(img->mods.mods[i].buildid);
-        free(img->mods.mods[i].path);
-    }
-    free(img->mods.mods);
+    modmap_release(&img->mods);
     snapshot_free(img->snapshot);
     for (size_t i = 0; i < img->nforks; i++) {
         free(img->forks[i].spawn_path);
@@ -121,6 +130,13 @@ static void image_release(struct fs_image *img)
     for (size_t i = 0; i < img->nlost; i++)
         free(img->lost[i].what);
     free(img->lost);
+    for (size_t i = 0; i < img->ndeadlocks; i++) {
+        free(img->deadlocks[i].call);
+        free(img->deadlocks[i].policy);
+        free(img->deadlocks[i].frames.pc);
+    }
+    free(img->deadlocks);
+    fs_model_rng_release(img);
     memset(img, 0, sizeof *img);
 }
 
@@ -174,7 +190,8 @@ static int rec_proc(struct fs_image *img, struct reader *r)
     return 0;
 }
 
-static int rec_mod(struct fs_image *img, struct reader *r)
+/* Trace images and hang files share the `mod` record. */
+static int rec_mod(struct fs_modmap *mods, struct reader *r)
 {
     struct fs_module m = {
         .start = get_hex(r, "start", true),
@@ -187,16 +204,16 @@ static int rec_mod(struct fs_image *img, struct reader *r)
     m.path = fs_xstrdup(get_str(r, "path", false));
     /* The spec lets a later record for the same start replace the earlier one (dlclose and a
      * new dlopen at the same address). */
-    for (size_t i = 0; i < img->mods.n; i++) {
-        if (img->mods.mods[i].start == m.start) {
-            free(img->mods.mods[i].buildid);
-            free(img->mods.mods[i].path);
-            img->mods.mods[i] = m;
+    for (size_t i = 0; i < mods->n; i++) {
+        if (mods->mods[i].start == m.start) {
+            free(mods->mods[i].buildid);
+            free(mods->mods[i].path);
+            mods->mods[i] = m;
             return 0;
         }
     }
-    img->mods.mods = fs_xrealloc(img->mods.mods, img->mods.n + 1, sizeof *img->mods.mods);
-    img->mods.mods[img->mods.n++] = m;
+    mods->mods = fs_xrealloc(mods->mods, mods->n + 1, sizeof *mods->mods);
+    mods->mods[mods->n++] = m;
     return 0;
 }
 
@@ -358,15 +375,44 @@ static int rec_lost(struct fs_image *img, struct reader *r)
     return 0;
 }
 
+/* Kept whether or not the image has its child record: the acquisition itself is the evidence,
+ * and the rule names what it can without the snapshot. */
+static int rec_deadlock(struct fs_image *img, struct reader *r)
+{
+    struct fs_deadlock_rec d = {
+        .lock = get_hex(r, "lock", true),
+        .holder = get_int(r, "holder", true, 0),
+        .trylock = get_int(r, "try", false, 0) != 0,
+        .time = get_dec(r, "time", false, 0),
+    };
+    const char *kind = get_str(r, "kind", true), *mode = get_str(r, "mode", false),
+               *call = get_str(r, "call", true), *policy = get_str(r, "policy", false);
+    if (r->bad)
+        return -1;
+    d.kind = fs_lock_kind_from_name(kind);
+    d.mode = mode ? fs_lock_mode_from_name(mode) : FS_MODE_EXCL;
+    get_addrs(r, "frames", &d.frames);
+    if (r->bad)
+        return -1;
+    d.call = fs_xstrdup(call);
+    d.policy = fs_xstrdup(policy); /* "" when the shim did not say */
+    img->deadlocks = fs_xrealloc(img->deadlocks, img->ndeadlocks + 1, sizeof *img->deadlocks);
+    img->deadlocks[img->ndeadlocks++] = d;
+    return 0;
+}
+
 /* Dispatches one record; -1 when a known record had fields that did not parse. */
 static int add_record(struct fs_image *img, const struct fs_record *rec)
 {
     struct reader r = {.rec = rec};
     const char *tag = rec->tag;
+    int rng = fs_model_rng_record(img, rec);
+    if (rng)
+        return rng > 0 ? 0 : -1;
     if (strcmp(tag, FS_REC_PROC) == 0)
         return rec_proc(img, &r);
     if (strcmp(tag, FS_REC_MOD) == 0)
-        return rec_mod(img, &r);
+        return rec_mod(&img->mods, &r);
     if (strcmp(tag, FS_REC_CHILD) == 0)
         return rec_child(img, &r);
     if (strcmp(tag, FS_REC_THREAD) == 0)
@@ -385,7 +431,18 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
         return rec_execfail(img, &r);
     if (strcmp(tag, FS_REC_LOST) == 0)
         return rec_lost(img, &r);
+    if (strcmp(tag, FS_REC_DEADLOCK) == 0)
+        return rec_deadlock(img, &r);
     return 0; /* unknown tags are for later versions */
+}
+
+static void report_damage(const char *name, bool truncated, unsigned bad, unsigned first_bad)
+{
+    if (truncated)
+        fs_warn_damage("%s is truncated: its last record was lost", name);
+    if (bad)
+        fs_warn_damage("%s: %u line%s could not be read, first at line %u; the rest was used", name,
+                       bad, bad == 1 ? "" : "s", first_bad);
 }
 
 int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
@@ -414,11 +471,7 @@ int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
         model->unreadable++;
         return -1;
     }
-    if (file->truncated)
-        fs_warn_damage("%s is truncated: its last record was lost", name);
-    if (bad)
-        fs_warn_damage("%s: %u line%s could not be read, first at line %u; the rest was used", name,
-                       bad, bad == 1 ? "" : "s", first_bad);
+    report_damage(name, file->truncated, bad, first_bad);
     img.damaged = file->truncated || bad;
     img.file = fs_xstrdup(name);
     if (!img.exe)
@@ -433,7 +486,158 @@ int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
     return 0;
 }
 
+/* Hang files: what forksan saw from outside of each process still alive at the time limit. */
+
+static void hang_release(struct fs_hang *h)
+{
+    free(h->file);
+    free(h->comm);
+    free(h->exe);
+    free(h->error);
+    modmap_release(&h->mods);
+    for (size_t i = 0; i < h->nthreads; i++) {
+        free(h->threads[i].name);
+        free(h->threads[i].wchan);
+        free(h->threads[i].frames.pc);
+    }
+    free(h->threads);
+    memset(h, 0, sizeof *h);
+}
+
+/* Parses "<pid>.hang" (the last path component); -1 when the name has another shape. */
+static int parse_hang_name(const char *path, int *pid)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *end;
+    errno = 0;
+    if (*base < '0' || *base > '9')
+        return -1;
+    long p = strtol(base, &end, 10);
+    if (errno || p <= 0 || p > INT_MAX || strcmp(end, ".hang") != 0)
+        return -1;
+    *pid = (int)p;
+    return 0;
+}
+
+/* `after` is seconds written as a decimal number, possibly with a fraction. */
+static double get_seconds(struct reader *r, const char *key)
+{
+    const char *s = fs_rec_str(r->rec, key);
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0) {
+        r->bad = true;
+        return 0;
+    }
+    return v;
+}
+
+/* attached: -1 until the hang record says. */
+static int rec_hang(struct fs_hang *h, int *attached, struct reader *r)
+{
+    int pid = get_int(r, "pid", true, 0);
+    int ppid = get_int(r, "ppid", false, 0);
+    double after = get_seconds(r, "after");
+    int att = get_int(r, "attached", false, -1);
+    if (r->bad || pid <= 0)
+        return -1;
+    h->pid = pid;
+    h->ppid = ppid;
+    h->after = after;
+    *attached = att;
+    free(h->comm);
+    free(h->exe);
+    free(h->error);
+    h->comm = fs_xstrdup(get_str(r, "comm", false));
+    h->exe = fs_xstrdup(get_str(r, "exe", false));
+    h->error = fs_xstrdup(get_str(r, "error", false));
+    return 0;
+}
+
+static int rec_hangthread(struct fs_hang *h, struct reader *r)
+{
+    struct fs_hang_thread t = {.tid = get_int(r, "tid", true, 0), .state = '?'};
+    const char *name = get_str(r, "name", false), *state = get_str(r, "state", false),
+               *wchan = get_str(r, "wchan", false);
+    if (state && strlen(state) > 1)
+        r->bad = true; /* the spec says one letter: anything longer is not that field */
+    else if (state && *state)
+        t.state = *state;
+    if (r->bad || t.tid <= 0)
+        return -1;
+    get_addrs(r, "frames", &t.frames);
+    if (r->bad)
+        return -1;
+    t.name = fs_xstrdup(name);
+    t.wchan = fs_xstrdup(wchan);
+    h->threads = fs_xrealloc(h->threads, h->nthreads + 1, sizeof *h->threads);
+    h->threads[h->nthreads++] = t;
+    return 0;
+}
+
+int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
+{
+    const char *name = file->path ? file->path : "";
+    struct fs_hang h = {0};
+    int name_pid = 0, attached = -1;
+    (void)parse_hang_name(name, &name_pid);
+
+    unsigned bad = file->bad_lines, first_bad = file->first_bad_line;
+    for (size_t i = 0; i < file->nrecs; i++) {
+        const struct fs_record *rec = &file->recs[i];
+        struct reader r = {.rec = rec};
+        int rc = 0;
+        if (strcmp(rec->tag, "hang") == 0)
+            rc = rec_hang(&h, &attached, &r);
+        else if (strcmp(rec->tag, FS_REC_MOD) == 0)
+            rc = rec_mod(&h.mods, &r);
+        else if (strcmp(rec->tag, "hangthread") == 0)
+            rc = rec_hangthread(&h, &r);
+        if (rc == 0)
+            continue;
+        if (!bad++ || rec->line < first_bad)
+            first_bad = rec->line;
+    }
+    if (h.pid <= 0)
+        h.pid = name_pid;
+    if (h.pid <= 0) {
+        fs_warn_damage("%s: no usable 'hang' record and no pid in the file name; file skipped",
+                       name);
+        hang_release(&h);
+        model->unreadable++;
+        return -1;
+    }
+    report_damage(name, file->truncated, bad, first_bad);
+    /* Without its hang record, the threads read are the only word on whether stacks came. */
+    h.attached = attached < 0 ? h.nthreads > 0 : attached != 0;
+    h.file = fs_xstrdup(name);
+    if (!h.comm)
+        h.comm = fs_xstrdup("");
+    if (!h.exe)
+        h.exe = fs_xstrdup("");
+    if (!h.error)
+        h.error = fs_xstrdup("");
+
+    model->hangs = fs_xrealloc(model->hangs, model->nhangs + 1, sizeof *model->hangs);
+    model->hangs[model->nhangs++] = h;
+    return 0;
+}
+
+const struct fs_hang *fs_model_hang_of(const struct fs_model *model, int pid)
+{
+    /* A pid has one hang file; should a test add two, the latest counts. */
+    for (size_t i = model->nhangs; i-- > 0;)
+        if (model->hangs[i].pid == pid)
+            return &model->hangs[i];
+    return NULL;
+}
+
 struct dir_entry {
+    bool hang; /* <pid>.hang rather than <pid>.<n>.trace */
     int pid, n;
     char *name;
 };
@@ -441,6 +645,8 @@ struct dir_entry {
 static int cmp_entry(const void *a, const void *b)
 {
     const struct dir_entry *x = a, *y = b;
+    if (x->hang != y->hang)
+        return x->hang ? 1 : -1;
     if (x->pid != y->pid)
         return x->pid < y->pid ? -1 : 1;
     if (x->n != y->n)
@@ -458,9 +664,13 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
     struct dirent *de;
     errno = 0;
     while ((de = readdir(d))) {
-        struct dir_entry e;
+        struct dir_entry e = {.n = 0};
         struct stat st;
-        if (parse_name(de->d_name, &e.pid, &e.n) < 0)
+        if (parse_name(de->d_name, &e.pid, &e.n) == 0)
+            e.hang = false;
+        else if (parse_hang_name(de->d_name, &e.pid) == 0)
+            e.hang = true;
+        else
             continue;
         /* Only regular files: a planted symlink or fifo must not be followed or block us. */
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
@@ -486,8 +696,10 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
         if (fs_trace_read(ents[i].name, &tf) < 0) {
             fs_warn_damage("%s: %s", ents[i].name, tf.error);
             model->unreadable++;
+        } else if (ents[i].hang) {
+            (void)fs_model_add_hang(model, &tf); /* reports its own failure */
         } else {
-            (void)fs_model_add_trace(model, &tf); /* reports its own failure */
+            (void)fs_model_add_trace(model, &tf);
         }
         fs_trace_release(&tf);
         free(ents[i].name);
@@ -547,15 +759,59 @@ static struct fs_process *find_parent(struct fs_model *m, const struct fs_proces
     return best ? best : first;
 }
 
+static int cmp_hang(const void *a, const void *b)
+{
+    const struct fs_hang *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return strcmp(x->file, y->file);
+}
+
+/* A process the shim never saw (a static binary, a cleared LD_PRELOAD) is known only from its
+ * hang file.  It still gets a process, with one stand-in image made from the hang, so that it
+ * has a parent, children, a name and a path like any other, and rules written for traced
+ * processes need no special case.  The stand-in is told apart by index -1 and file "<pid>.hang";
+ * it has no snapshot, forks or records, and borrows the hang's strings and modules.  It is
+ * allocated in one block with the process's image array, so freeing the array frees it. */
+struct hang_only {
+    struct fs_image *images[1]; /* first: the block's address is the array's */
+    struct fs_image img;
+};
+
+static void add_hang_only(struct fs_process *p, const struct fs_hang *h)
+{
+    static char empty[1];
+    struct hang_only *b = fs_xcalloc(1, sizeof *b);
+    b->img = (struct fs_image){
+        .file = h->file,
+        .index = -1,
+        .pid = h->pid,
+        .ppid = h->ppid,
+        /* Alive when the run ended: with a reused parent pid, the latest process is its own. */
+        .time = INT64_MAX,
+        .exe = h->exe,
+        .comm = h->comm,
+        .cmdline = empty,
+        .mods = h->mods,
+    };
+    b->images[0] = &b->img;
+    p->pid = h->pid;
+    p->images = b->images;
+    p->nimages = 1;
+}
+
 void fs_model_link(struct fs_model *m)
 {
     procs_release(m);
-    if (!m->nimages)
+    if (!m->nimages && !m->nhangs)
         return;
     /* Rules and reports must not depend on the order files were added in. */
-    qsort(m->images, m->nimages, sizeof *m->images, cmp_image);
+    if (m->nimages)
+        qsort(m->images, m->nimages, sizeof *m->images, cmp_image);
+    if (m->nhangs)
+        qsort(m->hangs, m->nhangs, sizeof *m->hangs, cmp_hang);
 
-    m->procs = fs_xcalloc(m->nimages, sizeof *m->procs);
+    m->procs = fs_xcalloc(m->nimages + m->nhangs, sizeof *m->procs);
     for (size_t i = 0; i < m->nimages; i++) {
         struct fs_image *img = &m->images[i];
         struct fs_process *cur = m->nprocs ? &m->procs[m->nprocs - 1] : NULL;
@@ -567,6 +823,13 @@ void fs_model_link(struct fs_model *m)
         }
         cur->images = fs_xrealloc(cur->images, cur->nimages + 1, sizeof *cur->images);
         cur->images[cur->nimages++] = img;
+    }
+    for (size_t i = 0; i < m->nhangs; i++) {
+        bool known = false;
+        for (size_t j = 0; j < m->nprocs && !known; j++)
+            known = m->procs[j].pid == m->hangs[i].pid;
+        if (!known)
+            add_hang_only(&m->procs[m->nprocs++], &m->hangs[i]);
     }
     for (size_t i = 0; i < m->nprocs; i++)
         m->procs[i].parent = find_parent(m, &m->procs[i]);
@@ -581,10 +844,13 @@ void fs_model_link(struct fs_model *m)
 
 void fs_model_release(struct fs_model *m)
 {
-    procs_release(m);
+    procs_release(m); /* first: hang-only processes borrow from the hangs */
     for (size_t i = 0; i < m->nimages; i++)
         image_release(&m->images[i]);
     free(m->images);
+    for (size_t i = 0; i < m->nhangs; i++)
+        hang_release(&m->hangs[i]);
+    free(m->hangs);
     memset(m, 0, sizeof *m);
 }
 

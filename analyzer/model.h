@@ -41,8 +41,8 @@ struct fs_thread_rec {
 struct fs_held_rec {
     int tid;
     uint64_t lock;
-    int kind;  /* enum fs_lock_kind */
-    int mode;  /* enum fs_lock_mode */
+    int kind; /* enum fs_lock_kind */
+    int mode; /* enum fs_lock_mode */
     int count;
     int mtype; /* glibc mutex kind bits, -1 when unknown */
     struct fs_addrs site;
@@ -75,6 +75,49 @@ struct fs_fork_event {
     struct fs_addrs frames;
 };
 
+/* A forked child (before any exec) acquiring a lock it inherited held by a vanished thread:
+ * written by the child's shim when it happens, before the call blocks. */
+struct fs_deadlock_rec {
+    uint64_t lock;
+    int kind, mode;
+    int holder;   /* tid, in the parent, of the thread that held it at fork */
+    char *call;   /* the function the child called, e.g. "pthread_mutex_lock" */
+    bool trylock; /* a try variant: it fails instead of blocking */
+    char *policy; /* "wait", "fail" or "abort" (FORKSAN_ON_DEADLOCK) */
+    int64_t time;
+    struct fs_addrs frames; /* the child's stack at the call */
+};
+
+/* The first values of a run of draws from one generator lineage (trace record `draw`). */
+struct fs_rng_draw {
+    char *gen;        /* family: random, drand48, random_r, drand48_r, erand48, rand_r */
+    uint64_t id;      /* the instance: state buffer address, 0 for the global ones */
+    uint64_t lineage; /* seed value, default seed, or caller state contents */
+    bool seeded;      /* from a seeding call (not the default seed, not a bare caller state) */
+    int seedpid;
+    uint64_t seedsite;
+    bool inherited; /* this process drew from a lineage it did not seed itself */
+    int64_t pos;    /* values the lineage had produced before the first one here */
+    int n;
+    uint64_t values[4];
+    bool is_double;
+    char *call;
+    uint64_t site;
+};
+
+struct fs_rng_seed {
+    char *gen;
+    uint64_t id, value;
+    char *call;
+    uint64_t site;
+    int64_t time;
+};
+
+struct fs_rng_safe {
+    char *src;
+    long count;
+};
+
 struct fs_lost {
     char *what;
     long count;
@@ -96,7 +139,38 @@ struct fs_image {
     char *exec_path;
     struct fs_lost *lost;
     size_t nlost;
+    struct fs_deadlock_rec *deadlocks;
+    size_t ndeadlocks;
+    struct fs_rng_draw *draws;
+    size_t ndraws;
+    struct fs_rng_seed *seeds;
+    size_t nseeds;
+    struct fs_rng_safe *safes;
+    size_t nsafes;
     bool damaged; /* truncated or had unparsable lines */
+};
+
+/* One thread of a process that was still running when the run's time limit expired, as forksan
+ * saw it from outside (ptrace + libdwfl), whether or not the shim was in that process. */
+struct fs_hang_thread {
+    int tid;
+    char *name;
+    char state;             /* /proc state letter: R, S, D, T, ... ('?' unknown) */
+    char *wchan;            /* kernel function it sleeps in, "" when none */
+    struct fs_addrs frames; /* innermost first, all adjusted to look like return addresses */
+};
+
+/* A `<pid>.hang` file, written by forksan (not the shim) just before it ended the tree. */
+struct fs_hang {
+    char *file;
+    int pid, ppid;
+    char *comm, *exe;
+    double after;  /* seconds the run had lasted */
+    bool attached; /* stacks could be read */
+    char *error;   /* why not, when !attached */
+    struct fs_modmap mods;
+    struct fs_hang_thread *threads;
+    size_t nthreads;
 };
 
 struct fs_process {
@@ -113,12 +187,24 @@ struct fs_model {
     size_t nimages;
     struct fs_process *procs;
     size_t nprocs;
+    struct fs_hang *hangs;
+    size_t nhangs;
     unsigned unreadable; /* files that could not be used at all */
 };
 
-/* Loads every *.trace file of dir.  Damaged and unusable files are reported through diag.h and
- * skipped or used in part.  Returns 0, or -1 if dir cannot be read at all (errno set). */
+/* Loads every <pid>.<n>.trace and <pid>.hang file of dir.  Damaged and unusable files are reported
+ * through diag.h and skipped or used in part.  Returns 0, or -1 if dir cannot be read at all (errno
+ * set). */
 int fs_model_load_dir(const char *dir, struct fs_model *model);
+/* model_rng.c: the randomness records of a trace (seed, draw, safe).  Returns 1 when rec was
+ * one of them and was stored, 0 when it is another record, -1 when it is one but malformed. */
+struct fs_record;
+int fs_model_rng_record(struct fs_image *img, const struct fs_record *rec);
+void fs_model_rng_release(struct fs_image *img);
+/* Adds one parsed `<pid>.hang` file (see fs_hang). */
+int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file);
+/* The hang observation of a pid, or NULL. */
+const struct fs_hang *fs_model_hang_of(const struct fs_model *model, int pid);
 /* Adds one parsed trace (tests build models from strings this way); call fs_model_link after. */
 int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file);
 /* Orders images into processes and links parents and children. */

@@ -21,6 +21,13 @@ void fs_rules_run(const struct fs_model *m, struct fs_symbolizer *sym, struct fs
 /* Rule families (rules/<family>.c).  They append to out and do not sort. */
 void fs_rules_locks(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
 void fs_rules_threads(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
+/* child-deadlock: a forked child acquiring a lock it inherited held (rules/deadlock.c). */
+void fs_rules_deadlock(const struct fs_model *m, struct fs_symbolizer *sym,
+                       struct fs_findings *out);
+/* rng-duplicated, rng-inherited, rng-unseeded (rules/rng.c). */
+void fs_rules_rng(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
+/* child-hang: processes still alive at the run's time limit (rules/hang.c). */
+void fs_rules_hang(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
 
 /* Adds a stack with this role and tid to f, from recorded return addresses: symbolized against
  * mods when sym is set, else frames with only pc.  Adds nothing when there are no addresses. */
@@ -38,6 +45,10 @@ char *fs_rules_function_name(struct fs_symbolizer *sym, const struct fs_modmap *
 char *fs_rules_thread_label(const struct fs_fork_snapshot *s, int tid);
 /* The thread record of tid in a fork snapshot, or NULL. */
 const struct fs_thread_rec *fs_rules_thread_find(const struct fs_fork_snapshot *s, int tid);
+/* How a report names a lock, as a user would declare it: "recursive pthread mutex",
+ * "pthread rwlock (read)", "semaphore", ...  mtype is glibc's mutex kind bits, -1 when unknown;
+ * mode matters for rwlocks only.  Returns a malloc'd string. */
+char *fs_rules_lock_kind_label(int kind, int mode, int mtype);
 /* Appends the addresses as "a,b,c" (hex) to a key being built for merging. Returns a malloc'd
  * string. */
 char *fs_rules_pcs_key(const struct fs_addrs *addrs);

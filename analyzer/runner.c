@@ -7,6 +7,7 @@
  * foreground group (a second interrupt ends the tree). */
 #include "cli.h"
 #include "diag.h"
+#include "hang.h"
 #include "tree.h"
 
 #include <errno.h>
@@ -145,7 +146,8 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
     res->started = got != (ssize_t)sizeof exec_err;
     res->exec_errno = res->started ? 0 : exec_err;
 
-    double deadline = o->timeout > 0 ? now_s() + o->timeout : 0;
+    double started = now_s();
+    double deadline = o->timeout > 0 ? started + o->timeout : 0;
     bool child_done = false;
     for (;;) {
         reap(child, res, &child_done);
@@ -156,6 +158,8 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
             double left = deadline - now_s();
             if (left <= 0) {
                 res->timed_out = true;
+                /* The stacks first: ending the tree destroys the evidence of why it hung. */
+                fs_hang_capture_tree(getpid(), o->trace_dir, now_s() - started);
                 res->leftovers = fs_tree_end(getpid(), 2.0);
                 reap(child, res, &child_done);
                 break;
@@ -171,6 +175,7 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
             continue;
         if (res->interrupted) {
             fs_warn("interrupted again: ending the program's process tree");
+            fs_hang_capture_tree(getpid(), o->trace_dir, now_s() - started);
             res->leftovers = fs_tree_end(getpid(), 1.0);
             reap(child, res, &child_done);
             break;

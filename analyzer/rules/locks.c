@@ -9,28 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A report names the lock as a user would declare it; glibc's mutex kind bits tell them apart. */
 static char *lock_kind_label(const struct fs_held_rec *h)
 {
-    switch (h->kind) {
-    case FS_LOCK_MUTEX: {
-        if (h->mtype < 0)
-            return fs_xstrdup("pthread mutex");
-        static const char *const base[] = {"", "recursive ", "error-checking ", "adaptive "};
-        return fs_xasprintf("%s%spthread mutex", (h->mtype & 16) ? "robust " : "",
-                            base[h->mtype & 3]);
-    }
-    case FS_LOCK_RWLOCK:
-        return fs_xasprintf("pthread rwlock (%s)", h->mode == FS_MODE_READ ? "read" : "write");
-    case FS_LOCK_SPIN:
-        return fs_xstrdup("spin lock");
-    case FS_LOCK_SEM:
-        return fs_xstrdup("semaphore");
-    case FS_LOCK_MTX:
-        return fs_xstrdup("C11 mtx");
-    default:
-        return fs_xstrdup("lock");
-    }
+    return fs_rules_lock_kind_label(h->kind, h->mode, h->mtype);
 }
 
 /* Identifies the parent for merging: its pid alone is ambiguous when pids are reused. */

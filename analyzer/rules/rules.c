@@ -1,6 +1,7 @@
 /* The rule driver and the helpers shared by all rule families (rules.h): stacks, process paths,
  * merging per-child duplicates, and the warnings for what the shim could not record. */
 #include "trace_read.h"
+#include "trace_format.h"
 #include "rules.h"
 #include "diag.h"
 #include "symbolize.h"
@@ -71,6 +72,28 @@ char *fs_rules_function_name(struct fs_symbolizer *sym, const struct fs_modmap *
             return name;
     }
     return fs_xasprintf("0x%" PRIx64, addr);
+}
+
+char *fs_rules_lock_kind_label(int kind, int mode, int mtype)
+{
+    switch (kind) {
+    case FS_LOCK_MUTEX: {
+        if (mtype < 0)
+            return fs_xstrdup("pthread mutex");
+        static const char *const base[] = {"", "recursive ", "error-checking ", "adaptive "};
+        return fs_xasprintf("%s%spthread mutex", (mtype & 16) ? "robust " : "", base[mtype & 3]);
+    }
+    case FS_LOCK_RWLOCK:
+        return fs_xasprintf("pthread rwlock (%s)", mode == FS_MODE_READ ? "read" : "write");
+    case FS_LOCK_SPIN:
+        return fs_xstrdup("spin lock");
+    case FS_LOCK_SEM:
+        return fs_xstrdup("semaphore");
+    case FS_LOCK_MTX:
+        return fs_xstrdup("C11 mtx");
+    default:
+        return fs_xstrdup("lock");
+    }
 }
 
 const struct fs_thread_rec *fs_rules_thread_find(const struct fs_fork_snapshot *s, int tid)
@@ -224,5 +247,8 @@ void fs_rules_run(const struct fs_model *m, struct fs_symbolizer *sym, struct fs
     report_lost(m);
     fs_rules_locks(m, sym, out);
     fs_rules_threads(m, sym, out);
+    fs_rules_deadlock(m, sym, out);
+    fs_rules_hang(m, sym, out);
+    fs_rules_rng(m, sym, out);
     fs_findings_sort(out);
 }

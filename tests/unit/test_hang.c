@@ -140,9 +140,13 @@ static pid_t start_stuck_child(bool traceme)
 static void end_child(pid_t pid)
 {
     kill(pid, SIGKILL);
+    /* __WALL and any pid: the threads the test traces report their own exits first, and the
+     * leader's cannot be collected before theirs are. */
     int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    pid_t got;
+    while ((got = waitpid(-1, &st, __WALL)) != pid)
+        if (got < 0 && errno != EINTR)
+            cr_assert_fail("waitpid: %s", strerror(errno));
 }
 
 /* Makes the test the tracer of every thread of pid but its main one (which traced itself), without
@@ -289,6 +293,7 @@ Test(hang, stuck_child_is_captured_and_symbolized)
     struct fs_model m = {0};
     cr_assert_eq(fs_model_add_hang(&m, &tf), 0);
     fs_trace_release(&tf);
+    fs_model_link(&m);
     struct fs_symbolizer *sym = fs_symbolizer_new();
     struct fs_findings out = {0};
     fs_diag_set_quiet(true); /* libc has no debug info here: that warning is not the subject */
@@ -512,6 +517,29 @@ Test(hang, rule_single_thread_wording)
     cr_assert_str_eq(fs_finding_detail_get(&out.items[0], "stacks"),
                      "not available: Operation not permitted");
     cr_assert_str_eq(fs_finding_detail_get(&out.items[0], "thread"), "77 \"static\": running");
+    fs_findings_release(&out);
+    fs_model_release(&m);
+}
+
+Test(hang, rule_tells_a_loaded_shim_without_trace)
+{
+    struct fs_model m = {0};
+    add_text(&m, "78.hang",
+             "forksan-trace version=1 pid=78\n"
+             "hang pid=78 ppid=1 comm=w exe=/bin/w after=3 attached=1 error=\n"
+             "mod start=7f0000000000 end=7f0000010000 bias=7f0000000000 buildid= "
+             "path=/opt/forksan/lib/forksan/libforksan.so\n"
+             "hangthread tid=78 name=w state=S wchan= frames=7f0000001234\n",
+             true);
+    fs_model_link(&m);
+    struct fs_findings out = {0};
+    fs_rules_hang(&m, NULL, &out);
+    cr_assert_eq(out.n, 1);
+    cr_assert_str_eq(fs_finding_detail_get(&out.items[0], "shim"),
+                     "loaded, but it had written no trace for this process: stacks only");
+    cr_assert_str_eq(out.items[0].summary,
+                     "process 78 (w) was still running after 3 s: 1 thread, asleep");
+    cr_assert_eq(out.items[0].nstacks, 1);
     fs_findings_release(&out);
     fs_model_release(&m);
 }
