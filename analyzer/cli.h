@@ -33,11 +33,11 @@ struct fs_run_opts {
 };
 
 struct fs_run_result {
-    bool started;     /* exec succeeded */
-    int exec_errno;   /* why it did not */
-    int status;       /* wait status of the program (the direct child) */
-    bool timed_out;   /* the time limit expired and the tree was ended */
-    int interrupted;  /* the signal (SIGINT, SIGTERM, SIGHUP) that interrupted the run, or 0 */
+    bool started;       /* exec succeeded */
+    int exec_errno;     /* why it did not */
+    int status;         /* wait status of the program (the direct child) */
+    bool timed_out;     /* the time limit expired and the tree was ended */
+    int interrupted;    /* the signal (SIGINT, SIGTERM, SIGHUP) that interrupted the run, or 0 */
     unsigned leftovers; /* descendants still alive when the program's tree was ended */
 };
 

@@ -19,15 +19,15 @@ const char *fs_severity_name(enum fs_severity sev); /* "note", "warning", "error
 int fs_severity_from_name(const char *name);
 
 struct fs_frame {
-    uint64_t pc;      /* as recorded (a return address, unadjusted) */
-    char *function;   /* NULL when unknown */
-    char *file;       /* NULL when unknown; as in DWARF (may be relative to comp_dir) */
-    int line;         /* 0 when unknown */
+    uint64_t pc;    /* as recorded (a return address, unadjusted) */
+    char *function; /* NULL when unknown */
+    char *file;     /* NULL when unknown; as in DWARF (may be relative to comp_dir) */
+    int line;       /* 0 when unknown */
     int column;
-    bool inlined;     /* this frame was inlined into the next one */
-    char *module;     /* path of the module, NULL when the address is in none */
-    uint64_t offset;  /* pc - module load bias */
-    uint64_t fn_off;  /* pc - function start, when function is known */
+    bool inlined;    /* this frame was inlined into the next one */
+    char *module;    /* path of the module, NULL when the address is in none */
+    uint64_t offset; /* pc - module load bias */
+    uint64_t fn_off; /* pc - function start, when function is known */
 };
 
 struct fs_stack {
@@ -50,8 +50,8 @@ struct fs_proc_ref {
 struct fs_finding {
     char *hazard; /* the id from HAZARDS.md, e.g. "lock-held-at-fork" */
     enum fs_severity severity;
-    char *summary; /* one line */
-    int pid;       /* the process the finding is about */
+    char *summary;            /* one line */
+    int pid;                  /* the process the finding is about */
     struct fs_proc_ref *path; /* root ... pid */
     size_t npath;
     struct fs_kv *details; /* ordered, rendered as they are */

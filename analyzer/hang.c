@@ -27,9 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define REC_HANG       "hang"
-#define REC_HANGTHREAD "hangthread"
-
 struct hthread {
     int tid;
     char name[64];
@@ -344,7 +341,7 @@ static int write_file(const struct capture *c, const char *dir, double after)
 
     char secs[64];
     snprintf(secs, sizeof secs, "%.3f", after);
-    fs_lb_begin(&lb, REC_HANG);
+    fs_lb_begin(&lb, FS_REC_HANG);
     fs_lb_dec(&lb, "pid", c->pid);
     fs_lb_dec(&lb, "ppid", c->ppid);
     fs_lb_str(&lb, "comm", c->comm);
@@ -366,7 +363,7 @@ static int write_file(const struct capture *c, const char *dir, double after)
     }
     for (size_t i = 0; i < c->nthreads; i++) {
         const struct hthread *t = &c->threads[i];
-        fs_lb_begin(&lb, REC_HANGTHREAD);
+        fs_lb_begin(&lb, FS_REC_HANGTHREAD);
         fs_lb_dec(&lb, "tid", t->tid);
         fs_lb_str(&lb, "name", t->name);
         fs_lb_strn(&lb, "state", &t->state, 1);

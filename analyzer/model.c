@@ -591,11 +591,11 @@ int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
         const struct fs_record *rec = &file->recs[i];
         struct reader r = {.rec = rec};
         int rc = 0;
-        if (strcmp(rec->tag, "hang") == 0)
+        if (strcmp(rec->tag, FS_REC_HANG) == 0)
             rc = rec_hang(&h, &attached, &r);
         else if (strcmp(rec->tag, FS_REC_MOD) == 0)
             rc = rec_mod(&h.mods, &r);
-        else if (strcmp(rec->tag, "hangthread") == 0)
+        else if (strcmp(rec->tag, FS_REC_HANGTHREAD) == 0)
             rc = rec_hangthread(&h, &r);
         if (rc == 0)
             continue;

@@ -2,6 +2,7 @@
  * they were written by.  Kept apart from model.c, which owns everything else. */
 #include "model.h"
 #include "finding.h"
+#include "trace_format.h"
 #include "trace_read.h"
 
 #include <stdlib.h>
@@ -67,11 +68,11 @@ static int add_safe(struct fs_image *img, const struct fs_record *rec)
 
 int fs_model_rng_record(struct fs_image *img, const struct fs_record *rec)
 {
-    if (strcmp(rec->tag, "draw") == 0)
+    if (strcmp(rec->tag, FS_REC_DRAW) == 0)
         return add_draw(img, rec);
-    if (strcmp(rec->tag, "seed") == 0)
+    if (strcmp(rec->tag, FS_REC_SEED) == 0)
         return add_seed(img, rec);
-    if (strcmp(rec->tag, "safe") == 0)
+    if (strcmp(rec->tag, FS_REC_SAFE) == 0)
         return add_safe(img, rec);
     return 0;
 }

@@ -94,7 +94,7 @@ char *fs_paths_make_trace_dir(void)
     return tmpl;
 }
 
-/* Only what forksan and the shim put there: *.trace files and case logs. */
+/* Only what forksan and the shim put there: traces, hang captures and case logs. */
 void fs_paths_remove_trace_dir(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -104,6 +104,7 @@ void fs_paths_remove_trace_dir(const char *dir)
     while ((e = readdir(d))) {
         size_t n = strlen(e->d_name);
         bool ours = (n > 6 && strcmp(e->d_name + n - 6, ".trace") == 0) ||
+                    (n > 5 && strcmp(e->d_name + n - 5, ".hang") == 0) ||
                     (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0);
         if (ours)
             unlinkat(dirfd(d), e->d_name, 0);

@@ -63,8 +63,7 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         }
         int sev = fs_severity_from_name(v);
         if (sev < 0) {
-            fprintf(stderr, "forksan: unknown --fail-on '%s' (note, warning, error or never)\n",
-                    v);
+            fprintf(stderr, "forksan: unknown --fail-on '%s' (note, warning, error or never)\n", v);
             return -1;
         }
         o->fail_on = sev;
@@ -94,8 +93,7 @@ int fs_report_write(const struct fs_report_opts *o, const struct fs_analysis *a)
     if (o->output && strcmp(o->output, "-") != 0) {
         out = fopen(o->output, "w");
         if (!out) {
-            fprintf(stderr, "forksan: cannot write report to %s: %s\n", o->output,
-                    strerror(errno));
+            fprintf(stderr, "forksan: cannot write report to %s: %s\n", o->output, strerror(errno));
             return -1;
         }
     }

@@ -48,8 +48,8 @@ static char **child_env(const struct fs_run_opts *o)
     const char *old_preload = getenv("LD_PRELOAD");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        bool replaced = same_name(environ[i], "LD_PRELOAD=") ||
-                        same_name(environ[i], "FORKSAN_TRACE_DIR=");
+        bool replaced =
+            same_name(environ[i], "LD_PRELOAD=") || same_name(environ[i], "FORKSAN_TRACE_DIR=");
         for (size_t j = 0; j < extra && !replaced; j++)
             replaced = same_name(environ[i], o->extra_env[j]);
         if (!replaced)

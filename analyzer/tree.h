@@ -9,7 +9,8 @@
 size_t fs_tree_descendants(pid_t root, pid_t *pids, size_t max);
 bool fs_tree_has_descendants(pid_t root);
 /* Ends every descendant of root: SIGTERM, up to `grace` seconds for them to go, then SIGKILL.
- * Reaps nothing, so the caller keeps the exit statuses.  Returns how many had to be killed with SIGKILL. */
+ * Reaps nothing, so the caller keeps the exit statuses.  Returns how many had to be killed with
+ * SIGKILL. */
 unsigned fs_tree_end(pid_t root, double grace);
 
 #endif

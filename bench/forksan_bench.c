@@ -206,6 +206,66 @@ static int run_fork_wait(unsigned long iters, struct wl_result *res)
     return 0;
 }
 
+/*
+ * The generator workloads draw from a fixed seed, so every variant draws the same sequence, and
+ * XOR the values into the sink so that no call can be dropped.  Under forksan a draw is counted and
+ * the first values of each segment are kept; only the first four of the run are written out, so
+ * these loops measure the per-draw bookkeeping, not trace writing.
+ */
+static unsigned long rand_draws(unsigned long n)
+{
+    unsigned long acc = 0;
+
+    for (unsigned long i = 0; i < n; i++)
+        acc ^= (unsigned long)rand();
+    return acc;
+}
+
+static int run_rand(unsigned long iters, struct wl_result *res)
+{
+    uint64_t t0, t1;
+
+    srand(1);
+    sink ^= rand_draws(warmup_iters(iters));
+    t0 = now_ns();
+    sink ^= rand_draws(iters);
+    t1 = now_ns();
+    res->ns_per_op = (double)(t1 - t0) / (double)iters;
+    res->ops = iters;
+    return 0;
+}
+
+/* Sums the doubles and checks each is in [0, 1), as drand48 promises, outside the timed calls. */
+static double drand48_draws(unsigned long n, int *bad)
+{
+    double acc = 0;
+
+    for (unsigned long i = 0; i < n; i++) {
+        double x = drand48();
+
+        *bad |= !(x >= 0.0 && x < 1.0);
+        acc += x;
+    }
+    return acc;
+}
+
+static int run_drand48(unsigned long iters, struct wl_result *res)
+{
+    uint64_t t0, t1;
+    int bad = 0;
+
+    srand48(1);
+    sink ^= (unsigned long)drand48_draws(warmup_iters(iters), &bad);
+    t0 = now_ns();
+    sink ^= (unsigned long)drand48_draws(iters, &bad);
+    t1 = now_ns();
+    if (bad)
+        die("drand48: a value outside [0, 1)", EINVAL);
+    res->ns_per_op = (double)(t1 - t0) / (double)iters;
+    res->ops = iters;
+    return 0;
+}
+
 static uint64_t thread_cpu_ns(void)
 {
     struct timespec ts;
@@ -451,6 +511,8 @@ static const struct workload {
     {"spin-1t", run_spin_1t, 15000000, 0, "pthread_spin_lock+unlock pair, one thread"},
     {"sem-1t", run_sem_1t, 10000000, 0, "sem_wait+sem_post pair on a binary semaphore"},
     {"fork-wait", run_fork_wait, 500, 1.3, "fork, child _exit(0), parent waitpid"},
+    {"rand", run_rand, 10000000, 1.5, "rand() draw after srand(1), one thread"},
+    {"drand48", run_drand48, 30000000, 1.5, "drand48() draw after srand48(1), one thread"},
 };
 
 static const struct workload *find_workload(const char *name)

@@ -1,5 +1,5 @@
-/* forksan case: parent and child both draw erand48() from one caller-held xsubi buffer copied by
- * fork expect: rng-duplicated error
+/* forksan case: parent and child both draw erand48() from one caller-held xsubi buffer
+ * expect: rng-duplicated error
  */
 
 /*

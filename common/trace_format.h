@@ -13,16 +13,24 @@
 #define FS_TRACE_SUFFIX  ".trace"
 
 /* Record tags, in the order a process usually writes them. */
-#define FS_REC_PROC   "proc"   /* identity of this process image */
-#define FS_REC_MOD    "mod"    /* one loaded module: address range, bias, build-id, path */
-#define FS_REC_CHILD  "child"  /* written by a forked child: which fork made it, and where */
-#define FS_REC_THREAD "thread" /* a thread of the parent alive at that fork */
-#define FS_REC_HELD   "held"   /* a lock some parent thread held at that fork */
-#define FS_REC_FORK   "fork"   /* written by the parent after a fork returned */
-#define FS_REC_SPAWN  "spawn"  /* posix_spawn: a child created without fork */
-#define FS_REC_EXEC   "exec"   /* this image is about to be replaced */
-#define FS_REC_LOST   "lost"   /* something could not be recorded (overflow, failed syscall) */
+#define FS_REC_PROC     "proc"     /* identity of this process image */
+#define FS_REC_MOD      "mod"      /* one loaded module: address range, bias, build-id, path */
+#define FS_REC_CHILD    "child"    /* written by a forked child: which fork made it, and where */
+#define FS_REC_THREAD   "thread"   /* a thread of the parent alive at that fork */
+#define FS_REC_HELD     "held"     /* a lock some parent thread held at that fork */
+#define FS_REC_FORK     "fork"     /* written by the parent after a fork returned */
+#define FS_REC_SPAWN    "spawn"    /* posix_spawn: a child created without fork */
+#define FS_REC_EXEC     "exec"     /* this image is about to be replaced */
+#define FS_REC_LOST     "lost"     /* something could not be recorded (overflow, failed syscall) */
 #define FS_REC_DEADLOCK "deadlock" /* a forked child acquires a lock inherited held */
+/* Randomness (rng.c): a seeding call, the first values of a run of draws, safe sources used. */
+#define FS_REC_SEED "seed"
+#define FS_REC_DRAW "draw"
+#define FS_REC_SAFE "safe"
+/* Hang files (<pid>.hang), written by forksan itself when a run's time limit expires. */
+#define FS_HANG_SUFFIX    ".hang"
+#define FS_REC_HANG       "hang"
+#define FS_REC_HANGTHREAD "hangthread"
 
 /* Lock kinds and the names they carry in traces and reports.  The enum is the index into
  * fs_lock_kind_names (trace_names.c), so there is one table, not two lists to keep in sync. */
@@ -44,12 +52,7 @@ enum fs_lock_mode {
 
 /* How a child came to be: the fork() wrapper, _Fork() (no atfork handlers run), or only the
  * atfork handlers (glibc-internal forks such as daemon()). */
-enum fs_fork_via {
-    FS_VIA_FORK = 1,
-    FS_VIA_UFORK,
-    FS_VIA_ATFORK,
-    FS_VIA_MAX
-};
+enum fs_fork_via { FS_VIA_FORK = 1, FS_VIA_UFORK, FS_VIA_ATFORK, FS_VIA_MAX };
 
 const char *fs_lock_kind_name(int kind);
 const char *fs_lock_mode_name(int mode);

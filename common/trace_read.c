@@ -160,8 +160,8 @@ int fs_trace_parse(const char *text, size_t len, const char *name, struct fs_tra
         p = nl + 1;
     }
     if (!have_header) {
-        snprintf(f->error, sizeof f->error, "%s", len ? "not a forksan trace (no header line)"
-                                                      : "empty trace file");
+        snprintf(f->error, sizeof f->error, "%s",
+                 len ? "not a forksan trace (no header line)" : "empty trace file");
         return -1;
     }
     return 0;

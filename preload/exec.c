@@ -87,7 +87,8 @@ static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
             out[n++] = *e;
         }
     }
-    for (size_t off = 0; off < fs_config.saved_env_len; off += strlen(fs_config.saved_env + off) + 1) {
+    for (size_t off = 0; off < fs_config.saved_env_len;
+         off += strlen(fs_config.saved_env + off) + 1) {
         char *saved = fs_config.saved_env + off;
         if (env_has_name(envp, saved))
             continue;
@@ -259,7 +260,7 @@ static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *f
     fs_trace_end_local(lb);
 }
 
-#define SPAWN_WITH_ENV(REAL, pid, path, fa, attr, argv, envp)                                     \
+#define SPAWN_WITH_ENV(REAL, pid, path, fa, attr, argv, envp)                                      \
     do {                                                                                           \
         FS_REAL_READY();                                                                           \
         if (!fs_config.active)                                                                     \

@@ -21,7 +21,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-
 /* Set by the fork()/_Fork() wrappers for the handlers of the fork they are making. */
 static __thread int tls_fork_via __attribute__((tls_model("initial-exec")));
 static __thread int tls_nframes __attribute__((tls_model("initial-exec")));

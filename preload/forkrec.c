@@ -62,4 +62,3 @@ void fs_fork_record_failed(int seq, int err)
     fs_lb_end(lb);
     fs_trace_end_local(lb);
 }
-

@@ -36,8 +36,8 @@ __attribute__((constructor(101))) static void fs_init(void)
     (void)fs_self(); /* the main thread's slot */
 }
 
-/* Buffered fork records reach the file at exit (a process that ends with _exit or a signal
- * loses its last few; the children's own records still link the tree). */
+/* Buffered fork records reach the file at exit (and at _exit, hooks_rng.c); a process killed by
+ * a signal loses its last few, and the children's own records still link the tree. */
 __attribute__((destructor)) static void fs_fini(void)
 {
     if (fs_config.active) {

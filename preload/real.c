@@ -27,8 +27,14 @@ struct real_row {
     size_t offset;       /* of the pointer in struct fs_real_table */
 };
 
-#define ROW(fn)        {#fn, NULL, offsetof(struct fs_real_table, fn)}
-#define ROW_V(fn, ver) {#fn, ver, offsetof(struct fs_real_table, fn)}
+#define ROW(fn)                                                                                    \
+    {                                                                                              \
+#fn, NULL, offsetof(struct fs_real_table, fn)                                              \
+    }
+#define ROW_V(fn, ver)                                                                             \
+    {                                                                                              \
+#fn, ver, offsetof(struct fs_real_table, fn)                                               \
+    }
 
 static const struct real_row rows[] = {
     ROW(pthread_mutex_lock),
@@ -83,6 +89,43 @@ static const struct real_row rows[] = {
     ROW(execveat),
     ROW(posix_spawn),
     ROW(posix_spawnp),
+    /* randomness; getrandom, getentropy and arc4random* may be missing (NULL) */
+    ROW(rand),
+    ROW(srand),
+    ROW(random),
+    ROW(srandom),
+    ROW(initstate),
+    ROW(setstate),
+    ROW(random_r),
+    ROW(srandom_r),
+    ROW(initstate_r),
+    ROW(setstate_r),
+    ROW(drand48),
+    ROW(lrand48),
+    ROW(mrand48),
+    ROW(srand48),
+    ROW(seed48),
+    ROW(lcong48),
+    ROW(erand48),
+    ROW(nrand48),
+    ROW(jrand48),
+    ROW(drand48_r),
+    ROW(lrand48_r),
+    ROW(mrand48_r),
+    ROW(srand48_r),
+    ROW(seed48_r),
+    ROW(lcong48_r),
+    ROW(erand48_r),
+    ROW(nrand48_r),
+    ROW(jrand48_r),
+    ROW(rand_r),
+    ROW(getrandom),
+    ROW(getentropy),
+    ROW(arc4random),
+    ROW(arc4random_buf),
+    ROW(arc4random_uniform),
+    ROW(_exit),
+    ROW(_Exit),
 };
 
 void fs_real_resolve(void)

@@ -245,12 +245,10 @@ int fs_owner_lock_try(int *lock)
     pid_t pid = getpid();
     for (int i = 0; i < 20000; i++) {
         int owner = 0;
-        if (__atomic_compare_exchange_n(lock, &owner, self, 0, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(lock, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
         if (owner != self && syscall(SYS_tgkill, pid, owner, 0) < 0 && errno == ESRCH &&
-            __atomic_compare_exchange_n(lock, &owner, self, 0, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
+            __atomic_compare_exchange_n(lock, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
         if (i > 100)
             sched_yield();

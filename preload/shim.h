@@ -81,6 +81,45 @@ struct fs_real_table {
                        const posix_spawnattr_t *, char *const[], char *const[]);
     int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
                         const posix_spawnattr_t *, char *const[], char *const[]);
+    /* Randomness (hooks_rng.c).  `void *` stands for struct random_data * and struct
+     * drand48_data * (this header does not include stdlib.h); the hooks call through the exact
+     * types. */
+    int (*rand)(void);
+    void (*srand)(unsigned);
+    long (*random)(void);
+    void (*srandom)(unsigned);
+    char *(*initstate)(unsigned, char *, size_t);
+    char *(*setstate)(char *);
+    int (*random_r)(void *, int32_t *);
+    int (*srandom_r)(unsigned, void *);
+    int (*initstate_r)(unsigned, char *, size_t, void *);
+    int (*setstate_r)(char *, void *);
+    double (*drand48)(void);
+    long (*lrand48)(void);
+    long (*mrand48)(void);
+    void (*srand48)(long);
+    unsigned short *(*seed48)(unsigned short[3]);
+    void (*lcong48)(unsigned short[7]);
+    double (*erand48)(unsigned short[3]);
+    long (*nrand48)(unsigned short[3]);
+    long (*jrand48)(unsigned short[3]);
+    int (*drand48_r)(void *, double *);
+    int (*lrand48_r)(void *, long *);
+    int (*mrand48_r)(void *, long *);
+    int (*srand48_r)(long, void *);
+    int (*seed48_r)(unsigned short[3], void *);
+    int (*lcong48_r)(unsigned short[7], void *);
+    int (*erand48_r)(unsigned short[3], void *, double *);
+    int (*nrand48_r)(unsigned short[3], void *, long *);
+    int (*jrand48_r)(unsigned short[3], void *, long *);
+    int (*rand_r)(unsigned *);
+    ssize_t (*getrandom)(void *, size_t, unsigned); /* optional: NULL when libc lacks it */
+    int (*getentropy)(void *, size_t);              /* optional */
+    uint32_t (*arc4random)(void);                   /* optional (glibc >= 2.36) */
+    void (*arc4random_buf)(void *, size_t);         /* optional */
+    uint32_t (*arc4random_uniform)(uint32_t);       /* optional */
+    void (*_exit)(int);
+    void (*_Exit)(int);
 };
 
 FS_HIDDEN extern struct fs_real_table fs_real;
@@ -103,11 +142,11 @@ enum fs_on_deadlock { FS_ON_DEADLOCK_WAIT = 0, FS_ON_DEADLOCK_FAIL, FS_ON_DEADLO
 FS_HIDDEN const char *fs_deadlock_policy_name(int policy);
 
 struct fs_config {
-    int active;          /* FORKSAN_TRACE_DIR set and usable: record */
-    int on_deadlock;     /* FORKSAN_ON_DEADLOCK: enum fs_on_deadlock */
-    int verbose;         /* FORKSAN_VERBOSE: the shim's own problems on stderr */
-    int follow_exec;     /* FORKSAN_FOLLOW_EXEC (default 1): keep the shim across exec */
-    int lock_stack;      /* FORKSAN_LOCK_STACK: frames per acquisition (default 1) */
+    int active;      /* FORKSAN_TRACE_DIR set and usable: record */
+    int on_deadlock; /* FORKSAN_ON_DEADLOCK: enum fs_on_deadlock */
+    int verbose;     /* FORKSAN_VERBOSE: the shim's own problems on stderr */
+    int follow_exec; /* FORKSAN_FOLLOW_EXEC (default 1): keep the shim across exec */
+    int lock_stack;  /* FORKSAN_LOCK_STACK: frames per acquisition (default 1) */
     char trace_dir[FS_PATH_MAX];
     char self_path[FS_PATH_MAX]; /* this library, as the dynamic linker loaded it */
     /* "LD_PRELOAD=..." and every "FORKSAN_*=..." as at start-up, NUL-separated, for exec. */
@@ -143,7 +182,7 @@ struct fs_thread {
     uintptr_t start_routine, create_site;
     uintptr_t blocked_on_sem; /* the sem this thread is inside sem_wait on, 0 when none */
     pthread_t self;
-    void *(*user_fn)(void *); /* pthread_create trampoline */
+    void *(*user_fn)(void *);  /* pthread_create trampoline */
     thrd_start_t user_thrd_fn; /* thrd_create trampoline */
     void *user_arg;
     char name[16];
@@ -343,10 +382,10 @@ FS_HIDDEN void fs_proc_identity_load(void);
  * process writes costs a copy-on-write fault, so the shim's own writes should touch one page. */
 struct fs_proc {
     pid_t pid;
-    int fork_lock;  /* serializes forks (fs_spin_try_hard) */
-    int fork_seq;   /* this process's fork counter */
+    int fork_lock; /* serializes forks (fs_spin_try_hard) */
+    int fork_seq;  /* this process's fork counter */
     int writer_lock;
-    int created_fd; /* a just-created trace file, open for its first batch; -1 */
+    int created_fd;         /* a just-created trace file, open for its first batch; -1 */
     int child_file_pending; /* a forked child's file is still to be written (snapshot.c) */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
@@ -357,9 +396,49 @@ FS_HIDDEN extern struct fs_proc fs_proc;
  * Generator state lives in static memory like the registry; draws are counted and the first
  * values of each segment kept there, written at most once per segment.  These are the points
  * where the rest of the shim hands over to it: */
-FS_HIDDEN void fs_rng_before_fork(void);      /* parent, prepare handler: flush partial segments */
+FS_HIDDEN void fs_rng_before_fork(void); /* parent, prepare handler: flush partial segments */
 FS_HIDDEN void fs_rng_after_fork(int in_child); /* both sides: start new segments */
-FS_HIDDEN void fs_rng_flush(void);            /* exec, exit, _exit: write what is pending */
+FS_HIDDEN void fs_rng_flush(void);              /* exec, exit, _exit: write what is pending */
+
+/* Generator families, as named by the `gen` field of the trace. */
+enum fs_rng_gen {
+    FS_RNG_RANDOM,    /* rand, random and friends: glibc's global random() state */
+    FS_RNG_DRAND48,   /* the global drand48 state */
+    FS_RNG_RANDOM_R,  /* caller's struct random_data */
+    FS_RNG_DRAND48_R, /* caller's struct drand48_data */
+    FS_RNG_ERAND48,   /* caller's unsigned short xsubi[3] (erand48, nrand48, jrand48, *_r) */
+    FS_RNG_RAND_R,    /* caller's unsigned int seed */
+    FS_RNG_GEN_MAX
+};
+enum fs_rng_vtype { FS_RNG_INT, FS_RNG_DOUBLE };
+enum fs_rng_src {
+    FS_RNG_SRC_GETRANDOM,
+    FS_RNG_SRC_GETENTROPY,
+    FS_RNG_SRC_ARC4RANDOM,
+    FS_RNG_SRC_MAX
+};
+
+/* The hooks' side (hooks_rng.c), each called after the real call succeeded, only when
+ * recording.  `value` is the drawn value as the trace shows it (integers sign-extended to 64
+ * bits, doubles as their bits); `site` is the caller's return address.  The draw calls are the
+ * hot path: no syscall, no lock, no malloc, unless a segment just got its fourth value. */
+FS_HIDDEN void fs_rng_draw_random(uint64_t value, const char *call, uintptr_t site);
+FS_HIDDEN void fs_rng_draw_drand48(uint64_t value, int vtype, const char *call, uintptr_t site);
+/* Caller-state families: `before` is the state's contents read before the real call (erand48's
+ * 48 bits, rand_r's 32, drand48_r's X; unused for random_r). */
+FS_HIDDEN void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t value,
+                                 int vtype, const char *call, uintptr_t site);
+/* Seeding calls: `value` is the seed as the caller gave it (srand48: its low 32 bits, seed48 and
+ * lcong48: the 48-bit X). */
+FS_HIDDEN void fs_rng_seed_random(uint64_t value, const char *call, uintptr_t site);
+FS_HIDDEN void fs_rng_seed_drand48(uint64_t value, const char *call, uintptr_t site);
+FS_HIDDEN void fs_rng_seed_state(int gen, const void *state, uint64_t value, const char *call,
+                                 uintptr_t site);
+/* initstate/setstate made `buf` random()'s state; `old` is what they returned. */
+FS_HIDDEN void fs_rng_switch_random(const void *buf, const void *old);
+/* setstate_r: the random_data now draws from a state the shim knows nothing about. */
+FS_HIDDEN void fs_rng_reset_state(int gen, const void *state);
+FS_HIDDEN void fs_rng_safe(int src);
 
 /* ---- fork (fork.c, snapshot.c) ----------------------------------------------------------- */
 

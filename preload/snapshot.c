@@ -179,8 +179,8 @@ static void write_sem_locks(struct fs_linebuf *lb, int forker_tid)
         const struct fs_thread *holder = live_slot_of(s->tid);
         if (!holder || holder->blocked_on_sem == sem)
             continue;
-        struct fs_held_entry e = {.lock = sem, .site = s->site, .kind = FS_LOCK_SEM,
-                                  .mode = FS_MODE_EXCL};
+        struct fs_held_entry e = {
+            .lock = sem, .site = s->site, .kind = FS_LOCK_SEM, .mode = FS_MODE_EXCL};
         int mtype;
         if (check_lock(&e, s->tid, &mtype) != HELD)
             continue;
@@ -258,8 +258,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
     }
     for (int k = 0; k < ctx->ntids; k++)
         if (!live_slot_of(ctx->tids[k]))
-            write_thread(lb, ctx->parent_pid, ctx->tids[k], NULL,
-                         ctx->tids[k] == ctx->forker_tid);
+            write_thread(lb, ctx->parent_pid, ctx->tids[k], NULL, ctx->tids[k] == ctx->forker_tid);
     fs_trace_lost(lb, "threads", ctx->tids_lost + (long)fs_threads_lost);
 
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {

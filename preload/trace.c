@@ -110,8 +110,7 @@ int fs_trace_open_new(int check)
         n = fs_fmt_str(path, sizeof path, n, FS_TRACE_SUFFIX);
         if (n == (size_t)-1)
             return -1;
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0) {
             fs_proc.created_fd = fd;
             memcpy(trace_path, path, n + 1);
@@ -215,10 +214,9 @@ static void build_id_of(const struct dl_phdr_info *info, char *out, size_t cap)
         while (p + sizeof(ElfW(Nhdr)) <= end) {
             const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
             const char *name = p + sizeof *nh;
-            const unsigned char *desc =
-                (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-                memcmp(name, "GNU", 4) == 0 && nh->n_descsz * 2 + 1 <= cap) {
+            const unsigned char *desc = (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+                nh->n_descsz * 2 + 1 <= cap) {
                 hex_into(out, desc, nh->n_descsz);
                 return;
             }

@@ -94,14 +94,22 @@ static char *lineage_label(const struct fs_model *m, const struct fs_rng_draw *d
         return fs_xasprintf("caller state 0x%llx", (unsigned long long)d->lineage);
     const struct fs_process *sp = d->seedpid ? fs_model_find(m, d->seedpid) : NULL;
     return fs_xasprintf("seed %llu (0x%llx), seeded in pid %d%s%s%s",
-                        (unsigned long long)d->lineage, (unsigned long long)d->lineage,
-                        d->seedpid, sp ? " (" : "", sp ? fs_process_name(sp) : "", sp ? ")" : "");
+                        (unsigned long long)d->lineage, (unsigned long long)d->lineage, d->seedpid,
+                        sp ? " (" : "", sp ? fs_process_name(sp) : "", sp ? ")" : "");
 }
 
-static const struct fs_image *image_of_pid(const struct fs_model *m, int pid)
+/* The image of the seeding process that made the seeding call: a process may have exec'd
+ * (python3 started through a shell wrapper), and each image has its own modules. */
+static const struct fs_image *seeding_image(const struct fs_model *m, const struct fs_rng_draw *d)
 {
-    const struct fs_process *p = pid ? fs_model_find(m, pid) : NULL;
-    return p ? fs_process_first_image(p) : NULL;
+    const struct fs_process *p = d->seedpid ? fs_model_find(m, d->seedpid) : NULL;
+    if (!p || p->nimages == 0)
+        return NULL;
+    for (size_t i = 0; i < p->nimages; i++)
+        for (size_t k = 0; k < p->images[i]->nseeds; k++)
+            if (p->images[i]->seeds[k].site == d->seedsite)
+                return p->images[i];
+    return p->images[p->nimages - 1];
 }
 
 static void add_site(struct fs_finding *f, struct fs_symbolizer *sym, const struct fs_image *img,
@@ -135,8 +143,8 @@ static void report_duplicate(const struct fs_model *m, struct fs_symbolizer *sym
         free(pids);
         pids = next;
     }
-    fs_finding_summary(f, "%zu processes drew the same values from one %s state (%s): pids %s",
-                       n, d->gen, d->call, pids);
+    fs_finding_summary(f, "%zu processes drew the same values from one %s state (%s): pids %s", n,
+                       d->gen, d->call, pids);
     char *lineage = lineage_label(m, d);
     fs_finding_detail(f, "generator", "%s (%s)", d->gen, d->call);
     fs_finding_detail(f, "lineage", "%s", lineage);
@@ -152,11 +160,30 @@ static void report_duplicate(const struct fs_model *m, struct fs_symbolizer *sym
     free(lineage);
     free(pids);
     fs_rules_path(f, g[0].proc);
-    add_site(f, sym, image_of_pid(m, d->seedpid), "seed", d->seedpid, d->seedsite);
-    for (size_t i = 0; i < n && i < 8; i++)
-        add_site(f, sym, g[i].img, "draw", g[i].proc->pid, g[i].d->site);
-    for (size_t i = 0; i < n && i < 8; i++)
-        add_fork_stack(f, sym, g[i].proc);
+    add_site(f, sym, seeding_image(m, d), "seed", d->seedpid, d->seedsite);
+    for (size_t i = 0; i < n && i < 8; i++) {
+        bool dup = false; /* siblings usually draw at one site: show it once */
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = g[k].d->site == g[i].d->site && g[k].img->mods.n == g[i].img->mods.n;
+        if (!dup)
+            add_site(f, sym, g[i].img, "draw", g[i].proc->pid, g[i].d->site);
+    }
+    /* Siblings of a prefork pool share one fork site: show each distinct one once. */
+    char **keys = fs_xcalloc(n, sizeof *keys);
+    for (size_t i = 0; i < n && i < 8; i++) {
+        const struct fs_image *img = fs_process_first_image(g[i].proc);
+        if (!img || !img->snapshot)
+            continue;
+        keys[i] = fs_rules_pcs_key(&img->snapshot->frames);
+        bool dup = false;
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = keys[k] && strcmp(keys[k], keys[i]) == 0;
+        if (!dup)
+            add_fork_stack(f, sym, g[i].proc);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
 }
 
 static void report_inherited(const struct fs_model *m, struct fs_symbolizer *sym,
@@ -179,7 +206,7 @@ static void report_inherited(const struct fs_model *m, struct fs_symbolizer *sym
     free(vals);
     free(lineage);
     fs_rules_path(f, r->proc);
-    add_site(f, sym, image_of_pid(m, d->seedpid), "seed", d->seedpid, d->seedsite);
+    add_site(f, sym, seeding_image(m, d), "seed", d->seedpid, d->seedsite);
     add_site(f, sym, r->img, "draw", r->proc->pid, d->site);
     add_fork_stack(f, sym, r->proc);
 }

@@ -6,7 +6,7 @@
 set(FS_SHIM_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/shim)
 set(FS_SHIM_TRACE_ROOT ${CMAKE_CURRENT_BINARY_DIR}/shim-traces)
 
-foreach(prog semantics stress)
+foreach(prog semantics stress rng_exact)
   set(target fs_shim_${prog})
   add_executable(${target} ${FS_SHIM_TEST_DIR}/${prog}.c)
   target_compile_options(${target} PRIVATE -O1 -g)
@@ -34,8 +34,18 @@ add_test(NAME shim/stress/preload
          COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
                  ${FS_SHIM_TRACE_ROOT}/stress 201 $<TARGET_FILE:forksan>
                  $<TARGET_FILE:fs_shim_stress>)
+# rng_exact: every generator's values and errno, natively, under the shim, and both compared.
+add_test(NAME shim/rng_exact/native COMMAND fs_shim_rng_exact)
+add_test(NAME shim/rng_exact/preload
+         COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/rng_exact 1 $<TARGET_FILE:forksan>
+                 $<TARGET_FILE:fs_shim_rng_exact>)
+add_test(NAME shim/rng_exact/compare
+         COMMAND fs_shim_rng_exact --compare $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/rng_exact-compare)
 set(FS_SHIM_RUNS shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
-                 shim/stress/native shim/stress/preload)
+                 shim/stress/native shim/stress/preload shim/rng_exact/native
+                 shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)
 # The exit status decides; a "not ok" line fails the test even if a status got lost.
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES FAIL_REGULAR_EXPRESSION "not ok - ")

@@ -1,0 +1,498 @@
+/* Interposers for libc's pseudo-random generators, the fork-safe random sources, and _exit.
+ *
+ * How to add one: resolve it in real.c, list it in exports.map, call the real function, and
+ * only when it succeeded tell rng.c what happened (fs_rng_draw_* with the value exactly as
+ * returned, fs_rng_seed_* with the seed).  Results and errno are always the real call's: the
+ * recorder saves errno around its own rare writes.  glibc's rand() calls its internal __random
+ * and drand48() its internal __erand48_r, never these symbols, so every value is counted once.
+ * The fork-safe sources are only counted, so that a report can say the program used them.
+ * glibc declares the state arguments nonnull: a NULL one faults on our read of it just as it
+ * would inside the real call. */
+#include "shim.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ACTIVE() FS_LIKELY(fs_config.active)
+
+/* Integers as their two's-complement 64-bit value, doubles as their bits. */
+static inline uint64_t ival(long v)
+{
+    return (uint64_t)(int64_t)v;
+}
+
+static inline uint64_t dval(double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return bits;
+}
+
+static inline uint64_t x48(const unsigned short x[3])
+{
+    return (uint64_t)x[0] | (uint64_t)x[1] << 16 | (uint64_t)x[2] << 32;
+}
+
+/* The exact types behind the `void *` members of fs_real (shim.h does not include stdlib.h). */
+typedef int random_r_fn(struct random_data *, int32_t *);
+typedef int srandom_r_fn(unsigned, struct random_data *);
+typedef int initstate_r_fn(unsigned, char *, size_t, struct random_data *);
+typedef int setstate_r_fn(char *, struct random_data *);
+typedef int drand48_r_fn(struct drand48_data *, double *);
+typedef int lrand48_r_fn(struct drand48_data *, long *);
+typedef int srand48_r_fn(long, struct drand48_data *);
+typedef int seed48_r_fn(unsigned short[3], struct drand48_data *);
+typedef int lcong48_r_fn(unsigned short[7], struct drand48_data *);
+typedef int erand48_r_fn(unsigned short[3], struct drand48_data *, double *);
+typedef int nrand48_r_fn(unsigned short[3], struct drand48_data *, long *);
+
+/* ---- random(): rand, random, srand, srandom, initstate, setstate ------------------------- */
+
+int rand(void)
+{
+    FS_REAL_READY();
+    int v = fs_real.rand();
+    if (ACTIVE())
+        fs_rng_draw_random(ival(v), "rand", FS_CALLER());
+    return v;
+}
+
+long random(void)
+{
+    FS_REAL_READY();
+    long v = fs_real.random();
+    if (ACTIVE())
+        fs_rng_draw_random(ival(v), "random", FS_CALLER());
+    return v;
+}
+
+void srand(unsigned seed)
+{
+    FS_REAL_READY();
+    fs_real.srand(seed);
+    if (ACTIVE())
+        fs_rng_seed_random(seed, "srand", FS_CALLER());
+}
+
+void srandom(unsigned seed)
+{
+    FS_REAL_READY();
+    fs_real.srandom(seed);
+    if (ACTIVE())
+        fs_rng_seed_random(seed, "srandom", FS_CALLER());
+}
+
+char *initstate(unsigned seed, char *state, size_t n)
+{
+    FS_REAL_READY();
+    char *old = fs_real.initstate(seed, state, n);
+    if (ACTIVE() && old) {
+        fs_rng_switch_random(state, old);
+        fs_rng_seed_random(seed, "initstate", FS_CALLER());
+    }
+    return old;
+}
+
+char *setstate(char *state)
+{
+    FS_REAL_READY();
+    char *old = fs_real.setstate(state);
+    if (ACTIVE() && old)
+        fs_rng_switch_random(state, old);
+    return old;
+}
+
+/* ---- random_r family: the caller's struct random_data ------------------------------------ */
+
+int random_r(struct random_data *buf, int32_t *result)
+{
+    FS_REAL_READY();
+    int r = ((random_r_fn *)fs_real.random_r)(buf, result);
+    if (ACTIVE() && r == 0)
+        fs_rng_draw_state(FS_RNG_RANDOM_R, buf, 0, ival(*result), FS_RNG_INT, "random_r",
+                          FS_CALLER());
+    return r;
+}
+
+int srandom_r(unsigned seed, struct random_data *buf)
+{
+    FS_REAL_READY();
+    int r = ((srandom_r_fn *)fs_real.srandom_r)(seed, buf);
+    if (ACTIVE() && r == 0)
+        fs_rng_seed_state(FS_RNG_RANDOM_R, buf, seed, "srandom_r", FS_CALLER());
+    return r;
+}
+
+int initstate_r(unsigned seed, char *state, size_t n, struct random_data *buf)
+{
+    FS_REAL_READY();
+    int r = ((initstate_r_fn *)fs_real.initstate_r)(seed, state, n, buf);
+    if (ACTIVE() && r == 0)
+        fs_rng_seed_state(FS_RNG_RANDOM_R, buf, seed, "initstate_r", FS_CALLER());
+    return r;
+}
+
+int setstate_r(char *state, struct random_data *buf)
+{
+    FS_REAL_READY();
+    int r = ((setstate_r_fn *)fs_real.setstate_r)(state, buf);
+    if (ACTIVE() && r == 0)
+        fs_rng_reset_state(FS_RNG_RANDOM_R, buf);
+    return r;
+}
+
+/* ---- the global drand48 state ------------------------------------------------------------ */
+
+double drand48(void)
+{
+    FS_REAL_READY();
+    double v = fs_real.drand48();
+    if (ACTIVE())
+        fs_rng_draw_drand48(dval(v), FS_RNG_DOUBLE, "drand48", FS_CALLER());
+    return v;
+}
+
+long lrand48(void)
+{
+    FS_REAL_READY();
+    long v = fs_real.lrand48();
+    if (ACTIVE())
+        fs_rng_draw_drand48(ival(v), FS_RNG_INT, "lrand48", FS_CALLER());
+    return v;
+}
+
+long mrand48(void)
+{
+    FS_REAL_READY();
+    long v = fs_real.mrand48();
+    if (ACTIVE())
+        fs_rng_draw_drand48(ival(v), FS_RNG_INT, "mrand48", FS_CALLER());
+    return v;
+}
+
+void srand48(long seedval)
+{
+    FS_REAL_READY();
+    fs_real.srand48(seedval);
+    if (ACTIVE())
+        fs_rng_seed_drand48((uint32_t)seedval, "srand48", FS_CALLER());
+}
+
+unsigned short *seed48(unsigned short seed16v[3])
+{
+    FS_REAL_READY();
+    uint64_t x = x48(seed16v);
+    unsigned short *old = fs_real.seed48(seed16v);
+    if (ACTIVE())
+        fs_rng_seed_drand48(x, "seed48", FS_CALLER());
+    return old;
+}
+
+void lcong48(unsigned short param[7])
+{
+    FS_REAL_READY();
+    uint64_t x = x48(param);
+    fs_real.lcong48(param);
+    if (ACTIVE())
+        fs_rng_seed_drand48(x, "lcong48", FS_CALLER());
+}
+
+/* ---- erand48, nrand48, jrand48: the caller's xsubi --------------------------------------- */
+
+double erand48(unsigned short xsubi[3])
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return fs_real.erand48(xsubi);
+    uint64_t before = x48(xsubi);
+    double v = fs_real.erand48(xsubi);
+    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, dval(v), FS_RNG_DOUBLE, "erand48",
+                      FS_CALLER());
+    return v;
+}
+
+long nrand48(unsigned short xsubi[3])
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return fs_real.nrand48(xsubi);
+    uint64_t before = x48(xsubi);
+    long v = fs_real.nrand48(xsubi);
+    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(v), FS_RNG_INT, "nrand48", FS_CALLER());
+    return v;
+}
+
+long jrand48(unsigned short xsubi[3])
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return fs_real.jrand48(xsubi);
+    uint64_t before = x48(xsubi);
+    long v = fs_real.jrand48(xsubi);
+    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(v), FS_RNG_INT, "jrand48", FS_CALLER());
+    return v;
+}
+
+/* ---- the drand48_r family: the caller's struct drand48_data (and xsubi for *rand48_r) ---- */
+
+int drand48_r(struct drand48_data *buffer, double *result)
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
+    uint64_t before = x48(buffer->__x);
+    int r = ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
+    if (r == 0)
+        fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, dval(*result), FS_RNG_DOUBLE,
+                          "drand48_r", FS_CALLER());
+    return r;
+}
+
+int lrand48_r(struct drand48_data *buffer, long *result)
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
+    uint64_t before = x48(buffer->__x);
+    int r = ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
+    if (r == 0)
+        fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, ival(*result), FS_RNG_INT, "lrand48_r",
+                          FS_CALLER());
+    return r;
+}
+
+int mrand48_r(struct drand48_data *buffer, long *result)
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
+    uint64_t before = x48(buffer->__x);
+    int r = ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
+    if (r == 0)
+        fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, ival(*result), FS_RNG_INT, "mrand48_r",
+                          FS_CALLER());
+    return r;
+}
+
+int srand48_r(long seedval, struct drand48_data *buffer)
+{
+    FS_REAL_READY();
+    int r = ((srand48_r_fn *)fs_real.srand48_r)(seedval, buffer);
+    if (ACTIVE() && r == 0)
+        fs_rng_seed_state(FS_RNG_DRAND48_R, buffer, (uint32_t)seedval, "srand48_r", FS_CALLER());
+    return r;
+}
+
+int seed48_r(unsigned short seed16v[3], struct drand48_data *buffer)
+{
+    FS_REAL_READY();
+    uint64_t x = ACTIVE() ? x48(seed16v) : 0;
+    int r = ((seed48_r_fn *)fs_real.seed48_r)(seed16v, buffer);
+    if (ACTIVE() && r == 0)
+        fs_rng_seed_state(FS_RNG_DRAND48_R, buffer, x, "seed48_r", FS_CALLER());
+    return r;
+}
+
+int lcong48_r(unsigned short param[7], struct drand48_data *buffer)
+{
+    FS_REAL_READY();
+    uint64_t x = ACTIVE() ? x48(param) : 0;
+    int r = ((lcong48_r_fn *)fs_real.lcong48_r)(param, buffer);
+    if (ACTIVE() && r == 0)
+        fs_rng_seed_state(FS_RNG_DRAND48_R, buffer, x, "lcong48_r", FS_CALLER());
+    return r;
+}
+
+int erand48_r(unsigned short xsubi[3], struct drand48_data *buffer, double *result)
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return ((erand48_r_fn *)fs_real.erand48_r)(xsubi, buffer, result);
+    uint64_t before = x48(xsubi);
+    int r = ((erand48_r_fn *)fs_real.erand48_r)(xsubi, buffer, result);
+    if (r == 0)
+        fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, dval(*result), FS_RNG_DOUBLE, "erand48_r",
+                          FS_CALLER());
+    return r;
+}
+
+int nrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result)
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return ((nrand48_r_fn *)fs_real.nrand48_r)(xsubi, buffer, result);
+    uint64_t before = x48(xsubi);
+    int r = ((nrand48_r_fn *)fs_real.nrand48_r)(xsubi, buffer, result);
+    if (r == 0)
+        fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(*result), FS_RNG_INT, "nrand48_r",
+                          FS_CALLER());
+    return r;
+}
+
+int jrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result)
+{
+    FS_REAL_READY();
+    if (!ACTIVE())
+        return ((nrand48_r_fn *)fs_real.jrand48_r)(xsubi, buffer, result);
+    uint64_t before = x48(xsubi);
+    int r = ((nrand48_r_fn *)fs_real.jrand48_r)(xsubi, buffer, result);
+    if (r == 0)
+        fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(*result), FS_RNG_INT, "jrand48_r",
+                          FS_CALLER());
+    return r;
+}
+
+/* ---- rand_r: the caller's unsigned int ---------------------------------------------------- */
+
+int rand_r(unsigned *seed)
+{
+    FS_REAL_READY();
+    if (!ACTIVE() || !seed)
+        return fs_real.rand_r(seed);
+    uint64_t before = *seed;
+    int v = fs_real.rand_r(seed);
+    fs_rng_draw_state(FS_RNG_RAND_R, seed, before, ival(v), FS_RNG_INT, "rand_r", FS_CALLER());
+    return v;
+}
+
+/* ---- fork-safe sources: counted ----------------------------------------------------------
+ * They are optional in the table (older glibc lacks arc4random); a program can only reach these
+ * definitions through a libc or library that has them, but should none be found the kernel's
+ * getrandom stands in, with the same contract. */
+
+static ssize_t sys_getrandom(void *buf, size_t len, unsigned flags)
+{
+    return syscall(SYS_getrandom, buf, len, flags);
+}
+
+/* Fills buf completely from the kernel (arc4random* cannot fail). */
+static void fill_random(void *buf, size_t len)
+{
+    unsigned char *p = buf;
+    while (len) {
+        ssize_t n = sys_getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            abort(); /* as glibc's arc4random does when the kernel has no entropy to give */
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+ssize_t getrandom(void *buf, size_t len, unsigned flags)
+{
+    FS_REAL_READY();
+    ssize_t r =
+        fs_real.getrandom ? fs_real.getrandom(buf, len, flags) : sys_getrandom(buf, len, flags);
+    if (ACTIVE() && r >= 0)
+        fs_rng_safe(FS_RNG_SRC_GETRANDOM);
+    return r;
+}
+
+int getentropy(void *buf, size_t len)
+{
+    FS_REAL_READY();
+    int r;
+    if (fs_real.getentropy) {
+        r = fs_real.getentropy(buf, len);
+    } else if (len > 256) {
+        errno = EIO;
+        r = -1;
+    } else {
+        int saved = errno;
+        fill_random(buf, len);
+        errno = saved;
+        r = 0;
+    }
+    if (ACTIVE() && r == 0)
+        fs_rng_safe(FS_RNG_SRC_GETENTROPY);
+    return r;
+}
+
+uint32_t arc4random(void)
+{
+    FS_REAL_READY();
+    uint32_t v;
+    if (fs_real.arc4random) {
+        v = fs_real.arc4random();
+    } else {
+        int saved = errno;
+        fill_random(&v, sizeof v);
+        errno = saved;
+    }
+    if (ACTIVE())
+        fs_rng_safe(FS_RNG_SRC_ARC4RANDOM);
+    return v;
+}
+
+void arc4random_buf(void *buf, size_t n)
+{
+    FS_REAL_READY();
+    if (fs_real.arc4random_buf) {
+        fs_real.arc4random_buf(buf, n);
+    } else {
+        int saved = errno;
+        fill_random(buf, n);
+        errno = saved;
+    }
+    if (ACTIVE())
+        fs_rng_safe(FS_RNG_SRC_ARC4RANDOM);
+}
+
+uint32_t arc4random_uniform(uint32_t upper)
+{
+    FS_REAL_READY();
+    uint32_t v;
+    if (fs_real.arc4random_uniform) {
+        v = fs_real.arc4random_uniform(upper);
+    } else if (upper <= 1) {
+        v = 0;
+    } else {
+        /* Rejection sampling: values below 2^32 mod upper would make some results likelier. */
+        uint32_t min = -upper % upper;
+        int saved = errno;
+        do
+            fill_random(&v, sizeof v);
+        while (v < min);
+        errno = saved;
+        v %= upper;
+    }
+    if (ACTIVE())
+        fs_rng_safe(FS_RNG_SRC_ARC4RANDOM);
+    return v;
+}
+
+/* ---- _exit, _Exit -------------------------------------------------------------------------
+ * The way a forked child should end, and where what the shim still buffers (partial segments,
+ * fork records) would be lost: write it, then end exactly as the real call does (no atexit
+ * handlers, no stdio flush). */
+
+static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
+{
+    if (fs_config.active) {
+        fs_rng_flush();
+        fs_fork_records_flush();
+    }
+    if (real)
+        real(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+void _exit(int status)
+{
+    FS_REAL_READY();
+    exit_now(fs_real._exit, status);
+}
+
+void _Exit(int status)
+{
+    FS_REAL_READY();
+    exit_now(fs_real._Exit, status);
+}
