@@ -24,6 +24,8 @@ static int (*real_spin_unlock)(pthread_spinlock_t *);
 static int (*real_sem_wait)(sem_t *);
 static int (*real_sem_post)(sem_t *);
 static pid_t (*real_fork)(void);
+static int (*real_rand)(void);
+static double (*real_drand48)(void);
 
 static const struct {
     const char *name;
@@ -38,6 +40,8 @@ static const struct {
     {"sem_wait", (void **)&real_sem_wait},
     {"sem_post", (void **)&real_sem_post},
     {"fork", (void **)&real_fork},
+    {"rand", (void **)&real_rand},
+    {"drand48", (void **)&real_drand48},
 };
 
 /* Best effort: there is nothing left to do if stderr is gone. */
@@ -124,4 +128,14 @@ FS_EXPORT int sem_post(sem_t *s)
 FS_EXPORT pid_t fork(void)
 {
     PASS_THROUGH(real_fork);
+}
+
+FS_EXPORT int rand(void)
+{
+    PASS_THROUGH(real_rand);
+}
+
+FS_EXPORT double drand48(void)
+{
+    PASS_THROUGH(real_drand48);
 }

@@ -190,9 +190,14 @@ static void seg_restart(struct rng_inst *in, int forced)
 
 /* ---- the draw path ----------------------------------------------------------------------- */
 
+/* Counting is exact when one thread draws.  With several, only glibc's random family is itself
+ * thread-safe (it locks), so only its count is worth an atomic; drand48's global state and the
+ * caller-held states race in the program already, and a plain increment keeps the draw path as
+ * cheap as the generator.  A miscount only shifts positions: the analyzer compares the recorded
+ * values before it reports anything. */
 static inline int64_t next_pos(struct rng_inst *in)
 {
-    if (FS_LIKELY(__libc_single_threaded))
+    if (FS_LIKELY(__libc_single_threaded) || in->gen != FS_RNG_RANDOM)
         return in->pos++;
     return __atomic_fetch_add(&in->pos, 1, __ATOMIC_RELAXED);
 }
