@@ -15,6 +15,7 @@
 #include "trace_format.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <sys/single_threaded.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,9 +27,6 @@ static __thread int tls_fork_via __attribute__((tls_model("initial-exec")));
 static __thread int tls_nframes __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t tls_frames[FS_FORK_STACK_MAX] __attribute__((tls_model("initial-exec")));
 static __thread int tls_seq __attribute__((tls_model("initial-exec")));
-/* This thread's prepare handler took the fork lock: fs_fork_ctx describes its fork.  Only the
- * lock holder writes fs_fork_ctx, so concurrent forks cannot clobber each other's state. */
-static __thread int tls_holds_fork_lock __attribute__((tls_model("initial-exec")));
 
 struct linux_dirent64 {
     uint64_t d_ino;
@@ -75,6 +73,8 @@ static void list_tasks(struct fs_fork_ctx *ctx, int self_tid)
     close(fd);
 }
 
+/* Checked on every fork (dl_iterate_phdr's counters): dlopen is not interposed, because glibc
+ * resolves a dlopen's search path from its caller's address, which a wrapper would change. */
 static void write_modmap_if_changed(void)
 {
     if (!fs_modmap_refresh())
@@ -86,28 +86,52 @@ static void write_modmap_if_changed(void)
     }
 }
 
+/* The calling thread's tid as the registry knows it (in a forked child: its parent's tid until
+ * registry_after_fork runs). */
+static int my_tid(void)
+{
+    struct fs_thread *t = fs_tls_self;
+    return t ? t->tid : fs_gettid();
+}
+
+/* The fork lock holds its owner's tid, so the handlers that follow the fork know whether the
+ * state in fs_fork_ctx is theirs without writing any flag of their own after the fork (every
+ * page written after fork costs a copy-on-write fault).  Only the holder writes fs_fork_ctx, so
+ * concurrent forks cannot clobber each other's state. */
+static int fork_lock_take(int me)
+{
+    for (int i = 0; i < 20000; i++) {
+        int free_ = 0;
+        if (__atomic_compare_exchange_n(&fs_proc.fork_lock, &free_, me, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return 0;
+        if (i > 100)
+            sched_yield();
+    }
+    return -1;
+}
+
 static void atfork_prepare(void)
 {
-    tls_holds_fork_lock = 0;
     if (!fs_config.active)
         return;
     int saved = errno;
-    if (fs_spin_try_hard(&fs_proc.fork_lock) < 0) {
+    struct fs_thread *self = fs_self();
+    int me = self ? self->tid : fs_gettid();
+    if (fork_lock_take(me) < 0) {
         fs_complain("fork not recorded: recorder busy");
+        tls_seq = -1; /* disarm the wrapper's state: it belongs to no recorded fork */
         errno = saved;
         return;
     }
-    tls_holds_fork_lock = 1;
     fs_snapshot_flush(); /* a deferred child file reads fs_fork_ctx, about to be overwritten */
     fs_fork_ctx.valid = 0;
     struct fs_fork_ctx *ctx = &fs_fork_ctx;
-    struct fs_thread *self = fs_self();
-    ctx->forker_tid = self ? self->tid : fs_gettid();
+    ctx->forker_tid = me;
     ctx->parent_pid = fs_pid;
     ctx->seq = ++fs_proc.fork_seq;
-    tls_seq = ctx->seq;
     ctx->time = fs_now_ns();
-    if (tls_fork_via) {
+    if (tls_fork_via && tls_seq == 0) { /* armed by our wrapper for this very fork */
         ctx->via = tls_fork_via;
         ctx->nframes = tls_nframes;
         for (int i = 0; i < tls_nframes; i++)
@@ -126,14 +150,14 @@ static void atfork_prepare(void)
     FS_INTERNAL_END();
     fs_fork_record(ctx);
     ctx->valid = 1;
+    tls_seq = ctx->seq;
     errno = saved;
 }
 
 static void atfork_parent(void)
 {
-    if (!tls_holds_fork_lock)
+    if (!fs_config.active || __atomic_load_n(&fs_proc.fork_lock, __ATOMIC_RELAXED) != my_tid())
         return;
-    tls_holds_fork_lock = 0;
     fs_rng_after_fork(0);
     fs_spin_release(&fs_proc.fork_lock);
 }
@@ -143,15 +167,15 @@ static void atfork_child(void)
     if (!fs_config.active)
         return;
     int saved = errno;
-    if (!tls_holds_fork_lock)
+    if (fs_proc.fork_lock != my_tid() && fs_fork_ctx.valid)
         fs_fork_ctx.valid = 0; /* another thread's fork owned it: not ours to report */
-    tls_holds_fork_lock = 0;
     fs_proc.fork_lock = 0;
     fs_proc.fork_seq = 0;
     fs_trace_child_reset();
     fs_snapshot_write();
     fs_rng_after_fork(1);
-    errno = saved;
+    if (errno != saved)
+        errno = saved;
 }
 
 void fs_fork_init(void)
@@ -175,26 +199,29 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
         tls_nframes = fs_backtrace(tls_frames, FS_FORK_STACK_MAX, 1);
         FS_INTERNAL_END();
     }
+    /* Armed for the handlers of this fork: tls_seq 0 says "set by the wrapper, not yet used";
+     * prepare replaces it with the fork's number.  Nothing is reset after the fork, on purpose. */
     tls_fork_via = via;
     tls_seq = 0;
     if (run_handlers)
         atfork_prepare();
-    errno = entry_errno;
+    if (errno != entry_errno)
+        errno = entry_errno;
     pid_t pid = real();
     int err = errno;
     if (pid == 0) {
         if (run_handlers)
             atfork_child();
-        tls_fork_via = 0;
-        errno = entry_errno;
+        if (errno != entry_errno)
+            errno = entry_errno;
         return 0;
     }
-    if (tls_seq && pid < 0)
+    if (tls_seq > 0 && pid < 0)
         fs_fork_record_failed(tls_seq, err);
-    tls_fork_via = 0;
     if (run_handlers)
         atfork_parent();
-    errno = pid < 0 ? err : entry_errno;
+    if (errno != (pid < 0 ? err : entry_errno))
+        errno = pid < 0 ? err : entry_errno;
     return pid;
 }
 

@@ -382,7 +382,7 @@ FS_HIDDEN void fs_proc_identity_load(void);
  * process writes costs a copy-on-write fault, so the shim's own writes should touch one page. */
 struct fs_proc {
     pid_t pid;
-    int fork_lock; /* serializes forks (fs_spin_try_hard) */
+    int fork_lock;  /* serializes forks; holds the owner's tid (fork.c) */
     int fork_seq;  /* this process's fork counter */
     int writer_lock;
     int created_fd;         /* a just-created trace file, open for its first batch; -1 */
