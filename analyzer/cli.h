@@ -4,6 +4,7 @@
 #define FORKSAN_CLI_H
 
 #include "finding.h"
+#include "render.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,8 +53,10 @@ int fs_run_exit_status(const struct fs_run_result *res);
 
 struct fs_analysis {
     struct fs_findings findings; /* sorted */
-    unsigned processes;          /* process images read */
+    unsigned processes;          /* processes traced */
     unsigned damaged;            /* trace files damaged or unusable */
+    struct fs_report_count *safe_random; /* fork-safe randomness sources, summed over the tree */
+    size_t nsafe_random;
 };
 
 /* Loads dir, applies every rule, symbolizes.  Returns 0, or -1 when dir cannot be read at all

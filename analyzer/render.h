@@ -10,12 +10,20 @@
 
 #include "finding.h"
 
+/* A named count, e.g. calls to a fork-safe randomness source. */
+struct fs_report_count {
+    const char *name;
+    long count;
+};
+
 /* What the report says about the run as a whole.  Any pointer may be NULL. */
 struct fs_report_meta {
     const char *version;     /* forksan's version, e.g. FORKSAN_VERSION */
     const char *command;     /* the program that was run, or the trace directory analyzed */
     unsigned processes;      /* processes traced */
     unsigned damaged_traces; /* trace files that were corrupt or truncated */
+    const struct fs_report_count *safe_random; /* fork-safe randomness sources used */
+    size_t nsafe_random;
 };
 
 /* Both return 0, or -1 when writing to `out` failed or (JSON) the document could not be built.

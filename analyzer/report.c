@@ -102,6 +102,8 @@ int fs_report_write(const struct fs_report_opts *o, const struct fs_analysis *a)
         .command = o->command,
         .processes = a->processes,
         .damaged_traces = a->damaged,
+        .safe_random = a->safe_random,
+        .nsafe_random = a->nsafe_random,
     };
     int rc;
     if (o->format == FS_FORMAT_JSON)
