@@ -52,11 +52,12 @@ int fs_run_exit_status(const struct fs_run_result *res);
 /* ---- analysing traces (analyze.c) ------------------------------------------------------------ */
 
 struct fs_analysis {
-    struct fs_findings findings; /* sorted */
-    unsigned processes;          /* processes traced */
-    unsigned damaged;            /* trace files damaged or unusable */
+    struct fs_findings findings;         /* sorted */
+    unsigned processes;                  /* processes traced */
+    unsigned damaged;                    /* trace files damaged or unusable */
     struct fs_report_count *safe_random; /* fork-safe randomness sources, summed over the tree */
     size_t nsafe_random;
+    unsigned suppressed; /* findings removed by --suppressions */
 };
 
 /* Loads dir, applies every rule, symbolizes.  Returns 0, or -1 when dir cannot be read at all
@@ -80,8 +81,9 @@ struct fs_report_opts {
  * (advancing *i past its value), 0 if not, -1 on a bad value (message printed). */
 int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int *i);
 void fs_report_opts_init(struct fs_report_opts *o);
-/* Writes the report; returns 0, or -1 when it could not be written (message printed). */
-int fs_report_write(const struct fs_report_opts *o, const struct fs_analysis *a);
+/* Applies the suppressions to the findings, then writes the report; returns 0, or -1 when it
+ * could not be written (message printed). */
+int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a);
 /* True when the findings reach the --fail-on threshold. */
 bool fs_report_fails(const struct fs_report_opts *o, const struct fs_analysis *a);
 

@@ -16,6 +16,8 @@ static const char usage[] =
     "  -o, --output FILE      write the report to FILE instead of standard output\n"
     "  --fail-on LEVEL        note, warning (default), error or never\n"
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
+    "  --suppressions FILE    drop findings matching FILE's HAZARD:PATTERN lines (repeatable;\n"
+    "                         see docs/suppressions.md)\n"
     "  -q, --quiet            no forksan messages on standard error\n"
     "  -h, --help             this help\n"
     "\n"

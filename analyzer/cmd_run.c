@@ -21,6 +21,8 @@ static const char usage[] =
     "  --fail-on LEVEL        note, warning (default), error or never: findings at or above\n"
     "                         LEVEL make forksan exit with --exitcode\n"
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
+    "  --suppressions FILE    drop findings matching FILE's HAZARD:PATTERN lines (repeatable;\n"
+    "                         see docs/suppressions.md)\n"
     "Run options:\n"
     "  --timeout SECONDS      end the process tree after SECONDS (default: no limit)\n"
     "  --trace-dir DIR        write traces to DIR (created, mode 0700) and keep them\n"

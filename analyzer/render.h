@@ -24,6 +24,7 @@ struct fs_report_meta {
     unsigned damaged_traces; /* trace files that were corrupt or truncated */
     const struct fs_report_count *safe_random; /* fork-safe randomness sources used */
     size_t nsafe_random;
+    unsigned suppressed; /* findings removed by suppressions */
 };
 
 /* Both return 0, or -1 when writing to `out` failed or (JSON) the document could not be built.

@@ -222,9 +222,9 @@ static void put_summary(FILE *out, const struct fs_findings *f, const struct fs_
     fputc('\n', out);
     /* The good news too: the program also used randomness that fork cannot duplicate. */
     for (size_t i = 0; meta && i < meta->nsafe_random; i++)
-        fprintf(out, "%s%s (%ld call%s)", i ? ", " : "forksan: fork-safe randomness used: ",
-                meta->safe_random[i].name, meta->safe_random[i].count,
-                meta->safe_random[i].count == 1 ? "" : "s");
+        fprintf(out, "%s%s (%ld call%s)",
+                i ? ", " : "forksan: fork-safe randomness used: ", meta->safe_random[i].name,
+                meta->safe_random[i].count, meta->safe_random[i].count == 1 ? "" : "s");
     if (meta && meta->nsafe_random)
         fputc('\n', out);
 }

@@ -1,12 +1,17 @@
 /* The reporting options every subcommand shares (--format, --output, --fail-on, --exitcode),
  * writing the report, and deciding whether the findings fail the run. */
 #include "cli.h"
+#include "diag.h"
 #include "render.h"
+#include "suppress.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* --suppressions files, for the whole command (one report per invocation). */
+static struct fs_suppressions suppressions;
 
 void fs_report_opts_init(struct fs_report_opts *o)
 {
@@ -69,6 +74,14 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         o->fail_on = sev;
         return 1;
     }
+    if ((v = opt_value("--suppressions", argc, argv, i))) {
+        char err[512];
+        if (!*v || fs_suppressions_load(&suppressions, v, err, sizeof err) < 0) {
+            fprintf(stderr, "forksan: %s\n", *v ? err : "--suppressions needs a file name");
+            return -1;
+        }
+        return 1;
+    }
     if ((v = opt_value("--exitcode", argc, argv, i))) {
         char *end;
         long code = strtol(v, &end, 10);
@@ -87,8 +100,15 @@ bool fs_report_fails(const struct fs_report_opts *o, const struct fs_analysis *a
     return o->fail_on >= 0 && fs_findings_max_severity(&a->findings) >= o->fail_on;
 }
 
-int fs_report_write(const struct fs_report_opts *o, const struct fs_analysis *a)
+int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a)
 {
+    (void)o;
+    if (suppressions.n) {
+        a->suppressed += (unsigned)fs_suppressions_apply(&suppressions, &a->findings);
+        if (a->suppressed)
+            fs_warn("%u finding%s suppressed (--suppressions)", a->suppressed,
+                    a->suppressed == 1 ? "" : "s");
+    }
     FILE *out = stdout;
     if (o->output && strcmp(o->output, "-") != 0) {
         out = fopen(o->output, "w");
@@ -104,6 +124,7 @@ int fs_report_write(const struct fs_report_opts *o, const struct fs_analysis *a)
         .damaged_traces = a->damaged,
         .safe_random = a->safe_random,
         .nsafe_random = a->nsafe_random,
+        .suppressed = a->suppressed,
     };
     int rc;
     if (o->format == FS_FORMAT_JSON)

@@ -466,5 +466,17 @@ check "no process of the deadlocked tree is left" \
 fs run --on-deadlock abort -- "$CASEBIN/deadlock_policy_abort"
 check "--on-deadlock abort: the child's finding says it was aborted" has "$OUT" "abort"
 
+# ---- suppressions ---------------------------------------------------------------------------
+
+printf '# accepted\nlock-held-at-fork:holder\nthreads-at-fork:main\nchild-deadlock:main\n' >"$WORK/supp"
+fs run --suppressions "$WORK/supp" -- "$CASEBIN/mutex_held"
+check_rc "run --suppressions that cover every finding: the program's status (0)" 0
+check "run --suppressions: a clean report prints nothing" empty "$OUT"
+check "run --suppressions: stderr counts what was suppressed" has "$ERR" "3 findings suppressed"
+printf 'no-such-hazard:x\n' >"$WORK/badsupp"
+fs run --suppressions "$WORK/badsupp" -- true
+check_rc "a malformed suppressions file: status 2" 2
+check "a malformed suppressions file: named with its line" has "$ERR" "badsupp:1:"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
