@@ -5,6 +5,7 @@
 #include "trace_read.h"
 #include "rules.h"
 #include "diag.h"
+#include "fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -40,79 +41,17 @@
 
 #define CHILD_FRAMES "55d0c0a01500,55d0c0a01600,7f00aa029d8f"
 
-struct run {
-    struct fs_model m;
-    struct fs_findings out;
-};
-
-static void add(struct fs_model *m, const char *name, const char *text)
-{
-    struct fs_trace_file tf;
-    cr_assert_eq(fs_trace_parse(text, strlen(text), name, &tf), 0, "%s: %s", name, tf.error);
-    cr_assert_eq(fs_model_add_trace(m, &tf), 0, "%s not added", name);
-    fs_trace_release(&tf);
-}
-
-static void run(struct run *r)
-{
-    fs_model_link(&r->m);
-    fs_rules_run(&r->m, NULL, &r->out);
-}
-
-static void done(struct run *r)
-{
-    fs_findings_release(&r->out);
-    fs_model_release(&r->m);
-}
-
-static size_t count(const struct fs_findings *out, const char *hazard)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < out->n; i++)
-        n += strcmp(out->items[i].hazard, hazard) == 0;
-    return n;
-}
-
-static const struct fs_finding *find(const struct fs_findings *out, const char *hazard, int pid)
-{
-    for (size_t i = 0; i < out->n; i++)
-        if (strcmp(out->items[i].hazard, hazard) == 0 && out->items[i].pid == pid)
-            return &out->items[i];
-    cr_assert_fail("no %s finding for pid %d", hazard, pid);
-    return NULL;
-}
-
-static const struct fs_stack *stack(const struct fs_finding *f, const char *role)
-{
-    for (size_t i = 0; i < f->nstacks; i++)
-        if (strcmp(f->stacks[i].role, role) == 0)
-            return &f->stacks[i];
-    return NULL;
-}
-
-static void detail_is(const struct fs_finding *f, const char *key, const char *value)
-{
-    const char *v = fs_finding_detail_get(f, key);
-    cr_assert_not_null(v, "%s: no detail '%s'", f->hazard, key);
-    cr_assert_str_eq(v, value, "%s: detail '%s'", f->hazard, key);
-}
-
-static void quiet(void)
-{
-    fs_diag_set_quiet(true);
-}
-
-TestSuite(deadlock, .init = quiet);
+TestSuite(deadlock, .init = fx_quiet);
 
 Test(deadlock, blocking_call_policy_wait)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "wait", CHILD_FRAMES));
-    run(&r);
-    cr_assert_eq(count(&r.out, "child-deadlock"), 1);
-    const struct fs_finding *f = find(&r.out, "child-deadlock", 4242);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "wait", CHILD_FRAMES));
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 1);
+    const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
     cr_assert_eq(f->severity, FS_SEV_ERROR);
     cr_assert_str_eq(f->summary,
                      "child 4242 blocked in pthread_mutex_lock on pthread mutex 0x55d0c0a04040, "
@@ -123,30 +62,30 @@ Test(deadlock, blocking_call_policy_wait)
     cr_assert_eq(f->ndetails, sizeof keys / sizeof *keys);
     for (size_t i = 0; i < f->ndetails; i++)
         cr_assert_str_eq(f->details[i].key, keys[i], "detail order");
-    detail_is(f, "lock", "0x55d0c0a04040");
-    detail_is(f, "kind", "pthread mutex");
-    detail_is(f, "mode", "excl");
-    detail_is(f, "call", "pthread_mutex_lock");
-    detail_is(f, "holder", "tid 4201 \"worker\"");
-    detail_is(f, "holder_start", "0x55d0c0a01100");
-    detail_is(f, "policy", "wait");
-    detail_is(f, "parent", "4200");
-    detail_is(f, "child", "4242");
-    detail_is(f, "related", "lock-held-at-fork");
+    fx_detail_is(f, "lock", "0x55d0c0a04040");
+    fx_detail_is(f, "kind", "pthread mutex");
+    fx_detail_is(f, "mode", "excl");
+    fx_detail_is(f, "call", "pthread_mutex_lock");
+    fx_detail_is(f, "holder", "tid 4201 \"worker\"");
+    fx_detail_is(f, "holder_start", "0x55d0c0a01100");
+    fx_detail_is(f, "policy", "wait");
+    fx_detail_is(f, "parent", "4200");
+    fx_detail_is(f, "child", "4242");
+    fx_detail_is(f, "related", "lock-held-at-fork");
 
     cr_assert_eq(f->nstacks, 3);
     cr_assert_str_eq(f->stacks[0].role, "child-acquire");
-    const struct fs_stack *s = stack(f, "child-acquire");
+    const struct fs_stack *s = fx_stack(f, "child-acquire");
     cr_assert_eq(s->tid, 4242);
     cr_assert_eq(s->nframes, 3);
     cr_assert_eq(s->frames[0].pc, 0x55d0c0a01500ULL);
     cr_assert_eq(s->frames[2].pc, 0x7f00aa029d8fULL);
-    s = stack(f, "acquire");
+    s = fx_stack(f, "acquire");
     cr_assert_not_null(s);
     cr_assert_eq(s->tid, 4201);
     cr_assert_eq(s->nframes, 1);
     cr_assert_eq(s->frames[0].pc, 0x55d0c0a01130ULL);
-    s = stack(f, "fork");
+    s = fx_stack(f, "fork");
     cr_assert_not_null(s);
     cr_assert_eq(s->tid, 4200);
     cr_assert_eq(s->nframes, 2);
@@ -158,11 +97,11 @@ Test(deadlock, blocking_call_policy_wait)
     cr_assert_str_eq(f->path[1].name, "a.out");
 
     /* Both are shown: the risk at the fork and the damage it did. */
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 1);
-    cr_assert_eq(find(&r.out, "lock-held-at-fork", 4242)->severity, FS_SEV_WARNING);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 1);
+    cr_assert_eq(fx_find(&r.out, "lock-held-at-fork", 4242)->severity, FS_SEV_WARNING);
     /* Errors sort first. */
     cr_assert_str_eq(r.out.items[0].hazard, "child-deadlock");
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(deadlock, policies_fail_and_abort)
@@ -174,17 +113,17 @@ Test(deadlock, policies_fail_and_abort)
         {"abort", " (forksan aborted the child: FORKSAN_ON_DEADLOCK=abort)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        struct run r = {0};
+        struct fx_run r = {0};
         char *child = fs_xasprintf(CHILD(4242, 1) HELD_WORKER
                                    "deadlock lock=55d0c0a04040 kind=mutex mode=excl holder=4201 "
                                    "call=pthread_mutex_lock try=0 policy=%s time=2000 frames=%s\n",
                                    cases[i].policy, CHILD_FRAMES);
-        add(&r.m, "4200.0.trace", PARENT);
-        add(&r.m, "4242.0.trace", child);
+        fx_add(&r.m, "4200.0.trace", PARENT);
+        fx_add(&r.m, "4242.0.trace", child);
         free(child);
-        run(&r);
-        cr_assert_eq(count(&r.out, "child-deadlock"), 1, "%s", cases[i].policy);
-        const struct fs_finding *f = find(&r.out, "child-deadlock", 4242);
+        fx_run_rules(&r);
+        cr_assert_eq(fx_count(&r.out, "child-deadlock"), 1, "%s", cases[i].policy);
+        const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
         cr_assert_eq(f->severity, FS_SEV_ERROR);
         char *expect = fs_xasprintf(
             "child 4242 blocked in pthread_mutex_lock on pthread mutex 0x55d0c0a04040, which "
@@ -193,70 +132,70 @@ Test(deadlock, policies_fail_and_abort)
             cases[i].note);
         cr_assert_str_eq(f->summary, expect);
         free(expect);
-        detail_is(f, "policy", cases[i].policy);
+        fx_detail_is(f, "policy", cases[i].policy);
         cr_assert_null(fs_finding_detail_get(f, "attempts"));
-        cr_assert_not_null(stack(f, "child-acquire"));
-        cr_assert_not_null(stack(f, "acquire"));
-        cr_assert_not_null(stack(f, "fork"));
-        done(&r);
+        cr_assert_not_null(fx_stack(f, "child-acquire"));
+        cr_assert_not_null(fx_stack(f, "acquire"));
+        cr_assert_not_null(fx_stack(f, "fork"));
+        fx_run_release(&r);
     }
 }
 
 Test(deadlock, try_variant_is_a_warning)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_trylock", 1, "wait", CHILD_FRAMES));
-    run(&r);
-    cr_assert_eq(count(&r.out, "child-deadlock"), 1);
-    const struct fs_finding *f = find(&r.out, "child-deadlock", 4242);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_trylock", 1, "wait", CHILD_FRAMES));
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 1);
+    const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
     cr_assert_eq(f->severity, FS_SEV_WARNING);
     cr_assert_str_eq(f->summary, "child 4242's pthread_mutex_trylock failed on pthread mutex "
                                  "0x55d0c0a04040, inherited locked from thread 4201 \"worker\"");
-    detail_is(f, "call", "pthread_mutex_trylock");
-    detail_is(f, "related", "lock-held-at-fork");
-    cr_assert_eq(stack(f, "child-acquire")->tid, 4242);
-    done(&r);
+    fx_detail_is(f, "call", "pthread_mutex_trylock");
+    fx_detail_is(f, "related", "lock-held-at-fork");
+    cr_assert_eq(fx_stack(f, "child-acquire")->tid, 4242);
+    fx_run_release(&r);
 }
 
 Test(deadlock, try_variant_with_abort_says_so)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_trylock", 1, "abort", CHILD_FRAMES));
-    run(&r);
-    const struct fs_finding *f = find(&r.out, "child-deadlock", 4242);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_trylock", 1, "abort", CHILD_FRAMES));
+    fx_run_rules(&r);
+    const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
     cr_assert_eq(f->severity, FS_SEV_WARNING);
     cr_assert_str_eq(f->summary,
                      "child 4242's pthread_mutex_trylock failed on pthread mutex 0x55d0c0a04040, "
                      "inherited locked from thread 4201 \"worker\" (forksan aborted the child: "
                      "FORKSAN_ON_DEADLOCK=abort)");
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(deadlock, repeated_attempts_merge)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "fail", CHILD_FRAMES)
-            DEADLOCK("pthread_mutex_lock", 0, "fail", CHILD_FRAMES)
-                DEADLOCK("pthread_mutex_lock", 0, "fail", CHILD_FRAMES)
-        /* Another call site on the same lock is a finding of its own. */
-        DEADLOCK("pthread_mutex_lock", 0, "fail", "55d0c0a01700,7f00aa029d8f"));
-    run(&r);
-    cr_assert_eq(count(&r.out, "child-deadlock"), 2);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "fail", CHILD_FRAMES)
+               DEADLOCK("pthread_mutex_lock", 0, "fail", CHILD_FRAMES)
+                   DEADLOCK("pthread_mutex_lock", 0, "fail", CHILD_FRAMES)
+           /* Another call site on the same lock is a finding of its own. */
+           DEADLOCK("pthread_mutex_lock", 0, "fail", "55d0c0a01700,7f00aa029d8f"));
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 2);
     size_t seen = 0;
     for (size_t i = 0; i < r.out.n; i++) {
         const struct fs_finding *f = &r.out.items[i];
         if (strcmp(f->hazard, "child-deadlock") != 0)
             continue;
-        const struct fs_stack *s = stack(f, "child-acquire");
+        const struct fs_stack *s = fx_stack(f, "child-acquire");
         cr_assert_not_null(s);
         if (s->frames[0].pc == 0x55d0c0a01500ULL) {
-            detail_is(f, "attempts", "3");
+            fx_detail_is(f, "attempts", "3");
             seen |= 1;
         } else {
             cr_assert_eq(s->frames[0].pc, 0x55d0c0a01700ULL);
@@ -265,122 +204,123 @@ Test(deadlock, repeated_attempts_merge)
         }
     }
     cr_assert_eq(seen, 3);
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(deadlock, not_merged_across_children)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace",
-        PARENT "fork seq=2 child=4243 tid=4200 via=fork time=1100 "
-               "frames=55d0c0a01234,7f00aa029d8f\n");
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "wait", CHILD_FRAMES));
-    add(&r.m, "4243.0.trace",
-        CHILD(4243, 2) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "wait", CHILD_FRAMES));
-    run(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace",
+           PARENT "fork seq=2 child=4243 tid=4200 via=fork time=1100 "
+                  "frames=55d0c0a01234,7f00aa029d8f\n");
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "wait", CHILD_FRAMES));
+    fx_add(&r.m, "4243.0.trace",
+           CHILD(4243, 2) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "wait", CHILD_FRAMES));
+    fx_run_rules(&r);
     /* The lock rule merges the prefork children; each blocked child is a finding of its own. */
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 1);
-    cr_assert_eq(count(&r.out, "child-deadlock"), 2);
-    const struct fs_finding *a = find(&r.out, "child-deadlock", 4242),
-                            *b = find(&r.out, "child-deadlock", 4243);
-    detail_is(a, "child", "4242");
-    detail_is(b, "child", "4243");
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 1);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 2);
+    const struct fs_finding *a = fx_find(&r.out, "child-deadlock", 4242),
+                            *b = fx_find(&r.out, "child-deadlock", 4243);
+    fx_detail_is(a, "child", "4242");
+    fx_detail_is(b, "child", "4243");
     cr_assert_null(fs_finding_detail_get(a, "children"));
     cr_assert_null(fs_finding_detail_get(b, "children"));
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(deadlock, record_in_execed_child_image_is_reported)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "fail",
-                                            CHILD_FRAMES) "exec time=3000 path=/bin/true\n");
-    add(&r.m, "4242.1.trace",
-        "forksan-trace version=1 pid=4242\n"
-        "proc pid=4242 ppid=4200 origin=start image=1 time=3000 exe=/bin/true comm=true "
-        "cmdline=true\n");
-    run(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_lock", 0, "fail",
+                                               CHILD_FRAMES) "exec time=3000 path=/bin/true\n");
+    fx_add(&r.m, "4242.1.trace",
+           "forksan-trace version=1 pid=4242\n"
+           "proc pid=4242 ppid=4200 origin=start image=1 time=3000 exe=/bin/true comm=true "
+           "cmdline=true\n");
+    fx_run_rules(&r);
     cr_assert(fs_process_execed(fs_model_find(&r.m, 4242)));
     /* The exec replaced the inherited memory: no risk is left to report, but the call that
      * failed before it happened still did. */
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 0);
-    cr_assert_eq(count(&r.out, "child-deadlock"), 1);
-    const struct fs_finding *f = find(&r.out, "child-deadlock", 4242);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 0);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 1);
+    const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
     cr_assert_eq(f->severity, FS_SEV_ERROR);
     cr_assert_null(fs_finding_detail_get(f, "related"));
-    detail_is(f, "holder", "tid 4201 \"worker\"");
-    cr_assert_not_null(stack(f, "acquire"));
-    cr_assert_not_null(stack(f, "fork"));
-    cr_assert_eq(stack(f, "child-acquire")->nframes, 3);
-    done(&r);
+    fx_detail_is(f, "holder", "tid 4201 \"worker\"");
+    cr_assert_not_null(fx_stack(f, "acquire"));
+    cr_assert_not_null(fx_stack(f, "fork"));
+    cr_assert_eq(fx_stack(f, "child-acquire")->nframes, 3);
+    fx_run_release(&r);
 }
 
 Test(deadlock, without_held_record_names_what_it_can)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(
+        &r.m, "4242.0.trace",
         CHILD(
             4242,
             1) "deadlock lock=7000 kind=sem mode=excl holder=4999 call=sem_wait try=0 policy=wait "
                "time=2000 frames=55d0c0a01500\n");
-    run(&r);
-    const struct fs_finding *f = find(&r.out, "child-deadlock", 4242);
+    fx_run_rules(&r);
+    const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
     cr_assert_str_eq(f->summary,
                      "child 4242 blocked in sem_wait on semaphore 0x7000, which thread 4999 held "
                      "when the parent forked; nobody in the child can release it (the call blocks "
                      "forever)");
-    detail_is(f, "holder", "tid 4999");
+    fx_detail_is(f, "holder", "tid 4999");
     cr_assert_null(fs_finding_detail_get(f, "holder_start"));
     cr_assert_null(fs_finding_detail_get(f, "related"));
-    cr_assert_null(stack(f, "acquire"));
-    cr_assert_not_null(stack(f, "fork"));
+    cr_assert_null(fx_stack(f, "acquire"));
+    cr_assert_not_null(fx_stack(f, "fork"));
     cr_assert_eq(f->nstacks, 2);
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(deadlock, rwlock_kind_from_the_held_record)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) "held tid=4201 lock=3000 kind=rwlock mode=write count=1 frames=1\n"
-                       "deadlock lock=3000 kind=rwlock mode=read holder=4201 "
-                       "call=pthread_rwlock_rdlock try=0 policy=wait time=2000 frames=2\n");
-    run(&r);
-    const struct fs_finding *f = find(&r.out, "child-deadlock", 4242);
-    detail_is(f, "kind", "pthread rwlock (write)");
-    detail_is(f, "mode", "read");
-    done(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) "held tid=4201 lock=3000 kind=rwlock mode=write count=1 frames=1\n"
+                          "deadlock lock=3000 kind=rwlock mode=read holder=4201 "
+                          "call=pthread_rwlock_rdlock try=0 policy=wait time=2000 frames=2\n");
+    fx_run_rules(&r);
+    const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
+    fx_detail_is(f, "kind", "pthread rwlock (write)");
+    fx_detail_is(f, "mode", "read");
+    fx_run_release(&r);
 }
 
 Test(deadlock, clean_child_has_none)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
-    run(&r);
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 1);
-    cr_assert_eq(count(&r.out, "child-deadlock"), 0);
-    done(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 1);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 0);
+    fx_run_release(&r);
 }
 
 Test(deadlock, bad_record_is_skipped_and_counted)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
     /* No call: required. */
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) HELD_WORKER
-        "deadlock lock=55d0c0a04040 kind=mutex holder=4201 try=0 policy=wait frames=1\n"
-        "deadlock lock=zz kind=mutex holder=4201 call=pthread_mutex_lock frames=1\n");
-    run(&r);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER
+           "deadlock lock=55d0c0a04040 kind=mutex holder=4201 try=0 policy=wait frames=1\n"
+           "deadlock lock=zz kind=mutex holder=4201 call=pthread_mutex_lock frames=1\n");
+    fx_run_rules(&r);
     const struct fs_image *img = fs_process_first_image(fs_model_find(&r.m, 4242));
     cr_assert(img->damaged);
     cr_assert_eq(img->ndeadlocks, 0);
-    cr_assert_eq(count(&r.out, "child-deadlock"), 0);
-    done(&r);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 0);
+    fx_run_release(&r);
 }

@@ -8,6 +8,7 @@
 #include "hang.h"
 #include "rules.h"
 #include "symbolize.h"
+#include "fixture.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -96,6 +97,34 @@ static int thread_count(pid_t pid)
     return n;
 }
 
+/* Every thread of pid sleeping (state S), as the capture will see it: a thread can be in its
+ * syscall and still show R for a moment on a loaded machine. */
+static bool all_asleep(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    bool asleep = true;
+    struct dirent *e;
+    while (asleep && (e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char stat_path[400], buf[512];
+        snprintf(stat_path, sizeof stat_path, "%s/%s/stat", path, e->d_name);
+        FILE *f = fopen(stat_path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        const char *rp = strrchr(buf, ')');
+        asleep = rp && rp[1] == ' ' && rp[2] == 'S';
+    }
+    closedir(d);
+    return asleep;
+}
+
 /* Forks a child stuck in hang_blocking_read, with a second thread asleep; returns once the main
  * thread is inside read(2).  traceme: the child makes the test its tracer first, so that nobody
  * else can attach to it. */
@@ -129,7 +158,7 @@ static pid_t start_stuck_child(bool traceme)
     /* Polled, not timed: done when the kernel shows both threads where the child put them. */
     struct timespec tick = {0, 5 * 1000 * 1000};
     for (int i = 0; i < 2000; i++) {
-        if (thread_count(pid) == 2 && blocked_syscall(pid, pid) == 0 /* read */)
+        if (thread_count(pid) == 2 && blocked_syscall(pid, pid) == 0 /* read */ && all_asleep(pid))
             return pid;
         nanosleep(&tick, NULL);
     }
@@ -178,14 +207,6 @@ static void read_hang(pid_t pid, struct fs_trace_file *tf)
     cr_assert(!tf->truncated);
 }
 
-static size_t count_tag(const struct fs_trace_file *tf, const char *tag)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < tf->nrecs; i++)
-        n += strcmp(tf->recs[i].tag, tag) == 0;
-    return n;
-}
-
 static const struct fs_record *first_tag(const struct fs_trace_file *tf, const char *tag)
 {
     for (size_t i = 0; i < tf->nrecs; i++)
@@ -193,13 +214,6 @@ static const struct fs_record *first_tag(const struct fs_trace_file *tf, const c
             return &tf->recs[i];
     cr_assert_fail("no %s record", tag);
     return NULL;
-}
-
-static int64_t dec_of(const struct fs_record *r, const char *key)
-{
-    int64_t v;
-    cr_assert_eq(fs_rec_dec(r, key, &v), 0, "no %s", key);
-    return v;
 }
 
 static const char *str_of(const struct fs_record *r, const char *key)
@@ -243,9 +257,9 @@ Test(hang, stuck_child_is_captured_and_symbolized)
     cr_assert_eq(tf.version, 1);
     cr_assert_str_eq(tf.recs[0].tag, "hang");
     const struct fs_record *h = first_tag(&tf, "hang");
-    cr_assert_eq(dec_of(h, "pid"), pid);
-    cr_assert_eq(dec_of(h, "ppid"), getpid());
-    cr_assert_eq(dec_of(h, "attached"), 1, "error=%s", str_of(h, "error"));
+    cr_assert_eq(fx_dec(h, "pid"), pid);
+    cr_assert_eq(fx_dec(h, "ppid"), getpid());
+    cr_assert_eq(fx_dec(h, "attached"), 1, "error=%s", str_of(h, "error"));
     cr_assert_str_eq(str_of(h, "after"), "1.500");
     cr_assert_str_eq(str_of(h, "error"), "");
     char self[4096];
@@ -255,7 +269,7 @@ Test(hang, stuck_child_is_captured_and_symbolized)
     cr_assert_str_eq(str_of(h, "exe"), self);
 
     /* The test binary itself is among the modules, with its build-id and a range around main. */
-    cr_assert_gt(count_tag(&tf, "mod"), 1);
+    cr_assert_gt(fx_count_tag(&tf, "mod"), 1);
     bool found_self = false;
     for (size_t i = 0; i < tf.nrecs; i++) {
         const struct fs_record *r = &tf.recs[i];
@@ -273,7 +287,7 @@ Test(hang, stuck_child_is_captured_and_symbolized)
     }
     cr_assert(found_self, "no mod record for %s", self);
 
-    cr_assert_eq(count_tag(&tf, "hangthread"), 2);
+    cr_assert_eq(fx_count_tag(&tf, "hangthread"), 2);
     bool saw_sleeper = false;
     for (size_t i = 0; i < tf.nrecs; i++) {
         const struct fs_record *r = &tf.recs[i];
@@ -348,10 +362,10 @@ Test(hang, process_already_gone_still_gets_a_file)
     struct fs_trace_file tf;
     read_hang(pid, &tf);
     const struct fs_record *h = first_tag(&tf, "hang");
-    cr_assert_eq(dec_of(h, "pid"), pid);
-    cr_assert_eq(dec_of(h, "attached"), 0);
+    cr_assert_eq(fx_dec(h, "pid"), pid);
+    cr_assert_eq(fx_dec(h, "attached"), 0);
     cr_assert_str_eq(str_of(h, "error"), strerror(ESRCH));
-    cr_assert_eq(count_tag(&tf, "hangthread"), 0);
+    cr_assert_eq(fx_count_tag(&tf, "hangthread"), 0);
 
     struct fs_model m = {0};
     cr_assert_eq(fs_model_add_hang(&m, &tf), 0);
@@ -385,9 +399,9 @@ Test(hang, zombie_is_not_attached)
     struct fs_trace_file tf;
     read_hang(pid, &tf);
     const struct fs_record *h = first_tag(&tf, "hang");
-    cr_assert_eq(dec_of(h, "attached"), 0);
+    cr_assert_eq(fx_dec(h, "attached"), 0);
     cr_assert_not_null(strstr(str_of(h, "error"), "zombie"), "%s", str_of(h, "error"));
-    cr_assert_eq(count_tag(&tf, "hangthread"), 1);
+    cr_assert_eq(fx_count_tag(&tf, "hangthread"), 1);
     cr_assert_str_eq(str_of(first_tag(&tf, "hangthread"), "state"), "Z");
     fs_trace_release(&tf);
 }
@@ -404,9 +418,9 @@ Test(hang, traced_process_gives_state_without_stacks)
     end_child(pid);
     cr_assert_eq(rc, 0);
     const struct fs_record *h = first_tag(&tf, "hang");
-    cr_assert_eq(dec_of(h, "attached"), 0);
+    cr_assert_eq(fx_dec(h, "attached"), 0);
     cr_assert_str_eq(str_of(h, "error"), strerror(EPERM));
-    cr_assert_eq(count_tag(&tf, "hangthread"), 2);
+    cr_assert_eq(fx_count_tag(&tf, "hangthread"), 2);
     for (size_t i = 0; i < tf.nrecs; i++) {
         const struct fs_record *r = &tf.recs[i];
         if (strcmp(r->tag, "hangthread") != 0)
@@ -415,7 +429,7 @@ Test(hang, traced_process_gives_state_without_stacks)
         cr_assert_str_eq(str_of(r, "frames"), "");
     }
     /* The modules come from /proc/<pid>/maps, which needs no attach. */
-    cr_assert_gt(count_tag(&tf, "mod"), 0);
+    cr_assert_gt(fx_count_tag(&tf, "mod"), 0);
     fs_trace_release(&tf);
 }
 
@@ -445,17 +459,6 @@ Test(hang, nothing_running_writes_nothing)
     "frames=55d0c0a01301,55d0c0a01400\n"                                                           \
     "hangthread tid=4250 name=io state=D wchan=io_schedule frames=\n"
 
-static void add_text(struct fs_model *m, const char *name, const char *text, bool hang)
-{
-    struct fs_trace_file tf;
-    cr_assert_eq(fs_trace_parse(text, strlen(text), name, &tf), 0, "%s: %s", name, tf.error);
-    if (hang)
-        cr_assert_eq(fs_model_add_hang(m, &tf), 0);
-    else
-        cr_assert_eq(fs_model_add_trace(m, &tf), 0);
-    fs_trace_release(&tf);
-}
-
 static size_t detail_count(const struct fs_finding *f, const char *key)
 {
     size_t n = 0;
@@ -467,8 +470,8 @@ static size_t detail_count(const struct fs_finding *f, const char *key)
 Test(hang, rule_names_the_inherited_lock_and_the_states)
 {
     struct fs_model m = {0};
-    add_text(&m, "4243.0.trace", TRACED_CHILD, false);
-    add_text(&m, "4243.hang", HANG_4243, true);
+    fx_add(&m, "4243.0.trace", TRACED_CHILD);
+    fx_add_hang(&m, "4243.hang", HANG_4243);
     fs_model_link(&m);
     struct fs_findings out = {0};
     fs_rules_hang(&m, NULL, &out);
@@ -501,12 +504,11 @@ Test(hang, rule_names_the_inherited_lock_and_the_states)
 Test(hang, rule_single_thread_wording)
 {
     struct fs_model m = {0};
-    add_text(&m, "77.hang",
-             "forksan-trace version=1 pid=77\n"
-             "hang pid=77 ppid=1 comm=static exe=/bin/static after=0.5 attached=0 "
-             "error=Operation%20not%20permitted\n"
-             "hangthread tid=77 name=static state=R wchan= frames=\n",
-             true);
+    fx_add_hang(&m, "77.hang",
+                "forksan-trace version=1 pid=77\n"
+                "hang pid=77 ppid=1 comm=static exe=/bin/static after=0.5 attached=0 "
+                "error=Operation%20not%20permitted\n"
+                "hangthread tid=77 name=static state=R wchan= frames=\n");
     fs_model_link(&m);
     struct fs_findings out = {0};
     fs_rules_hang(&m, NULL, &out);
@@ -524,13 +526,12 @@ Test(hang, rule_single_thread_wording)
 Test(hang, rule_tells_a_loaded_shim_without_trace)
 {
     struct fs_model m = {0};
-    add_text(&m, "78.hang",
-             "forksan-trace version=1 pid=78\n"
-             "hang pid=78 ppid=1 comm=w exe=/bin/w after=3 attached=1 error=\n"
-             "mod start=7f0000000000 end=7f0000010000 bias=7f0000000000 buildid= "
-             "path=/opt/forksan/lib/forksan/libforksan.so\n"
-             "hangthread tid=78 name=w state=S wchan= frames=7f0000001234\n",
-             true);
+    fx_add_hang(&m, "78.hang",
+                "forksan-trace version=1 pid=78\n"
+                "hang pid=78 ppid=1 comm=w exe=/bin/w after=3 attached=1 error=\n"
+                "mod start=7f0000000000 end=7f0000010000 bias=7f0000000000 buildid= "
+                "path=/opt/forksan/lib/forksan/libforksan.so\n"
+                "hangthread tid=78 name=w state=S wchan= frames=7f0000001234\n");
     fs_model_link(&m);
     struct fs_findings out = {0};
     fs_rules_hang(&m, NULL, &out);

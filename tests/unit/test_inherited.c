@@ -8,9 +8,10 @@
 #include "shim.h"
 #include "trace_format.h"
 #include "trace_read.h"
+#define FX_RECORDER
+#include "fixture.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -23,8 +24,6 @@
 #include <unistd.h>
 
 #define HOLDER 4201 /* the parent thread that held the locks at fork (it does not exist here) */
-
-static char trace_dir[64];
 
 /* This process's trace file with its start records, so fs_trace_read accepts it. */
 static int open_trace(void)
@@ -42,36 +41,14 @@ static int open_trace(void)
 
 static void setup(void)
 {
-    snprintf(trace_dir, sizeof trace_dir, "/tmp/forksan-inherited-XXXXXX");
-    cr_assert_not_null(mkdtemp(trace_dir), "mkdtemp");
-    fs_config.active = 1;
-    fs_config.lock_stack = 1;
+    fx_recorder_setup("inherited");
     fs_config.on_deadlock = FS_ON_DEADLOCK_WAIT;
-    snprintf(fs_config.trace_dir, sizeof fs_config.trace_dir, "%s", trace_dir);
-    fs_registry_init();
     memset(fs_inherited, 0, sizeof fs_inherited);
     fs_ninherited = 0;
-    cr_assert_eq(open_trace(), 0, "cannot create the trace file in %s", trace_dir);
+    cr_assert_eq(open_trace(), 0, "cannot create the trace file in %s", fx_trace_dir);
 }
 
-static void teardown(void)
-{
-    DIR *d = opendir(trace_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", trace_dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(trace_dir);
-}
-
-TestSuite(inherited, .init = setup, .fini = teardown);
+TestSuite(inherited, .init = setup, .fini = fx_recorder_teardown);
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -79,28 +56,6 @@ static void inherit(const void *lock, int kind, int mode)
 {
     cr_assert_lt(fs_ninherited, FS_INHERITED_MAX);
     fs_inherited[fs_ninherited++] = (struct fs_inherited){(uintptr_t)lock, kind, mode, HOLDER, 0};
-}
-
-static void read_trace_of(pid_t pid, struct fs_trace_file *tf)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%d.0%s", trace_dir, (int)pid, FS_TRACE_SUFFIX);
-    cr_assert_eq(fs_trace_read(path, tf), 0, "%s: %s", path, tf->error);
-    cr_assert_eq(tf->bad_lines, 0, "bad line %u", tf->first_bad_line);
-    cr_assert_not(tf->truncated);
-    cr_assert_gt(tf->nrecs, 0);
-}
-
-static void read_trace(struct fs_trace_file *tf)
-{
-    read_trace_of(getpid(), tf);
-}
-
-static int64_t dec(const struct fs_record *r, const char *key)
-{
-    int64_t v = 0;
-    cr_assert_eq(fs_rec_dec(r, key, &v), 0, "line %u: no dec %s", r->line, key);
-    return v;
 }
 
 /* The deadlock records for lock, in file order; returns how many (at most max in out). */
@@ -126,10 +81,8 @@ static size_t deadlocks_of(const struct fs_trace_file *tf, const void *lock,
 static size_t count_deadlocks(void)
 {
     struct fs_trace_file tf;
-    read_trace(&tf);
-    size_t n = 0;
-    for (size_t i = 0; i < tf.nrecs; i++)
-        n += strcmp(tf.recs[i].tag, FS_REC_DEADLOCK) == 0;
+    fx_read_trace(getpid(), &tf);
+    size_t n = fx_count_tag(&tf, FS_REC_DEADLOCK);
     fs_trace_release(&tf);
     return n;
 }
@@ -142,11 +95,11 @@ static void assert_record(const struct fs_record *r, const void *lock, const cha
     cr_assert_eq(v, (uintptr_t)lock);
     cr_assert_str_eq(fs_rec_str(r, "kind"), kind);
     cr_assert_str_eq(fs_rec_str(r, "mode"), mode);
-    cr_assert_eq(dec(r, "holder"), HOLDER);
+    cr_assert_eq(fx_dec(r, "holder"), HOLDER);
     cr_assert_str_eq(fs_rec_str(r, "call"), call);
-    cr_assert_eq(dec(r, "try"), is_try);
+    cr_assert_eq(fx_dec(r, "try"), is_try);
     cr_assert_str_eq(fs_rec_str(r, "policy"), policy);
-    cr_assert_gt(dec(r, "time"), 0);
+    cr_assert_gt(fx_dec(r, "time"), 0);
     uint64_t *frames = NULL;
     long nf = fs_rec_hexlist(r, "frames", &frames);
     cr_assert_gt(nf, 0, "no frames in the deadlock record");
@@ -160,7 +113,7 @@ static void assert_one_record(const void *lock, const char *kind, const char *mo
                               const char *call, int is_try, const char *policy)
 {
     struct fs_trace_file tf;
-    read_trace(&tf);
+    fx_read_trace(getpid(), &tf);
     const struct fs_record *r[2];
     cr_assert_eq(deadlocks_of(&tf, lock, r, 2), 1);
     assert_record(r[0], lock, kind, mode, call, is_try, policy);
@@ -233,7 +186,7 @@ Test(inherited, check_macro_returns_the_fail_value_and_names_the_hook)
     cr_assert_eq(hook_lock(&m, FS_MODE_EXCL, 0), 0);
 
     struct fs_trace_file tf;
-    read_trace(&tf);
+    fx_read_trace(getpid(), &tf);
     const struct fs_record *r[3];
     cr_assert_eq(deadlocks_of(&tf, &m, r, 3), 2);
     assert_record(r[0], &m, "mutex", "excl", "hook_lock", 0, "fail");
@@ -274,7 +227,7 @@ Test(inherited, blocking_calls_record_at_most_eight_times_per_lock)
     cr_assert_eq(fs_child_acquire(&b, FS_MODE_EXCL, "pthread_mutex_lock", 0), 1);
 
     struct fs_trace_file tf;
-    read_trace(&tf);
+    fx_read_trace(getpid(), &tf);
     const struct fs_record *r[64];
     cr_assert_eq(deadlocks_of(&tf, &a, r, 64), 8);
     for (int i = 0; i < 8; i++)
@@ -347,7 +300,7 @@ Test(inherited, forget_removes_only_that_lock)
     cr_assert_eq(fs_child_acquire(&c, FS_MODE_EXCL, "pthread_spin_lock", 0), 0);
     cr_assert_eq(fs_child_acquire(&b, FS_MODE_EXCL, "pthread_mutex_lock", 0), 1);
     struct fs_trace_file tf;
-    read_trace(&tf);
+    fx_read_trace(getpid(), &tf);
     const struct fs_record *r[2];
     cr_assert_eq(deadlocks_of(&tf, &a, r, 2), 0);
     cr_assert_eq(deadlocks_of(&tf, &c, r, 2), 0);
@@ -372,7 +325,7 @@ Test(inherited, errno_is_preserved)
         cr_assert_eq(errno, 4444);
     }
     /* Even when the write fails (no trace file any more). */
-    teardown();
+    fx_recorder_teardown();
     errno = 4545;
     fs_config.on_deadlock = FS_ON_DEADLOCK_WAIT;
     fs_child_acquire(&m, FS_MODE_EXCL, "pthread_mutex_lock", 0);
@@ -403,9 +356,9 @@ Test(inherited, policy_abort_records_then_dies_by_sigabrt)
     cr_assert_eq(WTERMSIG(status), SIGABRT);
 
     struct fs_trace_file tf;
-    read_trace_of(pid, &tf);
+    fx_read_trace(pid, &tf);
     cr_assert_str_eq(tf.recs[0].tag, FS_REC_PROC);
-    cr_assert_eq(dec(&tf.recs[0], "pid"), pid);
+    cr_assert_eq(fx_dec(&tf.recs[0], "pid"), pid);
     const struct fs_record *r[2];
     cr_assert_eq(deadlocks_of(&tf, &m, r, 2), 1, "the record must be on disk before the abort");
     assert_record(r[0], &m, "mutex", "excl", "pthread_mutex_lock", 0, "abort");

@@ -3,6 +3,7 @@
 #include "trace_read.h"
 #include "model.h"
 #include "diag.h"
+#include "fixture.h"
 
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -34,29 +35,16 @@
     "thread tid=4201 name=worker forker=0 known=1 start=55d0c0a01100 creator=4200 "                \
     "site=55d0c0a01200\n"
 
-static void add(struct fs_model *m, const char *name, const char *text)
-{
-    struct fs_trace_file tf;
-    cr_assert_eq(fs_trace_parse(text, strlen(text), name, &tf), 0, "%s: %s", name, tf.error);
-    cr_assert_eq(fs_model_add_trace(m, &tf), 0, "%s not added", name);
-    fs_trace_release(&tf);
-}
-
-static void quiet(void)
-{
-    fs_diag_set_quiet(true);
-}
-
-TestSuite(model, .init = quiet);
+TestSuite(model, .init = fx_quiet);
 
 Test(model, parses_images_and_records)
 {
     struct fs_model m = {0};
-    add(&m, "4200.0.trace", PARENT_4200);
-    add(&m, "4242.0.trace",
-        CHILD_HEAD(4242, 1) THREADS
-        "held tid=4201 lock=55d0c0a04040 kind=mutex mode=excl count=2 frames=55d0c0a01130,1 "
-        "type=1\n");
+    fx_add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(&m, "4242.0.trace",
+           CHILD_HEAD(4242, 1) THREADS
+           "held tid=4201 lock=55d0c0a04040 kind=mutex mode=excl count=2 frames=55d0c0a01130,1 "
+           "type=1\n");
     fs_model_link(&m);
     cr_assert_eq(m.nimages, 2);
 
@@ -108,9 +96,9 @@ Test(model, links_parent_and_children)
 {
     struct fs_model m = {0};
     /* Added child first: linking must not depend on the order. */
-    add(&m, "4243.0.trace", CHILD_HEAD(4243, 2));
-    add(&m, "4242.0.trace", CHILD_HEAD(4242, 1));
-    add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(&m, "4243.0.trace", CHILD_HEAD(4243, 2));
+    fx_add(&m, "4242.0.trace", CHILD_HEAD(4242, 1));
+    fx_add(&m, "4200.0.trace", PARENT_4200);
     fs_model_link(&m);
     cr_assert_eq(m.nprocs, 3);
     struct fs_process *p = fs_model_find(&m, 4200), *c1 = fs_model_find(&m, 4242),
@@ -142,11 +130,12 @@ Test(model, links_parent_and_children)
 Test(model, exec_images_in_order)
 {
     struct fs_model m = {0};
-    add(&m, "4200.0.trace", PARENT_4200);
-    add(&m, "4242.1.trace",
+    fx_add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(
+        &m, "4242.1.trace",
         "forksan-trace version=1 pid=4242\n"
         "proc pid=4242 ppid=4200 origin=start image=1 time=2000 exe=/bin/ls comm=ls cmdline=ls\n");
-    add(&m, "4242.0.trace", CHILD_HEAD(4242, 1) THREADS "exec time=1500 path=/bin/ls\n");
+    fx_add(&m, "4242.0.trace", CHILD_HEAD(4242, 1) THREADS "exec time=1500 path=/bin/ls\n");
     fs_model_link(&m);
     struct fs_process *c = fs_model_find(&m, 4242);
     cr_assert_not_null(c);
@@ -167,8 +156,8 @@ Test(model, exec_images_in_order)
 Test(model, execfail_cancels_exec)
 {
     struct fs_model m = {0};
-    add(&m, "4242.0.trace",
-        CHILD_HEAD(4242, 1) "exec time=1500 path=/nonexistent\nexecfail errno=2\n");
+    fx_add(&m, "4242.0.trace",
+           CHILD_HEAD(4242, 1) "exec time=1500 path=/nonexistent\nexecfail errno=2\n");
     fs_model_link(&m);
     struct fs_process *c = fs_model_find(&m, 4242);
     cr_assert_not(c->images[0]->execed);
@@ -180,9 +169,9 @@ Test(model, execfail_cancels_exec)
 Test(model, pid_reuse_starts_new_process)
 {
     struct fs_model m = {0};
-    add(&m, "4200.0.trace", PARENT_4200);
-    add(&m, "4242.0.trace", CHILD_HEAD(4242, 1));
-    add(&m, "4242.1.trace", CHILD_HEAD(4242, 7));
+    fx_add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(&m, "4242.0.trace", CHILD_HEAD(4242, 1));
+    fx_add(&m, "4242.1.trace", CHILD_HEAD(4242, 7));
     fs_model_link(&m);
     cr_assert_eq(m.nprocs, 3);
     cr_assert_eq(m.procs[1].pid, 4242);
@@ -200,7 +189,7 @@ Test(model, truncated_trace_keeps_complete_records)
 {
     struct fs_model m = {0};
     unsigned before = fs_diag_damage_count();
-    add(&m, "4242.0.trace", CHILD_HEAD(4242, 1) THREADS "held tid=4201 lock=55d0c0a0");
+    fx_add(&m, "4242.0.trace", CHILD_HEAD(4242, 1) THREADS "held tid=4201 lock=55d0c0a0");
     fs_model_link(&m);
     const struct fs_image *img = &m.images[0];
     cr_assert(img->damaged);
@@ -216,12 +205,12 @@ Test(model, corrupt_lines_are_skipped)
     unsigned before = fs_diag_damage_count();
     /* Line 7 does not parse at all; line 8 parses but its lock is not hex; line 9 is a
      * record from the future. */
-    add(&m, "4242.0.trace",
-        CHILD_HEAD(4242, 1) THREADS "held tid=4201 lock=55d0c0a04040 kind\n"
-                                    "held tid=4201 lock=zz kind=mutex mode=excl count=1\n"
-                                    "weather sky=blue\n"
-                                    "held tid=4201 lock=55d0c0a04080 kind=spin mode=excl "
-                                    "count=1 frames= colour=red\n");
+    fx_add(&m, "4242.0.trace",
+           CHILD_HEAD(4242, 1) THREADS "held tid=4201 lock=55d0c0a04040 kind\n"
+                                       "held tid=4201 lock=zz kind=mutex mode=excl count=1\n"
+                                       "weather sky=blue\n"
+                                       "held tid=4201 lock=55d0c0a04080 kind=spin mode=excl "
+                                       "count=1 frames= colour=red\n");
     fs_model_link(&m);
     const struct fs_image *img = &m.images[0];
     cr_assert(img->damaged);
@@ -238,8 +227,8 @@ Test(model, damage_message_names_file_and_line, .init = cr_redirect_stderr)
 {
     struct fs_model m = {0};
     fs_diag_set_quiet(false);
-    add(&m, "dir/4242.0.trace",
-        CHILD_HEAD(4242, 1) "thread tid=x\nthread tid=4201 name=w forker=0\nthread tid=");
+    fx_add(&m, "dir/4242.0.trace",
+           CHILD_HEAD(4242, 1) "thread tid=x\nthread tid=4201 name=w forker=0\nthread tid=");
     fflush(stderr);
     cr_assert_stderr_eq_str("forksan: dir/4242.0.trace is truncated: its last record was lost\n"
                             "forksan: dir/4242.0.trace: 1 line could not be read, first at line "
@@ -252,7 +241,7 @@ Test(model, clean_trace_is_not_damaged)
 {
     struct fs_model m = {0};
     unsigned before = fs_diag_damage_count();
-    add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(&m, "4200.0.trace", PARENT_4200);
     cr_assert_not(m.images[0].damaged);
     cr_assert_eq(fs_diag_damage_count(), before);
     fs_model_release(&m);
@@ -261,12 +250,13 @@ Test(model, clean_trace_is_not_damaged)
 Test(model, mod_same_start_replaces_and_lost_sums)
 {
     struct fs_model m = {0};
-    add(&m, "4200.0.trace",
-        PARENT_4200 "mod start=7f0000000000 end=7f0000001000 bias=7f0000000000 buildid= "
-                    "path=/lib/a.so\n"
-                    "mod start=7f0000000000 end=7f0000002000 bias=7f0000000000 buildid=ab "
-                    "path=/lib/b.so\n"
-                    "lost what=held count=2\nlost what=held count=1\nlost what=frames count=4\n");
+    fx_add(&m, "4200.0.trace",
+           PARENT_4200
+           "mod start=7f0000000000 end=7f0000001000 bias=7f0000000000 buildid= "
+           "path=/lib/a.so\n"
+           "mod start=7f0000000000 end=7f0000002000 bias=7f0000000000 buildid=ab "
+           "path=/lib/b.so\n"
+           "lost what=held count=2\nlost what=held count=1\nlost what=frames count=4\n");
     const struct fs_image *img = &m.images[0];
     cr_assert_eq(img->mods.n, 2);
     cr_assert_str_eq(img->mods.mods[1].path, "/lib/b.so");
@@ -281,7 +271,7 @@ Test(model, mod_same_start_replaces_and_lost_sums)
 Test(model, pid_from_file_name_when_proc_is_missing)
 {
     struct fs_model m = {0};
-    add(&m, "/some/dir/4300.2.trace", "forksan-trace version=1 pid=4300\n");
+    fx_add(&m, "/some/dir/4300.2.trace", "forksan-trace version=1 pid=4300\n");
     cr_assert_eq(m.images[0].pid, 4300);
     cr_assert_eq(m.images[0].index, 2);
     struct fs_trace_file tf;
@@ -370,14 +360,6 @@ Test(model, load_dir_missing_directory_fails)
 
 /* Deadlock records and hang files (child-deadlock, child-hang). */
 
-static void add_hang(struct fs_model *m, const char *name, const char *text)
-{
-    struct fs_trace_file tf;
-    cr_assert_eq(fs_trace_parse(text, strlen(text), name, &tf), 0, "%s: %s", name, tf.error);
-    cr_assert_eq(fs_model_add_hang(m, &tf), 0, "%s not added", name);
-    fs_trace_release(&tf);
-}
-
 #define HANG_4242                                                                                  \
     "forksan-trace version=1 pid=4242\n"                                                           \
     "hang pid=4242 ppid=4200 comm=main exe=/tmp/a.out after=2.5 attached=1 error=\n"               \
@@ -390,11 +372,11 @@ static void add_hang(struct fs_model *m, const char *name, const char *text)
 Test(model, deadlock_records_are_parsed)
 {
     struct fs_model m = {0};
-    add(&m, "4242.0.trace",
-        CHILD_HEAD(4242, 1) THREADS
-        "deadlock lock=55d0c0a04040 kind=mutex mode=excl holder=4201 call=pthread_mutex_lock "
-        "try=0 policy=fail time=2000 frames=55d0c0a01500,7f00aa029d8f\n"
-        "deadlock lock=3000 kind=rwlock holder=4201 call=pthread_rwlock_tryrdlock try=1\n");
+    fx_add(&m, "4242.0.trace",
+           CHILD_HEAD(4242, 1) THREADS
+           "deadlock lock=55d0c0a04040 kind=mutex mode=excl holder=4201 call=pthread_mutex_lock "
+           "try=0 policy=fail time=2000 frames=55d0c0a01500,7f00aa029d8f\n"
+           "deadlock lock=3000 kind=rwlock holder=4201 call=pthread_rwlock_tryrdlock try=1\n");
     fs_model_link(&m);
     const struct fs_image *img = &m.images[0];
     cr_assert_not(img->damaged);
@@ -422,10 +404,10 @@ Test(model, deadlock_record_missing_required_field_is_damage)
 {
     struct fs_model m = {0};
     unsigned before = fs_diag_damage_count();
-    add(&m, "4242.0.trace",
-        CHILD_HEAD(4242, 1) "deadlock lock=55d0c0a04040 kind=mutex call=pthread_mutex_lock\n"
-                            "deadlock lock=1 holder=4201 call=sem_wait\n"
-                            "deadlock lock=1 kind=sem holder=4201 call=sem_wait frames=x\n");
+    fx_add(&m, "4242.0.trace",
+           CHILD_HEAD(4242, 1) "deadlock lock=55d0c0a04040 kind=mutex call=pthread_mutex_lock\n"
+                               "deadlock lock=1 holder=4201 call=sem_wait\n"
+                               "deadlock lock=1 kind=sem holder=4201 call=sem_wait frames=x\n");
     cr_assert(m.images[0].damaged);
     cr_assert_eq(m.images[0].ndeadlocks, 0);
     cr_assert_eq(fs_diag_damage_count(), before + 1);
@@ -436,9 +418,9 @@ Test(model, hang_file_is_parsed)
 {
     struct fs_model m = {0};
     unsigned before = fs_diag_damage_count();
-    add(&m, "4200.0.trace", PARENT_4200);
-    add(&m, "4242.0.trace", CHILD_HEAD(4242, 1) THREADS);
-    add_hang(&m, "dir/4242.hang", HANG_4242);
+    fx_add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(&m, "4242.0.trace", CHILD_HEAD(4242, 1) THREADS);
+    fx_add_hang(&m, "dir/4242.hang", HANG_4242);
     fs_model_link(&m);
     cr_assert_eq(fs_diag_damage_count(), before);
     cr_assert_eq(m.nhangs, 1);
@@ -476,11 +458,11 @@ Test(model, hang_file_is_parsed)
 Test(model, hang_not_attached_keeps_the_reason)
 {
     struct fs_model m = {0};
-    add_hang(&m, "4242.hang",
-             "forksan-trace version=1 pid=4242\n"
-             "hang pid=4242 ppid=4200 comm=main exe=/tmp/a.out after=10 attached=0 "
-             "error=ptrace%20not%20permitted\n"
-             "hangthread tid=4242 name=main state=D wchan=do_wait frames=\n");
+    fx_add_hang(&m, "4242.hang",
+                "forksan-trace version=1 pid=4242\n"
+                "hang pid=4242 ppid=4200 comm=main exe=/tmp/a.out after=10 attached=0 "
+                "error=ptrace%20not%20permitted\n"
+                "hangthread tid=4242 name=main state=D wchan=do_wait frames=\n");
     fs_model_link(&m);
     const struct fs_hang *h = fs_model_hang_of(&m, 4242);
     cr_assert_not_null(h);
@@ -497,17 +479,17 @@ Test(model, hang_not_attached_keeps_the_reason)
 Test(model, hang_for_an_untraced_pid_gets_a_process)
 {
     struct fs_model m = {0};
-    add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(&m, "4200.0.trace", PARENT_4200);
     /* A static program spawned by 4200: the shim never saw it. */
-    add_hang(&m, "dir/4250.hang",
-             "forksan-trace version=1 pid=4250\n"
-             "hang pid=4250 ppid=4200 comm=static exe=/tmp/static after=5 attached=1 error=\n"
-             "mod start=400000 end=500000 bias=0 buildid=aa path=/tmp/static\n"
-             "hangthread tid=4250 name=static state=S wchan=hrtimer_nanosleep frames=401234\n");
+    fx_add_hang(&m, "dir/4250.hang",
+                "forksan-trace version=1 pid=4250\n"
+                "hang pid=4250 ppid=4200 comm=static exe=/tmp/static after=5 attached=1 error=\n"
+                "mod start=400000 end=500000 bias=0 buildid=aa path=/tmp/static\n"
+                "hangthread tid=4250 name=static state=S wchan=hrtimer_nanosleep frames=401234\n");
     /* And one whose parent is unknown too. */
-    add_hang(&m, "dir/9000.hang",
-             "forksan-trace version=1 pid=9000\n"
-             "hang pid=9000 ppid=8999 comm=lost exe=/tmp/lost after=5 attached=1 error=\n");
+    fx_add_hang(&m, "dir/9000.hang",
+                "forksan-trace version=1 pid=9000\n"
+                "hang pid=9000 ppid=8999 comm=lost exe=/tmp/lost after=5 attached=1 error=\n");
     fs_model_link(&m);
     cr_assert_eq(m.nimages, 1, "a hang is not a trace image");
     cr_assert_eq(m.nprocs, 3);
@@ -546,13 +528,13 @@ Test(model, damaged_hang_file_is_reported, .init = cr_redirect_stderr)
     struct fs_model m = {0};
     fs_diag_set_quiet(false);
     unsigned before = fs_diag_damage_count();
-    add_hang(&m, "dir/4242.hang",
-             "forksan-trace version=1 pid=4242\n"
-             "hang pid=4242 ppid=4200 comm=main exe=/tmp/a.out after=soon attached=1\n"
-             "hangthread tid=4242 name=main state=Sleeping frames=1\n"
-             "hangthread tid=4243 name=w state=S frames=1,zz\n"
-             "hangthread tid=4244 name=ok state=S frames=55d0c0a01500\n"
-             "hangthread tid=4245 name=cut");
+    fx_add_hang(&m, "dir/4242.hang",
+                "forksan-trace version=1 pid=4242\n"
+                "hang pid=4242 ppid=4200 comm=main exe=/tmp/a.out after=soon attached=1\n"
+                "hangthread tid=4242 name=main state=Sleeping frames=1\n"
+                "hangthread tid=4243 name=w state=S frames=1,zz\n"
+                "hangthread tid=4244 name=ok state=S frames=55d0c0a01500\n"
+                "hangthread tid=4245 name=cut");
     fflush(stderr);
     cr_assert_stderr_eq_str("forksan: dir/4242.hang is truncated: its last record was lost\n"
                             "forksan: dir/4242.hang: 3 lines could not be read, first at line 2; "

@@ -3,6 +3,8 @@
  * Criterion runs every test in its own process, so the static registry starts empty each time. */
 #include "shim.h"
 #include "trace_format.h"
+#define FX_RECORDER
+#include "fixture.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -12,25 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static char trace_dir[64];
-
 static void setup(void)
 {
-    snprintf(trace_dir, sizeof trace_dir, "/tmp/forksan-registry-XXXXXX");
-    cr_assert_not_null(mkdtemp(trace_dir), "mkdtemp");
-    fs_config.active = 1;
-    fs_config.lock_stack = 1;
-    snprintf(fs_config.trace_dir, sizeof fs_config.trace_dir, "%s", trace_dir);
-    fs_pid = getpid();
-    fs_registry_init();
+    fx_recorder_setup("registry");
 }
 
-static void teardown(void)
-{
-    rmdir(trace_dir);
-}
-
-TestSuite(registry, .init = setup, .fini = teardown);
+TestSuite(registry, .init = setup, .fini = fx_recorder_teardown);
 
 /* Gives the calling thread a slot, as the pthread_create trampoline does. */
 static struct fs_thread *adopt_slot(void)

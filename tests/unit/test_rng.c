@@ -6,6 +6,7 @@
 #include "trace_read.h"
 #include "rules.h"
 #include "diag.h"
+#include "fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -19,17 +20,7 @@
 #define DRAW_SITE           0x55d0c0a01400ull
 #define RANDOM_DEFAULT_SEED 1 /* glibc's random() state before any srandom */
 
-struct tree {
-    struct fs_model m;
-    struct fs_findings out;
-};
-
-static void quiet(void)
-{
-    fs_diag_set_quiet(true);
-}
-
-TestSuite(rng, .init = quiet);
+TestSuite(rng, .init = fx_quiet);
 
 /* ---- building traces ----------------------------------------------------------------------- */
 
@@ -117,19 +108,16 @@ static char *draw_rec(char *s, const struct draw *d)
 }
 
 /* Adds one image's text (and frees it) under the name <pid>.0.trace. */
-static void add(struct tree *t, int pid, char *text)
+static void add(struct fx_run *t, int pid, char *text)
 {
     char name[64];
     snprintf(name, sizeof name, "%d.0.trace", pid);
-    struct fs_trace_file tf;
-    cr_assert_eq(fs_trace_parse(text, strlen(text), name, &tf), 0, "%s: %s", name, tf.error);
-    cr_assert_eq(tf.bad_lines, 0, "%s: bad line %u", name, tf.first_bad_line);
-    cr_assert_eq(fs_model_add_trace(&t->m, &tf), 0, "%s not added", name);
-    fs_trace_release(&tf);
+    fx_add_file(&t->m, name, text, FX_CLEAN);
     free(text);
 }
 
-static void run(struct tree *t)
+/* fx_run_rules, but every image must have parsed whole: these tests are not about damage. */
+static void run(struct fx_run *t)
 {
     fs_model_link(&t->m);
     for (size_t i = 0; i < t->m.nimages; i++)
@@ -137,47 +125,17 @@ static void run(struct tree *t)
     fs_rules_run(&t->m, NULL, &t->out);
 }
 
-static void done(struct tree *t)
-{
-    fs_findings_release(&t->out);
-    fs_model_release(&t->m);
-}
-
 /* ---- checking findings --------------------------------------------------------------------- */
 
-static size_t count(const struct tree *t, const char *hazard)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->out.n; i++)
-        n += strcmp(t->out.items[i].hazard, hazard) == 0;
-    return n;
-}
-
 /* The run reported exactly these many findings of each rng hazard, and nothing else. */
-static void expect_counts(const struct tree *t, size_t dup, size_t inh, size_t unseeded)
+static void expect_counts(const struct fx_run *t, size_t dup, size_t inh, size_t unseeded)
 {
-    cr_assert_eq(count(t, "rng-duplicated"), dup, "rng-duplicated findings");
-    cr_assert_eq(count(t, "rng-inherited"), inh, "rng-inherited findings");
-    cr_assert_eq(count(t, "rng-unseeded"), unseeded, "rng-unseeded findings");
+    cr_assert_eq(fx_count(&t->out, "rng-duplicated"), dup, "rng-duplicated findings");
+    cr_assert_eq(fx_count(&t->out, "rng-inherited"), inh, "rng-inherited findings");
+    cr_assert_eq(fx_count(&t->out, "rng-unseeded"), unseeded, "rng-unseeded findings");
     for (size_t i = 0; i < t->out.n; i++)
         cr_assert_eq(strncmp(t->out.items[i].hazard, "rng-", 4), 0, "unexpected %s finding",
                      t->out.items[i].hazard);
-}
-
-static const struct fs_finding *find(const struct tree *t, const char *hazard, int pid)
-{
-    for (size_t i = 0; i < t->out.n; i++)
-        if (strcmp(t->out.items[i].hazard, hazard) == 0 && t->out.items[i].pid == pid)
-            return &t->out.items[i];
-    cr_assert_fail("no %s finding for pid %d", hazard, pid);
-    return NULL;
-}
-
-static void detail_is(const struct fs_finding *f, const char *key, const char *value)
-{
-    const char *v = fs_finding_detail_get(f, key);
-    cr_assert_not_null(v, "%s: no detail '%s'", f->hazard, key);
-    cr_assert_str_eq(v, value, "%s: detail '%s'", f->hazard, key);
 }
 
 static size_t count_details_starting(const struct fs_finding *f, const char *prefix)
@@ -200,14 +158,14 @@ static void assert_duplicate(const struct fs_finding *f, const int *pids, size_t
         list = cat(list, one);
         free(one);
     }
-    detail_is(f, "processes", list);
+    fx_detail_is(f, "processes", list);
     char *tail = fs_xasprintf("pids %s", list);
     cr_assert_not_null(strstr(f->summary, tail), "summary: %s", f->summary);
     char *head = fs_xasprintf("%zu processes drew the same values", n);
     cr_assert_eq(strncmp(f->summary, head, strlen(head)), 0, "summary: %s", f->summary);
     for (size_t i = 0; i < n; i++) {
         char *key = fs_xasprintf("values %d (%s)", pids[i], comm);
-        detail_is(f, key, values);
+        fx_detail_is(f, key, values);
         free(key);
     }
     cr_assert_eq(count_details_starting(f, "values "), n);
@@ -221,7 +179,7 @@ static void assert_duplicate(const struct fs_finding *f, const int *pids, size_t
 /* srand(42) in 4200, fork; both draw from position 0. */
 Test(rng, parent_and_child_same_values_are_duplicated)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 42, "srand");
     p = fork_rec(p, 4200, 1, 4201);
     p = draw_rec(p,
@@ -237,17 +195,17 @@ Test(rng, parent_and_child_same_values_are_duplicated)
                                                               .v = {11, 22, 33, 44}}));
     run(&t);
     expect_counts(&t, 1, 0, 0);
-    const struct fs_finding *f = find(&t, "rng-duplicated", 4200);
+    const struct fs_finding *f = fx_find(&t.out, "rng-duplicated", 4200);
     assert_duplicate(f, (int[]){4200, 4201}, 2, "a.out", "11  22  33  44");
-    detail_is(f, "generator", "random (rand)");
-    detail_is(f, "lineage", "seed 42 (0x2a), seeded in pid 4200 (a.out)");
-    detail_is(f, "position", "0 values drawn before");
-    done(&t);
+    fx_detail_is(f, "generator", "random (rand)");
+    fx_detail_is(f, "lineage", "seed 42 (0x2a), seeded in pid 4200 (a.out)");
+    fx_detail_is(f, "position", "0 values drawn before");
+    fx_run_release(&t);
 }
 
 Test(rng, prefork_siblings_are_one_finding)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 7, "srand");
     for (int i = 1; i <= 4; i++)
         p = fork_rec(p, 4200, i, 4200 + i);
@@ -262,15 +220,15 @@ Test(rng, prefork_siblings_are_one_finding)
                                                                       .v = {5, 6, 7, 8}}));
     run(&t);
     expect_counts(&t, 1, 0, 0);
-    assert_duplicate(find(&t, "rng-duplicated", 4201), (int[]){4201, 4202, 4203, 4204}, 4, "a.out",
-                     "5  6  7  8");
-    done(&t);
+    assert_duplicate(fx_find(&t.out, "rng-duplicated", 4201), (int[]){4201, 4202, 4203, 4204}, 4,
+                     "a.out", "5  6  7  8");
+    fx_run_release(&t);
 }
 
 /* Same key, other values: the key did not capture the state, so nothing is claimed. */
 Test(rng, same_key_different_values_is_not_a_duplicate)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 42, "srand");
     p = fork_rec(p, 4200, 1, 4201);
     p = draw_rec(p,
@@ -286,12 +244,12 @@ Test(rng, same_key_different_values_is_not_a_duplicate)
                                                               .v = {11, 22, 33, 45}}));
     run(&t);
     expect_counts(&t, 0, 0, 0);
-    done(&t);
+    fx_run_release(&t);
 }
 
 Test(rng, lone_inherited_child_run_is_a_warning)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 5, "srand");
     add(&t, 4200, fork_rec(p, 4200, 1, 4201));
     add(&t, 4201,
@@ -303,22 +261,22 @@ Test(rng, lone_inherited_child_run_is_a_warning)
                                                               .v = {1, 2, 3, 4}}));
     run(&t);
     expect_counts(&t, 0, 1, 0);
-    const struct fs_finding *f = find(&t, "rng-inherited", 4201);
+    const struct fs_finding *f = fx_find(&t.out, "rng-inherited", 4201);
     cr_assert_eq(f->severity, FS_SEV_WARNING);
     cr_assert_not_null(strstr(f->summary, "child 4201"), "summary: %s", f->summary);
-    detail_is(f, "values 4201 (a.out)", "1  2  3  4");
-    detail_is(f, "lineage", "seed 5 (0x5), seeded in pid 4200 (a.out)");
+    fx_detail_is(f, "values 4201 (a.out)", "1  2  3  4");
+    fx_detail_is(f, "lineage", "seed 5 (0x5), seeded in pid 4200 (a.out)");
     cr_assert_eq(f->npath, 2);
     cr_assert_eq(f->path[0].pid, 4200);
     cr_assert_eq(f->path[1].pid, 4201);
-    done(&t);
+    fx_run_release(&t);
 }
 
 /* A root that seeded and drew alone is nothing; so is a run marked inherited in a process whose
  * parent left no trace (the tree has no one to share the state with). */
 Test(rng, lone_runs_without_a_traced_parent_are_nothing)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 5, "srand");
     add(&t, 4200,
         draw_rec(p, &(struct draw){
@@ -333,7 +291,7 @@ Test(rng, lone_runs_without_a_traced_parent_are_nothing)
     run(&t);
     cr_assert_null(fs_model_find(&t.m, 5301)->parent);
     expect_counts(&t, 0, 0, 0);
-    done(&t);
+    fx_run_release(&t);
 }
 
 /* Two runs of a.out (roots 4300 and 5300, the first with a child) and one of b.out, none ever
@@ -341,7 +299,7 @@ Test(rng, lone_runs_without_a_traced_parent_are_nothing)
  * program. */
 Test(rng, unseeded_is_noted_once_per_generator_and_program)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = fork_rec(root(4300, EXE_A), 4300, 1, 4301);
     p = draw_rec(p, &(struct draw){.lineage = RANDOM_DEFAULT_SEED, .pos = 0, .v = {1, 2, 3, 4}});
     p = draw_rec(p,
@@ -365,7 +323,7 @@ Test(rng, unseeded_is_noted_once_per_generator_and_program)
     run(&t);
     /* The child's run is an inherited one of its own; no two runs share a key. */
     expect_counts(&t, 0, 1, 3);
-    find(&t, "rng-inherited", 4301);
+    fx_find(&t.out, "rng-inherited", 4301);
 
     size_t random_a = 0, drand48_a = 0, random_b = 0;
     for (size_t i = 0; i < t.out.n; i++) {
@@ -393,13 +351,13 @@ Test(rng, unseeded_is_noted_once_per_generator_and_program)
     cr_assert_eq(random_a, 1);
     cr_assert_eq(drand48_a, 1);
     cr_assert_eq(random_b, 1);
-    done(&t);
+    fx_run_release(&t);
 }
 
 /* A caller state filled by the program is its seeding: duplicates yes, unseeded never. */
 Test(rng, caller_state_families_are_never_unseeded)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     const uint64_t xsubi = 0x1234abcd330eull, rseed = 0x2a;
     char *p = fork_rec(root(4200, EXE_A), 4200, 1, 4201);
     p = draw_rec(p, &(struct draw){.gen = "erand48",
@@ -428,18 +386,18 @@ Test(rng, caller_state_families_are_never_unseeded)
                                                    .v = {9, 9, 9, 9}}));
     run(&t);
     expect_counts(&t, 1, 0, 0);
-    const struct fs_finding *f = find(&t, "rng-duplicated", 4200);
+    const struct fs_finding *f = fx_find(&t.out, "rng-duplicated", 4200);
     assert_duplicate(f, (int[]){4200, 4201}, 2, "a.out", "1  2  3  4");
-    detail_is(f, "generator", "erand48 (nrand48)");
-    detail_is(f, "lineage", "caller state 0x1234abcd330e");
-    done(&t);
+    fx_detail_is(f, "generator", "erand48 (nrand48)");
+    fx_detail_is(f, "lineage", "caller state 0x1234abcd330e");
+    fx_run_release(&t);
 }
 
 /* 4200 seeds and forks 4201, which draws nothing and forks 4202; 4200 and its grandchild both
  * draw from position 0. */
 Test(rng, grandchild_and_grandparent_are_duplicated)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 11, "srand");
     p = fork_rec(p, 4200, 1, 4201);
     p = draw_rec(
@@ -463,17 +421,17 @@ Test(rng, grandchild_and_grandparent_are_duplicated)
     cr_assert_eq(gc->parent->parent->pid, 4200);
 
     expect_counts(&t, 1, 0, 0);
-    const struct fs_finding *f = find(&t, "rng-duplicated", 4200);
+    const struct fs_finding *f = fx_find(&t.out, "rng-duplicated", 4200);
     assert_duplicate(f, (int[]){4200, 4202}, 2, "a.out", "100  200  300  400");
-    detail_is(f, "lineage", "seed 11 (0xb), seeded in pid 4200 (a.out)");
+    fx_detail_is(f, "lineage", "seed 11 (0xb), seeded in pid 4200 (a.out)");
     cr_assert_null(fs_finding_detail_get(f, "values 4201 (a.out)"),
                    "the middle child drew nothing");
-    done(&t);
+    fx_run_release(&t);
 }
 
 Test(rng, child_reseeded_with_its_own_value_is_nothing)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 42, "srand");
     p = fork_rec(p, 4200, 1, 4201);
     p = draw_rec(p,
@@ -488,14 +446,14 @@ Test(rng, child_reseeded_with_its_own_value_is_nothing)
                 .lineage = 4201, .seeded = 1, .seedpid = 4201, .pos = 0, .v = {55, 66, 77, 88}}));
     run(&t);
     expect_counts(&t, 0, 0, 0);
-    done(&t);
+    fx_run_release(&t);
 }
 
 /* The lineage is the seed value, not the seeding call: a child's srand(42) after the parent's
  * srand(42) restarts the very same sequence. */
 Test(rng, child_reseeded_with_the_parents_value_is_duplicated)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 42, "srand");
     p = fork_rec(p, 4200, 1, 4201);
     p = draw_rec(p,
@@ -509,15 +467,15 @@ Test(rng, child_reseeded_with_the_parents_value_is_duplicated)
                    .lineage = 42, .seeded = 1, .seedpid = 4201, .pos = 0, .v = {11, 22, 33, 44}}));
     run(&t);
     expect_counts(&t, 1, 0, 0);
-    assert_duplicate(find(&t, "rng-duplicated", 4200), (int[]){4200, 4201}, 2, "a.out",
+    assert_duplicate(fx_find(&t.out, "rng-duplicated", 4200), (int[]){4200, 4201}, 2, "a.out",
                      "11  22  33  44");
-    done(&t);
+    fx_run_release(&t);
 }
 
 /* The same key at another position is another part of the sequence. */
 Test(rng, same_lineage_other_position_is_not_a_duplicate)
 {
-    struct tree t = {0};
+    struct fx_run t = {0};
     char *p = seed_rec(root(4200, EXE_A), "random", 42, "srand");
     p = fork_rec(p, 4200, 1, 4201);
     p = draw_rec(p,
@@ -534,6 +492,6 @@ Test(rng, same_lineage_other_position_is_not_a_duplicate)
     run(&t);
     /* The child's run stands alone: inherited, not duplicated. */
     expect_counts(&t, 0, 1, 0);
-    find(&t, "rng-inherited", 4201);
-    done(&t);
+    fx_find(&t.out, "rng-inherited", 4201);
+    fx_run_release(&t);
 }

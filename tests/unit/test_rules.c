@@ -3,6 +3,7 @@
 #include "trace_read.h"
 #include "rules.h"
 #include "diag.h"
+#include "fixture.h"
 #include "symbolize.h"
 
 #include <criterion/criterion.h>
@@ -36,79 +37,17 @@
 #define HELD_WORKER                                                                                \
     "held tid=4201 lock=55d0c0a04040 kind=mutex mode=excl count=1 frames=55d0c0a01130 type=0\n"
 
-struct run {
-    struct fs_model m;
-    struct fs_findings out;
-};
-
-static void add(struct fs_model *m, const char *name, const char *text)
-{
-    struct fs_trace_file tf;
-    cr_assert_eq(fs_trace_parse(text, strlen(text), name, &tf), 0, "%s: %s", name, tf.error);
-    cr_assert_eq(fs_model_add_trace(m, &tf), 0, "%s not added", name);
-    fs_trace_release(&tf);
-}
-
-static void run(struct run *r)
-{
-    fs_model_link(&r->m);
-    fs_rules_run(&r->m, NULL, &r->out);
-}
-
-static void done(struct run *r)
-{
-    fs_findings_release(&r->out);
-    fs_model_release(&r->m);
-}
-
-static size_t count(const struct fs_findings *out, const char *hazard)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < out->n; i++)
-        n += strcmp(out->items[i].hazard, hazard) == 0;
-    return n;
-}
-
-static const struct fs_finding *find(const struct fs_findings *out, const char *hazard, int pid)
-{
-    for (size_t i = 0; i < out->n; i++)
-        if (strcmp(out->items[i].hazard, hazard) == 0 && out->items[i].pid == pid)
-            return &out->items[i];
-    cr_assert_fail("no %s finding for pid %d", hazard, pid);
-    return NULL;
-}
-
-static const struct fs_stack *stack(const struct fs_finding *f, const char *role)
-{
-    for (size_t i = 0; i < f->nstacks; i++)
-        if (strcmp(f->stacks[i].role, role) == 0)
-            return &f->stacks[i];
-    return NULL;
-}
-
-static void detail_is(const struct fs_finding *f, const char *key, const char *value)
-{
-    const char *v = fs_finding_detail_get(f, key);
-    cr_assert_not_null(v, "%s: no detail '%s'", f->hazard, key);
-    cr_assert_str_eq(v, value, "%s: detail '%s'", f->hazard, key);
-}
-
-static void quiet(void)
-{
-    fs_diag_set_quiet(true);
-}
-
-TestSuite(rules, .init = quiet);
+TestSuite(rules, .init = fx_quiet);
 
 Test(rules, lock_held_at_fork)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
-    run(&r);
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 1);
-    cr_assert_eq(count(&r.out, "lock-held-by-forker"), 0);
-    const struct fs_finding *f = find(&r.out, "lock-held-at-fork", 4242);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 1);
+    cr_assert_eq(fx_count(&r.out, "lock-held-by-forker"), 0);
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-at-fork", 4242);
     cr_assert_eq(f->severity, FS_SEV_WARNING);
     cr_assert_str_eq(f->summary, "pthread mutex 0x55d0c0a04040 held by thread 4201 \"worker\" "
                                  "when thread 4200 \"main\" forked child 4242");
@@ -117,29 +56,29 @@ Test(rules, lock_held_at_fork)
     cr_assert_eq(f->ndetails, sizeof keys / sizeof *keys);
     for (size_t i = 0; i < f->ndetails; i++)
         cr_assert_str_eq(f->details[i].key, keys[i], "detail order");
-    detail_is(f, "lock", "0x55d0c0a04040");
-    detail_is(f, "kind", "pthread mutex");
-    detail_is(f, "mode", "excl");
-    detail_is(f, "holder", "tid 4201 \"worker\"");
-    detail_is(f, "holder_start", "0x55d0c0a01100");
-    detail_is(f, "forker", "tid 4200 \"main\"");
-    detail_is(f, "parent", "4200");
-    detail_is(f, "child", "4242");
+    fx_detail_is(f, "lock", "0x55d0c0a04040");
+    fx_detail_is(f, "kind", "pthread mutex");
+    fx_detail_is(f, "mode", "excl");
+    fx_detail_is(f, "holder", "tid 4201 \"worker\"");
+    fx_detail_is(f, "holder_start", "0x55d0c0a01100");
+    fx_detail_is(f, "forker", "tid 4200 \"main\"");
+    fx_detail_is(f, "parent", "4200");
+    fx_detail_is(f, "child", "4242");
 
     cr_assert_eq(f->nstacks, 3);
-    const struct fs_stack *s = stack(f, "acquire");
+    const struct fs_stack *s = fx_stack(f, "acquire");
     cr_assert_not_null(s);
     cr_assert_eq(s->tid, 4201);
     cr_assert_eq(s->nframes, 1);
     cr_assert_eq(s->frames[0].pc, 0x55d0c0a01130ULL);
     cr_assert_null(s->frames[0].function);
-    s = stack(f, "fork");
+    s = fx_stack(f, "fork");
     cr_assert_not_null(s);
     cr_assert_eq(s->tid, 4200);
     cr_assert_eq(s->nframes, 2);
     cr_assert_eq(s->frames[0].pc, 0x55d0c0a01234ULL);
     cr_assert_eq(s->frames[1].pc, 0x7f00aa029d8fULL);
-    s = stack(f, "thread-created");
+    s = fx_stack(f, "thread-created");
     cr_assert_not_null(s);
     cr_assert_eq(s->tid, 4201);
     cr_assert_eq(s->nframes, 1);
@@ -149,40 +88,40 @@ Test(rules, lock_held_at_fork)
     cr_assert_eq(f->path[0].pid, 4200);
     cr_assert_str_eq(f->path[0].name, "a.out");
     cr_assert_eq(f->path[1].pid, 4242);
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(rules, lock_held_by_forker_is_a_note)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) "held tid=4200 lock=55d0c0a04100 kind=mutex mode=excl count=3 "
-                       "frames=55d0c0a01300 type=1\n");
-    run(&r);
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 0);
-    cr_assert_eq(count(&r.out, "lock-held-by-forker"), 1);
-    const struct fs_finding *f = find(&r.out, "lock-held-by-forker", 4242);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) "held tid=4200 lock=55d0c0a04100 kind=mutex mode=excl count=3 "
+                          "frames=55d0c0a01300 type=1\n");
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 0);
+    cr_assert_eq(fx_count(&r.out, "lock-held-by-forker"), 1);
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-by-forker", 4242);
     cr_assert_eq(f->severity, FS_SEV_NOTE);
-    detail_is(f, "kind", "recursive pthread mutex");
-    detail_is(f, "count", "taken 3 times");
-    detail_is(f, "holder", "tid 4200 \"main\"");
+    fx_detail_is(f, "kind", "recursive pthread mutex");
+    fx_detail_is(f, "count", "taken 3 times");
+    fx_detail_is(f, "holder", "tid 4200 \"main\"");
     cr_assert_not_null(strstr(f->summary, "0x55d0c0a04100"));
     cr_assert_eq(f->nstacks, 2);
-    cr_assert_eq(stack(f, "acquire")->frames[0].pc, 0x55d0c0a01300ULL);
-    cr_assert_eq(stack(f, "fork")->tid, 4200);
-    done(&r);
+    cr_assert_eq(fx_stack(f, "acquire")->frames[0].pc, 0x55d0c0a01300ULL);
+    cr_assert_eq(fx_stack(f, "fork")->tid, 4200);
+    fx_run_release(&r);
 }
 
 Test(rules, threads_at_fork_without_exec_is_a_warning)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) "thread tid=4202 name=io forker=0 known=0 start=0 creator=0 site=0\n");
-    run(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) "thread tid=4202 name=io forker=0 known=0 start=0 creator=0 site=0\n");
+    fx_run_rules(&r);
     cr_assert_eq(r.out.n, 1, "no lock was held");
-    const struct fs_finding *f = find(&r.out, "threads-at-fork", 4242);
+    const struct fs_finding *f = fx_find(&r.out, "threads-at-fork", 4242);
     cr_assert_eq(f->severity, FS_SEV_WARNING);
     cr_assert_str_eq(f->summary, "3 threads alive when thread 4200 \"main\" forked child 4242 "
                                  "(the child went on without exec)");
@@ -190,107 +129,107 @@ Test(rules, threads_at_fork_without_exec_is_a_warning)
     cr_assert_eq(f->ndetails, 4);
     for (size_t i = 0; i < 4; i++)
         cr_assert_str_eq(f->details[i].key, keys[i]);
-    detail_is(f, "threads", "3");
-    detail_is(f, "thread 4201", "\"worker\" start=0x55d0c0a01100 known");
-    detail_is(f, "thread 4202", "\"io\" start=unknown found only in /proc");
-    detail_is(f, "execed", "no");
+    fx_detail_is(f, "threads", "3");
+    fx_detail_is(f, "thread 4201", "\"worker\" start=0x55d0c0a01100 known");
+    fx_detail_is(f, "thread 4202", "\"io\" start=unknown found only in /proc");
+    fx_detail_is(f, "execed", "no");
     cr_assert_eq(f->nstacks, 2, "fork, and one thread with a creation site");
     cr_assert_str_eq(f->stacks[0].role, "fork");
     cr_assert_eq(f->stacks[0].tid, 4200);
     cr_assert_str_eq(f->stacks[1].role, "thread-created");
     cr_assert_eq(f->stacks[1].tid, 4201);
     cr_assert_eq(f->stacks[1].frames[0].pc, 0x55d0c0a01200ULL);
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(rules, execed_child_drops_lock_findings_and_threads_become_a_note)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) HELD_WORKER "held tid=4200 lock=55d0c0a04100 kind=mutex mode=excl "
-                                   "count=1 frames=55d0c0a01300 type=0\n"
-                                   "exec time=1500 path=/bin/true\n");
-    add(&r.m, "4242.1.trace",
-        "forksan-trace version=1 pid=4242\n"
-        "proc pid=4242 ppid=4200 origin=start image=1 time=1600 exe=/bin/true comm=true "
-        "cmdline=true\n");
-    run(&r);
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 0);
-    cr_assert_eq(count(&r.out, "lock-held-by-forker"), 0);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER "held tid=4200 lock=55d0c0a04100 kind=mutex mode=excl "
+                                      "count=1 frames=55d0c0a01300 type=0\n"
+                                      "exec time=1500 path=/bin/true\n");
+    fx_add(&r.m, "4242.1.trace",
+           "forksan-trace version=1 pid=4242\n"
+           "proc pid=4242 ppid=4200 origin=start image=1 time=1600 exe=/bin/true comm=true "
+           "cmdline=true\n");
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 0);
+    cr_assert_eq(fx_count(&r.out, "lock-held-by-forker"), 0);
     cr_assert_eq(r.out.n, 1);
-    const struct fs_finding *f = find(&r.out, "threads-at-fork", 4242);
+    const struct fs_finding *f = fx_find(&r.out, "threads-at-fork", 4242);
     cr_assert_eq(f->severity, FS_SEV_NOTE);
     cr_assert_str_eq(f->summary, "2 threads alive when thread 4200 \"main\" forked child 4242 "
                                  "(the child called exec)");
-    detail_is(f, "execed", "yes");
-    done(&r);
+    fx_detail_is(f, "execed", "yes");
+    fx_run_release(&r);
 }
 
 Test(rules, single_threaded_fork_without_locks_is_clean)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        "forksan-trace version=1 pid=4242\n"
-        "proc pid=4242 ppid=4200 origin=fork image=0 time=1000 exe=/tmp/a.out comm=a.out\n"
-        "child seq=1 parent=4200 forker=4200 via=fork time=1000 frames=55d0c0a01234\n"
-        "thread tid=4200 name=main forker=1 known=1 start=0 creator=0 site=0\n");
-    run(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           "forksan-trace version=1 pid=4242\n"
+           "proc pid=4242 ppid=4200 origin=fork image=0 time=1000 exe=/tmp/a.out comm=a.out\n"
+           "child seq=1 parent=4200 forker=4200 via=fork time=1000 frames=55d0c0a01234\n"
+           "thread tid=4200 name=main forker=1 known=1 start=0 creator=0 site=0\n");
+    fx_run_rules(&r);
     cr_assert_eq(r.out.n, 0);
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(rules, prefork_children_merge)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
-    add(&r.m, "4243.0.trace", CHILD(4243, 2) HELD_WORKER);
-    add(&r.m, "4244.0.trace", CHILD(4244, 3) HELD_WORKER);
-    run(&r);
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 1);
-    cr_assert_eq(count(&r.out, "threads-at-fork"), 1);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
+    fx_add(&r.m, "4243.0.trace", CHILD(4243, 2) HELD_WORKER);
+    fx_add(&r.m, "4244.0.trace", CHILD(4244, 3) HELD_WORKER);
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 1);
+    cr_assert_eq(fx_count(&r.out, "threads-at-fork"), 1);
     cr_assert_eq(r.out.n, 2);
-    const struct fs_finding *f = find(&r.out, "lock-held-at-fork", 4242);
-    detail_is(f, "children", "4242, 4243, 4244 (3 children)");
-    detail_is(f, "child", "4242");
-    f = find(&r.out, "threads-at-fork", 4242);
-    detail_is(f, "children", "4242, 4243, 4244 (3 children)");
-    done(&r);
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-at-fork", 4242);
+    fx_detail_is(f, "children", "4242, 4243, 4244 (3 children)");
+    fx_detail_is(f, "child", "4242");
+    f = fx_find(&r.out, "threads-at-fork", 4242);
+    fx_detail_is(f, "children", "4242, 4243, 4244 (3 children)");
+    fx_run_release(&r);
 }
 
 Test(rules, different_locks_do_not_merge)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
-    add(&r.m, "4243.0.trace",
-        CHILD(4243, 2) "held tid=4201 lock=55d0c0a04080 kind=mutex mode=excl count=1 "
-                       "frames=55d0c0a01130 type=0\n");
-    run(&r);
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 2);
-    cr_assert_null(fs_finding_detail_get(find(&r.out, "lock-held-at-fork", 4242), "children"));
-    cr_assert_null(fs_finding_detail_get(find(&r.out, "lock-held-at-fork", 4243), "children"));
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
+    fx_add(&r.m, "4243.0.trace",
+           CHILD(4243, 2) "held tid=4201 lock=55d0c0a04080 kind=mutex mode=excl count=1 "
+                          "frames=55d0c0a01130 type=0\n");
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 2);
+    cr_assert_null(fs_finding_detail_get(fx_find(&r.out, "lock-held-at-fork", 4242), "children"));
+    cr_assert_null(fs_finding_detail_get(fx_find(&r.out, "lock-held-at-fork", 4243), "children"));
     /* Same threads and fork site: the thread finding still merges. */
-    cr_assert_eq(count(&r.out, "threads-at-fork"), 1);
-    done(&r);
+    cr_assert_eq(fx_count(&r.out, "threads-at-fork"), 1);
+    fx_run_release(&r);
 }
 
 Test(rules, lock_kind_names)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) "held tid=4201 lock=1000 kind=mutex mode=excl count=1 frames=1 type=2\n"
-                       "held tid=4201 lock=2000 kind=mutex mode=excl count=1 frames=1 type=16\n"
-                       "held tid=4201 lock=3000 kind=rwlock mode=read count=2 frames=1\n"
-                       "held tid=4201 lock=4000 kind=rwlock mode=write count=1 frames=1\n"
-                       "held tid=4201 lock=5000 kind=spin mode=excl count=1 frames=1\n"
-                       "held tid=4201 lock=6000 kind=sem mode=excl count=1 frames=1\n"
-                       "held tid=4201 lock=7000 kind=mtx mode=excl count=1 frames=1 type=0\n"
-                       "held tid=4201 lock=8000 kind=mutex mode=excl count=1 frames=1\n");
-    run(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) "held tid=4201 lock=1000 kind=mutex mode=excl count=1 frames=1 type=2\n"
+                          "held tid=4201 lock=2000 kind=mutex mode=excl count=1 frames=1 type=16\n"
+                          "held tid=4201 lock=3000 kind=rwlock mode=read count=2 frames=1\n"
+                          "held tid=4201 lock=4000 kind=rwlock mode=write count=1 frames=1\n"
+                          "held tid=4201 lock=5000 kind=spin mode=excl count=1 frames=1\n"
+                          "held tid=4201 lock=6000 kind=sem mode=excl count=1 frames=1\n"
+                          "held tid=4201 lock=7000 kind=mtx mode=excl count=1 frames=1 type=0\n"
+                          "held tid=4201 lock=8000 kind=mutex mode=excl count=1 frames=1\n");
+    fx_run_rules(&r);
     const char *kinds[] = {"error-checking pthread mutex",
                            "robust pthread mutex",
                            "pthread rwlock (read)",
@@ -305,98 +244,100 @@ Test(rules, lock_kind_names)
         if (strcmp(f->hazard, "lock-held-at-fork") != 0)
             continue;
         cr_assert_lt(k, 8);
-        detail_is(f, "kind", kinds[k]);
+        fx_detail_is(f, "kind", kinds[k]);
         cr_assert_eq(strncmp(f->summary, kinds[k], strlen(kinds[k])), 0, "%s", f->summary);
         k++;
     }
     cr_assert_eq(k, 8);
-    detail_is(find(&r.out, "lock-held-at-fork", 4242), "kind", "error-checking pthread mutex");
+    fx_detail_is(fx_find(&r.out, "lock-held-at-fork", 4242), "kind",
+                 "error-checking pthread mutex");
     const struct fs_finding *rd = &r.out.items[0];
     for (size_t i = 0; i < r.out.n; i++)
         if (strcmp(fs_finding_detail_get(&r.out.items[i], "lock") ?: "", "0x3000") == 0)
             rd = &r.out.items[i];
-    detail_is(rd, "mode", "read");
-    detail_is(rd, "count", "taken 2 times");
-    done(&r);
+    fx_detail_is(rd, "mode", "read");
+    fx_detail_is(rd, "count", "taken 2 times");
+    fx_run_release(&r);
 }
 
 Test(rules, truncated_trace_still_yields_findings)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER "held tid=4201 lock=55d0c0a0");
-    run(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER "held tid=4201 lock=55d0c0a0");
+    fx_run_rules(&r);
     cr_assert(r.m.images[1].damaged);
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 1);
-    detail_is(find(&r.out, "lock-held-at-fork", 4242), "lock", "0x55d0c0a04040");
-    cr_assert_eq(count(&r.out, "threads-at-fork"), 1);
-    done(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 1);
+    fx_detail_is(fx_find(&r.out, "lock-held-at-fork", 4242), "lock", "0x55d0c0a04040");
+    cr_assert_eq(fx_count(&r.out, "threads-at-fork"), 1);
+    fx_run_release(&r);
 }
 
 Test(rules, corrupt_middle_line_is_skipped)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) "held tid=4201 lock=55d0c0a04040 kind=mutex mode=excl count=one\n"
-                       "held\x01garbage\n" HELD_WORKER);
-    run(&r);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) "held tid=4201 lock=55d0c0a04040 kind=mutex mode=excl count=one\n"
+                          "held\x01garbage\n" HELD_WORKER);
+    fx_run_rules(&r);
     cr_assert(r.m.images[1].damaged);
-    cr_assert_eq(count(&r.out, "lock-held-at-fork"), 1);
-    const struct fs_finding *f = find(&r.out, "lock-held-at-fork", 4242);
-    cr_assert_eq(stack(f, "acquire")->frames[0].pc, 0x55d0c0a01130ULL);
-    done(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 1);
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-at-fork", 4242);
+    cr_assert_eq(fx_stack(f, "acquire")->frames[0].pc, 0x55d0c0a01130ULL);
+    fx_run_release(&r);
 }
 
 Test(rules, findings_are_sorted_warnings_first)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(
+        &r.m, "4242.0.trace",
         CHILD(4242, 1) "held tid=4200 lock=10 kind=spin mode=excl count=1 frames=1\n" HELD_WORKER);
-    run(&r);
+    fx_run_rules(&r);
     cr_assert_eq(r.out.n, 3);
     cr_assert_eq(r.out.items[0].severity, FS_SEV_WARNING);
     cr_assert_eq(r.out.items[1].severity, FS_SEV_WARNING);
     cr_assert_str_eq(r.out.items[2].hazard, "lock-held-by-forker");
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(rules, path_goes_from_root_to_child)
 {
-    struct run r = {0};
-    add(&r.m, "4100.0.trace",
-        "forksan-trace version=1 pid=4100\n"
-        "proc pid=4100 ppid=1 origin=start image=0 time=10 exe=/bin/sh comm=sh cmdline=sh\n");
-    add(&r.m, "4200.0.trace",
-        "forksan-trace version=1 pid=4200\n"
-        "proc pid=4200 ppid=4100 origin=fork image=0 time=50 exe=/bin/sh comm=sh cmdline=sh\n"
-        "child seq=1 parent=4100 forker=4100 via=fork time=50 frames=10\n"
-        "thread tid=4100 name=sh forker=1 known=1 start=0 creator=0 site=0\n"
-        "exec time=60 path=/tmp/a.out\n");
-    add(&r.m, "4200.1.trace", PARENT);
-    add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
-    run(&r);
-    const struct fs_finding *f = find(&r.out, "lock-held-at-fork", 4242);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4100.0.trace",
+           "forksan-trace version=1 pid=4100\n"
+           "proc pid=4100 ppid=1 origin=start image=0 time=10 exe=/bin/sh comm=sh cmdline=sh\n");
+    fx_add(&r.m, "4200.0.trace",
+           "forksan-trace version=1 pid=4200\n"
+           "proc pid=4200 ppid=4100 origin=fork image=0 time=50 exe=/bin/sh comm=sh cmdline=sh\n"
+           "child seq=1 parent=4100 forker=4100 via=fork time=50 frames=10\n"
+           "thread tid=4100 name=sh forker=1 known=1 start=0 creator=0 site=0\n"
+           "exec time=60 path=/tmp/a.out\n");
+    fx_add(&r.m, "4200.1.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER);
+    fx_run_rules(&r);
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-at-fork", 4242);
     cr_assert_eq(f->npath, 3);
     cr_assert_eq(f->path[0].pid, 4100);
     cr_assert_eq(f->path[1].pid, 4200);
     cr_assert_str_eq(f->path[1].name, "sh");
     cr_assert_eq(f->path[2].pid, 4242);
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(rules, lost_records_warn_once_per_process, .init = cr_redirect_stderr)
 {
-    struct run r = {0};
-    add(&r.m, "4200.0.trace", PARENT);
-    add(&r.m, "4242.0.trace",
-        CHILD(4242, 1) "lost what=held count=2\nlost what=held count=1\n"
-                       "exec time=1500 path=/bin/true\n");
-    add(&r.m, "4242.1.trace",
-        "forksan-trace version=1 pid=4242\n"
-        "proc pid=4242 ppid=4200 origin=start image=1 time=1600 exe=/bin/true comm=true\n"
-        "lost what=held count=4\n");
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) "lost what=held count=2\nlost what=held count=1\n"
+                          "exec time=1500 path=/bin/true\n");
+    fx_add(&r.m, "4242.1.trace",
+           "forksan-trace version=1 pid=4242\n"
+           "proc pid=4242 ppid=4200 origin=start image=1 time=1600 exe=/bin/true comm=true\n"
+           "lost what=held count=4\n");
     fs_model_link(&r.m);
     fs_diag_set_quiet(false);
     fs_rules_run(&r.m, NULL, &r.out);
@@ -404,7 +345,7 @@ Test(rules, lost_records_warn_once_per_process, .init = cr_redirect_stderr)
     fflush(stderr);
     cr_assert_stderr_eq_str("forksan: pid 4242: 7 held-lock records were lost (registry full); "
                             "the report may miss locks\n");
-    done(&r);
+    fx_run_release(&r);
 }
 
 Test(rules, stack_helper_without_symbolizer)
@@ -482,21 +423,21 @@ Test(rules, start_routine_is_symbolized)
                  "held tid=4201 lock=1000 kind=mutex mode=excl count=1 frames=%" PRIx64 "\n",
                  em.start, em.end, em.bias, exe, start + 4, start, start + 4),
         0);
-    struct run r = {0};
-    add(&r.m, "4242.0.trace", child);
+    struct fx_run r = {0};
+    fx_add(&r.m, "4242.0.trace", child);
     free(child);
     fs_model_link(&r.m);
     struct fs_symbolizer *sym = fs_symbolizer_new();
     cr_assert_not_null(sym);
     fs_rules_run(&r.m, sym, &r.out);
-    const struct fs_finding *f = find(&r.out, "lock-held-at-fork", 4242);
-    detail_is(f, "holder_start", "rules_test_worker_main");
-    const struct fs_stack *s = stack(f, "acquire");
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-at-fork", 4242);
+    fx_detail_is(f, "holder_start", "rules_test_worker_main");
+    const struct fs_stack *s = fx_stack(f, "acquire");
     cr_assert_not_null(s);
     cr_assert_geq(s->nframes, 1);
     cr_assert_eq(s->frames[s->nframes - 1].pc, start + 4);
-    f = find(&r.out, "threads-at-fork", 4242);
-    detail_is(f, "thread 4201", "\"worker\" start=rules_test_worker_main known");
+    f = fx_find(&r.out, "threads-at-fork", 4242);
+    fx_detail_is(f, "thread 4201", "\"worker\" start=rules_test_worker_main known");
     fs_symbolizer_free(sym);
-    done(&r);
+    fx_run_release(&r);
 }

@@ -8,9 +8,10 @@
 #include "shim.h"
 #include "trace_format.h"
 #include "trace_read.h"
+#define FX_RECORDER
+#include "fixture.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -19,37 +20,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static char trace_dir[64];
-
 static void setup(void)
 {
-    snprintf(trace_dir, sizeof trace_dir, "/tmp/forksan-snapshot-XXXXXX");
-    cr_assert_not_null(mkdtemp(trace_dir), "mkdtemp");
-    fs_config.active = 1;
-    fs_config.lock_stack = 1;
-    snprintf(fs_config.trace_dir, sizeof fs_config.trace_dir, "%s", trace_dir);
-    fs_pid = getpid();
-    fs_registry_init();
+    fx_recorder_setup("snapshot");
 }
 
-static void teardown(void)
-{
-    DIR *d = opendir(trace_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", trace_dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(trace_dir);
-}
-
-TestSuite(snapshot, .init = setup, .fini = teardown);
+TestSuite(snapshot, .init = setup, .fini = fx_recorder_teardown);
 
 /* ---- workers that hold locks --------------------------------------------------------------- */
 
@@ -227,29 +203,11 @@ static void snapshot_and_read(struct fs_trace_file *tf)
 {
     fs_snapshot_write();
     char path[256];
-    snprintf(path, sizeof path, "%s/%d.0%s", trace_dir, (int)getpid(), FS_TRACE_SUFFIX);
+    fx_trace_path(path, sizeof path, getpid());
     cr_assert_eq(access(path, F_OK), 0, "no trace file %s", path);
-    cr_assert_eq(fs_trace_read(path, tf), 0, "%s: %s", path, tf->error);
-    cr_assert_eq(tf->bad_lines, 0, "bad line %u", tf->first_bad_line);
-    cr_assert_not(tf->truncated);
-    cr_assert_gt(tf->nrecs, 0);
+    fx_read_trace(getpid(), tf);
     cr_assert_str_eq(tf->recs[0].tag, FS_REC_PROC);
     cr_assert_str_eq(fs_rec_str(&tf->recs[0], "origin"), "fork");
-}
-
-static size_t count_tag(const struct fs_trace_file *tf, const char *tag)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < tf->nrecs; i++)
-        n += strcmp(tf->recs[i].tag, tag) == 0;
-    return n;
-}
-
-static int64_t dec(const struct fs_record *r, const char *key)
-{
-    int64_t v = 0;
-    cr_assert_eq(fs_rec_dec(r, key, &v), 0, "line %u: no dec %s", r->line, key);
-    return v;
 }
 
 static const struct fs_record *record_with(const struct fs_trace_file *tf, const char *tag,
@@ -287,10 +245,10 @@ static void assert_held(const struct fs_trace_file *tf, const void *lock, int ti
 {
     const struct fs_record *r = held_of(tf, lock);
     cr_assert_not_null(r, "no held record for %s %p", kind, lock);
-    cr_assert_eq(dec(r, "tid"), tid, "%s %p: holder", kind, lock);
+    cr_assert_eq(fx_dec(r, "tid"), tid, "%s %p: holder", kind, lock);
     cr_assert_str_eq(fs_rec_str(r, "kind"), kind);
     cr_assert_str_eq(fs_rec_str(r, "mode"), mode);
-    cr_assert_eq(dec(r, "count"), count, "%s %p: count", kind, lock);
+    cr_assert_eq(fx_dec(r, "count"), count, "%s %p: count", kind, lock);
     uint64_t *frames = NULL;
     long nf = fs_rec_hexlist(r, "frames", &frames);
     cr_assert_eq(nf, 1, "%s %p: %ld frames", kind, lock, nf);
@@ -353,49 +311,50 @@ Test(snapshot, records_child_threads_and_every_lock_kind)
     assert_inherited(&sem, FS_LOCK_SEM, FS_MODE_EXCL, ws[4].tid);
     finish_workers(ws, n);
 
-    cr_assert_eq(count_tag(&tf, FS_REC_CHILD), 1);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_CHILD), 1);
     const struct fs_record *child = record_with(&tf, FS_REC_CHILD, "seq", 7);
     cr_assert_not_null(child);
-    cr_assert_eq(dec(child, "parent"), getpid());
-    cr_assert_eq(dec(child, "forker"), fs_gettid());
+    cr_assert_eq(fx_dec(child, "parent"), getpid());
+    cr_assert_eq(fx_dec(child, "forker"), fs_gettid());
     cr_assert_str_eq(fs_rec_str(child, "via"), "fork");
-    cr_assert_eq(dec(child, "time"), 123456789);
+    cr_assert_eq(fx_dec(child, "time"), 123456789);
     uint64_t *frames = NULL;
     cr_assert_eq(fs_rec_hexlist(child, "frames", &frames), 2);
     cr_assert_eq(frames[0], 0x401abc);
     cr_assert_eq(frames[1], 0x7f00aa029d8f);
     free(frames);
 
-    cr_assert_eq(count_tag(&tf, FS_REC_THREAD), (size_t)n + 1);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_THREAD), (size_t)n + 1);
     const struct fs_record *me = record_with(&tf, FS_REC_THREAD, "tid", fs_gettid());
     cr_assert_not_null(me);
-    cr_assert_eq(dec(me, "forker"), 1);
-    cr_assert_eq(dec(me, "known"), 1);
+    cr_assert_eq(fx_dec(me, "forker"), 1);
+    cr_assert_eq(fx_dec(me, "known"), 1);
     cr_assert_str_neq(fs_rec_str(me, "name"), "", "the kernel's comm was not read");
     for (int i = 0; i < n; i++) {
         const struct fs_record *t = record_with(&tf, FS_REC_THREAD, "tid", ws[i].tid);
         cr_assert_not_null(t, "no thread record for worker %d", i);
-        cr_assert_eq(dec(t, "forker"), 0);
-        cr_assert_eq(dec(t, "known"), 1);
+        cr_assert_eq(fx_dec(t, "forker"), 0);
+        cr_assert_eq(fx_dec(t, "known"), 1);
         if (ws[i].name)
             cr_assert_str_eq(fs_rec_str(t, "name"), ws[i].name);
     }
 
-    cr_assert_eq(count_tag(&tf, FS_REC_HELD), (size_t)n);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_HELD), (size_t)n);
     assert_held(&tf, &mutex, ws[0].tid, "mutex", "excl", 1, 0x1110);
     assert_held(&tf, &wr, ws[1].tid, "rwlock", "write", 1, 0x2220);
     assert_held(&tf, &rd, ws[2].tid, "rwlock", "read", 1, 0x3330);
     assert_held(&tf, (void *)&spin, ws[3].tid, "spin", "excl", 1, 0x4440);
     assert_held(&tf, &sem, ws[4].tid, "sem", "excl", 1, 0x5550);
-    cr_assert_eq(dec(held_of(&tf, &mutex), "type"), 0, "a default mutex is kind 0");
+    cr_assert_eq(fx_dec(held_of(&tf, &mutex), "type"), 0, "a default mutex is kind 0");
     cr_assert_null(fs_rec_str(held_of(&tf, &wr), "type"), "type is for mutexes only");
-    cr_assert_eq(count_tag(&tf, FS_REC_LOST), 0);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_LOST), 0);
 
     /* A thread record precedes the held records that name it. */
     for (size_t i = 0; i < tf.nrecs; i++) {
         if (strcmp(tf.recs[i].tag, FS_REC_HELD) != 0)
             continue;
-        const struct fs_record *t = record_with(&tf, FS_REC_THREAD, "tid", dec(&tf.recs[i], "tid"));
+        const struct fs_record *t =
+            record_with(&tf, FS_REC_THREAD, "tid", fx_dec(&tf.recs[i], "tid"));
         cr_assert_not_null(t);
         cr_assert_lt(t->line, tf.recs[i].line);
     }
@@ -430,7 +389,7 @@ Test(snapshot, entry_without_the_lock_taken_is_not_written)
     assert_inherited(&taken, FS_LOCK_MUTEX, FS_MODE_EXCL, ws[0].tid);
     finish_workers(ws, n);
 
-    cr_assert_eq(count_tag(&tf, FS_REC_HELD), 1);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_HELD), 1);
     assert_held(&tf, &taken, ws[0].tid, "mutex", "excl", 1, 0x1110);
     cr_assert_null(held_of(&tf, &untaken));
     cr_assert_null(held_of(&tf, &rw_untaken));
@@ -466,7 +425,7 @@ Test(snapshot, entry_at_unmapped_memory_is_skipped)
     cr_assert_eq(fs_ninherited, 1);
     finish_workers(ws, n);
 
-    cr_assert_eq(count_tag(&tf, FS_REC_HELD), 1, "an entry at unmapped memory was written");
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_HELD), 1, "an entry at unmapped memory was written");
     assert_held(&tf, &taken, ws[5].tid, "mutex", "excl", 1, 0x6660);
     fs_trace_release(&tf);
 }
@@ -493,10 +452,10 @@ Test(snapshot, recursive_acquisitions_are_counted)
     cr_assert_eq(fs_ninherited, 2);
     finish_workers(ws, n);
 
-    cr_assert_eq(count_tag(&tf, FS_REC_HELD), 2);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_HELD), 2);
     assert_held(&tf, &rec, ws[0].tid, "mutex", "excl", 2, 0x1110);
     assert_held(&tf, &rd, ws[1].tid, "rwlock", "read", 3, 0x2220);
-    cr_assert_eq(dec(held_of(&tf, &rec), "type"), PTHREAD_MUTEX_RECURSIVE);
+    cr_assert_eq(fx_dec(held_of(&tf, &rec), "type"), PTHREAD_MUTEX_RECURSIVE);
     fs_trace_release(&tf);
     pthread_mutex_destroy(&rec);
     pthread_mutexattr_destroy(&attr);
@@ -523,7 +482,7 @@ Test(snapshot, lock_held_by_the_forker_is_recorded_but_not_inherited)
     assert_held(&tf, &mine, fs_gettid(), "mutex", "excl", 1, 0x1110);
     const struct fs_record *me = record_with(&tf, FS_REC_THREAD, "tid", fs_gettid());
     cr_assert_not_null(me);
-    cr_assert_eq(dec(me, "forker"), 1);
+    cr_assert_eq(fx_dec(me, "forker"), 1);
     assert_held(&tf, &theirs, ws[0].tid, "mutex", "excl", 1, 0x2220);
     fs_trace_release(&tf);
     cr_assert_eq(pthread_mutex_unlock(&mine), 0);
@@ -555,7 +514,7 @@ Test(snapshot, semaphores_used_as_signals_are_not_written)
     assert_inherited(&held, FS_LOCK_SEM, FS_MODE_EXCL, ws[1].tid);
     finish_workers(ws, n);
 
-    cr_assert_eq(count_tag(&tf, FS_REC_HELD), 1);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_HELD), 1);
     assert_held(&tf, &held, ws[1].tid, "sem", "excl", 1, 0x2220);
     cr_assert_null(held_of(&tf, &blocked), "a holder blocked on its semaphore is not holding it");
     cr_assert_null(held_of(&tf, &crossed));
@@ -573,14 +532,14 @@ Test(snapshot, threads_seen_only_in_proc_are_unknown)
 
     struct fs_trace_file tf;
     snapshot_and_read(&tf);
-    cr_assert_eq(count_tag(&tf, FS_REC_THREAD), 2);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_THREAD), 2);
     const struct fs_record *me = record_with(&tf, FS_REC_THREAD, "tid", fs_gettid());
     cr_assert_not_null(me);
-    cr_assert_eq(dec(me, "known"), 1);
+    cr_assert_eq(fx_dec(me, "known"), 1);
     const struct fs_record *ghost = record_with(&tf, FS_REC_THREAD, "tid", 999999999);
     cr_assert_not_null(ghost);
-    cr_assert_eq(dec(ghost, "known"), 0);
-    cr_assert_eq(dec(ghost, "forker"), 0);
+    cr_assert_eq(fx_dec(ghost, "known"), 0);
+    cr_assert_eq(fx_dec(ghost, "forker"), 0);
     uint64_t start = 1;
     cr_assert_eq(fs_rec_hex(ghost, "start", &start), 0);
     cr_assert_eq(start, 0);
@@ -591,7 +550,7 @@ Test(snapshot, threads_seen_only_in_proc_are_unknown)
             lost = &tf.recs[i];
     cr_assert_not_null(lost);
     cr_assert_str_eq(fs_rec_str(lost, "what"), "threads");
-    cr_assert_eq(dec(lost, "count"), 3);
+    cr_assert_eq(fx_dec(lost, "count"), 3);
     fs_trace_release(&tf);
 }
 
@@ -607,7 +566,7 @@ Test(snapshot, held_overflow_is_reported_lost)
     }
     struct fs_trace_file tf;
     snapshot_and_read(&tf);
-    cr_assert_eq(count_tag(&tf, FS_REC_HELD), FS_HELD_MAX);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_HELD), FS_HELD_MAX);
     const struct fs_record *lost = record_with(&tf, FS_REC_LOST, "count", 2);
     cr_assert_not_null(lost);
     cr_assert_str_eq(fs_rec_str(lost, "what"), "held");
@@ -622,8 +581,8 @@ Test(snapshot, invalid_fork_context_is_reported_lost)
     fs_fork_ctx.valid = 0;
     struct fs_trace_file tf;
     snapshot_and_read(&tf);
-    cr_assert_eq(count_tag(&tf, FS_REC_CHILD), 0);
-    cr_assert_eq(count_tag(&tf, FS_REC_THREAD), 0);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_CHILD), 0);
+    cr_assert_eq(fx_count_tag(&tf, FS_REC_THREAD), 0);
     const struct fs_record *lost = record_with(&tf, FS_REC_LOST, "count", 1);
     cr_assert_not_null(lost);
     cr_assert_str_eq(fs_rec_str(lost, "what"), "fork");
