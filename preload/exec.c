@@ -148,18 +148,27 @@ static void env_end(int locked)
         fs_spin_release(&env_lock);
 }
 
+/* A vfork child (CPython's subprocess, posix_spawn-like code) runs in its parent's memory and
+ * would write into the parent's trace as if the parent were exec'ing: only the process that owns
+ * the trace records its exec.  The exec'd program still gets its own trace. */
+static int owns_trace(void)
+{
+    return fs_config.active && getpid() == fs_pid;
+}
+
 /* The body every exec hook shares: CALL is the real call with `env` as its environment. */
 #define EXEC_WITH_ENV(path, envp, CALL)                                                            \
     do {                                                                                           \
         FS_REAL_READY();                                                                           \
         int locked_;                                                                               \
         char *const *env = env_begin(envp, &locked_);                                              \
-        if (fs_config.active)                                                                      \
+        int own_ = owns_trace();                                                                   \
+        if (own_)                                                                                  \
             record_exec(path);                                                                     \
         int r_ = CALL;                                                                             \
         int err_ = errno;                                                                          \
         env_end(locked_);                                                                          \
-        if (fs_config.active)                                                                      \
+        if (own_)                                                                                  \
             record_exec_failed(err_);                                                              \
         errno = err_;                                                                              \
         return r_;                                                                                 \

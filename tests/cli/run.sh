@@ -466,6 +466,19 @@ check "no process of the deadlocked tree is left" \
 fs run --on-deadlock abort -- "$CASEBIN/deadlock_policy_abort"
 check "--on-deadlock abort: the child's finding says it was aborted" has "$OUT" "abort"
 
+# ---- a vfork child's exec is its own, not its parent's ------------------------------------------
+
+if command -v python3 >/dev/null 2>&1; then
+    # CPython's subprocess execs from a vfork child, which shares its parent's memory.
+    fs run --trace-dir "$WORK/vfork" -- python3 -c "import subprocess; subprocess.run(['true'])"
+    check_rc "run python3 subprocess: 0" 0
+    check "the exec of subprocess's vfork child is not recorded as the parent's" \
+        eval '! grep -l "^exec .*path=.*/true" "$WORK"/vfork/*.trace | xargs -r grep -l "exe=.*python" | grep -q .'
+else
+    echo "ok - # SKIP python3 not found in PATH: vfork exec check"
+    passed=$((passed + 1))
+fi
+
 # ---- suppressions ---------------------------------------------------------------------------
 
 printf '# accepted\nlock-held-at-fork:holder\nthreads-at-fork:main\nchild-deadlock:main\n' >"$WORK/supp"
