@@ -105,7 +105,8 @@ void fs_lb_hex(struct fs_linebuf *lb, const char *k, uint64_t value)
 {
     char tmp[24];
     key(lb, k);
-    put(lb, tmp, u64_to_str(tmp, value, 16));
+    size_t n = u64_to_str(tmp, value, 16);
+    put(lb, tmp, n);
 }
 
 /* Bytes that would break the line or field structure, and '%' itself, become %XX. */
@@ -141,7 +142,8 @@ void fs_lb_hexlist(struct fs_linebuf *lb, const char *k, const uintptr_t *values
     for (size_t i = 0; i < n; i++) {
         if (i)
             put(lb, ",", 1);
-        put(lb, tmp, u64_to_str(tmp, values[i], 16));
+        size_t n_ = u64_to_str(tmp, values[i], 16);
+        put(lb, tmp, n_);
     }
 }
 

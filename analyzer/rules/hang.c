@@ -46,7 +46,7 @@ static char *states_phrase(const struct fs_hang *h)
 {
     if (h->nthreads == 0)
         return fs_xstrdup("no thread seen");
-    char seen[STATES_MAX];
+    char seen[STATES_MAX] = {0};
     size_t counts[STATES_MAX], nseen = 0;
     for (size_t i = 0; i < h->nthreads; i++) {
         size_t k = 0;
