@@ -67,7 +67,7 @@ void fs_analysis_release(struct fs_analysis *a);
 
 /* ---- reporting (report.c) ------------------------------------------------------------------ */
 
-enum fs_format { FS_FORMAT_TEXT, FS_FORMAT_JSON };
+enum fs_format { FS_FORMAT_TEXT, FS_FORMAT_JSON, FS_FORMAT_SARIF };
 
 struct fs_report_opts {
     enum fs_format format;

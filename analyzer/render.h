@@ -36,5 +36,7 @@ int fs_render_text(FILE *out, const struct fs_findings *f, const struct fs_repor
                    bool color);
 /* Always prints one complete JSON document, also without findings. */
 int fs_render_json(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
+/* A SARIF 2.1.0 log (docs/report-sarif.md), always complete, also without findings. */
+int fs_render_sarif(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
 
 #endif

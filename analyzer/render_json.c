@@ -3,8 +3,8 @@
  * be written from without the traces.  Addresses are hex strings because JSON numbers lose
  * precision above 2^53 in most readers. */
 #include "render.h"
+#include "render_util.h"
 
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,114 +12,6 @@
 #include <jansson.h>
 
 #define REPORT_FORMAT_VERSION 1
-
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one (overlong forms, surrogates
- * and values past U+10FFFF are invalid, as jansson judges them). */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-/* Thread names, paths and symbols are bytes, not necessarily UTF-8; JSON strings must be.  Bytes
- * that are not valid UTF-8 become '?' so that the report stays valid. */
-static char *utf8_clean(const char *s)
-{
-    char *copy = fs_xstrdup(s);
-    unsigned char *p = (unsigned char *)copy;
-    while (*p) {
-        size_t len = utf8_seq_len(p);
-        if (len == 0) {
-            *p++ = '?';
-        } else {
-            p += len;
-        }
-    }
-    return copy;
-}
-
-/* A JSON string, or null for NULL. */
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    char *clean = utf8_clean(s);
-    j = json_string(clean);
-    free(clean);
-    return j;
-}
-
-static json_t *jhex(uint64_t v)
-{
-    char buf[2 + 16 + 1];
-    snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return json_string(buf);
-}
-
-static bool utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t len = utf8_seq_len(p);
-        if (len == 0)
-            return false;
-        p += len;
-    }
-    return true;
-}
-
-/* Steals value, as json_object_set_new does, also on failure; a NULL value (a failed
- * allocation) fails the whole document. */
-static int set(json_t *obj, const char *key, json_t *value)
-{
-    if (!obj || !value) {
-        json_decref(value);
-        return -1;
-    }
-    /* json_object_set_new drops the value when it rejects the key, so check the key first. */
-    if (utf8_valid(key))
-        return json_object_set_new(obj, key, value);
-    char *clean = utf8_clean(key);
-    int rc = json_object_set_new(obj, clean, value);
-    free(clean);
-    return rc;
-}
-
-static int append(json_t *arr, json_t *value)
-{
-    if (!arr || !value) {
-        json_decref(value);
-        return -1;
-    }
-    return json_array_append_new(arr, value);
-}
 
 static json_t *frame_json(const struct fs_frame *fr)
 {
@@ -156,25 +48,6 @@ static json_t *stack_json(const struct fs_stack *s)
         return NULL;
     }
     return o;
-}
-
-/* Rules should use a key once per finding; should one repeat, the values are joined rather
- * than one silently replacing the other, and every value stays a string. */
-static int add_detail(json_t *details, const struct fs_kv *kv)
-{
-    char *key = utf8_clean(kv->key ? kv->key : "");
-    const char *value = kv->value ? kv->value : "";
-    json_t *old = json_object_get(details, key);
-    int rc;
-    if (json_is_string(old)) {
-        char *joined = fs_xasprintf("%s, %s", json_string_value(old), value);
-        rc = set(details, key, jstr(joined));
-        free(joined);
-    } else {
-        rc = set(details, key, jstr(value));
-    }
-    free(key);
-    return rc;
 }
 
 static json_t *finding_json(const struct fs_finding *f)

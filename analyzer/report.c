@@ -47,8 +47,10 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
             o->format = FS_FORMAT_TEXT;
         else if (strcmp(v, "json") == 0)
             o->format = FS_FORMAT_JSON;
+        else if (strcmp(v, "sarif") == 0)
+            o->format = FS_FORMAT_SARIF;
         else {
-            fprintf(stderr, "forksan: unknown --format '%s' (text or json)\n", v);
+            fprintf(stderr, "forksan: unknown --format '%s' (text, json or sarif)\n", v);
             return -1;
         }
         return 1;
@@ -129,6 +131,8 @@ int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a)
     int rc;
     if (o->format == FS_FORMAT_JSON)
         rc = fs_render_json(out, &a->findings, &meta);
+    else if (o->format == FS_FORMAT_SARIF)
+        rc = fs_render_sarif(out, &a->findings, &meta);
     else
         rc = fs_render_text(out, &a->findings, &meta, out == stdout && isatty(STDOUT_FILENO));
     if (out != stdout && fclose(out) != 0)

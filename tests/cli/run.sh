@@ -447,21 +447,26 @@ check "report with one unusable file: named on stderr" has "$ERR" "1.0.trace: no
 
 # ---- time limits: every hung process is reported, and none survives the run ------------------
 
-fs run --timeout 2 -- "$CASEBIN/hang_grandchild"
+# Run under a name of its own: the case suite may run the same binary at the same time.
+HANG=$WORK/cli_hang_grandchild
+cp "$CASEBIN/hang_grandchild" "$HANG"
+fs run --timeout 2 -- "$HANG"
 check_rc "run --timeout on a hanging tree: 66 (child-hang errors)" 66
 check "run --timeout: one child-hang per hung process (3)" \
     eval '[ "$(grep -c "ERROR: forksan: child-hang" "$OUT")" -eq 3 ]'
 check "run --timeout: the hung grandchild's stack shows its read()" has "$OUT" "read"
 check "run --timeout: stderr says the tree was ended" has "$ERR" "time limit"
 check "run --timeout: no process of the tree is left" \
-    eval '! pgrep -f "$CASEBIN/hang_grandchild" >/dev/null'
+    eval '! pgrep -f "$HANG" >/dev/null'
 
-fs run --timeout 2 --on-deadlock wait -- "$CASEBIN/deadlock_policy_wait"
+DLW=$WORK/cli_deadlock_policy_wait
+cp "$CASEBIN/deadlock_policy_wait" "$DLW"
+fs run --timeout 2 --on-deadlock wait -- "$DLW"
 check_rc "run --timeout with a child blocked on an inherited lock: 66" 66
 check "the blocked child is reported as child-deadlock and child-hang" \
     eval 'has "$OUT" "ERROR: forksan: child-deadlock" && has "$OUT" "ERROR: forksan: child-hang"'
 check "no process of the deadlocked tree is left" \
-    eval '! pgrep -f "$CASEBIN/deadlock_policy_wait" >/dev/null'
+    eval '! pgrep -f "$DLW" >/dev/null'
 
 fs run --on-deadlock abort -- "$CASEBIN/deadlock_policy_abort"
 check "--on-deadlock abort: the child's finding says it was aborted" has "$OUT" "abort"
