@@ -436,12 +436,5 @@ static json_t *sarif_report(const struct fs_findings *f, const struct fs_report_
 
 int fs_render_sarif(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta)
 {
-    json_t *root = sarif_report(f, meta);
-    if (!root)
-        return -1;
-    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    if (rc != 0 || fputc('\n', out) == EOF || fflush(out) != 0 || ferror(out))
-        return -1;
-    return 0;
+    return write_document(out, sarif_report(f, meta));
 }

@@ -143,4 +143,17 @@ static inline int add_detail(json_t *details, const struct fs_kv *kv)
     return rc;
 }
 
+/* Writes a finished document (taking ownership of root): indented, in insertion order, ended
+ * by a newline.  0, or -1 when it could not be built or written. */
+static inline int write_document(FILE *out, json_t *root)
+{
+    if (!root)
+        return -1;
+    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (rc != 0 || fputc('\n', out) == EOF || fflush(out) != 0 || ferror(out))
+        return -1;
+    return 0;
+}
+
 #endif
