@@ -133,6 +133,30 @@ static inline int64_t fx_dec(const struct fs_record *r, const char *key)
 
 /* ---- the shim's recorder, in this process --------------------------------------------------- */
 
+/* The run most rule tests start from: parent 4200 forks children whose snapshot shows the main
+ * thread (the forker) and a worker thread; HELD_WORKER adds the worker holding a mutex. */
+#define PARENT                                                                                     \
+    "forksan-trace version=1 pid=4200\n"                                                           \
+    "proc pid=4200 ppid=1 origin=start image=0 time=100 exe=/tmp/a.out comm=a.out "                \
+    "cmdline=./a.out\n"                                                                            \
+    "mod start=55d0c0a00000 end=55d0c0a05000 bias=55d0c0a00000 buildid=1f2e path=/tmp/a.out\n"     \
+    "fork seq=1 child=4242 tid=4200 via=fork time=1000 frames=55d0c0a01234,7f00aa029d8f\n"
+
+/* A forked child of 4200 whose snapshot has the forker (main) and a worker thread. */
+#define CHILD(pid, seq)                                                                            \
+    "forksan-trace version=1 pid=" #pid "\n"                                                       \
+    "proc pid=" #pid " ppid=4200 origin=fork image=0 time=1000 exe=/tmp/a.out comm=a.out "         \
+    "cmdline=./a.out\n"                                                                            \
+    "mod start=55d0c0a00000 end=55d0c0a05000 bias=55d0c0a00000 buildid=1f2e path=/tmp/a.out\n"     \
+    "child seq=" #seq " parent=4200 forker=4200 via=fork time=1000 "                               \
+    "frames=55d0c0a01234,7f00aa029d8f\n"                                                           \
+    "thread tid=4200 name=main forker=1 known=1 start=0 creator=0 site=0\n"                        \
+    "thread tid=4201 name=worker forker=0 known=1 start=55d0c0a01100 creator=4200 "                \
+    "site=55d0c0a01200\n"
+
+#define HELD_WORKER                                                                                \
+    "held tid=4201 lock=55d0c0a04040 kind=mutex mode=excl count=1 frames=55d0c0a01130 type=0\n"
+
 #ifdef FX_RECORDER
 #include "shim.h"
 #include "trace_format.h"
