@@ -65,13 +65,3 @@ unsigned fs_diag_damage_count(void)
 {
     return damage;
 }
-
-void fs_diag_reset(void)
-{
-    for (size_t i = 0; i < nseen; i++)
-        free(seen[i]);
-    free(seen);
-    seen = NULL;
-    nseen = 0;
-    damage = 0;
-}

@@ -12,6 +12,5 @@ void fs_warn_once(const char *key, const char *fmt, ...) __attribute__((format(p
 /* A warning that the input was damaged (corrupt or truncated trace). */
 void fs_warn_damage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 unsigned fs_diag_damage_count(void);
-void fs_diag_reset(void);
 
 #endif

@@ -64,12 +64,11 @@ static int env_needs_fix(char *const *envp)
     return 0;
 }
 
-/* Fills out[] with envp plus what the shim needs; returns out, or envp unchanged when the
- * result would not fit (then the child simply runs untraced). */
+/* Fills out[] with envp plus what the shim needs (env_needs_fix said something is missing);
+ * returns out, or envp unchanged when the result would not fit (the child then runs untraced). */
 static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
 {
     size_t n = 0;
-    int changed = 0;
     for (char *const *e = envp; e && *e; e++) {
         if (n >= ENV_MAX)
             return envp;
@@ -82,7 +81,6 @@ static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
             if (at == (size_t)-1)
                 return envp;
             out[n++] = preload_buf;
-            changed = 1;
         } else {
             out[n++] = *e;
         }
@@ -95,10 +93,9 @@ static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
         if (n >= ENV_MAX + ENV_EXTRA - 1)
             return envp;
         out[n++] = saved;
-        changed = 1;
     }
     out[n] = NULL;
-    return changed ? out : envp;
+    return out;
 }
 
 static void record_exec(const char *path)
@@ -133,7 +130,7 @@ static char *const *env_begin(char *const *envp, int *locked)
 {
     *locked = 0;
     int saved = errno;
-    if (!env_needs_fix(envp) || fs_owner_lock_try(&env_lock) < 0) {
+    if (!env_needs_fix(envp) || fs_owner_lock_try(&env_lock, fs_gettid()) < 0) {
         errno = saved;
         return envp;
     }
@@ -148,21 +145,13 @@ static void env_end(int locked)
         fs_spin_release(&env_lock);
 }
 
-/* A vfork child (CPython's subprocess, posix_spawn-like code) runs in its parent's memory and
- * would write into the parent's trace as if the parent were exec'ing: only the process that owns
- * the trace records its exec.  The exec'd program still gets its own trace. */
-static int owns_trace(void)
-{
-    return fs_config.active && getpid() == fs_pid;
-}
-
 /* The body every exec hook shares: CALL is the real call with `env` as its environment. */
 #define EXEC_WITH_ENV(path, envp, CALL)                                                            \
     do {                                                                                           \
         FS_REAL_READY();                                                                           \
         int locked_;                                                                               \
         char *const *env = env_begin(envp, &locked_);                                              \
-        int own_ = owns_trace();                                                                   \
+        int own_ = fs_trace_owned(); /* not a vfork child's exec */                                \
         if (own_)                                                                                  \
             record_exec(path);                                                                     \
         int r_ = CALL;                                                                             \

@@ -15,7 +15,6 @@
 #include "trace_format.h"
 
 #include <dirent.h>
-#include <sched.h>
 #include <sys/single_threaded.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -94,23 +93,6 @@ static int my_tid(void)
     return t ? t->tid : fs_gettid();
 }
 
-/* The fork lock holds its owner's tid, so the handlers that follow the fork know whether the
- * state in fs_fork_ctx is theirs without writing any flag of their own after the fork (every
- * page written after fork costs a copy-on-write fault).  Only the holder writes fs_fork_ctx, so
- * concurrent forks cannot clobber each other's state. */
-static int fork_lock_take(int me)
-{
-    for (int i = 0; i < 20000; i++) {
-        int free_ = 0;
-        if (__atomic_compare_exchange_n(&fs_proc.fork_lock, &free_, me, 0, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
-            return 0;
-        if (i > 100)
-            sched_yield();
-    }
-    return -1;
-}
-
 static void atfork_prepare(void)
 {
     if (!fs_config.active)
@@ -118,7 +100,10 @@ static void atfork_prepare(void)
     int saved = errno;
     struct fs_thread *self = fs_self();
     int me = self ? self->tid : fs_gettid();
-    if (fork_lock_take(me) < 0) {
+    /* The fork lock's owner tid tells the handlers after the fork whether fs_fork_ctx is
+     * theirs, without writing a flag of their own then (every page written after fork costs a
+     * copy-on-write fault).  Only the holder writes fs_fork_ctx. */
+    if (fs_owner_lock_try(&fs_proc.fork_lock, me) < 0) {
         fs_complain("fork not recorded: recorder busy");
         tls_seq = -1; /* disarm the wrapper's state: it belongs to no recorded fork */
         errno = saved;

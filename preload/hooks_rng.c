@@ -32,11 +32,6 @@ static inline uint64_t dval(double v)
     return bits;
 }
 
-static inline uint64_t x48(const unsigned short x[3])
-{
-    return (uint64_t)x[0] | (uint64_t)x[1] << 16 | (uint64_t)x[2] << 32;
-}
-
 /* The exact types behind the `void *` members of fs_real (shim.h does not include stdlib.h). */
 typedef int random_r_fn(struct random_data *, int32_t *);
 typedef int srandom_r_fn(unsigned, struct random_data *);
@@ -185,7 +180,7 @@ void srand48(long seedval)
 unsigned short *seed48(unsigned short seed16v[3])
 {
     FS_REAL_READY();
-    uint64_t x = x48(seed16v);
+    uint64_t x = fs_x48(seed16v);
     unsigned short *old = fs_real.seed48(seed16v);
     if (ACTIVE())
         fs_rng_seed_drand48(x, "seed48", FS_CALLER());
@@ -195,7 +190,7 @@ unsigned short *seed48(unsigned short seed16v[3])
 void lcong48(unsigned short param[7])
 {
     FS_REAL_READY();
-    uint64_t x = x48(param);
+    uint64_t x = fs_x48(param);
     fs_real.lcong48(param);
     if (ACTIVE())
         fs_rng_seed_drand48(x, "lcong48", FS_CALLER());
@@ -208,7 +203,7 @@ double erand48(unsigned short xsubi[3])
     FS_REAL_READY();
     if (!ACTIVE())
         return fs_real.erand48(xsubi);
-    uint64_t before = x48(xsubi);
+    uint64_t before = fs_x48(xsubi);
     double v = fs_real.erand48(xsubi);
     fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, dval(v), FS_RNG_DOUBLE, "erand48",
                       FS_CALLER());
@@ -220,7 +215,7 @@ long nrand48(unsigned short xsubi[3])
     FS_REAL_READY();
     if (!ACTIVE())
         return fs_real.nrand48(xsubi);
-    uint64_t before = x48(xsubi);
+    uint64_t before = fs_x48(xsubi);
     long v = fs_real.nrand48(xsubi);
     fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(v), FS_RNG_INT, "nrand48", FS_CALLER());
     return v;
@@ -231,7 +226,7 @@ long jrand48(unsigned short xsubi[3])
     FS_REAL_READY();
     if (!ACTIVE())
         return fs_real.jrand48(xsubi);
-    uint64_t before = x48(xsubi);
+    uint64_t before = fs_x48(xsubi);
     long v = fs_real.jrand48(xsubi);
     fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(v), FS_RNG_INT, "jrand48", FS_CALLER());
     return v;
@@ -244,7 +239,7 @@ int drand48_r(struct drand48_data *buffer, double *result)
     FS_REAL_READY();
     if (!ACTIVE())
         return ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
-    uint64_t before = x48(buffer->__x);
+    uint64_t before = fs_x48(buffer->__x);
     int r = ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, dval(*result), FS_RNG_DOUBLE,
@@ -257,7 +252,7 @@ int lrand48_r(struct drand48_data *buffer, long *result)
     FS_REAL_READY();
     if (!ACTIVE())
         return ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
-    uint64_t before = x48(buffer->__x);
+    uint64_t before = fs_x48(buffer->__x);
     int r = ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, ival(*result), FS_RNG_INT, "lrand48_r",
@@ -270,7 +265,7 @@ int mrand48_r(struct drand48_data *buffer, long *result)
     FS_REAL_READY();
     if (!ACTIVE())
         return ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
-    uint64_t before = x48(buffer->__x);
+    uint64_t before = fs_x48(buffer->__x);
     int r = ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, ival(*result), FS_RNG_INT, "mrand48_r",
@@ -290,7 +285,7 @@ int srand48_r(long seedval, struct drand48_data *buffer)
 int seed48_r(unsigned short seed16v[3], struct drand48_data *buffer)
 {
     FS_REAL_READY();
-    uint64_t x = ACTIVE() ? x48(seed16v) : 0;
+    uint64_t x = ACTIVE() ? fs_x48(seed16v) : 0;
     int r = ((seed48_r_fn *)fs_real.seed48_r)(seed16v, buffer);
     if (ACTIVE() && r == 0)
         fs_rng_seed_state(FS_RNG_DRAND48_R, buffer, x, "seed48_r", FS_CALLER());
@@ -300,7 +295,7 @@ int seed48_r(unsigned short seed16v[3], struct drand48_data *buffer)
 int lcong48_r(unsigned short param[7], struct drand48_data *buffer)
 {
     FS_REAL_READY();
-    uint64_t x = ACTIVE() ? x48(param) : 0;
+    uint64_t x = ACTIVE() ? fs_x48(param) : 0;
     int r = ((lcong48_r_fn *)fs_real.lcong48_r)(param, buffer);
     if (ACTIVE() && r == 0)
         fs_rng_seed_state(FS_RNG_DRAND48_R, buffer, x, "lcong48_r", FS_CALLER());
@@ -312,7 +307,7 @@ int erand48_r(unsigned short xsubi[3], struct drand48_data *buffer, double *resu
     FS_REAL_READY();
     if (!ACTIVE())
         return ((erand48_r_fn *)fs_real.erand48_r)(xsubi, buffer, result);
-    uint64_t before = x48(xsubi);
+    uint64_t before = fs_x48(xsubi);
     int r = ((erand48_r_fn *)fs_real.erand48_r)(xsubi, buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, dval(*result), FS_RNG_DOUBLE, "erand48_r",
@@ -325,7 +320,7 @@ int nrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result
     FS_REAL_READY();
     if (!ACTIVE())
         return ((nrand48_r_fn *)fs_real.nrand48_r)(xsubi, buffer, result);
-    uint64_t before = x48(xsubi);
+    uint64_t before = fs_x48(xsubi);
     int r = ((nrand48_r_fn *)fs_real.nrand48_r)(xsubi, buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(*result), FS_RNG_INT, "nrand48_r",
@@ -338,7 +333,7 @@ int jrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result
     FS_REAL_READY();
     if (!ACTIVE())
         return ((nrand48_r_fn *)fs_real.jrand48_r)(xsubi, buffer, result);
-    uint64_t before = x48(xsubi);
+    uint64_t before = fs_x48(xsubi);
     int r = ((nrand48_r_fn *)fs_real.jrand48_r)(xsubi, buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(*result), FS_RNG_INT, "jrand48_r",
@@ -475,7 +470,7 @@ uint32_t arc4random_uniform(uint32_t upper)
 
 static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
 {
-    if (fs_config.active) {
+    if (fs_trace_owned()) { /* a vfork child leaves its parent's records alone */
         fs_rng_flush();
         fs_fork_records_flush();
     }

@@ -225,30 +225,22 @@ void fs_sem_forget(const sem_t *sem)
         __atomic_store_n(&s->sem, 0, __ATOMIC_RELEASE);
 }
 
-int fs_spin_try_hard(int *lock)
+/* The shim's one lock for its own rare sections (fork, trace writing, exec's environment).  It
+ * is bounded: it gives up rather than deadlock (a signal handler forking while its own thread
+ * held it).  The word holds the owner's tid, which lets the fork handlers tell whether the fork
+ * state is theirs, and lets a lock whose owner is no thread of this process any more be taken
+ * over: an exec from a vfork child (which shares our memory) never releases what it took. */
+int fs_owner_lock_try(int *lock, int me)
 {
-    for (int i = 0; i < 20000; i++) {
-        if (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) == 0)
-            return 0;
-        if (i > 100)
-            sched_yield();
-    }
-    return -1;
-}
-
-/* Like fs_spin_try_hard, but the lock word holds the owner's tid, and a lock whose owner is no
- * thread of this process any more is taken over: an exec from a vfork child (which shares our
- * memory) never gets to release what it took. */
-int fs_owner_lock_try(int *lock)
-{
-    int self = fs_gettid();
-    pid_t pid = getpid();
     for (int i = 0; i < 20000; i++) {
         int owner = 0;
-        if (__atomic_compare_exchange_n(lock, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(lock, &owner, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
-        if (owner != self && syscall(SYS_tgkill, pid, owner, 0) < 0 && errno == ESRCH &&
-            __atomic_compare_exchange_n(lock, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        int saved = errno;
+        int gone = owner != me && syscall(SYS_tgkill, getpid(), owner, 0) < 0 && errno == ESRCH;
+        errno = saved;
+        if (gone &&
+            __atomic_compare_exchange_n(lock, &owner, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
         if (i > 100)
             sched_yield();

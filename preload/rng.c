@@ -251,11 +251,6 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 
 #define FNV_BASIS 0xcbf29ce484222325ull
 
-static uint64_t x48(const unsigned short x[3])
-{
-    return (uint64_t)x[0] | (uint64_t)x[1] << 16 | (uint64_t)x[2] << 32;
-}
-
 /* What determines a random_r state's sequence: its table and where its pointers are. */
 static uint64_t random_data_digest(const struct random_data *rd)
 {
@@ -272,7 +267,7 @@ static uint64_t random_data_digest(const struct random_data *rd)
 static uint64_t contents_of(int gen, const void *state)
 {
     if (gen == FS_RNG_ERAND48)
-        return x48(state);
+        return fs_x48(state);
     if (gen == FS_RNG_RAND_R)
         return *(const unsigned *)state;
     return 0;

@@ -363,6 +363,8 @@ FS_HIDDEN int fs_trace_open_new(int check);
  * paired with fs_trace_end. */
 FS_HIDDEN struct fs_linebuf *fs_trace_begin(void);
 FS_HIDDEN void fs_trace_end(struct fs_linebuf *lb);
+/* Whether this process owns the trace it would write to (not a vfork child of its owner). */
+FS_HIDDEN int fs_trace_owned(void);
 /* fs_trace_begin without first writing what is pending (deferred child file, fork records). */
 FS_HIDDEN struct fs_linebuf *fs_trace_begin_raw(void);
 /* For small records: the caller's (stack) buffer instead of the shared writer; 0 or -1. */
@@ -382,7 +384,7 @@ FS_HIDDEN void fs_proc_identity_load(void);
  * process writes costs a copy-on-write fault, so the shim's own writes should touch one page. */
 struct fs_proc {
     pid_t pid;
-    int fork_lock;  /* serializes forks; holds the owner's tid (fork.c) */
+    int fork_lock; /* serializes forks; holds the owner's tid (fork.c) */
     int fork_seq;  /* this process's fork counter */
     int writer_lock;
     int created_fd;         /* a just-created trace file, open for its first batch; -1 */
@@ -399,6 +401,12 @@ FS_HIDDEN extern struct fs_proc fs_proc;
 FS_HIDDEN void fs_rng_before_fork(void); /* parent, prepare handler: flush partial segments */
 FS_HIDDEN void fs_rng_after_fork(int in_child); /* both sides: start new segments */
 FS_HIDDEN void fs_rng_flush(void);              /* exec, exit, _exit: write what is pending */
+
+/* The 48-bit state of the drand48 family, from its three 16-bit words. */
+static inline uint64_t fs_x48(const unsigned short x[3])
+{
+    return (uint64_t)x[0] | (uint64_t)x[1] << 16 | (uint64_t)x[2] << 32;
+}
 
 /* Generator families, as named by the `gen` field of the trace. */
 enum fs_rng_gen {
@@ -470,10 +478,9 @@ FS_HIDDEN void fs_fork_record(const struct fs_fork_ctx *ctx);
 FS_HIDDEN void fs_fork_record_failed(int seq, int err);
 FS_HIDDEN void fs_fork_records_flush(void);
 
-/* Bounded spin lock for the shim's own rare sections (fork, trace writing): it gives up rather
- * than deadlock, e.g. when a signal handler forks while the interrupted thread held it. */
-FS_HIDDEN int fs_spin_try_hard(int *lock);
+/* The shim's own bounded lock (registry.c): 0 when taken, -1 when it gave up.  `me` is the tid
+ * stored in the word; fs_spin_release frees it. */
+FS_HIDDEN int fs_owner_lock_try(int *lock, int me);
 FS_HIDDEN void fs_spin_release(int *lock);
-FS_HIDDEN int fs_owner_lock_try(int *lock); /* released with fs_spin_release */
 
 #endif

@@ -124,8 +124,17 @@ int fs_trace_open_new(int check)
     return -1;
 }
 
+/* A vfork child runs in its parent's memory under a pid of its own: everything it would write
+ * (an exec, pending records) belongs to the parent's trace, so it writes nothing. */
+int fs_trace_owned(void)
+{
+    return trace_path[0] && getpid() == fs_pid;
+}
+
 struct fs_linebuf *fs_trace_begin(void)
 {
+    if (!fs_trace_owned())
+        return NULL;
     fs_snapshot_flush();
     fs_fork_records_flush();
     return fs_trace_begin_raw();
@@ -133,7 +142,7 @@ struct fs_linebuf *fs_trace_begin(void)
 
 struct fs_linebuf *fs_trace_begin_raw(void)
 {
-    if (!trace_path[0] || fs_spin_try_hard(&fs_proc.writer_lock) < 0)
+    if (!trace_path[0] || fs_owner_lock_try(&fs_proc.writer_lock, fs_gettid()) < 0)
         return NULL;
     int fd = fs_proc.created_fd;
     fs_proc.created_fd = -1;
@@ -151,6 +160,8 @@ struct fs_linebuf *fs_trace_begin_raw(void)
  * the shim's static buffer (which right after a fork would cost a copy-on-write fault). */
 int fs_trace_begin_local(struct fs_linebuf *lb, char *buf, size_t cap)
 {
+    if (!fs_trace_owned())
+        return -1;
     fs_snapshot_flush();
     fs_fork_records_flush();
     if (!trace_path[0])
@@ -192,19 +203,10 @@ void fs_trace_lost(struct fs_linebuf *lb, const char *what, long count)
 
 /* ---- module map -------------------------------------------------------------------------- */
 
-static void hex_into(char *out, const unsigned char *p, size_t n)
+/* The module's GNU build-id note, read from its loaded segments; *n is 0 when it has none. */
+static const unsigned char *build_id_of(const struct dl_phdr_info *info, size_t *n)
 {
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[p[i] >> 4];
-        out[2 * i + 1] = d[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static void build_id_of(const struct dl_phdr_info *info, char *out, size_t cap)
-{
-    out[0] = '\0';
+    *n = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_NOTE)
@@ -215,14 +217,14 @@ static void build_id_of(const struct dl_phdr_info *info, char *out, size_t cap)
             const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
             const char *name = p + sizeof *nh;
             const unsigned char *desc = (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
-                nh->n_descsz * 2 + 1 <= cap) {
-                hex_into(out, desc, nh->n_descsz);
-                return;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+                *n = nh->n_descsz;
+                return desc;
             }
             p = (const char *)desc + ((nh->n_descsz + 3) & ~3u);
         }
     }
+    return NULL;
 }
 
 struct modscan {
@@ -255,13 +257,13 @@ static int mod_cb(struct dl_phdr_info *info, size_t size, void *arg)
     const char *path = info->dlpi_name;
     if (!path || !*path)
         path = exe_path;
-    char bid[130];
-    build_id_of(info, bid, sizeof bid);
+    size_t bid_len;
+    const unsigned char *bid = build_id_of(info, &bid_len);
     fs_lb_begin(ms->lb, FS_REC_MOD);
     fs_lb_hex(ms->lb, "start", lo);
     fs_lb_hex(ms->lb, "end", hi);
     fs_lb_hex(ms->lb, "bias", info->dlpi_addr);
-    fs_lb_str(ms->lb, "buildid", bid);
+    fs_lb_bytes(ms->lb, "buildid", bid, bid_len);
     fs_lb_str(ms->lb, "path", path);
     fs_lb_end(ms->lb);
     return 0;

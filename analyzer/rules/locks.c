@@ -9,11 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *lock_kind_label(const struct fs_held_rec *h)
-{
-    return fs_rules_lock_kind_label(h->kind, h->mode, h->mtype);
-}
-
 /* Identifies the parent for merging: its pid alone is ambiguous when pids are reused. */
 static char *parent_key(const struct fs_process *c, const struct fs_fork_snapshot *s)
 {
@@ -46,7 +41,7 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
 
     struct fs_finding *f =
         fs_findings_add(out, hazard, by_forker ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
-    char *kind = lock_kind_label(h);
+    char *kind = fs_rules_lock_kind_label(h->kind, h->mode, h->mtype);
     char *holder = fs_rules_thread_label(s, h->tid);
     char *forker = fs_rules_thread_label(s, s->forker_tid);
     if (by_forker)
