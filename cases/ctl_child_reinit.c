@@ -1,0 +1,52 @@
+/* forksan case: control: the child re-initialises the inherited mutex before it locks it
+ * expect: lock-held-at-fork warning acquire=@held fork=@fork
+ * expect: threads-at-fork warning
+ */
+
+/*
+ * The lock was held by another thread at fork (that warning stands), but the child gives the
+ * mutex a fresh state with pthread_mutex_init before taking it with a blocking lock: that call
+ * succeeds at once, so it is no child-deadlock.  Under --on-deadlock abort a wrongly flagged
+ * call would kill the child; the case runs with the default policy and checks the lock works.
+ */
+#include "case_util.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t held, release;
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    CASE_OK(pthread_mutex_lock(&lock)); // @held
+    case_barrier_wait(&held);
+    case_barrier_wait(&release);
+    CASE_OK(pthread_mutex_unlock(&lock));
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t thread;
+    pid_t pid;
+
+    case_watchdog();
+    CASE_OK(pthread_barrier_init(&held, NULL, 2));
+    CASE_OK(pthread_barrier_init(&release, NULL, 2));
+    CASE_OK(pthread_create(&thread, NULL, holder, NULL));
+    case_barrier_wait(&held);
+
+    pid = fork(); // @fork
+    CASE_SYS(pid);
+    if (pid == 0) {
+        alarm(CASE_CHILD_WATCHDOG_SECONDS);
+        if (pthread_mutex_init(&lock, NULL) != 0 || pthread_mutex_lock(&lock) != 0 ||
+            pthread_mutex_unlock(&lock) != 0)
+            _exit(1);
+        _exit(0);
+    }
+    case_wait_child(pid);
+
+    case_barrier_wait(&release);
+    CASE_OK(pthread_join(thread, NULL));
+    return 0;
+}
