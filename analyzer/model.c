@@ -136,6 +136,11 @@ static void image_release(struct fs_image *img)
         free(img->deadlocks[i].frames.pc);
     }
     free(img->deadlocks);
+    for (size_t i = 0; i < img->nreinits; i++) {
+        free(img->reinits[i].call);
+        free(img->reinits[i].frames.pc);
+    }
+    free(img->reinits);
     fs_model_rng_release(img);
     memset(img, 0, sizeof *img);
 }
@@ -269,6 +274,7 @@ static int rec_held(struct fs_image *img, struct reader *r)
         .lock = get_hex(r, "lock", true),
         .count = get_int(r, "count", false, 1),
         .mtype = get_int(r, "type", false, -1),
+        .shared = get_int(r, "shared", false, 0) != 0,
     };
     const char *kind = get_str(r, "kind", true);
     const char *mode = get_str(r, "mode", false);
@@ -401,6 +407,27 @@ static int rec_deadlock(struct fs_image *img, struct reader *r)
     return 0;
 }
 
+static int rec_reinit(struct fs_image *img, struct reader *r)
+{
+    struct fs_reinit_rec d = {
+        .lock = get_hex(r, "lock", true),
+        .holder = get_int(r, "holder", false, 0),
+        .used = get_int(r, "used", false, 0) != 0,
+        .time = get_dec(r, "time", false, 0),
+    };
+    const char *kind = get_str(r, "kind", false), *call = get_str(r, "call", true);
+    if (r->bad)
+        return -1;
+    d.kind = kind ? fs_lock_kind_from_name(kind) : 0;
+    get_addrs(r, "frames", &d.frames);
+    if (r->bad)
+        return -1;
+    d.call = fs_xstrdup(call);
+    img->reinits = fs_xrealloc(img->reinits, img->nreinits + 1, sizeof *img->reinits);
+    img->reinits[img->nreinits++] = d;
+    return 0;
+}
+
 /* Dispatches one record; -1 when a known record had fields that did not parse. */
 static int add_record(struct fs_image *img, const struct fs_record *rec)
 {
@@ -433,6 +460,8 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
         return rec_lost(img, &r);
     if (strcmp(tag, FS_REC_DEADLOCK) == 0)
         return rec_deadlock(img, &r);
+    if (strcmp(tag, FS_REC_REINIT) == 0)
+        return rec_reinit(img, &r);
     return 0; /* unknown tags are for later versions */
 }
 

@@ -45,6 +45,7 @@ struct fs_held_rec {
     int mode; /* enum fs_lock_mode */
     int count;
     int mtype; /* glibc mutex kind bits, -1 when unknown */
+    bool shared; /* process-shared (glibc's flag in the lock): a holder elsewhere can release it */
     struct fs_addrs site;
 };
 
@@ -86,6 +87,17 @@ struct fs_deadlock_rec {
     char *policy; /* "wait", "fail" or "abort" (FORKSAN_ON_DEADLOCK) */
     int64_t time;
     struct fs_addrs frames; /* the child's stack at the call */
+};
+
+/* A forked child re-initialised (or destroyed) a lock it inherited held by a vanished thread. */
+struct fs_reinit_rec {
+    uint64_t lock;
+    int kind;
+    int holder;
+    char *call; /* pthread_mutex_init, sem_init, pthread_mutex_destroy, ... */
+    bool used;  /* the child had called a lock function on it before */
+    int64_t time;
+    struct fs_addrs frames;
 };
 
 /* The first values of a run of draws from one generator lineage (trace record `draw`). */
@@ -141,6 +153,8 @@ struct fs_image {
     size_t nlost;
     struct fs_deadlock_rec *deadlocks;
     size_t ndeadlocks;
+    struct fs_reinit_rec *reinits;
+    size_t nreinits;
     struct fs_rng_draw *draws;
     size_t ndraws;
     struct fs_rng_seed *seeds;

@@ -1,13 +1,15 @@
 /* forksan case: control: the child re-initialises the inherited mutex before it locks it
- * expect: lock-held-at-fork warning acquire=@held fork=@fork
+ * expect: lock-held-at-fork note acquire=@held fork=@fork
  * expect: threads-at-fork warning
+ * on-deadlock: abort
  */
 
 /*
- * The lock was held by another thread at fork (that warning stands), but the child gives the
- * mutex a fresh state with pthread_mutex_init before taking it with a blocking lock: that call
- * succeeds at once, so it is no child-deadlock.  Under --on-deadlock abort a wrongly flagged
- * call would kill the child; the case runs with the default policy and checks the lock works.
+ * The lock was held by another thread at fork, but the child gives the mutex a fresh state with
+ * pthread_mutex_init before any use: the child's lock is a new one, so the inherited state is no
+ * hazard (a note that keeps the evidence) and the blocking lock that follows succeeds at once, no
+ * child-deadlock.  Under the abort policy a wrongly flagged call would kill the child.  The
+ * threads-at-fork warning stands: the child goes on without exec after a multi-threaded fork.
  */
 #include "case_util.h"
 

@@ -23,6 +23,7 @@
 #define FS_REC_EXEC     "exec"     /* this image is about to be replaced */
 #define FS_REC_LOST     "lost"     /* something could not be recorded (overflow, failed syscall) */
 #define FS_REC_DEADLOCK "deadlock" /* a forked child acquires a lock inherited held */
+#define FS_REC_REINIT   "reinit"   /* a forked child re-initialises or destroys such a lock */
 /* Randomness (rng.c): a seeding call, the first values of a run of draws, safe sources used. */
 #define FS_REC_SEED "seed"
 #define FS_REC_DRAW "draw"

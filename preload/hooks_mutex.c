@@ -77,13 +77,16 @@ int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
     return fs_real.pthread_mutex_init(m, attr);
 }
 
+/* Forgotten only when destroyed: glibc refuses (EBUSY) to destroy a locked mutex, and an
+ * inherited one stays locked. */
 int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     FS_REAL_READY();
-    FS_CHILD_FORGET(m);
     int r = fs_real.pthread_mutex_destroy(m);
-    if (r == 0)
+    if (r == 0) {
+        FS_CHILD_FORGET(m);
         fs_held_forget(m);
+    }
     return r;
 }
 

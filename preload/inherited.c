@@ -61,7 +61,10 @@ __attribute__((noinline)) int fs_child_acquire(const void *lock, int mode, const
                                                int is_try)
 {
     struct fs_inherited *in = find(lock);
-    if (!in || !conflicts(in, lock, mode))
+    if (!in)
+        return 0;
+    in->used = 1;
+    if (!conflicts(in, lock, mode))
         return 0;
     int saved = errno;
     if (in->records < FS_RECORDS_PER_LOCK && !(is_try && in->records)) {
@@ -89,9 +92,39 @@ __attribute__((noinline)) int fs_child_acquire(const void *lock, int mode, const
     }
 }
 
-void fs_inherited_forget(const void *lock)
+static void record_reinit(const struct fs_inherited *in, const char *call, const uintptr_t *frames,
+                          int n)
+{
+    struct fs_linebuf *lb = fs_trace_begin();
+    if (!lb)
+        return;
+    fs_lb_begin(lb, FS_REC_REINIT);
+    fs_lb_hex(lb, "lock", in->lock);
+    fs_lb_str(lb, "kind", fs_lock_kind_name(in->kind));
+    fs_lb_dec(lb, "holder", in->holder);
+    fs_lb_str(lb, "call", call);
+    fs_lb_dec(lb, "used", in->used);
+    fs_lb_dec(lb, "time", fs_now_ns());
+    fs_lb_hexlist(lb, "frames", frames, n > 0 ? (size_t)n : 0);
+    fs_lb_end(lb);
+    fs_trace_end(lb);
+}
+
+/* Runs only in a child that inherited held locks (the macro checks the count first). */
+__attribute__((noinline)) void fs_inherited_forget(const void *lock, const char *call)
 {
     struct fs_inherited *in = find(lock);
-    if (in)
-        *in = fs_inherited[--fs_ninherited];
+    if (!in)
+        return;
+    int saved = errno;
+    uintptr_t frames[FS_FORK_STACK_MAX];
+    int n;
+    {
+        FS_INTERNAL_BEGIN();
+        n = fs_backtrace(frames, FS_FORK_STACK_MAX, 2); /* from the hook's caller */
+        FS_INTERNAL_END();
+    }
+    record_reinit(in, call, frames, n);
+    errno = saved;
+    *in = fs_inherited[--fs_ninherited];
 }

@@ -323,6 +323,7 @@ struct fs_inherited {
     uintptr_t lock;
     int kind, mode, holder;
     int records; /* deadlock records written for it */
+    int used;    /* the child called a lock function on it (conflicting or not) */
 };
 FS_HIDDEN extern struct fs_inherited fs_inherited[FS_INHERITED_MAX];
 FS_HIDDEN extern unsigned fs_ninherited;
@@ -332,7 +333,9 @@ FS_HIDDEN extern unsigned fs_ninherited;
  * variant, which fails by itself instead of blocking forever: recorded, never subject to the
  * policy.  (A timed condition wait is not one: after the timeout it reacquires the mutex.) */
 FS_HIDDEN int fs_child_acquire(const void *lock, int mode, const char *call, int is_try);
-FS_HIDDEN void fs_inherited_forget(const void *lock);
+/* The child re-initialised or destroyed `lock` with `call`: it leaves the set, and a `reinit`
+ * record says whether the child had used it before (a fresh lock is not the inherited one). */
+FS_HIDDEN void fs_inherited_forget(const void *lock, const char *call);
 
 /* In every lock hook, before the real call: free in a parent (the set is empty). */
 #define FS_CHILD_CHECK(lock, mode, is_try, fail_value)                                             \
@@ -344,7 +347,7 @@ FS_HIDDEN void fs_inherited_forget(const void *lock);
 #define FS_CHILD_FORGET(lock)                                                                      \
     do {                                                                                           \
         if (FS_UNLIKELY(fs_ninherited))                                                            \
-            fs_inherited_forget(lock);                                                             \
+            fs_inherited_forget(lock, __func__);                                                  \
     } while (0)
 
 /* ---- unwinding (unwind.c) ---------------------------------------------------------------- */

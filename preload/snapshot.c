@@ -34,9 +34,22 @@ static int copy_lock(uintptr_t addr, void *out, size_t size)
     return -1;
 }
 
-static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtype)
+/* glibc keeps a semaphore's futex flag after its 64-bit (or 32-bit) counter: FUTEX_SHARED (128,
+ * the value glibc's sem_init stores for pshared != 0 and sem_open always stores) or 0. */
+#if UINTPTR_MAX == UINT64_MAX
+#define SEM_FLAG_OFFSET 8
+#else
+#define SEM_FLAG_OFFSET 4
+#endif
+#define GLIBC_MUTEX_PSHARED_BIT 128 /* PTHREAD_MUTEX_PSHARED_BIT in the mutex's __kind */
+#define GLIBC_SEM_SHARED        128
+
+/* `shared`: the lock is process-shared (glibc records it in the object), so a holder in another
+ * process can release it: never an inherited lock nobody can release. */
+static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtype, int *shared)
 {
     *mtype = -1;
+    *shared = 0;
     switch (e->kind) {
     case FS_LOCK_MUTEX:
     case FS_LOCK_MTX: {
@@ -46,6 +59,7 @@ static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtyp
         if (rc)
             return rc > 0 ? UNKNOWN : NOT_HELD;
         *mtype = m.__data.__kind;
+        *shared = (m.__data.__kind & GLIBC_MUTEX_PSHARED_BIT) != 0;
         return m.__data.__owner == tid ? HELD : NOT_HELD;
     }
     case FS_LOCK_RWLOCK: {
@@ -53,6 +67,7 @@ static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtyp
         int rc = copy_lock(e->lock, &l, sizeof l);
         if (rc)
             return rc > 0 ? UNKNOWN : NOT_HELD;
+        *shared = l.__data.__shared != 0;
         if (e->mode == FS_MODE_WRITE)
             return l.__data.__cur_writer == tid ? HELD : NOT_HELD;
         return (l.__data.__readers >> 3) > 0 ? HELD : NOT_HELD; /* reader count above 3 bits */
@@ -77,6 +92,9 @@ static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtyp
             return rc > 0 ? UNKNOWN : NOT_HELD;
         if (sem_getvalue(&s, &v) < 0)
             return UNKNOWN;
+        int flag;
+        memcpy(&flag, (const char *)&s + SEM_FLAG_OFFSET, sizeof flag);
+        *shared = flag == GLIBC_SEM_SHARED;
         return v == 0 ? HELD : NOT_HELD;
     }
     default:
@@ -103,11 +121,11 @@ static void remember_inherited(uintptr_t lock, int kind, int mode, int holder)
             return;
     if (fs_ninherited >= FS_INHERITED_MAX)
         return;
-    fs_inherited[fs_ninherited++] = (struct fs_inherited){lock, kind, mode, holder, 0};
+    fs_inherited[fs_ninherited++] = (struct fs_inherited){lock, kind, mode, holder, 0, 0};
 }
 
 static void write_held(struct fs_linebuf *lb, int tid, const struct fs_held_entry *e, int count,
-                       int mtype, const uintptr_t *frames, size_t nframes)
+                       int mtype, int shared, const uintptr_t *frames, size_t nframes)
 {
     fs_lb_begin(lb, FS_REC_HELD);
     fs_lb_dec(lb, "tid", tid);
@@ -118,6 +136,8 @@ static void write_held(struct fs_linebuf *lb, int tid, const struct fs_held_entr
     fs_lb_hexlist(lb, "frames", frames, nframes);
     if (mtype >= 0)
         fs_lb_dec(lb, "type", mtype);
+    if (shared)
+        fs_lb_dec(lb, "shared", 1);
     fs_lb_end(lb);
 }
 
@@ -141,8 +161,8 @@ static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t,
         }
         if (dup)
             continue;
-        int mtype;
-        if (check_lock(e, t->tid, &mtype) == NOT_HELD)
+        int mtype, shared;
+        if (check_lock(e, t->tid, &mtype, &shared) == NOT_HELD)
             continue;
         const uintptr_t *frames = &e->site;
         size_t nframes = 1;
@@ -156,8 +176,8 @@ static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t,
                 nframes = 1;
             }
         }
-        write_held(lb, t->tid, e, count, mtype, frames, nframes);
-        if (!forker)
+        write_held(lb, t->tid, e, count, mtype, shared, frames, nframes);
+        if (!forker && !shared)
             remember_inherited(e->lock, e->kind, e->mode, t->tid);
     }
     if (t->lost)
@@ -181,11 +201,12 @@ static void write_sem_locks(struct fs_linebuf *lb, int forker_tid)
             continue;
         struct fs_held_entry e = {
             .lock = sem, .site = s->site, .kind = FS_LOCK_SEM, .mode = FS_MODE_EXCL};
-        int mtype;
-        if (check_lock(&e, s->tid, &mtype) != HELD)
+        int mtype, shared;
+        if (check_lock(&e, s->tid, &mtype, &shared) != HELD)
             continue;
-        write_held(lb, s->tid, &e, 1, -1, &e.site, 1);
-        remember_inherited(sem, FS_LOCK_SEM, FS_MODE_EXCL, s->tid);
+        write_held(lb, s->tid, &e, 1, -1, shared, &e.site, 1);
+        if (!shared)
+            remember_inherited(sem, FS_LOCK_SEM, FS_MODE_EXCL, s->tid);
     }
 }
 

@@ -1,6 +1,10 @@
 /* Lock rules (deadlock family): lock-held-at-fork and lock-held-by-forker.  The evidence is the
  * child's own copy of the parent's held-lock registry at the instant of fork, so what it says is
- * exactly what the child inherited, with no race against the parent's threads. */
+ * exactly what the child inherited, with no race against the parent's threads.
+ *
+ * Two kinds of held lock are no hazard and stay notes (docs/hazards.md): a process-shared one
+ * (its holder, in the parent, can still release it) and one that the child re-initialised before
+ * any use (the child's lock is then a new one; the shim's `reinit` record says so). */
 #include "trace_read.h"
 #include "trace_format.h"
 #include "rules.h"
@@ -17,6 +21,19 @@ static char *parent_key(const struct fs_process *c, const struct fs_fork_snapsho
     return fs_xasprintf("%d/", s->parent_pid);
 }
 
+/* The child's re-initialisation of this lock before any use of it, or NULL.  Only the image that
+ * forked matters: a later image (after exec) reports no lock findings. */
+static const struct fs_reinit_rec *reinit_before_use(const struct fs_image *img,
+                                                     const struct fs_held_rec *h)
+{
+    for (size_t i = 0; i < img->nreinits; i++) {
+        const struct fs_reinit_rec *r = &img->reinits[i];
+        if (r->lock == h->lock && (!r->holder || r->holder == h->tid))
+            return r->used ? NULL : r;
+    }
+    return NULL;
+}
+
 static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool by_forker,
                  struct fs_symbolizer *sym, struct fs_findings *out, struct fs_rules_merge *mg)
 {
@@ -24,11 +41,14 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     const struct fs_fork_snapshot *s = img->snapshot;
     const char *hazard = by_forker ? "lock-held-by-forker" : "lock-held-at-fork";
     int parent_pid = c->parent ? c->parent->pid : s->parent_pid;
+    const struct fs_reinit_rec *reinit = by_forker ? NULL : reinit_before_use(img, h);
+    enum fs_severity sev = by_forker || h->shared || reinit ? FS_SEV_NOTE : FS_SEV_WARNING;
 
     char *pkey = parent_key(c, s), *acq = fs_rules_pcs_key(&h->site),
          *fork = fs_rules_pcs_key(&s->frames);
-    char *key =
-        fs_xasprintf("%s|%s|%" PRIx64 "|%d|%s|%s", hazard, pkey, h->lock, h->tid, acq, fork);
+    /* A child that re-initialised the lock is not merged with one that did not. */
+    char *key = fs_xasprintf("%s|%d|%s|%" PRIx64 "|%d|%s|%s", hazard, reinit != NULL, pkey,
+                             h->lock, h->tid, acq, fork);
     free(pkey);
     free(acq);
     free(fork);
@@ -39,14 +59,24 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     fs_rules_merge_add(mg, key, out->n, c->pid);
     free(key);
 
-    struct fs_finding *f =
-        fs_findings_add(out, hazard, by_forker ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
+    struct fs_finding *f = fs_findings_add(out, hazard, sev, c->pid);
     char *kind = fs_rules_lock_kind_label(h->kind, h->mode, h->mtype);
     char *holder = fs_rules_thread_label(s, h->tid);
     char *forker = fs_rules_thread_label(s, s->forker_tid);
+    const char *shared = h->shared ? "process-shared " : "";
     if (by_forker)
-        fs_finding_summary(f, "%s 0x%" PRIx64 " held by thread %s itself when it forked child %d",
-                           kind, h->lock, holder, c->pid);
+        fs_finding_summary(f, "%s%s 0x%" PRIx64 " held by thread %s itself when it forked child %d",
+                           shared, kind, h->lock, holder, c->pid);
+    else if (h->shared)
+        fs_finding_summary(f,
+                           "%s%s 0x%" PRIx64 " held by thread %s when thread %s forked child %d; "
+                           "the holder can still release it from the parent",
+                           shared, kind, h->lock, holder, forker, c->pid);
+    else if (reinit)
+        fs_finding_summary(f,
+                           "%s 0x%" PRIx64 " held by thread %s when thread %s forked child %d; "
+                           "the child re-initialised it (%s) before using it",
+                           kind, h->lock, holder, forker, c->pid, reinit->call);
     else
         fs_finding_summary(f, "%s 0x%" PRIx64 " held by thread %s when thread %s forked child %d",
                            kind, h->lock, holder, forker, c->pid);
@@ -54,6 +84,11 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     fs_finding_detail(f, "lock", "0x%" PRIx64, h->lock);
     fs_finding_detail(f, "kind", "%s", kind);
     fs_finding_detail(f, "mode", "%s", fs_lock_mode_name(h->mode));
+    if (h->shared)
+        fs_finding_detail(f, "shared", "process-shared: not a hazard, its holder can release it");
+    if (reinit)
+        fs_finding_detail(f, "reinit", "%s in the child before any use: not a hazard",
+                          reinit->call);
     if (h->count > 1)
         fs_finding_detail(f, "count", "taken %d times", h->count);
     fs_finding_detail(f, "holder", "tid %s", holder);
@@ -79,6 +114,8 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
         struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
         fs_rules_stack(f, sym, &img->mods, "thread-created", h->tid, &site);
     }
+    if (reinit)
+        fs_rules_stack(f, sym, &img->mods, "child-reinit", c->pid, &reinit->frames);
     fs_rules_path(f, c);
 }
 

@@ -55,7 +55,7 @@ TestSuite(inherited, .init = setup, .fini = fx_recorder_teardown);
 static void inherit(const void *lock, int kind, int mode)
 {
     cr_assert_lt(fs_ninherited, FS_INHERITED_MAX);
-    fs_inherited[fs_ninherited++] = (struct fs_inherited){(uintptr_t)lock, kind, mode, HOLDER, 0};
+    fs_inherited[fs_ninherited++] = (struct fs_inherited){(uintptr_t)lock, kind, mode, HOLDER, 0, 0};
 }
 
 /* The deadlock records for lock, in file order; returns how many (at most max in out). */
@@ -287,9 +287,9 @@ Test(inherited, forget_removes_only_that_lock)
     inherit(&a, FS_LOCK_MUTEX, FS_MODE_EXCL);
     inherit(&b, FS_LOCK_MUTEX, FS_MODE_EXCL);
     inherit(&c, FS_LOCK_SPIN, FS_MODE_EXCL);
-    fs_inherited_forget(&a);
+    fs_inherited_forget(&a, "pthread_mutex_init");
     cr_assert_eq(fs_ninherited, 2);
-    fs_inherited_forget(&a); /* twice: nothing left to remove */
+    fs_inherited_forget(&a, "pthread_mutex_init"); /* twice: nothing left to remove */
     cr_assert_eq(fs_ninherited, 2);
     hook_destroy(&c);
     cr_assert_eq(fs_ninherited, 1);
@@ -305,6 +305,61 @@ Test(inherited, forget_removes_only_that_lock)
     cr_assert_eq(deadlocks_of(&tf, &a, r, 2), 0);
     cr_assert_eq(deadlocks_of(&tf, &c, r, 2), 0);
     cr_assert_eq(deadlocks_of(&tf, &b, r, 2), 1);
+    fs_trace_release(&tf);
+}
+
+/* The `reinit` records for lock, in file order; returns how many (at most max in out). */
+static size_t reinits_of(const struct fs_trace_file *tf, const void *lock,
+                         const struct fs_record **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < tf->nrecs; i++) {
+        const struct fs_record *r = &tf->recs[i];
+        uint64_t v;
+        if (strcmp(r->tag, FS_REC_REINIT) != 0 || fs_rec_hex(r, "lock", &v) != 0 ||
+            v != (uintptr_t)lock)
+            continue;
+        if (n < max)
+            out[n] = r;
+        n++;
+    }
+    return n;
+}
+
+/* A re-initialisation is recorded once, with whether the child used the lock before it. */
+Test(inherited, reinit_records_whether_the_lock_was_used_first)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER, used = PTHREAD_MUTEX_INITIALIZER;
+    pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+    inherit(&fresh, FS_LOCK_MUTEX, FS_MODE_EXCL);
+    inherit(&used, FS_LOCK_MUTEX, FS_MODE_EXCL);
+    inherit(&rw, FS_LOCK_RWLOCK, FS_MODE_READ);
+    cr_assert_eq(hook_lock(&used, FS_MODE_EXCL, 1), 0); /* a try: recorded, then re-init */
+    cr_assert_eq(hook_lock(&rw, FS_MODE_READ, 0), 0);   /* a reader passes, but it is a use */
+    errno = 4646;
+    fs_inherited_forget(&fresh, "pthread_mutex_init");
+    fs_inherited_forget(&used, "pthread_mutex_init");
+    fs_inherited_forget(&rw, "pthread_rwlock_destroy");
+    fs_inherited_forget(&fresh, "pthread_mutex_init"); /* no longer inherited: no record */
+    cr_assert_eq(errno, 4646);
+    cr_assert_eq(fs_ninherited, 0);
+
+    struct fs_trace_file tf;
+    fx_read_trace(getpid(), &tf);
+    const struct fs_record *r[2];
+    cr_assert_eq(reinits_of(&tf, &fresh, r, 2), 1);
+    cr_assert_str_eq(fs_rec_str(r[0], "call"), "pthread_mutex_init");
+    cr_assert_str_eq(fs_rec_str(r[0], "kind"), "mutex");
+    cr_assert_eq(fx_dec(r[0], "holder"), HOLDER);
+    cr_assert_eq(fx_dec(r[0], "used"), 0);
+    uint64_t *frames = NULL;
+    cr_assert_gt(fs_rec_hexlist(r[0], "frames", &frames), 0, "no frames in the reinit record");
+    free(frames);
+    cr_assert_eq(reinits_of(&tf, &used, r, 2), 1);
+    cr_assert_eq(fx_dec(r[0], "used"), 1);
+    cr_assert_eq(reinits_of(&tf, &rw, r, 2), 1);
+    cr_assert_eq(fx_dec(r[0], "used"), 1);
+    cr_assert_str_eq(fs_rec_str(r[0], "call"), "pthread_rwlock_destroy");
     fs_trace_release(&tf);
 }
 

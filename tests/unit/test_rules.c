@@ -419,3 +419,95 @@ Test(rules, start_routine_is_symbolized)
     fs_symbolizer_free(sym);
     fx_run_release(&r);
 }
+
+/* ---- process-shared locks and locks the child re-initialised: notes, not warnings ---------- */
+
+Test(rules, process_shared_lock_held_at_fork_is_a_note)
+{
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) "held tid=4201 lock=7f0000001000 kind=mutex mode=excl count=1 "
+                          "frames=55d0c0a01130 type=128 shared=1\n"
+                          "held tid=4201 lock=7f0000002000 kind=sem mode=excl count=1 "
+                          "frames=55d0c0a01140 shared=1\n" HELD_WORKER);
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 3);
+    size_t notes = 0, warnings = 0;
+    for (size_t i = 0; i < r.out.n; i++) {
+        const struct fs_finding *f = &r.out.items[i];
+        if (strcmp(f->hazard, "lock-held-at-fork") != 0)
+            continue;
+        bool shared = fs_finding_detail_get(f, "shared") != NULL;
+        if (f->severity == FS_SEV_NOTE) {
+            notes++;
+            cr_assert(shared, "a note without the shared detail: %s", f->summary);
+            cr_assert_not_null(strstr(f->summary, "process-shared"), "%s", f->summary);
+            cr_assert_not_null(strstr(f->summary, "can still release it"), "%s", f->summary);
+        } else {
+            warnings++;
+            cr_assert_eq(f->severity, FS_SEV_WARNING);
+            cr_assert_not(shared, "the private mutex was called shared");
+        }
+    }
+    cr_assert_eq(notes, 2);
+    cr_assert_eq(warnings, 1, "the private mutex is still a warning");
+    fx_run_release(&r);
+}
+
+#define REINIT(call, used)                                                                         \
+    "reinit lock=55d0c0a04040 kind=mutex holder=4201 call=" call " used=" #used " time=1100 "      \
+    "frames=55d0c0a01500,55d0c0a01600\n"
+
+Test(rules, lock_reinitialised_by_the_child_before_use_is_a_note)
+{
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER REINIT("pthread_mutex_init", 0));
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 1);
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-at-fork", 4242);
+    cr_assert_not_null(f);
+    cr_assert_eq(f->severity, FS_SEV_NOTE);
+    fx_detail_is(f, "reinit", "pthread_mutex_init in the child before any use: not a hazard");
+    cr_assert_not_null(strstr(f->summary, "re-initialised it (pthread_mutex_init)"), "%s",
+                       f->summary);
+    const struct fs_stack *s = fx_stack(f, "child-reinit");
+    cr_assert_not_null(s);
+    cr_assert_eq(s->tid, 4242);
+    cr_assert_eq(s->nframes, 2);
+    cr_assert_eq(s->frames[0].pc, 0x55d0c0a01500ULL);
+    fx_run_release(&r);
+}
+
+Test(rules, lock_used_before_the_child_reinitialised_it_stays_a_warning)
+{
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace", CHILD(4242, 1) HELD_WORKER REINIT("pthread_mutex_init", 1));
+    fx_run_rules(&r);
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-at-fork", 4242);
+    cr_assert_not_null(f);
+    cr_assert_eq(f->severity, FS_SEV_WARNING);
+    cr_assert_null(fs_finding_detail_get(f, "reinit"));
+    cr_assert_null(fx_stack(f, "child-reinit"));
+    fx_run_release(&r);
+}
+
+/* Another lock's re-initialisation changes nothing; and of two children of one prefork parent,
+ * the one that re-initialised gets a note while the other keeps its warning (no merge). */
+Test(rules, reinit_is_per_lock_and_per_child)
+{
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT "fork seq=2 child=4243 tid=4200 via=fork time=1000 "
+                                        "frames=55d0c0a01234,7f00aa029d8f\n");
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) HELD_WORKER
+           "reinit lock=99 kind=mutex holder=4201 call=pthread_mutex_init used=0 frames=1\n");
+    fx_add(&r.m, "4243.0.trace", CHILD(4243, 2) HELD_WORKER REINIT("pthread_mutex_init", 0));
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "lock-held-at-fork"), 2);
+    cr_assert_eq(fx_find(&r.out, "lock-held-at-fork", 4242)->severity, FS_SEV_WARNING);
+    cr_assert_eq(fx_find(&r.out, "lock-held-at-fork", 4243)->severity, FS_SEV_NOTE);
+    fx_run_release(&r);
+}
