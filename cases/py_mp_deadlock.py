@@ -2,7 +2,7 @@
 # requires: python3
 # on-deadlock: abort
 # expect: lock-held-at-fork warning
-# expect: lock-held-at-fork warning
+# expect: lock-held-at-fork note
 # expect: threads-at-fork warning
 # expect: child-deadlock warning
 # expect: child-deadlock error
@@ -13,7 +13,7 @@
 # GIL, which fails (a child-deadlock warning: a try only fails), then, with the GIL released, the
 # blocking sem_wait (a child-deadlock error).  The abort policy ends the child at that second call
 # with SIGABRT, so the Process's exitcode is -6.  The two lock-held-at-fork findings are the
-# user's lock and the holder thread's tstate lock (see py_lock_held.py).  The join is bounded, so
+# user's lock (a warning) and the holder thread's tstate lock (a note, see py_lock_held.py).  The join is bounded, so
 # that without forksan (the child then blocks for good) the case kills the child and fails.
 import multiprocessing
 import os

@@ -1,0 +1,16 @@
+# forksan case: control: a multiprocessing.Lock held by a parent thread is taken by a "fork" child after the parent releases it (--on-deadlock fail)
+# requires: python3
+# on-deadlock: fail
+# expect: lock-held-at-fork note
+# expect: lock-held-at-fork note
+# expect: threads-at-fork warning
+
+# The multiprocessing lock is a process-shared semaphore (mp_shared_lock.py says how the run goes):
+# its holder, in the parent, releases it, so the child's acquire() is no child-deadlock and the
+# fail policy must leave it alone; the held state stays visible as a note.  The second note is
+# the holder thread's tstate lock (CPython 3.11/3.12), which CPython itself destroys in the child
+# before any use.  The warning is the thread alive at a fork without exec.
+import mp_shared_lock
+
+if __name__ == "__main__":
+    mp_shared_lock.run()
