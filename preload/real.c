@@ -4,7 +4,8 @@
  * constructor).  pthread_cond_* exist in two ABI versions on x86_64: plain dlsym may hand back the
  * old GLIBC_2.2.5 compatibility symbol, which uses another condvar layout, so those are looked up
  * with dlvsym at the version current programs link against (as ThreadSanitizer does).  Resolution
- * is idempotent: two threads racing here store the same pointers. */
+ * is idempotent: two threads racing here store the same pointers.  The lookups go through the C
+ * library's own dlsym/dlvsym (fs_dl), never the shim's interposers of them. */
 #include "shim.h"
 
 #include <dlfcn.h>
@@ -130,12 +131,15 @@ static const struct real_row rows[] = {
 
 void fs_real_resolve(void)
 {
+    fs_dl_resolve();
+    if (!fs_dl.dlsym)
+        return; /* no C library with a GNU hash table: the shim cannot work (fs_dl_resolve says so) */
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         void *p = NULL;
-        if (rows[i].version)
-            p = dlvsym(RTLD_NEXT, rows[i].name, rows[i].version);
+        if (rows[i].version && fs_dl.dlvsym)
+            p = fs_dl.dlvsym(RTLD_NEXT, rows[i].name, rows[i].version);
         if (!p)
-            p = dlsym(RTLD_NEXT, rows[i].name);
+            p = fs_dl.dlsym(RTLD_NEXT, rows[i].name);
         *(void **)((char *)&fs_real + rows[i].offset) = p;
     }
     __atomic_store_n(&fs_real_ready, 1, __ATOMIC_RELEASE);

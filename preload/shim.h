@@ -132,6 +132,23 @@ FS_HIDDEN void fs_real_resolve(void);
             fs_real_resolve();                                                                     \
     } while (0)
 
+/* ---- the dynamic linker's lookups (libc_dl.c, hooks_dl.c) ----------------------------------
+ *
+ * The C library's dlsym and dlvsym, read from its symbol table because a reference by name from
+ * inside the shim would bind to the shim's own interposers.  Every lookup the shim makes goes
+ * through these pointers, so that glibc sees a return address inside the shim (RTLD_NEXT then
+ * means "after libforksan"). */
+struct fs_dl {
+    void *(*dlsym)(void *, const char *);
+    void *(*dlvsym)(void *, const char *, const char *);
+    void *self; /* the shim's struct link_map, which is also its dlopen handle */
+    int ready;
+};
+FS_HIDDEN extern struct fs_dl fs_dl;
+FS_HIDDEN void fs_dl_resolve(void);
+/* The shim's own exported definition of name (an interposer), or NULL. */
+FS_HIDDEN void *fs_dl_own(const char *name);
+
 /* ---- configuration (config.c): read once at start-up ------------------------------------- */
 
 #define FS_PATH_MAX       4096

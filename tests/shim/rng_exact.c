@@ -447,7 +447,8 @@ static void check_fork(void)
     }
 }
 
-/* Which generator names resolve to something other than libc's own definition: the shim's. */
+/* Which generator names resolve outside libc: to the shim's definition.  (Looking a name up in
+ * libc's handle would not tell: under the shim, dlsym hands out the interposer there too.) */
 static void report_interposed(void)
 {
     static const char *const names[] = {
@@ -458,13 +459,17 @@ static void report_interposed(void)
         "jrand48_r", "srand48_r", "seed48_r",    "lcong48_r",  "rand_r",
     };
     void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    Dl_info in_libc = {0};
     int n = 0;
 
+    if (libc && !dladdr(dlsym(libc, "getpid"), &in_libc))
+        in_libc.dli_fbase = NULL;
     printf("# interposed:");
-    for (size_t i = 0; libc && i < sizeof names / sizeof names[0]; i++) {
+    for (size_t i = 0; in_libc.dli_fbase && i < sizeof names / sizeof names[0]; i++) {
         void *global = dlsym(RTLD_DEFAULT, names[i]);
+        Dl_info where;
 
-        if (global && global != dlsym(libc, names[i])) {
+        if (global && dladdr(global, &where) && where.dli_fbase != in_libc.dli_fbase) {
             printf(" %s", names[i]);
             n++;
         }
