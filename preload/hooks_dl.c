@@ -38,18 +38,6 @@ static void *real_lookup(void *handle, const char *name, const char *version)
     return version ? fs_dl.dlvsym(handle, name, version) : fs_dl.dlsym(handle, name);
 }
 
-/* RTLD_NEXT from a module loaded after the shim: glibc searches the modules that follow the
- * caller's in load order; the first one that defines name itself, or NULL. */
-static void *next_after(const struct link_map *caller, const char *name, const char *version)
-{
-    for (struct link_map *l = caller->l_next; l; l = l->l_next) {
-        void *p = real_lookup(l, name, version);
-        if (p && map_of(p) == l)
-            return p;
-    }
-    return NULL;
-}
-
 /* Whether the shim follows the caller's module, so that its RTLD_NEXT reaches the shim (or an
  * earlier definition) natively. */
 static int shim_follows(const struct link_map *m)
@@ -72,11 +60,18 @@ static __attribute__((noinline)) void *lookup(void *handle, const char *name, co
     if (FS_LIKELY(!own))
         return NATIVE;
     int saved = errno;
-    /* The function the shim's interposer calls: the definition after the shim. */
+    /* The function the shim's interposer calls: the definition after the shim.  For dlvsym, the
+     * requested version after the shim must be that very function (pthread_cond_wait@GLIBC_2.2.5
+     * is another, older one, which the interposer does not implement). */
     void *wrapped = fs_dl.dlsym(RTLD_NEXT, name);
+    if (version && wrapped && fs_dl.dlvsym(RTLD_NEXT, name, version) != wrapped)
+        wrapped = NULL;
     if (handle == RTLD_NEXT) {
+        /* glibc searches the modules after the caller's; their symbol tables say which one
+         * defines the name first.  The successful lookup of `wrapped` above has left dlerror()
+         * clear, as glibc's own successful lookup would. */
         struct link_map *m = map_of(caller);
-        void *r = m && !shim_follows(m) ? next_after(m, name, version) : NULL;
+        void *r = m && !shim_follows(m) ? fs_dl_next_definition(m, name) : NULL;
         errno = saved;
         /* Anything else is glibc's to answer, exactly. */
         return r && r == wrapped ? own : NATIVE;

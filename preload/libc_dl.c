@@ -6,7 +6,8 @@
  * definition in a preloaded library satisfy even a versioned reference such as
  * dlsym@GLIBC_2.34.  So the real ones are read from the C library's dynamic symbol table
  * (DT_GNU_HASH lookup, default version), found with dl_iterate_phdr, once.  The same lookup in
- * the shim's own table tells whether a name is one the shim interposes, and at which address.
+ * the shim's own table tells whether a name is one the shim interposes, and at which address, and
+ * in the tables of the modules after a caller's, where its RTLD_NEXT would lead.
  * Idempotent: two threads racing here store the same values. */
 #include "shim.h"
 
@@ -158,4 +159,37 @@ void fs_dl_resolve(void)
 void *fs_dl_own(const char *name)
 {
     return syms_lookup(&self_syms, name);
+}
+
+struct next_ctx {
+    uintptr_t caller_base;
+    const char *caller_name;
+    const char *name;
+    int past_caller;
+    void *found;
+};
+
+static int next_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct next_ctx *c = data;
+    if (!c->past_caller) {
+        /* dl_iterate_phdr hands out each link_map's own l_addr and l_name. */
+        c->past_caller = info->dlpi_addr == c->caller_base && info->dlpi_name &&
+                         strcmp(info->dlpi_name, c->caller_name) == 0;
+        return 0;
+    }
+    struct elf_syms s;
+    if (syms_init(&s, info) == 0)
+        c->found = syms_lookup(&s, c->name);
+    return c->found != NULL;
+}
+
+void *fs_dl_next_definition(const struct link_map *caller, const char *name)
+{
+    struct next_ctx c = {.caller_base = caller->l_addr,
+                         .caller_name = caller->l_name ? caller->l_name : "",
+                         .name = name};
+    dl_iterate_phdr(next_cb, &c);
+    return c.found;
 }

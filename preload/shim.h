@@ -148,6 +148,11 @@ FS_HIDDEN extern struct fs_dl fs_dl;
 FS_HIDDEN void fs_dl_resolve(void);
 /* The shim's own exported definition of name (an interposer), or NULL. */
 FS_HIDDEN void *fs_dl_own(const char *name);
+/* The default-version definition of name in the first module loaded after `caller` (a struct
+ * link_map) that defines it, read from the modules' symbol tables, or NULL.  No dlerror() and no
+ * dynamic linker lookup: link maps of dependencies are not valid dlsym handles. */
+struct link_map;
+FS_HIDDEN void *fs_dl_next_definition(const struct link_map *caller, const char *name);
 
 /* ---- configuration (config.c): read once at start-up ------------------------------------- */
 

@@ -54,3 +54,32 @@ add_test(NAME shim/exports
          COMMAND sh ${FS_SHIM_TEST_DIR}/check_exports.sh $<TARGET_FILE:forksan_preload>
                  ${CMAKE_SOURCE_DIR}/preload/exports.map)
 set_tests_properties(shim/exports PROPERTIES TIMEOUT 30)
+
+# dl_exact: dlsym and dlvsym under the shim.  Two small libraries linked after the shim give
+# RTLD_NEXT a module of its own to start from; the "= " lines must be identical natively and under
+# the shim (compare_runs.sh), the redirected lookups are checked by the program itself.
+add_library(fs_shim_dl_peer2 SHARED ${FS_SHIM_TEST_DIR}/dl_peer2.c)
+add_library(fs_shim_dl_peer SHARED ${FS_SHIM_TEST_DIR}/dl_peer.c)
+foreach(lib fs_shim_dl_peer fs_shim_dl_peer2)
+  target_compile_options(${lib} PRIVATE -O1 -g)
+  set_target_properties(${lib} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+endforeach()
+target_link_libraries(fs_shim_dl_peer PRIVATE ${CMAKE_DL_LIBS})
+add_executable(fs_shim_dl_exact ${FS_SHIM_TEST_DIR}/dl_exact.c)
+target_compile_options(fs_shim_dl_exact PRIVATE -O1 -g)
+# Link order is load order: dl_peer, then dl_peer2, whose dl_peer_hook is dl_peer's "next".
+target_link_libraries(fs_shim_dl_exact PRIVATE fs_shim_dl_peer fs_shim_dl_peer2 Threads::Threads
+                      ${CMAKE_DL_LIBS})
+target_link_options(fs_shim_dl_exact PRIVATE -Wl,--no-as-needed)
+set_target_properties(fs_shim_dl_exact PROPERTIES OUTPUT_NAME shim_dl_exact
+                                                  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_dependencies(fs_shim_dl_exact forksan_preload)
+add_test(NAME shim/dl_exact/native COMMAND fs_shim_dl_exact)
+add_test(NAME shim/dl_exact/preload
+         COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/dl_exact 1 - $<TARGET_FILE:fs_shim_dl_exact>)
+add_test(NAME shim/dl_exact/compare
+         COMMAND sh ${FS_SHIM_TEST_DIR}/compare_runs.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/dl_exact-compare $<TARGET_FILE:fs_shim_dl_exact>)
+set_tests_properties(shim/dl_exact/native shim/dl_exact/preload shim/dl_exact/compare
+                     PROPERTIES TIMEOUT 60 FAIL_REGULAR_EXPRESSION "not ok - ")
