@@ -4,8 +4,9 @@
 
 # The C bug reached from Python: libc.srand(3) before os.fork, then libc.rand() in parent and child
 # gives both the same values.  libc is opened with CDLL(None), the program's global symbol scope,
-# so that the calls go through forksan's interposed rand and srand exactly as a C program's would;
-# CDLL("libc.so.6") would look the names up in libc itself and bypass the shim.  The interpreter
+# where forksan's interposed rand and srand come first, exactly as for a C program; the
+# py_ctypes_*_rand.py cases open libc's own handle instead, where forksan's dlsym redirects the
+# lookups.  The interpreter
 # itself takes its randomness from getrandom, which is safe and not a finding.  The child sends
 # its four values through a pipe and the parent checks they equal its own.
 import ctypes

@@ -1,0 +1,16 @@
+# forksan case: a Python thread holds a pthread mutex locked through ctypes.CDLL(ctypes.util.find_library("c")) when main forks
+# requires: python3
+# expect: lock-held-at-fork warning
+# expect: lock-held-at-fork note
+# expect: threads-at-fork warning
+# expect: child-deadlock warning
+
+# ctypes looks pthread_mutex_lock up in libc's own handle; forksan's dlsym hands out its
+# interposer, so the lock the holder thread took is in the registry at fork and the child's
+# bounded pthread_mutex_trylock (EBUSY) is a child-deadlock warning (ctypes_libc.py says how the
+# run goes).  The calls are made by libffi, hence no markers.  The note is the holder thread's
+# tstate lock (CPython 3.11/3.12), which CPython destroys in the child before any use.
+import ctypes_libc
+
+if __name__ == "__main__":
+    ctypes_libc.mutex_held("findlib")
