@@ -44,7 +44,7 @@ struct fs_held_rec {
     int kind; /* enum fs_lock_kind */
     int mode; /* enum fs_lock_mode */
     int count;
-    int mtype; /* glibc mutex kind bits, -1 when unknown */
+    int mtype;   /* glibc mutex kind bits, -1 when unknown */
     bool shared; /* process-shared (glibc's flag in the lock): a holder elsewhere can release it */
     struct fs_addrs site;
 };

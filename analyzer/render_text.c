@@ -81,7 +81,8 @@ static const struct {
     {"fork", "fork called by thread %d:", "fork called at:"},
     {"thread-created", "thread %d created at:", "thread created at:"},
     {"child-acquire", "the child's call, in thread %d:", "the child's call:"},
-    {"child-reinit", "the child re-initialised it, in thread %d:", "the child re-initialised it at:"},
+    {"child-reinit",
+     "the child re-initialised it, in thread %d:", "the child re-initialised it at:"},
     {"thread", "thread %d:", "thread:"},
 };
 

@@ -1,4 +1,4 @@
-/* forksan case: control: the child re-initialises an rwlock, a spin lock, a semaphore and a C11 mtx_t inherited held, before any use
+/* forksan case: control: the child re-initialises an inherited rwlock, spin, sem and mtx_t
  * expect: lock-held-at-fork note acquire=@rwlock fork=@fork
  * expect: lock-held-at-fork note acquire=@spin fork=@fork
  * expect: lock-held-at-fork note acquire=@sem fork=@fork
@@ -28,9 +28,9 @@ static pthread_barrier_t held, release;
 static void *holder(void *arg)
 {
     (void)arg;
-    CASE_OK(pthread_rwlock_wrlock(&rwlock)); // @rwlock
-    CASE_OK(pthread_spin_lock(&spin));       // @spin
-    CASE_SYS(sem_wait(&sem));                // @sem
+    CASE_OK(pthread_rwlock_wrlock(&rwlock));   // @rwlock
+    CASE_OK(pthread_spin_lock(&spin));         // @spin
+    CASE_SYS(sem_wait(&sem));                  // @sem
     CASE_TRUE(mtx_lock(&mtx) == thrd_success); // @mtx
     case_barrier_wait(&held);
     case_barrier_wait(&release);

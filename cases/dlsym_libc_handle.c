@@ -1,4 +1,4 @@
-/* forksan case: a program calls pthread_mutex_lock and rand through dlsym(dlopen("libc.so.6")): a thread holds the mutex at fork, and parent and child draw the same values
+/* forksan case: pthread_mutex_lock and rand called through dlsym(dlopen("libc.so.6"))
  * expect: lock-held-at-fork warning acquire=@held fork=@fork
  * expect: threads-at-fork warning
  * expect: child-deadlock warning child=@childlock acquire=@held

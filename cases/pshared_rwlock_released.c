@@ -1,4 +1,4 @@
-/* forksan case: control: a process-shared rwlock held by a parent thread at fork, taken by the child after the parent releases it
+/* forksan case: control: a process-shared rwlock held at fork, taken by the child once released
  * expect: lock-held-at-fork note acquire=@held fork=@fork
  * expect: threads-at-fork warning
  * on-deadlock: fail
@@ -6,11 +6,12 @@
 
 /*
  * glibc keeps PTHREAD_PROCESS_SHARED in the rwlock (__shared): its writer may be another
- * process, which can unlock it at any time, so the child inheriting it write-locked is no hazard.  The holder lives on in the parent and releases
- * it when the child says it is about to take it, so the child's blocking call returns and the
- * child finishes normally: no child-deadlock, and the fail policy must not touch the call (it
- * would make it fail with ETIMEDOUT).  The held state stays visible as a note.  The threads-at-fork warning stands:
- * the child goes on without exec after a multi-threaded fork.
+ * process, which can unlock it at any time, so the child inheriting it write-locked is no hazard.
+ * The holder lives on in the parent and releases it when the child says it is about to take it, so
+ * the child's blocking call returns and the child finishes normally: no child-deadlock, and the
+ * fail policy must not touch the call (it would make it fail with ETIMEDOUT).  The held state stays
+ * visible as a note.  The threads-at-fork warning stands: the child goes on without exec after a
+ * multi-threaded fork.
  */
 #include <semaphore.h>
 #include <sys/mman.h>

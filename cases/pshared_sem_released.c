@@ -1,4 +1,4 @@
-/* forksan case: control: a process-shared semaphore held by a parent thread at fork, taken by the child after the parent releases it
+/* forksan case: control: a process-shared semaphore held at fork, taken by the child once posted
  * expect: lock-held-at-fork note acquire=@held fork=@fork
  * expect: threads-at-fork warning
  * on-deadlock: abort
@@ -10,8 +10,8 @@
  * child inheriting it at value 0 is no hazard.  The holder lives on in the parent and releases
  * it when the child says it is about to take it, so the child's blocking call returns and the
  * child finishes normally: no child-deadlock, and the abort policy must not touch the call (it
- * would kill the child).  The held state stays visible as a note.  The threads-at-fork warning stands:
- * the child goes on without exec after a multi-threaded fork.
+ * would kill the child).  The held state stays visible as a note.  The threads-at-fork warning
+ * stands: the child goes on without exec after a multi-threaded fork.
  */
 #include <semaphore.h>
 #include <sys/mman.h>

@@ -1,4 +1,4 @@
-# forksan case: control: a Python thread locks and unlocks a pthread mutex through ctypes.CDLL("libc.so.6") before main forks
+# forksan case: control: a ctypes mutex (CDLL("libc.so.6")) released before the fork
 # requires: python3
 # expect: lock-held-at-fork note
 # expect: threads-at-fork warning

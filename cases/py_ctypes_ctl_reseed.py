@@ -1,4 +1,4 @@
-# forksan case: control: rand() through ctypes.CDLL(find_library("c")), the child reseeds with its pid before drawing
+# forksan case: control: rand() through CDLL(find_library("c")), the child reseeds first
 # requires: python3
 # expect: none
 

@@ -1,4 +1,4 @@
-# forksan case: a Python thread holds a pthread mutex locked through ctypes.CDLL(ctypes.util.find_library("c")) when main forks
+# forksan case: a thread holds a mutex locked through CDLL(find_library("c")) at fork
 # requires: python3
 # expect: lock-held-at-fork warning
 # expect: lock-held-at-fork note

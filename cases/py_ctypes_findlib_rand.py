@@ -1,4 +1,4 @@
-# forksan case: a Python program seeds rand() through ctypes.CDLL(ctypes.util.find_library("c")), forks, and both processes draw
+# forksan case: rand() through CDLL(find_library("c")): parent and child draw the same
 # requires: python3
 # expect: rng-duplicated error
 

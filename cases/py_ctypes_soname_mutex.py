@@ -1,4 +1,4 @@
-# forksan case: a Python thread holds a pthread mutex locked through ctypes.CDLL("libc.so.6") when main forks
+# forksan case: a thread holds a pthread mutex locked through CDLL("libc.so.6") at fork
 # requires: python3
 # expect: lock-held-at-fork warning
 # expect: lock-held-at-fork note

@@ -1,4 +1,4 @@
-# forksan case: a Python program seeds rand() through ctypes.CDLL("libc.so.6"), forks, and both processes draw
+# forksan case: rand() through CDLL("libc.so.6"): parent and child draw the same values
 # requires: python3
 # expect: rng-duplicated error
 

@@ -7,15 +7,15 @@
 
 # CPython 3.11 and 3.12 build threading.Lock on a POSIX semaphore, so the shim sees a binary-used
 # semaphore at 0 whose taker is the holder thread.  The acquisition is inside libpython, hence no
-# marker.  The lock-held-at-fork finding is listed twice: every live threading.Thread also holds
-# its own "tstate lock", a semaphore it took itself at start (Thread._set_tstate_lock) and that the
-# interpreter releases only when the thread ends.  In the child, CPython's after-fork handling
-# frees the lock of every thread that did not survive (sem_destroy) before anything uses it: a
-# lock the child re-initialises or destroys before use is a note, not a hazard.  The holder is known to be blocked in os.read,
-# holding neither the GIL nor any pthread mutex of the interpreter, before main forks, so the run
-# is deterministic.  The child's bounded acquire must fail.
-# That acquire is a sem_trywait, then a sem_clockwait, inside libpython: forksan reports one
-# child-deadlock warning (both only fail), with no marker.
+# marker.  The lock-held-at-fork finding is listed twice: every live threading.Thread also holds its
+# own "tstate lock", a semaphore it took itself at start (Thread._set_tstate_lock) and that the
+# interpreter releases only when the thread ends.  In the child, CPython's after-fork handling frees
+# the lock of every thread that did not survive (sem_destroy) before anything uses it: a lock the
+# child re-initialises or destroys before use is a note, not a hazard.  The holder is known to be
+# blocked in os.read, holding neither the GIL nor any pthread mutex of the interpreter, before main
+# forks, so the run is deterministic.  The child's bounded acquire must fail. That acquire is a
+# sem_trywait, then a sem_clockwait, inside libpython: forksan reports one child-deadlock warning
+# (both only fail), with no marker.
 import os
 import signal
 import sys

@@ -9,12 +9,13 @@
 
 # py_mp_fork.py with the child doing what real code does: a plain lock.acquire(), which would wait
 # forever for a thread the child does not have.  CPython 3.11/3.12 acquire a threading.Lock in two
-# steps, both inside libpython (hence no markers): a non-blocking sem_trywait while holding the
-# GIL, which fails (a child-deadlock warning: a try only fails), then, with the GIL released, the
+# steps, both inside libpython (hence no markers): a non-blocking sem_trywait while holding the GIL,
+# which fails (a child-deadlock warning: a try only fails), then, with the GIL released, the
 # blocking sem_wait (a child-deadlock error).  The abort policy ends the child at that second call
-# with SIGABRT, so the Process's exitcode is -6.  The two lock-held-at-fork findings are the
-# user's lock (a warning) and the holder thread's tstate lock (a note, see py_lock_held.py).  The join is bounded, so
-# that without forksan (the child then blocks for good) the case kills the child and fails.
+# with SIGABRT, so the Process's exitcode is -6.  The two lock-held-at-fork findings are the user's
+# lock (a warning) and the holder thread's tstate lock (a note, see py_lock_held.py).  The join is
+# bounded, so that without forksan (the child then blocks for good) the case kills the child and
+# fails.
 import multiprocessing
 import os
 import signal

@@ -7,11 +7,11 @@
 
 # The same hazard as py_lock_held.py reached the way real programs reach it: the fork start method
 # of multiprocessing, whose fork is inside the standard library.  The two lock findings are the
-# user's lock (a warning) and the holder thread's own tstate lock (a note, see py_lock_held.py).  The child function
-# proves the lock came along taken, with a bounded acquire that must fail, and returns; the
-# multiprocessing child then ends with os._exit.
-# That acquire is a sem_trywait, then a sem_clockwait, inside libpython: forksan reports one
-# child-deadlock warning (both only fail), with no marker.
+# user's lock (a warning) and the holder thread's own tstate lock (a note, see
+# py_lock_held.py).  The child function proves the lock came along taken, with a bounded acquire
+# that must fail, and returns; the multiprocessing child then ends with os._exit. That acquire is
+# a sem_trywait, then a sem_clockwait, inside libpython: forksan reports one child-deadlock
+# warning (both only fail), with no marker.
 import multiprocessing
 import os
 import signal

@@ -1,4 +1,4 @@
-# forksan case: control: a multiprocessing.Lock held by a parent thread is taken by a "fork" child after the parent releases it (--on-deadlock wait)
+# forksan case: control: a fork child takes a multiprocessing.Lock a parent thread releases
 # requires: python3
 # on-deadlock: wait
 # expect: lock-held-at-fork note

@@ -1,4 +1,4 @@
-# forksan case: control: a multiprocessing.Lock held by a parent thread is taken by a "fork" child after the parent releases it (--on-deadlock abort)
+# forksan case: control: py_mp_shared_lock under --on-deadlock abort
 # requires: python3
 # on-deadlock: abort
 # expect: lock-held-at-fork note

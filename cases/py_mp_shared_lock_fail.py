@@ -1,4 +1,4 @@
-# forksan case: control: a multiprocessing.Lock held by a parent thread is taken by a "fork" child after the parent releases it (--on-deadlock fail)
+# forksan case: control: py_mp_shared_lock under --on-deadlock fail
 # requires: python3
 # on-deadlock: fail
 # expect: lock-held-at-fork note

@@ -9,10 +9,11 @@
  * in a sibling call (a jump) to the C library's dlsym, which then sees the caller's own return
  * address, and its result, dlerror() state and errno are exactly native.  That covers every name
  * the shim does not export (one GNU-hash probe of the shim's own symbol table decides), every
- * RTLD_DEFAULT lookup (the preloaded shim comes first in the global scope anyway), and RTLD_NEXT
- * from a module that precedes the shim.  Only for an interposed name looked up through a library
- * handle, or through RTLD_NEXT from a module after the shim, does the shim look itself: the real
- * lookup, then the interposer when the result is the function the interposer calls.  These
+ * plain RTLD_DEFAULT lookup (the preloaded shim comes first in the global scope anyway), and plain
+ * RTLD_NEXT from a module that precedes the shim.  Only for an interposed name looked up through a
+ * library handle, through RTLD_NEXT from a module after the shim, or with a version (glibc's
+ * versioned lookups pass over the shim's unversioned definitions) does the shim look itself: the
+ * real lookup, then the interposer when the result is the function the interposer calls.  These
  * interposers cost nothing on the lock hot paths. */
 #include "shim.h"
 
@@ -54,7 +55,10 @@ static __attribute__((noinline)) void *lookup(void *handle, const char *name, co
                                               const void *caller)
 {
     FS_REAL_READY();
-    if (!name || handle == RTLD_DEFAULT || !fs_dl.self || !fs_dl.dlsym || !fs_dl.dlvsym)
+    /* A plain lookup in the global scope finds the preloaded shim first by itself.  A versioned
+     * one does not: glibc passes over the shim's unversioned definitions for it. */
+    if (!name || (handle == RTLD_DEFAULT && !version) || !fs_dl.self || !fs_dl.dlsym ||
+        !fs_dl.dlvsym)
         return NATIVE;
     void *own = fs_dl_own(name);
     if (FS_LIKELY(!own))
@@ -67,17 +71,20 @@ static __attribute__((noinline)) void *lookup(void *handle, const char *name, co
     if (version && wrapped && fs_dl.dlvsym(RTLD_NEXT, name, version) != wrapped)
         wrapped = NULL;
     if (handle == RTLD_NEXT) {
-        /* glibc searches the modules after the caller's; their symbol tables say which one
-         * defines the name first.  The successful lookup of `wrapped` above has left dlerror()
-         * clear, as glibc's own successful lookup would. */
+        /* glibc searches the modules after the caller's (passing over the shim for a versioned
+         * lookup); their symbol tables say which one defines the name first.  The successful
+         * lookup of `wrapped` above has left dlerror() clear, as glibc's own would. */
         struct link_map *m = map_of(caller);
-        void *r = m && !shim_follows(m) ? fs_dl_next_definition(m, name) : NULL;
+        void *r = NULL;
+        if (m && (version || !shim_follows(m)))
+            r = fs_dl_next_definition(m, name, version != NULL);
         errno = saved;
         /* Anything else is glibc's to answer, exactly. */
         return r && r == wrapped ? own : NATIVE;
     }
-    /* A library handle: the caller's address plays no part in glibc's answer, so this call's
-     * result, dlerror() state and errno are what the caller would have had. */
+    /* A library handle, or a versioned lookup in the global scope: the caller's address plays no
+     * part in glibc's answer (the global scope is the same for every module of the main
+     * namespace), so this call's result, dlerror() state and errno are the caller's. */
     errno = saved;
     void *r = real_lookup(handle, name, version);
     return r && r == wrapped ? own : r;

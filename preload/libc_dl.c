@@ -21,10 +21,10 @@ FS_HIDDEN struct fs_dl fs_dl;
 /* A module's dynamic symbol table, enough for GNU-hash lookups. */
 struct elf_syms {
     uintptr_t base;
-    const ElfW(Sym) *symtab;
+    const ElfW(Sym) * symtab;
     const char *strtab;
     const uint32_t *gnu_hash;
-    const ElfW(Half) *versym; /* NULL when the module has no symbol versions */
+    const ElfW(Half) * versym; /* NULL when the module has no symbol versions */
 };
 
 static struct elf_syms self_syms;
@@ -85,7 +85,8 @@ static void *syms_lookup(const struct elf_syms *s, const char *name)
     const uint32_t *chain = &buckets[nbuckets];
     const unsigned bits = sizeof(ElfW(Addr)) * 8;
     ElfW(Addr) word = bloom[(h / bits) % bloom_size];
-    ElfW(Addr) mask = ((ElfW(Addr))1 << (h % bits)) | ((ElfW(Addr))1 << ((h >> bloom_shift) % bits));
+    ElfW(Addr) mask =
+        ((ElfW(Addr))1 << (h % bits)) | ((ElfW(Addr))1 << ((h >> bloom_shift) % bits));
     if ((word & mask) != mask)
         return NULL;
     uint32_t i = buckets[h % nbuckets];
@@ -165,6 +166,7 @@ struct next_ctx {
     uintptr_t caller_base;
     const char *caller_name;
     const char *name;
+    int skip_self;
     int past_caller;
     void *found;
 };
@@ -180,16 +182,19 @@ static int next_cb(struct dl_phdr_info *info, size_t size, void *data)
         return 0;
     }
     struct elf_syms s;
+    if (c->skip_self && contains(info, (uintptr_t)&module_cb))
+        return 0;
     if (syms_init(&s, info) == 0)
         c->found = syms_lookup(&s, c->name);
     return c->found != NULL;
 }
 
-void *fs_dl_next_definition(const struct link_map *caller, const char *name)
+void *fs_dl_next_definition(const struct link_map *caller, const char *name, int skip_self)
 {
     struct next_ctx c = {.caller_base = caller->l_addr,
                          .caller_name = caller->l_name ? caller->l_name : "",
-                         .name = name};
+                         .name = name,
+                         .skip_self = skip_self};
     dl_iterate_phdr(next_cb, &c);
     return c.found;
 }

@@ -133,7 +133,8 @@ void fs_real_resolve(void)
 {
     fs_dl_resolve();
     if (!fs_dl.dlsym)
-        return; /* no C library with a GNU hash table: the shim cannot work (fs_dl_resolve says so) */
+        return; /* no C library with a GNU hash table: the shim cannot work (fs_dl_resolve says so)
+                 */
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         void *p = NULL;
         if (rows[i].version && fs_dl.dlvsym)

@@ -149,10 +149,12 @@ FS_HIDDEN void fs_dl_resolve(void);
 /* The shim's own exported definition of name (an interposer), or NULL. */
 FS_HIDDEN void *fs_dl_own(const char *name);
 /* The default-version definition of name in the first module loaded after `caller` (a struct
- * link_map) that defines it, read from the modules' symbol tables, or NULL.  No dlerror() and no
- * dynamic linker lookup: link maps of dependencies are not valid dlsym handles. */
+ * link_map) that defines it, skipping the shim when `skip_self`, read from the modules' symbol
+ * tables, or NULL.  No dlerror() and no dynamic linker lookup: link maps of dependencies are not
+ * valid dlsym handles. */
 struct link_map;
-FS_HIDDEN void *fs_dl_next_definition(const struct link_map *caller, const char *name);
+FS_HIDDEN void *fs_dl_next_definition(const struct link_map *caller, const char *name,
+                                      int skip_self);
 
 /* ---- configuration (config.c): read once at start-up ------------------------------------- */
 
@@ -369,7 +371,7 @@ FS_HIDDEN void fs_inherited_forget(const void *lock, const char *call);
 #define FS_CHILD_FORGET(lock)                                                                      \
     do {                                                                                           \
         if (FS_UNLIKELY(fs_ninherited))                                                            \
-            fs_inherited_forget(lock, __func__);                                                  \
+            fs_inherited_forget(lock, __func__);                                                   \
     } while (0)
 
 /* ---- unwinding (unwind.c) ---------------------------------------------------------------- */

@@ -34,13 +34,19 @@ static int copy_lock(uintptr_t addr, void *out, size_t size)
     return -1;
 }
 
-/* glibc keeps a semaphore's futex flag after its 64-bit (or 32-bit) counter: FUTEX_SHARED (128,
- * the value glibc's sem_init stores for pshared != 0 and sem_open always stores) or 0. */
+/* glibc's layout of a semaphore (nptl's struct new_sem): the futex flag follows the counter,
+ * FUTEX_SHARED (128) for sem_init(..., pshared != 0, ...) and every sem_open semaphore, else 0. */
+union glibc_sem {
+    sem_t sem;
+    struct {
 #if UINTPTR_MAX == UINT64_MAX
-#define SEM_FLAG_OFFSET 8
+        uint64_t data;
 #else
-#define SEM_FLAG_OFFSET 4
+        unsigned value;
 #endif
+        int futex_flag;
+    } in;
+};
 #define GLIBC_MUTEX_PSHARED_BIT 128 /* PTHREAD_MUTEX_PSHARED_BIT in the mutex's __kind */
 #define GLIBC_SEM_SHARED        128
 
@@ -85,16 +91,14 @@ static enum verdict check_lock(const struct fs_held_entry *e, int tid, int *mtyp
 #endif
     }
     case FS_LOCK_SEM: {
-        sem_t s;
+        union glibc_sem s;
         int v = 1;
-        int rc = copy_lock(e->lock, &s, sizeof s);
+        int rc = copy_lock(e->lock, &s.sem, sizeof s.sem);
         if (rc)
             return rc > 0 ? UNKNOWN : NOT_HELD;
-        if (sem_getvalue(&s, &v) < 0)
+        if (sem_getvalue(&s.sem, &v) < 0)
             return UNKNOWN;
-        int flag;
-        memcpy(&flag, (const char *)&s + SEM_FLAG_OFFSET, sizeof flag);
-        *shared = flag == GLIBC_SEM_SHARED;
+        *shared = s.in.futex_flag == GLIBC_SEM_SHARED;
         return v == 0 ? HELD : NOT_HELD;
     }
     default:

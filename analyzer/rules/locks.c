@@ -47,8 +47,8 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     char *pkey = parent_key(c, s), *acq = fs_rules_pcs_key(&h->site),
          *fork = fs_rules_pcs_key(&s->frames);
     /* A child that re-initialised the lock is not merged with one that did not. */
-    char *key = fs_xasprintf("%s|%d|%s|%" PRIx64 "|%d|%s|%s", hazard, reinit != NULL, pkey,
-                             h->lock, h->tid, acq, fork);
+    char *key = fs_xasprintf("%s|%d|%s|%" PRIx64 "|%d|%s|%s", hazard, reinit != NULL, pkey, h->lock,
+                             h->tid, acq, fork);
     free(pkey);
     free(acq);
     free(fork);

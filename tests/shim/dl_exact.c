@@ -54,8 +54,7 @@ static void describe(const void *p, char *out, size_t cap)
     else if (!dladdr(p, &info))
         snprintf(out, cap, "outside any module");
     else
-        snprintf(out, cap, "%s:%s+%ld", base(info.dli_fname),
-                 info.dli_sname ? info.dli_sname : "?",
+        snprintf(out, cap, "%s:%s+%ld", base(info.dli_fname), info.dli_sname ? info.dli_sname : "?",
                  info.dli_saddr ? (long)((const char *)p - (const char *)info.dli_saddr) : -1L);
 }
 
@@ -143,14 +142,10 @@ static void *redirected(const char *label, void *p, int err, const char *name)
 static void test_redirected(void)
 {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-    int (*lock)(pthread_mutex_t *) =
-        (int (*)(pthread_mutex_t *))REDIRECTED("libc pthread_mutex_lock",
-                                               dlsym(libc, "pthread_mutex_lock"),
-                                               "pthread_mutex_lock");
-    int (*unlock)(pthread_mutex_t *) =
-        (int (*)(pthread_mutex_t *))REDIRECTED("libc pthread_mutex_unlock",
-                                               dlsym(libc, "pthread_mutex_unlock"),
-                                               "pthread_mutex_unlock");
+    int (*lock)(pthread_mutex_t *) = (int (*)(pthread_mutex_t *))REDIRECTED(
+        "libc pthread_mutex_lock", dlsym(libc, "pthread_mutex_lock"), "pthread_mutex_lock");
+    int (*unlock)(pthread_mutex_t *) = (int (*)(pthread_mutex_t *))REDIRECTED(
+        "libc pthread_mutex_unlock", dlsym(libc, "pthread_mutex_unlock"), "pthread_mutex_unlock");
     expect(lock && unlock && lock(&m) == 0 && pthread_mutex_trylock(&m) != 0 && unlock(&m) == 0,
            "the pointers lock and unlock a mutex", NULL);
 
@@ -169,6 +164,12 @@ static void test_redirected(void)
     REDIRECTED("libc dlvsym pthread_cond_wait@GLIBC_2.3.2",
                dlvsym(libc, "pthread_cond_wait", "GLIBC_2.3.2"), "pthread_cond_wait");
 #endif
+    /* glibc's versioned lookups pass over the shim's unversioned definitions: natively they
+     * would find libc's even in the global scope and from a module before the shim. */
+    REDIRECTED("default dlvsym pthread_mutex_lock@GLIBC_2.2.5",
+               dlvsym(RTLD_DEFAULT, "pthread_mutex_lock", "GLIBC_2.2.5"), "pthread_mutex_lock");
+    REDIRECTED("main dlvsym next pthread_mutex_lock@GLIBC_2.2.5",
+               dlvsym(RTLD_NEXT, "pthread_mutex_lock", "GLIBC_2.2.5"), "pthread_mutex_lock");
     REDIRECTED("peer next pthread_mutex_lock", dl_peer_next("pthread_mutex_lock"),
                "pthread_mutex_lock");
     REDIRECTED("peer next rand", dl_peer_next("rand"), "rand");

@@ -81,5 +81,16 @@ add_test(NAME shim/dl_exact/preload
 add_test(NAME shim/dl_exact/compare
          COMMAND sh ${FS_SHIM_TEST_DIR}/compare_runs.sh $<TARGET_FILE:forksan_preload>
                  ${FS_SHIM_TRACE_ROOT}/dl_exact-compare $<TARGET_FILE:fs_shim_dl_exact>)
+# The same with dl_peer preloaded before the shim: its RTLD_NEXT then reaches the shim natively.
+add_test(NAME shim/dl_exact/preload-peer-first
+         COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh
+                 "$<TARGET_FILE:fs_shim_dl_peer> $<TARGET_FILE:forksan_preload>"
+                 ${FS_SHIM_TRACE_ROOT}/dl_exact-peer-first 1 - $<TARGET_FILE:fs_shim_dl_exact>)
+add_test(NAME shim/dl_exact/compare-peer-first
+         COMMAND ${CMAKE_COMMAND} -E env NATIVE_PRELOAD=$<TARGET_FILE:fs_shim_dl_peer>
+                 sh ${FS_SHIM_TEST_DIR}/compare_runs.sh
+                 "$<TARGET_FILE:fs_shim_dl_peer> $<TARGET_FILE:forksan_preload>"
+                 ${FS_SHIM_TRACE_ROOT}/dl_exact-compare-peer-first $<TARGET_FILE:fs_shim_dl_exact>)
 set_tests_properties(shim/dl_exact/native shim/dl_exact/preload shim/dl_exact/compare
+                     shim/dl_exact/preload-peer-first shim/dl_exact/compare-peer-first
                      PROPERTIES TIMEOUT 60 FAIL_REGULAR_EXPRESSION "not ok - ")

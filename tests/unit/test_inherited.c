@@ -55,7 +55,8 @@ TestSuite(inherited, .init = setup, .fini = fx_recorder_teardown);
 static void inherit(const void *lock, int kind, int mode)
 {
     cr_assert_lt(fs_ninherited, FS_INHERITED_MAX);
-    fs_inherited[fs_ninherited++] = (struct fs_inherited){(uintptr_t)lock, kind, mode, HOLDER, 0, 0};
+    fs_inherited[fs_ninherited++] =
+        (struct fs_inherited){(uintptr_t)lock, kind, mode, HOLDER, 0, 0};
 }
 
 /* The deadlock records for lock, in file order; returns how many (at most max in out). */

@@ -499,8 +499,9 @@ Test(rules, lock_used_before_the_child_reinitialised_it_stays_a_warning)
 Test(rules, reinit_is_per_lock_and_per_child)
 {
     struct fx_run r = {0};
-    fx_add(&r.m, "4200.0.trace", PARENT "fork seq=2 child=4243 tid=4200 via=fork time=1000 "
-                                        "frames=55d0c0a01234,7f00aa029d8f\n");
+    fx_add(&r.m, "4200.0.trace",
+           PARENT "fork seq=2 child=4243 tid=4200 via=fork time=1000 "
+                  "frames=55d0c0a01234,7f00aa029d8f\n");
     fx_add(&r.m, "4242.0.trace",
            CHILD(4242, 1) HELD_WORKER
            "reinit lock=99 kind=mutex holder=4201 call=pthread_mutex_init used=0 frames=1\n");
