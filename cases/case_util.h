@@ -150,6 +150,30 @@ static inline void case_wait_child_aborted(pid_t pid)
 }
 
 /*
+ * Waits until process pid sleeps in a futex wait (blocked on a lock), for at most
+ * CASE_CHILD_WAIT_MS; returns quietly when /proc cannot tell, so the case only loses precision.
+ * Lets a parent release a lock while its child is really blocked on it.
+ */
+static inline void case_wait_futex_sleep(pid_t pid)
+{
+    const struct timespec tick = {0, 2 * 1000000L};
+    char path[64], buf[64];
+
+    snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
+    for (long waited_ms = 0; waited_ms < CASE_CHILD_WAIT_MS; waited_ms += 2) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        if (strstr(buf, "futex"))
+            return;
+        nanosleep(&tick, NULL);
+    }
+}
+
+/*
  * Cases that declare a child-hang block on purpose until the runner's time limit (a few seconds)
  * expires and forksan ends them.  Run without forksan, they would block for good, so every process
  * that blocks arms this longer watchdog instead of case_watchdog(): the case then ends by itself,

@@ -2,8 +2,7 @@
 #
 # A multiprocessing.Lock is a process-shared semaphore (sem_open, or sem_init with pshared):
 # a thread of the parent holds it when a "fork" Process starts, the child takes it with a plain
-# acquire(), and the holder releases it from the parent once the child says it is about to take
-# it.  The child then gets the lock and ends normally, whatever forksan's --on-deadlock policy:
+# acquire(), and the holder releases it from the parent once the child blocks on it.  The child then gets the lock and ends normally, whatever forksan's --on-deadlock policy:
 # nothing in the child waits for a vanished thread.
 import multiprocessing
 import os
@@ -31,10 +30,23 @@ def wait_blocked_in_read(tid, fd, limit=3.0):
     sys.exit("case: holder thread never blocked in read")
 
 
+def wait_futex_sleep(pid, limit=3.0):
+    """Return once process pid sleeps in a futex wait (blocked on a lock), or after limit."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            with open("/proc/%d/wchan" % pid) as f:
+                if "futex" in f.read():
+                    return
+        except OSError:
+            return  # /proc cannot tell: the case only loses precision
+        time.sleep(0.002)
+
+
 def child(lock, go_w):
-    os.write(go_w, b"g")
-    if not lock.acquire(timeout=3):  # the parent releases it: no timeout expected
-        sys.exit(4)
+    signal.alarm(5)  # a child that never gets the lock dies instead of hanging
+    os.write(go_w, b"%d\n" % os.getpid())
+    lock.acquire()  # a plain blocking acquire: the parent releases it
     lock.release()
 
 
@@ -49,7 +61,8 @@ def run():
     def holder():
         lock.acquire()
         os.write(held_w, b"h")
-        os.read(go_r, 1)  # the child is about to take the lock
+        child_pid = int(os.read(go_r, 32))
+        wait_futex_sleep(child_pid)  # the child blocks on the lock
         lock.release()
 
     thread = threading.Thread(target=holder, name="holder")

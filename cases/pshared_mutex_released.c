@@ -24,12 +24,13 @@ static pthread_barrier_t held;
 
 static void *holder(void *arg)
 {
-    char c;
+    pid_t child;
 
     (void)arg;
     CASE_OK(pthread_mutex_lock(shared)); // @held
     case_barrier_wait(&held);
-    CASE_TRUE(read(go[0], &c, 1) == 1); /* the child is about to take it */
+    CASE_TRUE(read(go[0], &child, sizeof child) == (ssize_t)sizeof child);
+    case_wait_futex_sleep(child); /* the child blocks on it */
     CASE_OK(pthread_mutex_unlock(shared));
     return NULL;
 }
@@ -56,7 +57,8 @@ int main(void)
     CASE_SYS(pid);
     if (pid == 0) {
         alarm(CASE_CHILD_WATCHDOG_SECONDS);
-        if (write(go[1], "g", 1) != 1)
+        pid_t self = getpid();
+        if (write(go[1], &self, sizeof self) != (ssize_t)sizeof self)
             _exit(1);
         if (pthread_mutex_lock(shared) != 0)
             _exit(1);

@@ -24,12 +24,13 @@ static pthread_barrier_t held;
 
 static void *holder(void *arg)
 {
-    char c;
+    pid_t child;
 
     (void)arg;
     CASE_SYS(sem_wait(shared)); // @held
     case_barrier_wait(&held);
-    CASE_TRUE(read(go[0], &c, 1) == 1); /* the child is about to take it */
+    CASE_TRUE(read(go[0], &child, sizeof child) == (ssize_t)sizeof child);
+    case_wait_futex_sleep(child); /* the child blocks on it */
     CASE_SYS(sem_post(shared));
     return NULL;
 }
@@ -52,7 +53,8 @@ int main(void)
     CASE_SYS(pid);
     if (pid == 0) {
         alarm(CASE_CHILD_WATCHDOG_SECONDS);
-        if (write(go[1], "g", 1) != 1)
+        pid_t self = getpid();
+        if (write(go[1], &self, sizeof self) != (ssize_t)sizeof self)
             _exit(1);
         if (sem_wait(shared) != 0)
             _exit(1);
