@@ -176,9 +176,10 @@ def explain(hazard, sig):
                 "not identified; none is the test's")
     if hazard == "lock-held-at-fork" and PYLOCK.search(sig):
         return ("a Python lock (a semaphore up to 3.12) held by another Python thread at "
-                "os.fork(); the holder threads here take no lock of the test's own, so this is "
-                "each live thread's tstate lock, which CPython forgets in the child (issue 7 "
-                "point 5: runtime noise)")
+                "os.fork(): mostly each live thread's tstate lock (the fork_wait threads only "
+                "sleep), which CPython forgets in the child (issue 7 point 5: runtime noise); in "
+                "mp_pool possibly a pool thread's queue lock held for an instant, which forksan "
+                "cannot tell apart today (issue 7 point 3)")
     if hazard == "lock-held-at-fork" and ("PyCOND" in sig or "take_gil" in sig):
         return ("the GIL's internal mutex, held for an instant by a thread in take_gil's "
                 "condition wait; CPython re-initialises the GIL in the child (runtime noise)")
