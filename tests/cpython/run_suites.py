@@ -204,7 +204,7 @@ def rerun_spec(group, test_id):
     """The runner SPEC that names one test id of a group, or None."""
     for spec in GROUPS[group]:
         if spec.startswith("mp:"):
-            return "mp:" + test_id
+            return "mp:" + test_id if re.match(r"^\w+\.\w+$", test_id) else None
         mod = re.split(r":", spec, 1)[0]
         if test_id.startswith(mod + "."):
             return mod + ":" + test_id[len(mod) + 1:]
@@ -281,21 +281,22 @@ def main():
                                 % (group, fs["rc"], fs["dir"]))
             findings_of(fs, group)
             a, b = outcomes(nat), outcomes(fs)
-            diff = sorted(t for t in set(a) | set(b) if a.get(t) != b.get(t))
+            # Without both result sets every test would differ: that run already failed.
+            diff = [] if nat["results"] is None or fs["results"] is None else \
+                sorted(t for t in set(a) | set(b) if a.get(t) != b.get(t))
             if not diff and (nat["results"] and fs["results"]) and \
                     nat["results"]["loaded"] != fs["results"]["loaded"]:
                 failures.append("%s: loaded tests differ: %s vs %s" % (
                     group, nat["results"]["loaded"], fs["results"]["loaded"]))
             for t in diff:
+                # A test id that names no spec of its own (a setUpClass error, fork_wait's base
+                # class collected from test_wait3 on 3.8) is rerun with its whole group.
                 spec = rerun_spec(group, t)
-                if spec is None:
-                    failures.append("%s: %s: native %s, forksan %s (cannot rerun alone)"
-                                    % (group, t, a.get(t), b.get(t)))
-                    continue
+                specs = [spec] if spec else GROUPS[group]
                 tag = "-rerun-" + re.sub(r"[^A-Za-z0-9_.]", "_", t)[-60:]
                 # One after the other: a timing-sensitive test gets the machine to itself.
-                n2 = run_one("native", args, pyver, group, [spec], tag)
-                f2 = run_one("forksan", args, pyver, group, [spec], tag)
+                n2 = run_one("native", args, pyver, group, specs, tag)
+                f2 = run_one("forksan", args, pyver, group, specs, tag)
                 findings_of(f2, group)
                 o2n, o2f = outcomes(n2).get(t), outcomes(f2).get(t)
                 line = "%s: %s: native %s, forksan %s; rerun: native %s, forksan %s" % (
