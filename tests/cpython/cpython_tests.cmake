@@ -40,3 +40,13 @@ foreach(entry ${fs_cpythons})
   set_tests_properties(cpython/${name} PROPERTIES LABELS cpython TIMEOUT 1200
                                                   SKIP_RETURN_CODE 77)
 endforeach()
+
+# The driver itself: it must fail on a changed outcome or an unlisted error finding, and
+# tolerate a flaky test and a listed error (a forksan wrapper fakes each).
+if(FORKSAN_SYSTEM_PYTHON3)
+  add_test(NAME cpython/driver-selftest
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cpython/selftest.sh $<TARGET_FILE:forksan>
+                   ${FORKSAN_SYSTEM_PYTHON3} ${CMAKE_CURRENT_BINARY_DIR}/cpython-work/selftest)
+  set_tests_properties(cpython/driver-selftest PROPERTIES LABELS cpython TIMEOUT 600
+                                                          SKIP_RETURN_CODE 77)
+endif()
