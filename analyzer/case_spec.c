@@ -278,7 +278,7 @@ static bool line_has_marker(const char *line, const char *name, bool python)
 struct parse {
     struct fs_case_spec *spec;
     struct strlist errors;
-    struct strlist args, requires;
+    struct strlist args, requires, env;
     struct source *files; /* loaded marker files, by basename; files[0] is the case itself */
     char **file_names;
     size_t nfiles;
@@ -427,6 +427,12 @@ static void parse_header(struct parse *p, const struct source *src)
                 spec->on_deadlock = fs_xstrdup(v);
         } else if (starts_with(c, "args:")) {
             split_words(c + strlen("args:"), &p->args);
+        } else if (starts_with(c, "env:")) {
+            size_t before = p->env.n;
+            split_words(c + strlen("env:"), &p->env);
+            for (size_t k = before; k < p->env.n; k++)
+                if (!strchr(p->env.v[k], '=') || p->env.v[k][0] == '=')
+                    perr(p, i, "env: takes NAME=value words, not '%s'", p->env.v[k]);
         } else if (starts_with(c, "requires:")) {
             size_t before = p->requires.n;
             split_words(c + strlen("requires:"), &p->requires);
@@ -440,7 +446,7 @@ static void parse_header(struct parse *p, const struct source *src)
             if (k > 0 && c[k] == ':')
                 perr(p, i,
                      "unknown header key '%.*s:' (known: forksan case, expect, timeout, "
-                     "on-deadlock, args, requires)",
+                     "on-deadlock, args, env, requires)",
                      (int)k, c);
         }
         free(buf);
@@ -568,6 +574,8 @@ int fs_case_spec_load(const char *path, struct fs_case_spec *spec)
     spec->nargs = p.args.n;
     spec->requires = p.requires.v;
     spec->nrequires = p.requires.n;
+    spec->env = p.env.v;
+    spec->nenv = p.env.n;
     spec->errors = p.errors.v;
     spec->nerrors = p.errors.n;
     if (!spec->description)
@@ -597,6 +605,7 @@ void fs_case_spec_release(struct fs_case_spec *spec)
     free(spec->on_deadlock);
     strlist_free(spec->args, spec->nargs);
     strlist_free(spec->requires, spec->nrequires);
+    strlist_free(spec->env, spec->nenv);
     strlist_free(spec->errors, spec->nerrors);
     memset(spec, 0, sizeof *spec);
 }

@@ -45,6 +45,8 @@ struct fs_case_spec {
     size_t nargs;
     char **requires; /* programs that must be in PATH, e.g. "python3" */
     size_t nrequires;
+    char **env; /* "NAME=value" from `env:`, set for the run (PYTHONUNBUFFERED=, limits) */
+    size_t nenv;
     char **errors; /* case-definition errors ("file:line: ..."); the case fails with them */
     size_t nerrors;
 };

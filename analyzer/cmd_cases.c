@@ -358,7 +358,10 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
     /* Always set, so that a FORKSAN_ON_DEADLOCK in the user's environment cannot change a case. */
     char *policy =
         fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", spec->on_deadlock ? spec->on_deadlock : "wait");
-    char *env[] = {policy, NULL};
+    char **env = fs_xcalloc(spec->nenv + 2, sizeof *env);
+    env[0] = policy;
+    for (size_t k = 0; k < spec->nenv; k++)
+        env[k + 1] = spec->env[k];
     struct fs_run_opts ro = {
         .argv = argv,
         .trace_dir = dir,
@@ -372,6 +375,7 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
     memset(&res, 0, sizeof res);
     int run_rc = fs_run_program(&ro, &res);
     free(policy);
+    free(env);
     if (run_rc < 0) {
         reason(why, fs_xasprintf("forksan could not run %s: %s", argv[0], strerror(errno)));
         goto out;

@@ -137,6 +137,7 @@ static void image_release(struct fs_image *img)
     }
     free(img->deadlocks);
     fs_model_rng_release(img);
+    fs_model_copied_release(img);
     memset(img, 0, sizeof *img);
 }
 
@@ -226,6 +227,8 @@ static int rec_child(struct fs_image *img, struct reader *r)
     const char *via = get_str(r, "via", false);
     s->via = via ? fs_fork_via_from_name(via) : 0;
     s->time = get_dec(r, "time", false, 0);
+    s->pykey = get_hex(r, "pykey", false);
+    s->pydepth = get_int(r, "pydepth", false, 0);
     get_addrs(r, "frames", &s->frames);
     if (r->bad) {
         snapshot_free(s);
@@ -319,6 +322,8 @@ static int rec_fork(struct fs_image *img, struct reader *r, bool spawn)
     };
     const char *via = get_str(r, "via", false);
     e.via = via ? fs_fork_via_from_name(via) : 0;
+    e.pykey = get_hex(r, "pykey", false);
+    e.pydepth = get_int(r, "pydepth", false, 0);
     const char *path = spawn ? get_str(r, "path", false) : NULL;
     get_addrs(r, "frames", &e.frames);
     if (r->bad) {
@@ -409,6 +414,9 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
     int rng = fs_model_rng_record(img, rec);
     if (rng)
         return rng > 0 ? 0 : -1;
+    int copied = fs_model_copied_record(img, rec);
+    if (copied)
+        return copied > 0 ? 0 : -1;
     if (strcmp(tag, FS_REC_PROC) == 0)
         return rec_proc(img, &r);
     if (strcmp(tag, FS_REC_MOD) == 0)

@@ -32,6 +32,8 @@ __attribute__((constructor(101))) static void fs_init(void)
         fs_trace_write_start(lb, "start");
         fs_trace_end(lb);
     }
+    fs_stdio_init();
+    fs_storm_init();
     fs_fork_init();
     (void)fs_self(); /* the main thread's slot */
 }
@@ -43,5 +45,7 @@ __attribute__((destructor)) static void fs_fini(void)
     if (fs_config.active) {
         fs_rng_flush();
         fs_fork_records_flush();
+        fs_end_record("exit");
+        fs_storm_end();
     }
 }

@@ -126,6 +126,8 @@ static const struct real_row rows[] = {
     ROW(arc4random_uniform),
     ROW(_exit),
     ROW(_Exit),
+    ROW(__cxa_atexit),
+    ROW(on_exit),
 };
 
 void fs_real_resolve(void)

@@ -1,0 +1,528 @@
+/* The copied-state family: what fork copies besides locks, and the classic mistakes made with
+ * it (docs/hazards.md): output buffered at fork and written twice (stdio-unflushed-at-fork), a
+ * child ending through exit() and running its parent's cleanup (child-exit-runs-parent-cleanup),
+ * children never waited for (unreaped-child), a child going back into its parent's fork loop
+ * (child-repeats-fork), and a tree that forked past forksan's limits (fork-storm). */
+#include "trace_format.h"
+#include "rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+/* The image of c's parent that made the fork that created c (same fork counter and time as
+ * the child's record), or NULL. */
+static const struct fs_image *forking_image(const struct fs_process *c)
+{
+    const struct fs_image *ci = fs_process_first_image(c);
+    const struct fs_process *p = c->parent;
+    if (!ci || !ci->snapshot || !p)
+        return NULL;
+    for (size_t i = 0; i < p->nimages; i++) {
+        const struct fs_image *img = p->images[i];
+        for (size_t j = 0; j < img->nforks; j++)
+            if (!img->forks[j].spawn && img->forks[j].seq == ci->snapshot->seq &&
+                img->forks[j].time == ci->snapshot->time)
+                return img;
+    }
+    return NULL;
+}
+
+/* The first pending bytes as C would write them: "hello\n". Returns a malloc'd string. */
+static char *quote_bytes(const char *b, size_t n, long total)
+{
+    size_t cap = n * 4 + 8;
+    char *out = fs_xcalloc(cap, 1), *o = out;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)b[i];
+        if (c == '\n')
+            o += sprintf(o, "\\n");
+        else if (c == '\t')
+            o += sprintf(o, "\\t");
+        else if (c == '"' || c == '\\')
+            o += sprintf(o, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            o += sprintf(o, "\\x%02x", c);
+        else
+            *o++ = (char)c;
+    }
+    *o++ = '"';
+    if ((long)n < total)
+        o += sprintf(o, "...");
+    *o = '\0';
+    return out;
+}
+
+static const char *stream_name(const struct fs_stream_rec *s)
+{
+    bool py = strcmp(s->layer, "python") == 0;
+    switch (s->fd) {
+    case 1:
+        return py ? "sys.stdout" : "stdout";
+    case 2:
+        return py ? "sys.stderr" : "stderr";
+    default:
+        return py ? "a Python stream" : "a FILE stream";
+    }
+}
+
+/* ---- stdio-unflushed-at-fork ----------------------------------------------------------------- */
+
+enum fate { FATE_UNKNOWN, FATE_WRITTEN, FATE_DISCARDED };
+
+/* What an image did with a stream that was pending at a fork: it wrote the bytes (flushed
+ * them some time, or exit() did), discarded them (_exit or exec with the bytes still there), or
+ * we cannot tell (the image did not end in a way the shim saw).  A stream the image has no fate
+ * for although it ended was not pending at its last fork any more: it was written before. */
+static enum fate fate_of(const struct fs_image *img, const struct fs_stream_rec *s,
+                         const char **how)
+{
+    *how = "";
+    if (!img || !img->end)
+        return FATE_UNKNOWN;
+    *how = img->end->how;
+    bool ends_clean = strcmp(img->end->how, "exit") != 0;
+    for (size_t i = 0; i < img->nfates; i++) {
+        const struct fs_stream_fate *f = &img->fates[i];
+        if (f->id != s->id || strcmp(f->layer, s->layer) != 0)
+            continue;
+        return f->still && ends_clean ? FATE_DISCARDED : FATE_WRITTEN;
+    }
+    return FATE_WRITTEN;
+}
+
+static const char *fate_text(enum fate f, const char *how)
+{
+    if (f == FATE_UNKNOWN)
+        return "unknown (it did not end through exit, _exit or exec while traced)";
+    if (f == FATE_DISCARDED)
+        return strcmp(how, "exec") == 0 ? "discarded them (exec)" : "discarded them (_exit)";
+    return strcmp(how, "exit") == 0 ? "wrote them (flushed, or at exit)"
+                                    : "wrote them (flushed before it ended)";
+}
+
+static void check_streams(const struct fs_process *c,
+                          struct fs_symbolizer *sym, struct fs_findings *out,
+                          struct fs_rules_merge *mg)
+{
+    const struct fs_image *ci = fs_process_first_image(c);
+    if (!ci || !ci->snapshot || !ci->nstreams)
+        return;
+    const struct fs_image *pi = forking_image(c);
+    for (size_t i = 0; i < ci->nstreams; i++) {
+        const struct fs_stream_rec *s = &ci->streams[i];
+        const char *chow, *phow;
+        enum fate cf = fate_of(ci, s, &chow), pf = fate_of(pi, s, &phow);
+        if (cf == FATE_DISCARDED)
+            continue; /* only the parent can write them: once */
+        bool both = cf == FATE_WRITTEN && pf == FATE_WRITTEN;
+        int ppid = ci->snapshot->parent_pid;
+        char *key = fs_xasprintf("stdio|%d|%s|%" PRIx64 "|%s|%d", ppid, s->layer, s->id,
+                                 s->bytes, both);
+        if (fs_rules_merge_seen(mg, key, c->pid)) {
+            free(key);
+            continue;
+        }
+        struct fs_finding *f = fs_findings_add(out, "stdio-unflushed-at-fork",
+                                               both ? FS_SEV_ERROR : FS_SEV_WARNING, c->pid);
+        char *q = quote_bytes(s->bytes, s->nbytes, s->pending);
+        const char *what = stream_name(s);
+        if (both)
+            fs_finding_summary(f,
+                               "%ld bytes buffered in %s (fd %d) at fork were written twice, by "
+                               "parent %d and by child %d: %s",
+                               s->pending, what, s->fd, ppid, c->pid, q);
+        else
+            fs_finding_summary(f,
+                               "%ld bytes were buffered in %s (fd %d) at fork: parent %d and "
+                               "child %d each hold a copy to write: %s",
+                               s->pending, what, s->fd, ppid, c->pid, q);
+        fs_finding_detail(f, "stream", "%s", what);
+        fs_finding_detail(f, "layer", "%s", strcmp(s->layer, "python") == 0
+                                                ? "Python io (above libc)"
+                                                : "C stdio");
+        fs_finding_detail(f, "fd", "%d", s->fd);
+        if (*s->target)
+            fs_finding_detail(f, "target", "%s", s->target);
+        fs_finding_detail(f, "buffering", "%s", s->buffering);
+        fs_finding_detail(f, "pending_bytes", "%ld", s->pending);
+        fs_finding_detail(f, "first_bytes", "%s", q);
+        fs_finding_detail(f, "parent", "%d", ppid);
+        fs_finding_detail(f, "child", "%d", c->pid);
+        fs_finding_detail(f, "parent_did", "%s", fate_text(pf, phow));
+        fs_finding_detail(f, "child_did", "%s", fate_text(cf, chow));
+        free(q);
+        fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
+        fs_rules_path(f, c);
+        fs_rules_merge_add(mg, key, out->n - 1, c->pid);
+        free(key);
+    }
+}
+
+/* ---- child-exit-runs-parent-cleanup -------------------------------------------------------- */
+
+static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
+                       struct fs_findings *out, struct fs_rules_merge *mg)
+{
+    const struct fs_image *ci = fs_process_first_image(c);
+    if (!ci || !ci->snapshot || ci->execed || !ci->end || !ci->end->forked ||
+        strcmp(ci->end->how, "exit") != 0)
+        return;
+    const struct fs_end_rec *e = ci->end;
+    size_t flushed = 0;
+    long flushed_bytes = 0;
+    for (size_t i = 0; i < ci->nstreams; i++) {
+        const char *how;
+        if (fate_of(ci, &ci->streams[i], &how) == FATE_WRITTEN) {
+            flushed++;
+            flushed_bytes += ci->streams[i].pending;
+        }
+    }
+    if (!e->handlers.n && e->pyatexit <= 0 && !flushed)
+        return;
+    char *pcs = fs_rules_pcs_key(&e->frames);
+    char *key = fs_xasprintf("exit|%d|%s", ci->snapshot->parent_pid, pcs);
+    free(pcs);
+    if (fs_rules_merge_seen(mg, key, c->pid)) {
+        free(key);
+        return;
+    }
+    struct fs_finding *f =
+        fs_findings_add(out, "child-exit-runs-parent-cleanup", FS_SEV_WARNING, c->pid);
+    char *names = fs_xstrdup("");
+    for (size_t i = 0; i < e->handlers.n; i++) {
+        char *fn = fs_rules_function_name(sym, &ci->mods, e->handlers.pc[i]);
+        char *joined = fs_xasprintf("%s%s%s", names, *names ? ", " : "", fn);
+        free(fn);
+        free(names);
+        names = joined;
+    }
+    char *ran = fs_xstrdup("");
+    if (e->handlers.n) {
+        char *t = fs_xasprintf("%zu exit handler%s registered by its parent (%s)", e->handlers.n,
+                               e->handlers.n > 1 ? "s" : "", names);
+        free(ran);
+        ran = t;
+    }
+    if (e->pyatexit > 0) {
+        char *t = fs_xasprintf("%s%s%ld Python atexit callback%s", ran, *ran ? ", " : "",
+                               e->pyatexit, e->pyatexit > 1 ? "s" : "");
+        free(ran);
+        ran = t;
+    }
+    if (flushed) {
+        char *t = fs_xasprintf("%s%sthe %ld bytes of output it inherited unflushed", ran,
+                               *ran ? ", and " : "", flushed_bytes);
+        free(ran);
+        ran = t;
+    }
+    fs_finding_summary(f,
+                       "child %d ended through exit() instead of _exit(), running %s; a forked "
+                       "child that does not exec should end with _exit() (os._exit() in Python)",
+                       c->pid, ran);
+    fs_finding_detail(f, "child", "%d", c->pid);
+    fs_finding_detail(f, "parent", "%d", ci->snapshot->parent_pid);
+    if (e->handlers.n) {
+        fs_finding_detail(f, "inherited_handlers", "%s", names);
+        fs_finding_detail(f, "handler_count", "%zu", e->handlers.n);
+    }
+    if (e->pyatexit > 0)
+        fs_finding_detail(f, "python_atexit_callbacks", "%ld", e->pyatexit);
+    for (size_t i = 0; i < ci->nstreams; i++) {
+        const char *how;
+        if (fate_of(ci, &ci->streams[i], &how) != FATE_WRITTEN)
+            continue;
+        char *q = quote_bytes(ci->streams[i].bytes, ci->streams[i].nbytes, ci->streams[i].pending);
+        fs_finding_detail(f, "flushed", "%s (fd %d): %ld bytes %s", stream_name(&ci->streams[i]),
+                          ci->streams[i].fd, ci->streams[i].pending, q);
+        free(q);
+    }
+    free(names);
+    free(ran);
+    fs_rules_stack(f, sym, &ci->mods, "exit", c->pid, &e->frames);
+    for (size_t i = 0; i < e->hsites.n; i++) {
+        struct fs_addrs one = {.pc = &e->hsites.pc[i], .n = 1};
+        fs_rules_stack(f, sym, &ci->mods, "handler-registered", 0, &one);
+    }
+    fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
+    fs_rules_path(f, c);
+    fs_rules_merge_add(mg, key, out->n - 1, c->pid);
+    free(key);
+}
+
+/* ---- unreaped-child -------------------------------------------------------------------------- */
+
+static void check_zombies(const struct fs_model *m, const struct fs_process *p,
+                          struct fs_symbolizer *sym, struct fs_findings *out)
+{
+    const struct fs_image *last = p->nimages ? p->images[p->nimages - 1] : NULL;
+    if (!last || !last->end || !last->end->nzombies)
+        return;
+    const struct fs_end_rec *e = last->end;
+    struct fs_finding *f = fs_findings_add(out, "unreaped-child", FS_SEV_WARNING, p->pid);
+    char *list = fs_xstrdup("");
+    for (size_t i = 0; i < e->nzombies; i++) {
+        char *t = fs_xasprintf("%s%s%d", list, *list ? ", " : "", e->zombies[i]);
+        free(list);
+        list = t;
+    }
+    fs_finding_summary(f,
+                       "process %d ended (%s) without waiting for %zu child%s (%s): each stayed a "
+                       "zombie until then",
+                       p->pid, e->how, e->nzombies, e->nzombies > 1 ? "ren" : "", list);
+    fs_finding_detail(f, "parent", "%d", p->pid);
+    fs_finding_detail(f, "children", "%s", list);
+    fs_finding_detail(f, "sigchld", "%s", e->sigchld);
+    free(list);
+    bool stacked = false;
+    for (size_t i = 0; i < e->nzombies; i++) {
+        const struct fs_process *c = fs_model_find(m, e->zombies[i]);
+        const struct fs_image *ci = c ? fs_process_first_image(c) : NULL;
+        const struct fs_image *cl = c && c->nimages ? c->images[c->nimages - 1] : NULL;
+        if (cl && cl->end && cl->end->time <= e->time)
+            fs_finding_detail(f, "zombie", "%d for %.3f s (it ended through %s)", c->pid,
+                              (double)(e->time - cl->end->time) / 1e9, cl->end->how);
+        else
+            fs_finding_detail(f, "zombie", "%d (when it ended is not known)", e->zombies[i]);
+        if (!stacked && ci && ci->snapshot) {
+            fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid,
+                           &ci->snapshot->frames);
+            stacked = true;
+        }
+    }
+    fs_rules_path(f, p);
+}
+
+/* ---- child-repeats-fork ---------------------------------------------------------------------- */
+
+/* Two forks from the same place: the same Python stack when both were made from Python (every
+ * Python call site has the same native stack, the interpreter's loop), else the same native
+ * stack.  Helper "py" will record the Python frames themselves; they then replace the key. */
+static bool same_site(const struct fs_addrs *a, uint64_t pykey_a, int depth_a,
+                      const struct fs_addrs *b, uint64_t pykey_b, int depth_b, bool python)
+{
+    if (pykey_a || pykey_b)
+        return pykey_a == pykey_b && depth_a == depth_b;
+    if (python || !a->n || a->n != b->n)
+        return false; /* a Python process without Python stacks: no verdict */
+    return memcmp(a->pc, b->pc, a->n * sizeof *a->pc) == 0;
+}
+
+static bool is_python(const struct fs_image *img)
+{
+    const char *exe = img->exe ? strrchr(img->exe, '/') : NULL;
+    exe = exe ? exe + 1 : img->exe ? img->exe : "";
+    return strncmp(exe, "python", 6) == 0;
+}
+
+/* The fork c made from the same site as the fork that created it, or NULL. */
+static const struct fs_fork_event *repeat_of(const struct fs_process *c)
+{
+    const struct fs_image *ci = fs_process_first_image(c);
+    if (!ci || !ci->snapshot)
+        return NULL;
+    const struct fs_fork_snapshot *s = ci->snapshot;
+    for (size_t j = 0; j < ci->nforks; j++) {
+        const struct fs_fork_event *e = &ci->forks[j];
+        if (!e->spawn && same_site(&s->frames, s->pykey, s->pydepth, &e->frames, e->pykey,
+                                   e->pydepth, is_python(ci)))
+            return e;
+    }
+    return NULL;
+}
+
+/* Processes below p created from that site, and the longest chain of them. */
+static void count_cascade(const struct fs_process *p, const struct fs_fork_snapshot *site,
+                          size_t *procs, int depth, int *generations)
+{
+    if (depth > *generations)
+        *generations = depth;
+    for (size_t i = 0; i < p->nchildren; i++) {
+        const struct fs_process *c = p->children[i];
+        const struct fs_image *ci = fs_process_first_image(c);
+        if (!ci || !ci->snapshot ||
+            !same_site(&ci->snapshot->frames, ci->snapshot->pykey, ci->snapshot->pydepth,
+                       &site->frames, site->pykey, site->pydepth, is_python(ci)))
+            continue;
+        (*procs)++;
+        count_cascade(c, site, procs, depth + 1, generations);
+    }
+}
+
+static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
+                         struct fs_findings *out)
+{
+    if (!repeat_of(c))
+        return;
+    /* Reported once, at the top of the cascade: the first child whose parent did not itself
+     * repeat its creator's fork. */
+    if (c->parent && repeat_of(c->parent))
+        return;
+    const struct fs_image *ci = fs_process_first_image(c);
+    const struct fs_process *origin = c->parent;
+    size_t procs = 0;
+    int generations = 0;
+    if (origin)
+        count_cascade(origin, ci->snapshot, &procs, 0, &generations);
+    struct fs_finding *f = fs_findings_add(out, "child-repeats-fork", FS_SEV_WARNING, c->pid);
+    fs_finding_summary(f,
+                       "child %d called fork again from the same call site and stack as the fork "
+                       "that created it: it went back into its parent's loop instead of exiting "
+                       "(%d generations, %zu processes forked from this site)",
+                       c->pid, generations, procs);
+    fs_finding_detail(f, "child", "%d", c->pid);
+    fs_finding_detail(f, "parent", "%d", ci->snapshot->parent_pid);
+    fs_finding_detail(f, "generations", "%d", generations);
+    fs_finding_detail(f, "processes", "%zu", procs);
+    fs_finding_detail(f, "compared", "%s",
+                      ci->snapshot->pykey ? "Python stacks" : "native stacks");
+    fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
+    fs_rules_path(f, c);
+}
+
+/* ---- fork-storm ------------------------------------------------------------------------------ */
+
+static int depth_of(const struct fs_process *p)
+{
+    int d = 0;
+    for (; p && p->parent; p = p->parent)
+        d++;
+    return d;
+}
+
+static int cmp_site(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
+                        struct fs_findings *out)
+{
+    const struct fs_refused *first = NULL;
+    const struct fs_process *first_p = NULL;
+    size_t nrefused = 0, nprocs_refused = 0;
+    bool by_procs = false, by_forks = false;
+    long max_procs = 0, max_forks = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct fs_process *p = &m->procs[i];
+        bool any = false;
+        for (size_t k = 0; k < p->nimages; k++)
+            for (size_t r = 0; r < p->images[k]->nrefused; r++) {
+                const struct fs_refused *x = &p->images[k]->refused[r];
+                nrefused++;
+                any = true;
+                if (strcmp(x->limit, "forks") == 0) {
+                    by_forks = true;
+                    max_forks = x->max;
+                } else {
+                    by_procs = true;
+                    max_procs = x->max;
+                }
+                if (!first || x->time < first->time) {
+                    first = x;
+                    first_p = p;
+                }
+            }
+        nprocs_refused += any;
+    }
+    if (!first)
+        return;
+    /* The site that forked most, over every fork event of the tree: keys sorted, runs
+     * counted. */
+    struct site {
+        char *key;
+        const struct fs_fork_event *e;
+        const struct fs_image *img;
+    } *sites = NULL;
+    size_t total = 0;
+    int generations = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        int d = depth_of(&m->procs[i]);
+        if (d > generations)
+            generations = d;
+        for (size_t k = 0; k < m->procs[i].nimages; k++) {
+            const struct fs_image *img = m->procs[i].images[k];
+            for (size_t j = 0; j < img->nforks; j++) {
+                const struct fs_fork_event *e = &img->forks[j];
+                if (e->spawn)
+                    continue;
+                char *pcs = fs_rules_pcs_key(&e->frames);
+                sites = fs_xrealloc(sites, total + 1, sizeof *sites);
+                sites[total].key = e->pykey ? fs_xasprintf("py:%" PRIx64 ":%d|%s", e->pykey,
+                                                           e->pydepth, pcs)
+                                            : fs_xstrdup(pcs);
+                free(pcs);
+                sites[total].e = e;
+                sites[total].img = img;
+                total++;
+            }
+        }
+    }
+    if (total)
+        qsort(sites, total, sizeof *sites, cmp_site);
+    const struct fs_fork_event *top = NULL;
+    const struct fs_image *top_img = NULL;
+    size_t top_n = 0;
+    for (size_t i = 0; i < total;) {
+        size_t j = i;
+        while (j < total && strcmp(sites[j].key, sites[i].key) == 0)
+            j++;
+        if (j - i > top_n) {
+            top_n = j - i;
+            top = sites[i].e;
+            top_img = sites[i].img;
+        }
+        i = j;
+    }
+    for (size_t i = 0; i < total; i++)
+        free(sites[i].key);
+    free(sites);
+    const struct fs_process *root = first_p;
+    while (root->parent)
+        root = root->parent;
+    struct fs_finding *f = fs_findings_add(out, "fork-storm", FS_SEV_ERROR, root->pid);
+    char *limits = by_procs && by_forks
+                       ? fs_xasprintf("--max-processes %ld and --max-forks %ld", max_procs,
+                                      max_forks)
+                   : by_procs ? fs_xasprintf("--max-processes %ld", max_procs)
+                              : fs_xasprintf("--max-forks %ld", max_forks);
+    fs_finding_summary(f,
+                       "the process tree forked past %s: forksan made %zu fork%s fail with "
+                       "EAGAIN in %zu process%s; the site that forked most made %zu of the "
+                       "%zu forks recorded",
+                       limits, nrefused, nrefused > 1 ? "s" : "", nprocs_refused,
+                       nprocs_refused > 1 ? "es" : "", top_n, total);
+    fs_finding_detail(f, "limit", "%s", limits);
+    fs_finding_detail(f, "refused", "%zu (at most 4 recorded per process)", nrefused);
+    fs_finding_detail(f, "processes_refused", "%zu", nprocs_refused);
+    fs_finding_detail(f, "processes_traced", "%zu", m->nprocs);
+    fs_finding_detail(f, "generations", "%d", generations);
+    fs_finding_detail(f, "forks_recorded", "%zu", total);
+    fs_finding_detail(f, "top_site_forks", "%zu", top_n);
+    free(limits);
+    if (top)
+        fs_rules_stack(f, sym, &top_img->mods, "fork", top->tid, &top->frames);
+    const struct fs_image *fi = first_p->nimages ? first_p->images[first_p->nimages - 1] : NULL;
+    if (fi)
+        fs_rules_stack(f, sym, &fi->mods, "refused", first_p->pid, &first->frames);
+    fs_rules_path(f, first_p);
+}
+
+void fs_rules_copied(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out)
+{
+    struct fs_rules_merge stdio_mg = {0}, exit_mg = {0};
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct fs_process *p = &m->procs[i];
+        check_streams(p, sym, out, &stdio_mg);
+        check_exit(p, sym, out, &exit_mg);
+        check_zombies(m, p, sym, out);
+        check_repeat(p, sym, out);
+    }
+    fs_rules_merge_finish(&stdio_mg, out);
+    fs_rules_merge_finish(&exit_mg, out);
+    check_storm(m, sym, out);
+}
