@@ -328,9 +328,14 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
 {
     const struct fs_case_spec *spec = &k->spec;
     size_t argc = 0;
-    char **argv = fs_xcalloc(spec->nargs + 3, sizeof *argv);
+    char **argv = fs_xcalloc(spec->nargs + 5, sizeof *argv);
     if (spec->python) {
+        /* -I -S: the machine's PYTHON* variables (PYTHONUNBUFFERED hides the buffering users
+         * see) and its site-packages (whose .pth imports may register atexit callbacks) must
+         * not change a verdict. */
         argv[argc++] = fs_xstrdup("python3");
+        argv[argc++] = fs_xstrdup("-I");
+        argv[argc++] = fs_xstrdup("-S");
         argv[argc++] = fs_xasprintf("%s/%s", s->cases_dir, spec->file);
     } else {
         argv[argc++] = fs_xasprintf("%s/%s", s->bin_dir, k->name);

@@ -184,9 +184,12 @@ static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
     }
     if (!e->handlers.n && e->pyatexit <= 0 && !flushed)
         return;
-    char *pcs = fs_rules_pcs_key(&e->frames);
-    char *key = fs_xasprintf("exit|%d|%s", ci->snapshot->parent_pid, pcs);
+    /* One finding per exit site and set of handlers: every child of a job loop that ends the
+     * same way is the same mistake. */
+    char *pcs = fs_rules_pcs_key(&e->frames), *hs = fs_rules_pcs_key(&e->handlers);
+    char *key = fs_xasprintf("exit|%s|%s|%ld", pcs, hs, e->pyatexit);
     free(pcs);
+    free(hs);
     if (fs_rules_merge_seen(mg, key, c->pid)) {
         free(key);
         return;
@@ -294,6 +297,24 @@ static void check_zombies(const struct fs_model *m, const struct fs_process *p,
             stacked = true;
         }
     }
+    /* A child that ended at once without anything to record wrote no trace: its fork is the
+     * parent's last one no traced child accounts for. */
+    for (size_t k = p->nimages; !stacked && k-- > 0;) {
+        const struct fs_image *img = p->images[k];
+        for (size_t j = img->nforks; !stacked && j-- > 0;) {
+            const struct fs_fork_event *ev = &img->forks[j];
+            bool traced = false;
+            for (size_t c = 0; c < p->nchildren && !traced; c++) {
+                const struct fs_image *ci = fs_process_first_image(p->children[c]);
+                traced = ci && ci->snapshot && ci->snapshot->seq == ev->seq &&
+                         ci->snapshot->time == ev->time;
+            }
+            if (ev->spawn || traced)
+                continue;
+            fs_rules_stack(f, sym, &img->mods, "fork", ev->tid, &ev->frames);
+            stacked = true;
+        }
+    }
     fs_rules_path(f, p);
 }
 
@@ -354,16 +375,24 @@ static void count_cascade(const struct fs_process *p, const struct fs_fork_snaps
 }
 
 static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
-                         struct fs_findings *out)
+                         struct fs_findings *out, struct fs_rules_merge *mg)
 {
     if (!repeat_of(c))
         return;
-    /* Reported once, at the top of the cascade: the first child whose parent did not itself
-     * repeat its creator's fork. */
+    /* Reported once per loop, at the top of the cascade: the children whose parent did not
+     * itself repeat its creator's fork, merged. */
     if (c->parent && repeat_of(c->parent))
         return;
     const struct fs_image *ci = fs_process_first_image(c);
     const struct fs_process *origin = c->parent;
+    char *pcs = fs_rules_pcs_key(&ci->snapshot->frames);
+    char *key = fs_xasprintf("repeat|%d|%s|%" PRIx64, origin ? origin->pid : 0, pcs,
+                             ci->snapshot->pykey);
+    free(pcs);
+    if (fs_rules_merge_seen(mg, key, c->pid)) {
+        free(key);
+        return;
+    }
     size_t procs = 0;
     int generations = 0;
     if (origin)
@@ -382,6 +411,8 @@ static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
                       ci->snapshot->pykey ? "Python stacks" : "native stacks");
     fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
     fs_rules_path(f, c);
+    fs_rules_merge_add(mg, key, out->n - 1, c->pid);
+    free(key);
 }
 
 /* ---- fork-storm ------------------------------------------------------------------------------ */
@@ -514,15 +545,16 @@ static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
 
 void fs_rules_copied(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out)
 {
-    struct fs_rules_merge stdio_mg = {0}, exit_mg = {0};
+    struct fs_rules_merge stdio_mg = {0}, exit_mg = {0}, repeat_mg = {0};
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct fs_process *p = &m->procs[i];
         check_streams(p, sym, out, &stdio_mg);
         check_exit(p, sym, out, &exit_mg);
         check_zombies(m, p, sym, out);
-        check_repeat(p, sym, out);
+        check_repeat(p, sym, out, &repeat_mg);
     }
     fs_rules_merge_finish(&stdio_mg, out);
     fs_rules_merge_finish(&exit_mg, out);
+    fs_rules_merge_finish(&repeat_mg, out);
     check_storm(m, sym, out);
 }
