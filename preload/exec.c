@@ -270,6 +270,7 @@ static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *f
         pid_t child_ = -1;                                                                         \
         int rc_ = fs_real.REAL(&child_, path, fa, attr, argv, env);                                \
         env_end(locked_);                                                                          \
+        fs_exit_spawned();                                                                         \
         if (pid && rc_ == 0)                                                                       \
             *pid = child_;                                                                         \
         uintptr_t frames_[16];                                                                     \

@@ -38,6 +38,7 @@ static unsigned nhandlers;
 static unsigned handlers_lost;
 static int handlers_lock;
 static int forked_image; /* this image is a forked child that has not exec'd */
+static int spawned;      /* this image called posix_spawn */
 static int ended;        /* the end record was written */
 
 static void remember_handler(uintptr_t fn, uintptr_t site)
@@ -75,6 +76,12 @@ void fs_exit_forked(void)
 {
     forked_image = 1;
     ended = 0;
+    spawned = 0;
+}
+
+void fs_exit_spawned(void)
+{
+    spawned = 1;
 }
 
 static const char *sigchld_name(void)
@@ -184,7 +191,10 @@ void fs_end_record(const char *how)
             }
     long pyatexit = forked_image && fs_py_fork.valid ? fs_py_fork.atexit_count : 0;
     int zpids[ZOMBIES_MAX];
-    size_t nz = is_exec ? 0 : zombies(zpids);
+    /* A forked child that never forked or spawned has no children: no /proc scan at its end,
+     * which keeps the common fork-_exit child at the cost it had. */
+    int may_have_children = !forked_image || fs_proc.fork_seq > 0 || spawned;
+    size_t nz = is_exec || !may_have_children ? 0 : zombies(zpids);
     int says = nz || fs_nstreams || (forked_image && is_exit && (ninh || pyatexit > 0));
     if (!says && fs_proc.child_file_pending) {
         errno = saved;

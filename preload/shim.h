@@ -540,7 +540,8 @@ FS_HIDDEN int fs_py_active(void);
 
 /* hooks_exit.c: how the process ends.  `how` is "exit", "_exit" or "exec". */
 FS_HIDDEN void fs_end_record(const char *how);
-FS_HIDDEN void fs_exit_forked(void); /* child handler: this image is a forked child */
+FS_HIDDEN void fs_exit_forked(void);  /* child handler: this image is a forked child */
+FS_HIDDEN void fs_exit_spawned(void); /* posix_spawn: this image may have children */
 /* Defaults no sane test suite reaches, low enough to keep a 2-core machine usable. */
 #define FS_STORM_DEFAULT_PROCESSES 512
 #define FS_STORM_DEFAULT_FORKS     100000
