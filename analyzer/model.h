@@ -77,6 +77,13 @@ struct fs_fork_event {
     struct fs_addrs frames;
     uint64_t pykey; /* as in fs_fork_snapshot */
     int pydepth;
+    char *placed; /* spawn: descriptors its file actions put in place, "3,7" ("" when none) */
+};
+
+/* A descriptor above 2 found open when an image started (`fd`): it crossed the exec. */
+struct fs_fd_rec {
+    int fd;
+    char *target; /* /proc/self/fd/<fd>: a path, pipe:[n], socket:[n] */
 };
 
 /* ---- state copied by fork (model_copied.c) ------------------------------------------------ */
@@ -184,6 +191,9 @@ struct fs_image {
     size_t nforks;
     bool execed; /* this image called exec and did not come back */
     char *exec_path;
+    char *exec_placed; /* descriptors it had put in place with dup2/dup3, "3,7" */
+    struct fs_fd_rec *fds;
+    size_t nfds;
     struct fs_lost *lost;
     size_t nlost;
     struct fs_deadlock_rec *deadlocks;

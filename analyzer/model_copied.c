@@ -130,6 +130,17 @@ static int add_refused(struct fs_image *img, const struct fs_record *rec)
     return 1;
 }
 
+static int add_fd(struct fs_image *img, const struct fs_record *rec)
+{
+    long fd = dec_or(rec, "fd", -1);
+    if (fd < 0)
+        return -1;
+    const char *target = fs_rec_str(rec, "target");
+    img->fds = fs_xrealloc(img->fds, img->nfds + 1, sizeof *img->fds);
+    img->fds[img->nfds++] = (struct fs_fd_rec){(int)fd, fs_xstrdup(target ? target : "")};
+    return 1;
+}
+
 int fs_model_copied_record(struct fs_image *img, const struct fs_record *rec)
 {
     const char *tag = rec->tag;
@@ -143,6 +154,8 @@ int fs_model_copied_record(struct fs_image *img, const struct fs_record *rec)
         return add_zombie(img, rec);
     if (strcmp(tag, FS_REC_REFUSED) == 0)
         return add_refused(img, rec);
+    if (strcmp(tag, FS_REC_FD) == 0)
+        return add_fd(img, rec);
     return 0;
 }
 
@@ -164,4 +177,7 @@ void fs_model_copied_release(struct fs_image *img)
         free(img->refused[i].frames.pc);
     }
     free(img->refused);
+    for (size_t i = 0; i < img->nfds; i++)
+        free(img->fds[i].target);
+    free(img->fds);
 }

@@ -18,6 +18,7 @@ __attribute__((constructor(101))) static void fs_init(void)
     fs_pid = getpid();
     fs_registry_init();
     fs_proc_identity_load();
+    fs_fd_scan_start(); /* before the shim opens anything of its own */
     if (fs_trace_open_new(1) < 0) {
         fs_config.active = 0;
         return;
@@ -30,6 +31,7 @@ __attribute__((constructor(101))) static void fs_init(void)
     struct fs_linebuf *lb = fs_trace_begin();
     if (lb) {
         fs_trace_write_start(lb, "start");
+        fs_fd_write_start(lb);
         fs_trace_end(lb);
     }
     fs_stdio_init();

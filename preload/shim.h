@@ -122,6 +122,9 @@ struct fs_real_table {
     void (*_Exit)(int);
     int (*__cxa_atexit)(void (*)(void *), void *, void *);
     int (*on_exit)(void (*)(int, void *), void *);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int); /* optional */
+    int (*posix_spawn_file_actions_adddup2)(posix_spawn_file_actions_t *, int, int);
 };
 
 FS_HIDDEN extern struct fs_real_table fs_real;
@@ -537,6 +540,13 @@ FS_HIDDEN int fs_py_stream_still_pending(const struct fs_stream *s);
 FS_HIDDEN void fs_py_streams_append(void);
 /* 1 when this thread holds the GIL of an initialised interpreter. */
 FS_HIDDEN int fs_py_active(void);
+
+/* hooks_fd.c: descriptors found open at an image's start (fd-inherited), and the ones the
+ * program put in place on purpose (dup2/dup3, posix_spawn file actions). */
+FS_HIDDEN void fs_fd_scan_start(void); /* at start-up, before the shim opens anything */
+FS_HIDDEN void fs_fd_write_start(struct fs_linebuf *lb);
+/* "3,7": descriptors above 2 placed on purpose; fa: a posix_spawn's file actions, or NULL. */
+FS_HIDDEN void fs_fd_placed_list(const void *fa, char *out, size_t cap);
 
 /* hooks_exit.c: how the process ends.  `how` is "exit", "_exit" or "exec". */
 FS_HIDDEN void fs_end_record(const char *how);

@@ -543,18 +543,119 @@ static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
     fs_rules_path(f, first_p);
 }
 
+/* ---- fd-inherited ---------------------------------------------------------------------------- */
+
+static bool in_list(const char *list, int fd)
+{
+    for (const char *p = list ? list : ""; *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (v == fd)
+            return true;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return false;
+}
+
+/* The image that started the chain E belongs to: E itself when it began with a start (an exec
+ * or the run's root), else, through the forks that made it, the ancestor image that did. Its
+ * `fd` records are what came into the chain from outside; a fork copies them. */
+static const struct fs_image *chain_start(const struct fs_process *q, const struct fs_image *e)
+{
+    for (int guard = 0; e && guard < 4096; guard++) {
+        if (!e->forked)
+            return e;
+        const struct fs_image *up = forking_image(q);
+        q = q->parent;
+        e = up;
+    }
+    return NULL;
+}
+
+static bool had_fd(const struct fs_image *start, const struct fs_fd_rec *fd)
+{
+    for (size_t i = 0; start && i < start->nfds; i++)
+        if (start->fds[i].fd == fd->fd && strcmp(start->fds[i].target, fd->target) == 0)
+            return true;
+    return false;
+}
+
+static void check_fds(const struct fs_process *p, struct fs_symbolizer *sym,
+                      struct fs_findings *out, struct fs_rules_merge *mg)
+{
+    (void)sym;
+    for (size_t k = 0; k < p->nimages; k++) {
+        const struct fs_image *img = p->images[k];
+        if (!img->nfds || img->forked)
+            continue;
+        /* Who exec'd it, and what that side put in place on purpose. */
+        const struct fs_image *e = NULL;
+        const struct fs_process *eq = p;
+        const char *placed = NULL;
+        if (k > 0 && p->images[k - 1]->execed) {
+            e = p->images[k - 1];
+            placed = e->exec_placed;
+        } else if (k == 0 && p->parent) {
+            for (size_t a = 0; !e && a < p->parent->nimages; a++) {
+                const struct fs_image *pi = p->parent->images[a];
+                for (size_t j = 0; j < pi->nforks; j++)
+                    if (pi->forks[j].spawn && pi->forks[j].child_pid == p->pid) {
+                        e = pi;
+                        eq = p->parent;
+                        placed = pi->forks[j].placed;
+                        break;
+                    }
+            }
+        }
+        if (!e)
+            continue; /* the run's root, or an exec nobody recorded (vfork): no verdict */
+        const struct fs_image *start = chain_start(eq, e);
+        const char *prog = img->exe ? img->exe : "?";
+        for (size_t i = 0; i < img->nfds; i++) {
+            const struct fs_fd_rec *fd = &img->fds[i];
+            if (in_list(placed, fd->fd) || had_fd(start, fd))
+                continue;
+            char *key = fs_xasprintf("fd|%d|%s|%s", fd->fd, fd->target, prog);
+            if (fs_rules_merge_seen(mg, key, p->pid)) {
+                free(key);
+                continue;
+            }
+            struct fs_finding *f = fs_findings_add(out, "fd-inherited", FS_SEV_NOTE, p->pid);
+            fs_finding_summary(f,
+                               "descriptor %d (%s) crossed exec into %s without close-on-exec: "
+                               "%s did not place it with dup2 or posix_spawn file actions, so "
+                               "it leaks into the new program unless meant to be shared (as "
+                               "make shares its jobserver pipe)",
+                               fd->fd, *fd->target ? fd->target : "?", prog,
+                               fs_process_name(eq));
+            fs_finding_detail(f, "fd", "%d", fd->fd);
+            fs_finding_detail(f, "target", "%s", fd->target);
+            fs_finding_detail(f, "program", "%s", prog);
+            fs_finding_detail(f, "execed_by", "%d (%s)", eq->pid, fs_process_name(eq));
+            fs_finding_detail(f, "opened_at", "not known (open calls are not interposed)");
+            fs_rules_path(f, p);
+            fs_rules_merge_add(mg, key, out->n - 1, p->pid);
+            free(key);
+        }
+    }
+}
+
 void fs_rules_copied(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out)
 {
-    struct fs_rules_merge stdio_mg = {0}, exit_mg = {0}, repeat_mg = {0};
+    struct fs_rules_merge stdio_mg = {0}, exit_mg = {0}, repeat_mg = {0}, fd_mg = {0};
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct fs_process *p = &m->procs[i];
         check_streams(p, sym, out, &stdio_mg);
         check_exit(p, sym, out, &exit_mg);
         check_zombies(m, p, sym, out);
         check_repeat(p, sym, out, &repeat_mg);
+        check_fds(p, sym, out, &fd_mg);
     }
     fs_rules_merge_finish(&stdio_mg, out);
     fs_rules_merge_finish(&exit_mg, out);
     fs_rules_merge_finish(&repeat_mg, out);
+    fs_rules_merge_finish(&fd_mg, out);
     check_storm(m, sym, out);
 }
