@@ -322,3 +322,51 @@ Test(copied, no_refusal_no_storm)
     cr_assert_eq(fx_count(&r.out, "fork-storm"), 0);
     fx_run_release(&r);
 }
+
+/* ---- fd-inherited --------------------------------------------------------------------------- */
+
+/* Root 4200 forks 4242, which execs /bin/true; the new image finds fd 5 open. */
+static void fd_run(struct fx_run *r, const char *root_fds, const char *placed)
+{
+    char *root = fs_xasprintf("%s%s%s", HEAD(4200, 1, "start"), root_fds,
+                              FORK(1, 4200, 1500, SITE_A));
+    fx_add_file(&r->m, "4200.0.trace", root, FX_CLEAN);
+    free(root);
+    char *child = fs_xasprintf("%s%sexec time=1600 path=/bin/true placed=%s\n",
+                               HEAD(4242, 4200, "fork"), CHILDREC(1, 4200, 1500, SITE_A), placed);
+    fx_add_file(&r->m, "4242.0.trace", child, FX_CLEAN);
+    free(child);
+    fx_add_file(&r->m, "4242.1.trace",
+                "forksan-trace version=1 pid=4242\n"
+                "proc pid=4242 ppid=4200 origin=start image=1 time=1700 exe=/usr/bin/true "
+                "comm=true cmdline=true\n"
+                "fd fd=5 target=pipe:[99]\n",
+                FX_CLEAN);
+    fx_run_rules(r);
+}
+
+Test(copied, descriptor_crossing_exec_is_a_note)
+{
+    struct fx_run r = {0};
+    fd_run(&r, "", "");
+    only(&r, "fd-inherited", 1);
+    const struct fs_finding *f = fx_find(&r.out, "fd-inherited", 4242);
+    cr_assert_eq(f->severity, FS_SEV_NOTE);
+    fx_detail_is(f, "fd", "5");
+    fx_detail_is(f, "target", "pipe:[99]");
+    fx_detail_is(f, "program", "/usr/bin/true");
+    fx_detail_is(f, "execed_by", "4242 (a.out)");
+    fx_run_release(&r);
+}
+
+Test(copied, placed_or_passed_through_descriptors_are_silent)
+{
+    struct fx_run r = {0};
+    fd_run(&r, "", "3,5");
+    cr_assert_eq(r.out.n, 0, "dup2 put fd 5 in place");
+    fx_run_release(&r);
+    struct fx_run r2 = {0};
+    fd_run(&r2, "fd fd=5 target=pipe:[99]\n", "");
+    cr_assert_eq(r2.out.n, 0, "fd 5 came from outside the run, through the root");
+    fx_run_release(&r2);
+}
