@@ -165,6 +165,28 @@ static void check_streams(const struct fs_process *c,
 
 /* ---- child-exit-runs-parent-cleanup -------------------------------------------------------- */
 
+/* The exit stack is taken in the shim's destructor: drop the frames of the exit machinery (the
+ * shim, the dynamic linker's fini, libc's exit) so that the stack starts at the exit() call or the
+ * return from main.  Only when symbolized; offline without symbols every frame stays. */
+static void trim_exit_machinery(struct fs_stack *s)
+{
+    static const char *const machinery[] = {"exit", "__GI_exit", "__run_exit_handlers"};
+    size_t cut = 0;
+    for (size_t i = 0; i < s->nframes; i++)
+        for (size_t k = 0; k < sizeof machinery / sizeof *machinery; k++)
+            if (s->frames[i].function && strcmp(s->frames[i].function, machinery[k]) == 0)
+                cut = i + 1;
+    if (!cut || cut >= s->nframes)
+        return;
+    for (size_t i = 0; i < cut; i++) {
+        free(s->frames[i].function);
+        free(s->frames[i].file);
+        free(s->frames[i].module);
+    }
+    memmove(s->frames, s->frames + cut, (s->nframes - cut) * sizeof *s->frames);
+    s->nframes -= cut;
+}
+
 static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
                        struct fs_findings *out, struct fs_rules_merge *mg)
 {
@@ -246,7 +268,10 @@ static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
     }
     free(names);
     free(ran);
+    size_t before = f->nstacks;
     fs_rules_stack(f, sym, &ci->mods, "exit", c->pid, &e->frames);
+    if (f->nstacks > before)
+        trim_exit_machinery(&f->stacks[before]);
     for (size_t i = 0; i < e->hsites.n; i++) {
         struct fs_addrs one = {.pc = &e->hsites.pc[i], .n = 1};
         fs_rules_stack(f, sym, &ci->mods, "handler-registered", 0, &one);
