@@ -37,9 +37,6 @@ static struct handler handlers[HANDLERS_MAX];
 static unsigned nhandlers;
 static unsigned handlers_lost;
 static int handlers_lock;
-static int forked_image; /* this image is a forked child that has not exec'd */
-static int spawned;      /* this image called posix_spawn */
-static int ended;        /* the end record was written */
 
 static void remember_handler(uintptr_t fn, uintptr_t site)
 {
@@ -72,16 +69,20 @@ int on_exit(void (*fn)(int, void *), void *arg)
     return rc;
 }
 
+/* In the child handler: fs_proc's line is written there anyway, so these cost no extra
+ * copy-on-write fault. */
 void fs_exit_forked(void)
 {
-    forked_image = 1;
-    ended = 0;
-    spawned = 0;
+    fs_proc.forked_image = 1;
+    if (fs_proc.ended)
+        fs_proc.ended = 0;
+    if (fs_proc.spawned)
+        fs_proc.spawned = 0;
 }
 
 void fs_exit_spawned(void)
 {
-    spawned = 1;
+    fs_proc.spawned = 1;
 }
 
 static const char *sigchld_name(void)
@@ -177,33 +178,33 @@ static size_t zombies(int *out)
 
 void fs_end_record(const char *how)
 {
-    if (!fs_config.active || !fs_trace_owned() || ended)
+    if (!fs_config.active || !fs_trace_owned() || fs_proc.ended)
         return;
     int saved = errno;
     int is_exit = strcmp(how, "exit") == 0, is_exec = strcmp(how, "exec") == 0;
     uintptr_t inh[HANDLERS_MAX], sites[HANDLERS_MAX];
     size_t ninh = 0;
-    if (forked_image)
+    if (fs_proc.forked_image)
         for (unsigned i = 0; i < nhandlers && i < HANDLERS_MAX; i++)
             if (handlers[i].pid != fs_pid) {
                 sites[ninh] = handlers[i].site;
                 inh[ninh++] = handlers[i].fn;
             }
-    long pyatexit = forked_image && fs_py_fork.valid ? fs_py_fork.atexit_count : 0;
+    long pyatexit = fs_proc.forked_image && fs_py_fork.valid ? fs_py_fork.atexit_count : 0;
     int zpids[ZOMBIES_MAX];
     /* A forked child that never forked or spawned has no children: no /proc scan at its end,
      * which keeps the common fork-_exit child at the cost it had. */
-    int may_have_children = !forked_image || fs_proc.fork_seq > 0 || spawned;
+    int may_have_children = !fs_proc.forked_image || fs_proc.fork_seq > 0 || fs_proc.spawned;
     size_t nz = is_exec || !may_have_children ? 0 : zombies(zpids);
-    int says = nz || fs_nstreams || (forked_image && is_exit && (ninh || pyatexit > 0));
+    int says = nz || fs_nstreams || (fs_proc.forked_image && is_exit && (ninh || pyatexit > 0));
     if (!says && fs_proc.child_file_pending) {
         errno = saved;
         return; /* a trivial child with nothing to say: no file at all */
     }
-    ended = !is_exec;
+    fs_proc.ended = !is_exec;
     uintptr_t frames[FS_FORK_STACK_MAX];
     int nframes = 0;
-    if (is_exit && forked_image) {
+    if (is_exit && fs_proc.forked_image) {
         FS_INTERNAL_BEGIN();
         nframes = fs_backtrace(frames, FS_FORK_STACK_MAX, 0);
         FS_INTERNAL_END();
@@ -216,7 +217,7 @@ void fs_end_record(const char *how)
     fs_lb_begin(lb, FS_REC_END);
     fs_lb_str(lb, "how", how);
     fs_lb_dec(lb, "time", fs_now_ns());
-    fs_lb_dec(lb, "forked", forked_image);
+    fs_lb_dec(lb, "forked", fs_proc.forked_image);
     fs_lb_str(lb, "sigchld", sigchld_name());
     fs_lb_hexlist(lb, "frames", frames, (size_t)(nframes > 0 ? nframes : 0));
     fs_lb_hexlist(lb, "handlers", inh, ninh);

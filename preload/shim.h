@@ -394,6 +394,10 @@ struct fs_proc {
     int writer_lock;
     int created_fd;         /* a just-created trace file, open for its first batch; -1 */
     int child_file_pending; /* a forked child's file is still to be written (snapshot.c) */
+    /* hooks_exit.c, here so that a child dirties no page of its own for them: */
+    int forked_image; /* this image is a forked child that has not exec'd */
+    int spawned;      /* this image called posix_spawn */
+    int ended;        /* the end record was written */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)

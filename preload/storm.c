@@ -204,11 +204,13 @@ void fs_storm_child(void)
 {
     if (!shm)
         return;
-    refused_here = 0;
-    /* Reserved by the parent's wrapper: the count is in already, only the bit is missing.  A
-     * fork the wrapper did not see (daemon()) is counted now. */
+    /* Written only when it differs: every page a child writes costs a copy-on-write fault. */
+    if (refused_here)
+        refused_here = 0;
+    /* Reserved by the parent's wrapper: the count is in already, only the bit is missing (the
+     * next reservation resets tls_reserved).  A fork the wrapper did not see (daemon()) is
+     * counted now. */
     if (tls_reserved) {
-        tls_reserved = 0;
         (void)bit_set(fs_pid);
     } else {
         count_alive(fs_pid);

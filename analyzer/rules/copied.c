@@ -187,6 +187,21 @@ static void trim_exit_machinery(struct fs_stack *s)
     s->nframes -= cut;
 }
 
+/* A handler in a system library (libstdc++'s own cleanup, libc's): the language runtime's, not
+ * the program's; listed, but not a reason for a finding by itself. */
+static bool runtime_handler(const struct fs_modmap *mods, uint64_t fn)
+{
+    for (size_t i = 0; i < mods->n; i++) {
+        const struct fs_module *m = &mods->mods[i];
+        if (fn < m->start || fn >= m->end)
+            continue;
+        const char *p = m->path ? m->path : "";
+        return strncmp(p, "/lib/", 5) == 0 || strncmp(p, "/lib64/", 7) == 0 ||
+               strncmp(p, "/usr/lib/", 9) == 0 || strncmp(p, "/usr/lib64/", 11) == 0;
+    }
+    return false;
+}
+
 static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
                        struct fs_findings *out, struct fs_rules_merge *mg)
 {
@@ -204,7 +219,10 @@ static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
             flushed_bytes += ci->streams[i].pending;
         }
     }
-    if (!e->handlers.n && e->pyatexit <= 0 && !flushed)
+    size_t own = 0;
+    for (size_t i = 0; i < e->handlers.n; i++)
+        own += !runtime_handler(&ci->mods, e->handlers.pc[i]);
+    if (!own && e->pyatexit <= 0 && !flushed)
         return;
     /* One finding per exit site and set of handlers: every child of a job loop that ends the
      * same way is the same mistake. */
