@@ -135,7 +135,7 @@ static void atfork_prepare(void)
         ctx->pydepth = fs_py_fork.stack_depth;
     }
     list_tasks(ctx, ctx->forker_tid);
-    fs_stdio_at_fork();
+    fs_stdio_at_fork(ctx->ntids == 1 && !ctx->tids_lost);
     fs_rng_before_fork();
     FS_INTERNAL_BEGIN();
     write_modmap_if_changed();

@@ -521,7 +521,7 @@ FS_HIDDEN extern unsigned fs_nstreams;
 FS_HIDDEN void fs_stdio_init(void);
 /* Prepare handler: fills fs_streams with the C streams that have pending output, then the
  * Python ones fs_py_before_fork captured for this very fork (fs_py_streams_append). */
-FS_HIDDEN void fs_stdio_at_fork(void);
+FS_HIDDEN void fs_stdio_at_fork(int alone); /* alone: the forker is the only thread */
 /* 1 when the bytes recorded at fork are still unwritten in the stream now. */
 FS_HIDDEN int fs_stream_still_pending(const struct fs_stream *s);
 FS_HIDDEN void fs_stdio_write_streams(struct fs_linebuf *lb); /* `stream` records */

@@ -6,7 +6,8 @@
  * static table, which the child gets as a copy.  Reading it races with other threads' fopen and
  * fclose (glibc takes its list lock only after the prepare handlers), so in a multi-threaded
  * process every FILE and every buffer is read with process_vm_readv: a FILE freed under us reads
- * as garbage or fails, never faults.  In a single-threaded process nothing can change the list
+ * as garbage or fails, never faults.  When the forker is the only thread (glibc says so, or
+ * /proc/self/task listed no other, just before) nothing can change the list
  * while we walk it (fopen links a fully initialised FILE with one store, fclose unlinks before it
  * frees), so the structures are read directly; the pending bytes always go through
  * process_vm_readv.  Everything here is async-signal-safe: static memory and raw syscalls. */
@@ -41,16 +42,14 @@ static int read_mem(uintptr_t addr, void *out, size_t size)
     return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size ? 0 : -1;
 }
 
-/* A copy of the FILE at addr; direct when no other thread can change it. */
-static int read_file(uintptr_t addr, FILE *out, int direct)
+/* The FILE at addr: itself when no other thread can change it, else a copy in *buf. */
+static const FILE *read_file(uintptr_t addr, FILE *buf, int direct)
 {
     if (!addr)
-        return -1;
-    if (direct) {
-        memcpy(out, (const void *)addr, sizeof *out);
-        return 0;
-    }
-    return read_mem(addr, out, sizeof *out);
+        return NULL;
+    if (direct)
+        return (const FILE *)addr;
+    return read_mem(addr, buf, sizeof *buf) == 0 ? buf : NULL;
 }
 
 void fs_stdio_init(void)
@@ -74,42 +73,45 @@ static void fd_target(int fd, char *out, size_t cap)
     out[r > 0 ? r : 0] = '\0';
 }
 
-void fs_stdio_at_fork(void)
+void fs_stdio_at_fork(int alone)
 {
     fs_nstreams = 0;
     if (!list_head) {
         fs_py_streams_append();
         return;
     }
-    int direct = __libc_single_threaded;
+    int direct = alone || __libc_single_threaded;
     uintptr_t at = 0;
     if (direct)
         at = (uintptr_t)*list_head;
     else if (read_mem((uintptr_t)list_head, &at, sizeof at) < 0)
         at = 0;
     for (int walked = 0; at && walked < IO_WALK_MAX; walked++) {
-        FILE f;
-        if (read_file(at, &f, direct) < 0)
+        FILE buf;
+        const FILE *fp = read_file(at, &buf, direct);
+        if (!fp)
             break;
-        uintptr_t base = (uintptr_t)f._IO_write_base, ptr = (uintptr_t)f._IO_write_ptr;
+        int flags = fp->_flags, mode = fp->_mode, fileno_ = fp->_fileno;
+        uintptr_t base = (uintptr_t)fp->_IO_write_base, ptr = (uintptr_t)fp->_IO_write_ptr;
+        uintptr_t next = (uintptr_t)fp->_chain;
         /* Narrow streams only (_mode <= 0); wide streams keep their output elsewhere. */
-        if (!(f._flags & IO_NO_WRITES) && f._mode <= 0 && ptr > base && ptr - base < (1u << 24) &&
+        if (!(flags & IO_NO_WRITES) && mode <= 0 && ptr > base && ptr - base < (1u << 24) &&
             fs_nstreams < FS_STREAMS_MAX) {
             struct fs_stream *s = &fs_streams[fs_nstreams];
             s->layer = FS_LAYER_C;
             s->id = at;
             s->base = base;
-            s->fd = f._fileno;
+            s->fd = fileno_;
             s->pending = (long)(ptr - base);
-            s->buffering = (f._flags & IO_UNBUFFERED) ? FS_BUF_NONE
-                           : (f._flags & IO_LINE_BUF) ? FS_BUF_LINE
+            s->buffering = (flags & IO_UNBUFFERED) ? FS_BUF_NONE
+                           : (flags & IO_LINE_BUF) ? FS_BUF_LINE
                                                       : FS_BUF_FULL;
             size_t nb = s->pending < FS_STREAM_BYTES ? (size_t)s->pending : FS_STREAM_BYTES;
             s->nbytes = read_mem(base, s->bytes, nb) == 0 ? (int)nb : 0;
             fd_target(s->fd, s->target, sizeof s->target);
             fs_nstreams++;
         }
-        at = (uintptr_t)f._chain;
+        at = next;
     }
     fs_py_streams_append();
 }
@@ -119,7 +121,7 @@ void fs_stdio_at_fork(void)
 static int c_still_pending(const struct fs_stream *s)
 {
     FILE f;
-    if (read_file(s->id, &f, 0) < 0 || (uintptr_t)f._IO_write_base != s->base)
+    if (read_mem(s->id, &f, sizeof f) < 0 || (uintptr_t)f._IO_write_base != s->base)
         return 0;
     if ((uintptr_t)f._IO_write_ptr < s->base + (uintptr_t)s->nbytes)
         return 0;
