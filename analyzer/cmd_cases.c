@@ -365,8 +365,8 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
         fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", spec->on_deadlock ? spec->on_deadlock : "wait");
     char **env = fs_xcalloc(spec->nenv + 2, sizeof *env);
     env[0] = policy;
-    for (size_t k = 0; k < spec->nenv; k++)
-        env[k + 1] = spec->env[k];
+    for (size_t e = 0; e < spec->nenv; e++)
+        env[e + 1] = spec->env[e];
     struct fs_run_opts ro = {
         .argv = argv,
         .trace_dir = dir,

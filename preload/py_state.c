@@ -191,7 +191,8 @@ static int read_stream(py_object *obj, struct fs_stream *s)
         inbuf = (long)(b->write_end - b->write_pos);
     s->pending = inbuf + (long)t->pending_bytes_count;
     size_t n = inbuf < FS_STREAM_BYTES ? (size_t)inbuf : FS_STREAM_BYTES;
-    memcpy(s->bytes, b->buffer + (inbuf ? b->write_pos : 0), n);
+    if (n)
+        memcpy(s->bytes, b->buffer + b->write_pos, n);
     /* The text layer's pending output: one bytes/str object, or a list of them (one per
      * write() since the last flush), in order. */
     py_object *pend = t->pending_bytes;
@@ -263,7 +264,7 @@ static void stack_key(void)
     int depth = 0;
     while (f && depth < 256) {
         py_object *code = api.PyFrame_GetCode(f);
-        uint64_t v[2] = {(uint64_t)(uintptr_t)code, (uint64_t)api.PyFrame_GetLineNumber(f)};
+        const uint64_t v[2] = {(uint64_t)(uintptr_t)code, (uint64_t)api.PyFrame_GetLineNumber(f)};
         if (code)
             api.Py_DecRef(code);
         for (int k = 0; k < 2; k++)

@@ -87,7 +87,7 @@ void fs_stdio_at_fork(int alone)
     else if (read_mem((uintptr_t)list_head, &at, sizeof at) < 0)
         at = 0;
     for (int walked = 0; at && walked < IO_WALK_MAX; walked++) {
-        FILE buf;
+        static FILE buf; /* the prepare handler runs under the fork lock: one at a time */
         const FILE *fp = read_file(at, &buf, direct);
         if (!fp)
             break;
@@ -120,7 +120,7 @@ void fs_stdio_at_fork(int alone)
  * them yet: exit() will, _exit() and exec discard them. */
 static int c_still_pending(const struct fs_stream *s)
 {
-    FILE f;
+    FILE f = {0}; /* at a process's end only */
     if (read_mem(s->id, &f, sizeof f) < 0 || (uintptr_t)f._IO_write_base != s->base)
         return 0;
     if ((uintptr_t)f._IO_write_ptr < s->base + (uintptr_t)s->nbytes)

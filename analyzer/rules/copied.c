@@ -34,26 +34,25 @@ static const struct fs_image *forking_image(const struct fs_process *c)
 /* The first pending bytes as C would write them: "hello\n". Returns a malloc'd string. */
 static char *quote_bytes(const char *b, size_t n, long total)
 {
-    size_t cap = n * 4 + 8;
-    char *out = fs_xcalloc(cap, 1), *o = out;
-    *o++ = '"';
+    size_t cap = n * 4 + 8, at = 0;
+    char *out = fs_xcalloc(cap, 1);
+    out[at++] = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)b[i];
         if (c == '\n')
-            o += sprintf(o, "\\n");
+            at += (size_t)snprintf(out + at, cap - at, "\\n");
         else if (c == '\t')
-            o += sprintf(o, "\\t");
+            at += (size_t)snprintf(out + at, cap - at, "\\t");
         else if (c == '"' || c == '\\')
-            o += sprintf(o, "\\%c", c);
+            at += (size_t)snprintf(out + at, cap - at, "\\%c", c);
         else if (c < 0x20 || c >= 0x7f)
-            o += sprintf(o, "\\x%02x", c);
+            at += (size_t)snprintf(out + at, cap - at, "\\x%02x", c);
         else
-            *o++ = (char)c;
+            out[at++] = (char)c;
     }
-    *o++ = '"';
+    out[at++] = '"';
     if ((long)n < total)
-        o += sprintf(o, "...");
-    *o = '\0';
+        snprintf(out + at, cap - at, "...");
     return out;
 }
 
