@@ -1,5 +1,5 @@
 /* forksan case: a forked child ends with exit() and runs the cleanup handler its parent registered
- * expect: child-exit-runs-parent-cleanup warning fork=@fork
+ * expect: child-exit-runs-parent-cleanup warning fork=@fork exit=@exit
  */
 
 /*

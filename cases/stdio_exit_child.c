@@ -1,6 +1,6 @@
 /* forksan case: output pending at fork and a child ending with exit(): both mistakes of one tutorial program
  * expect: stdio-unflushed-at-fork error fork=@fork
- * expect: child-exit-runs-parent-cleanup warning fork=@fork
+ * expect: child-exit-runs-parent-cleanup warning fork=@fork exit=@exit
  */
 
 /*
@@ -23,7 +23,7 @@ int main(void)
     pid_t pid = fork(); // @fork
     CASE_SYS(pid);
     if (pid == 0)
-        exit(0);
+        exit(0); // @exit
     CASE_TRUE(case_reap_child(pid) == 0);
     return 0;
 }
