@@ -18,9 +18,9 @@
 
 /* The sites an expect: line can pin to a source line: the option word of the header, and the role
  * of the finding's stack that must have a frame there. */
-enum { SITE_ACQUIRE, SITE_FORK, SITE_CHILD, NSITES };
-static const char *const site_option[NSITES] = {"acquire", "fork", "child"};
-static const char *const site_role[NSITES] = {"acquire", "fork", "child-acquire"};
+enum { SITE_ACQUIRE, SITE_FORK, SITE_CHILD, SITE_EXIT, NSITES };
+static const char *const site_option[NSITES] = {"acquire", "fork", "child", "exit"};
+static const char *const site_role[NSITES] = {"acquire", "fork", "child-acquire", "exit"};
 
 static struct fs_case_loc *site_loc(struct fs_case_expect *e, int site, bool **has)
 {
@@ -31,6 +31,9 @@ static struct fs_case_loc *site_loc(struct fs_case_expect *e, int site, bool **h
     case SITE_FORK:
         *has = &e->has_fork;
         return &e->fork;
+    case SITE_EXIT:
+        *has = &e->has_exit;
+        return &e->exit;
     default:
         *has = &e->has_child;
         return &e->child;
@@ -45,6 +48,8 @@ static const struct fs_case_loc *site_get(const struct fs_case_expect *e, int si
         return e->has_acquire ? &e->acquire : NULL;
     case SITE_FORK:
         return e->has_fork ? &e->fork : NULL;
+    case SITE_EXIT:
+        return e->has_exit ? &e->exit : NULL;
     default:
         return e->has_child ? &e->child : NULL;
     }
@@ -278,7 +283,7 @@ static bool line_has_marker(const char *line, const char *name, bool python)
 struct parse {
     struct fs_case_spec *spec;
     struct strlist errors;
-    struct strlist args, requires;
+    struct strlist args, requires, env;
     struct source *files; /* loaded marker files, by basename; files[0] is the case itself */
     char **file_names;
     size_t nfiles;
@@ -367,8 +372,8 @@ static void parse_expect(struct parse *p, size_t line, const char *value)
                 loc = site_loc(&e, s, &has);
         if (!loc) {
             perr(p, line,
-                 "unknown expect: option '%s' (acquire=@marker, fork=@marker and child=@marker "
-                 "are known)",
+                 "unknown expect: option '%s' (acquire=@marker, fork=@marker, child=@marker "
+                 "and exit=@marker are known)",
                  tok);
             continue;
         }
@@ -427,6 +432,12 @@ static void parse_header(struct parse *p, const struct source *src)
                 spec->on_deadlock = fs_xstrdup(v);
         } else if (starts_with(c, "args:")) {
             split_words(c + strlen("args:"), &p->args);
+        } else if (starts_with(c, "env:")) {
+            size_t before = p->env.n;
+            split_words(c + strlen("env:"), &p->env);
+            for (size_t k = before; k < p->env.n; k++)
+                if (!strchr(p->env.v[k], '=') || p->env.v[k][0] == '=')
+                    perr(p, i, "env: takes NAME=value words, not '%s'", p->env.v[k]);
         } else if (starts_with(c, "requires:")) {
             size_t before = p->requires.n;
             split_words(c + strlen("requires:"), &p->requires);
@@ -440,7 +451,7 @@ static void parse_header(struct parse *p, const struct source *src)
             if (k > 0 && c[k] == ':')
                 perr(p, i,
                      "unknown header key '%.*s:' (known: forksan case, expect, timeout, "
-                     "on-deadlock, args, requires)",
+                     "on-deadlock, args, env, requires)",
                      (int)k, c);
         }
         free(buf);
@@ -568,6 +579,8 @@ int fs_case_spec_load(const char *path, struct fs_case_spec *spec)
     spec->nargs = p.args.n;
     spec->requires = p.requires.v;
     spec->nrequires = p.requires.n;
+    spec->env = p.env.v;
+    spec->nenv = p.env.n;
     spec->errors = p.errors.v;
     spec->nerrors = p.errors.n;
     if (!spec->description)
@@ -588,6 +601,7 @@ void fs_case_spec_release(struct fs_case_spec *spec)
         loc_free(&spec->expects[i].acquire);
         loc_free(&spec->expects[i].fork);
         loc_free(&spec->expects[i].child);
+        loc_free(&spec->expects[i].exit);
     }
     free(spec->expects);
     free(spec->name);
@@ -597,6 +611,7 @@ void fs_case_spec_release(struct fs_case_spec *spec)
     free(spec->on_deadlock);
     strlist_free(spec->args, spec->nargs);
     strlist_free(spec->requires, spec->nrequires);
+    strlist_free(spec->env, spec->nenv);
     strlist_free(spec->errors, spec->nerrors);
     memset(spec, 0, sizeof *spec);
 }
@@ -735,7 +750,7 @@ static bool augment(struct matcher *m, size_t e)
 
 static int strictness(const struct fs_case_expect *e)
 {
-    return (int)e->has_acquire + (int)e->has_fork + (int)e->has_child;
+    return (int)e->has_acquire + (int)e->has_fork + (int)e->has_child + (int)e->has_exit;
 }
 
 static char *frames_text(const struct fs_stack *s)

@@ -25,8 +25,8 @@ struct fs_case_loc {
 struct fs_case_expect {
     char *hazard;
     enum fs_severity severity;
-    bool has_acquire, has_fork, has_child;
-    struct fs_case_loc acquire, fork, child;
+    bool has_acquire, has_fork, has_child, has_exit;
+    struct fs_case_loc acquire, fork, child, exit; /* exit: the child's exit() call */
     int header_line; /* where the expect: line is, for messages */
 };
 
@@ -45,6 +45,8 @@ struct fs_case_spec {
     size_t nargs;
     char **requires; /* programs that must be in PATH, e.g. "python3" */
     size_t nrequires;
+    char **env; /* "NAME=value" from `env:`, set for the run (PYTHONUNBUFFERED=, limits) */
+    size_t nenv;
     char **errors; /* case-definition errors ("file:line: ..."); the case fails with them */
     size_t nerrors;
 };

@@ -328,9 +328,14 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
 {
     const struct fs_case_spec *spec = &k->spec;
     size_t argc = 0;
-    char **argv = fs_xcalloc(spec->nargs + 3, sizeof *argv);
+    char **argv = fs_xcalloc(spec->nargs + 5, sizeof *argv);
     if (spec->python) {
+        /* -I -S: the machine's PYTHON* variables (PYTHONUNBUFFERED hides the buffering users
+         * see) and its site-packages (whose .pth imports may register atexit callbacks) must
+         * not change a verdict. */
         argv[argc++] = fs_xstrdup("python3");
+        argv[argc++] = fs_xstrdup("-I");
+        argv[argc++] = fs_xstrdup("-S");
         argv[argc++] = fs_xasprintf("%s/%s", s->cases_dir, spec->file);
     } else {
         argv[argc++] = fs_xasprintf("%s/%s", s->bin_dir, k->name);
@@ -358,7 +363,10 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
     /* Always set, so that a FORKSAN_ON_DEADLOCK in the user's environment cannot change a case. */
     char *policy =
         fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", spec->on_deadlock ? spec->on_deadlock : "wait");
-    char *env[] = {policy, NULL};
+    char **env = fs_xcalloc(spec->nenv + 2, sizeof *env);
+    env[0] = policy;
+    for (size_t e = 0; e < spec->nenv; e++)
+        env[e + 1] = spec->env[e];
     struct fs_run_opts ro = {
         .argv = argv,
         .trace_dir = dir,
@@ -372,6 +380,7 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
     memset(&res, 0, sizeof res);
     int run_rc = fs_run_program(&ro, &res);
     free(policy);
+    free(env);
     if (run_rc < 0) {
         reason(why, fs_xasprintf("forksan could not run %s: %s", argv[0], strerror(errno)));
         goto out;

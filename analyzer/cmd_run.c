@@ -29,6 +29,10 @@ static const char usage[] =
     "  --trace-dir DIR        write traces to DIR (created, mode 0700) and keep them\n"
     "  --keep-traces          keep the temporary trace directory and print its path\n"
     "  --lock-stack N         frames recorded per lock acquisition (default 1, max 16)\n"
+    "  --max-processes N      processes of the tree alive at once before fork() fails with\n"
+    "                         EAGAIN (default 512; 0 = no limit)\n"
+    "  --max-forks N          forks by the whole tree before fork() fails with EAGAIN\n"
+    "                         (default 100000; 0 = no limit)\n"
     "  --on-deadlock POLICY   when a forked child acquires a lock inherited held by a vanished\n"
     "                         thread: wait (default: the call blocks, as it would), fail (the\n"
     "                         call returns the error a timed variant would), abort (the child\n"
@@ -71,12 +75,21 @@ int fs_cmd_run(int argc, char **argv)
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             fs_diag_set_quiet(true);
         } else if ((strcmp(a, "--timeout") == 0 || strcmp(a, "--trace-dir") == 0 ||
-                    strcmp(a, "--lock-stack") == 0 || strcmp(a, "--on-deadlock") == 0) &&
+                    strcmp(a, "--lock-stack") == 0 || strcmp(a, "--on-deadlock") == 0 ||
+                    strcmp(a, "--max-processes") == 0 || strcmp(a, "--max-forks") == 0) &&
                    i + 1 < argc) {
             const char *v = argv[++i];
             char *end;
             if (strcmp(a, "--trace-dir") == 0) {
                 trace_dir = v;
+            } else if (strcmp(a, "--max-processes") == 0 || strcmp(a, "--max-forks") == 0) {
+                long n = strtol(v, &end, 10);
+                if (!*v || *end || n < 0 || n > 100000000) {
+                    fprintf(stderr, "forksan: %s takes a number from 0 to 100000000\n", a);
+                    return FS_EXIT_USAGE;
+                }
+                extra[nextra++] = fs_xasprintf("FORKSAN_MAX_%s=%ld",
+                                               a[6] == 'p' ? "PROCESSES" : "FORKS", n);
             } else if (strcmp(a, "--on-deadlock") == 0) {
                 if (strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0 && strcmp(v, "abort") != 0) {
                     fprintf(stderr, "forksan: --on-deadlock takes wait, fail or abort\n");

@@ -123,10 +123,12 @@ static void image_release(struct fs_image *img)
     snapshot_free(img->snapshot);
     for (size_t i = 0; i < img->nforks; i++) {
         free(img->forks[i].spawn_path);
+        free(img->forks[i].placed);
         free(img->forks[i].frames.pc);
     }
     free(img->forks);
     free(img->exec_path);
+    free(img->exec_placed);
     for (size_t i = 0; i < img->nlost; i++)
         free(img->lost[i].what);
     free(img->lost);
@@ -142,6 +144,7 @@ static void image_release(struct fs_image *img)
     }
     free(img->reinits);
     fs_model_rng_release(img);
+    fs_model_copied_release(img);
     memset(img, 0, sizeof *img);
 }
 
@@ -231,6 +234,8 @@ static int rec_child(struct fs_image *img, struct reader *r)
     const char *via = get_str(r, "via", false);
     s->via = via ? fs_fork_via_from_name(via) : 0;
     s->time = get_dec(r, "time", false, 0);
+    s->pykey = get_hex(r, "pykey", false);
+    s->pydepth = get_int(r, "pydepth", false, 0);
     get_addrs(r, "frames", &s->frames);
     if (r->bad) {
         snapshot_free(s);
@@ -325,14 +330,19 @@ static int rec_fork(struct fs_image *img, struct reader *r, bool spawn)
     };
     const char *via = get_str(r, "via", false);
     e.via = via ? fs_fork_via_from_name(via) : 0;
+    e.pykey = get_hex(r, "pykey", false);
+    e.pydepth = get_int(r, "pydepth", false, 0);
     const char *path = spawn ? get_str(r, "path", false) : NULL;
+    const char *placed = spawn ? get_str(r, "placed", false) : NULL;
     get_addrs(r, "frames", &e.frames);
     if (r->bad) {
         free(e.frames.pc);
         return -1;
     }
-    if (spawn)
+    if (spawn) {
         e.spawn_path = fs_xstrdup(path);
+        e.placed = fs_xstrdup(placed ? placed : "");
+    }
     img->forks = fs_xrealloc(img->forks, img->nforks + 1, sizeof *img->forks);
     img->forks[img->nforks++] = e;
     return 0;
@@ -341,11 +351,14 @@ static int rec_fork(struct fs_image *img, struct reader *r, bool spawn)
 static int rec_exec(struct fs_image *img, struct reader *r)
 {
     const char *path = get_str(r, "path", false);
+    const char *placed = get_str(r, "placed", false);
     (void)get_dec(r, "time", false, 0);
     if (r->bad)
         return -1;
     free(img->exec_path);
     img->exec_path = fs_xstrdup(path);
+    free(img->exec_placed);
+    img->exec_placed = fs_xstrdup(placed ? placed : "");
     img->execed = true;
     return 0;
 }
@@ -436,6 +449,9 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
     int rng = fs_model_rng_record(img, rec);
     if (rng)
         return rng > 0 ? 0 : -1;
+    int copied = fs_model_copied_record(img, rec);
+    if (copied)
+        return copied > 0 ? 0 : -1;
     if (strcmp(tag, FS_REC_PROC) == 0)
         return rec_proc(img, &r);
     if (strcmp(tag, FS_REC_MOD) == 0)

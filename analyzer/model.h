@@ -57,6 +57,8 @@ struct fs_fork_snapshot {
     int via; /* enum fs_fork_via */
     int64_t time;
     struct fs_addrs frames;
+    uint64_t pykey; /* the Python stack's key at the fork, 0 when not forked from Python */
+    int pydepth;
     struct fs_thread_rec *threads;
     size_t nthreads;
     struct fs_held_rec *held;
@@ -72,6 +74,58 @@ struct fs_fork_event {
     int via;
     bool spawn; /* posix_spawn rather than fork */
     char *spawn_path;
+    int64_t time;
+    struct fs_addrs frames;
+    uint64_t pykey; /* as in fs_fork_snapshot */
+    int pydepth;
+    char *placed; /* spawn: descriptors its file actions put in place, "3,7" ("" when none) */
+};
+
+/* A descriptor above 2 found open when an image started (`fd`): it crossed the exec. */
+struct fs_fd_rec {
+    int fd;
+    char *target; /* /proc/self/fd/<fd>: a path, pipe:[n], socket:[n] */
+};
+
+/* ---- state copied by fork (model_copied.c) ------------------------------------------------ */
+
+/* An output stream with bytes pending at the fork that made this image (`stream`). */
+struct fs_stream_rec {
+    char *layer; /* "c" (libc stdio) or "python" (sys.stdout, sys.stderr) */
+    uint64_t id; /* the FILE or the Python object, as an address */
+    int fd;
+    long pending;
+    char *buffering; /* full, line, none */
+    char *bytes;     /* the first pending bytes (up to 32; NUL-terminated copy) */
+    size_t nbytes;
+    char *target; /* /proc/self/fd/<fd> */
+};
+
+/* What became of a stream's pending bytes when the image ended (`streamend`). */
+struct fs_stream_fate {
+    char *layer;
+    uint64_t id;
+    bool still; /* still unwritten at the end: exit writes them, _exit and exec discard them */
+};
+
+/* How the image ended (`end`). */
+struct fs_end_rec {
+    char *how; /* exit, _exit, exec */
+    int64_t time;
+    bool forked;   /* a forked child that had not exec'd */
+    char *sigchld; /* dfl, ign, nocldwait, handler, unknown */
+    struct fs_addrs frames;   /* the exit() call's stack (forked children ending in exit) */
+    struct fs_addrs handlers; /* exit handlers it inherited (function addresses) */
+    struct fs_addrs hsites;   /* where each was registered */
+    long pyatexit;            /* Python atexit callbacks registered at the fork */
+    int *zombies;             /* children still zombies when it ended */
+    size_t nzombies;
+};
+
+/* A fork the limits refused (`refused`). */
+struct fs_refused {
+    char *limit; /* "processes" or "forks" */
+    long max, alive, forks;
     int64_t time;
     struct fs_addrs frames;
 };
@@ -149,6 +203,9 @@ struct fs_image {
     size_t nforks;
     bool execed; /* this image called exec and did not come back */
     char *exec_path;
+    char *exec_placed; /* descriptors it had put in place with dup2/dup3, "3,7" */
+    struct fs_fd_rec *fds;
+    size_t nfds;
     struct fs_lost *lost;
     size_t nlost;
     struct fs_deadlock_rec *deadlocks;
@@ -161,6 +218,13 @@ struct fs_image {
     size_t nseeds;
     struct fs_rng_safe *safes;
     size_t nsafes;
+    struct fs_stream_rec *streams;
+    size_t nstreams;
+    struct fs_stream_fate *fates;
+    size_t nfates;
+    struct fs_end_rec *end; /* the last `end` record other than how=exec, else an exec one */
+    struct fs_refused *refused;
+    size_t nrefused;
     bool damaged; /* truncated or had unparsable lines */
 };
 
@@ -215,6 +279,9 @@ int fs_model_load_dir(const char *dir, struct fs_model *model);
 struct fs_record;
 int fs_model_rng_record(struct fs_image *img, const struct fs_record *rec);
 void fs_model_rng_release(struct fs_image *img);
+/* model_copied.c: stream, streamend, end, zombie and refused records, as above. */
+int fs_model_copied_record(struct fs_image *img, const struct fs_record *rec);
+void fs_model_copied_release(struct fs_image *img);
 /* Adds one parsed `<pid>.hang` file (see fs_hang). */
 int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file);
 /* The hang observation of a pid, or NULL. */

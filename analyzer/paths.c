@@ -105,7 +105,8 @@ void fs_paths_remove_trace_dir(const char *dir)
         size_t n = strlen(e->d_name);
         bool ours = (n > 6 && strcmp(e->d_name + n - 6, ".trace") == 0) ||
                     (n > 5 && strcmp(e->d_name + n - 5, ".hang") == 0) ||
-                    (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0);
+                    (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0) ||
+                    strcmp(e->d_name, "limits") == 0; /* the shim's fork counters */
         if (ours)
             unlinkat(dirfd(d), e->d_name, 0);
     }

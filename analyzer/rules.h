@@ -28,6 +28,10 @@ void fs_rules_deadlock(const struct fs_model *m, struct fs_symbolizer *sym,
 void fs_rules_rng(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
 /* child-hang: processes still alive at the run's time limit (rules/hang.c). */
 void fs_rules_hang(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
+/* stdio-unflushed-at-fork, child-exit-runs-parent-cleanup, unreaped-child, child-repeats-fork,
+ * fork-storm: state fork copies besides locks (rules/copied.c). */
+void fs_rules_copied(const struct fs_model *m, struct fs_symbolizer *sym,
+                     struct fs_findings *out);
 
 /* Adds a stack with this role and tid to f, from recorded return addresses: symbolized against
  * mods when sym is set, else frames with only pc.  Adds nothing when there are no addresses. */

@@ -28,6 +28,15 @@
 #define FS_REC_SEED "seed"
 #define FS_REC_DRAW "draw"
 #define FS_REC_SAFE "safe"
+/* State copied by fork (streams, exit, reaping, limits): an output stream with bytes pending at
+ * the fork (child side), what became of them, how a process ended, a child it reaped, a fork the
+ * limits refused. */
+#define FS_REC_STREAM    "stream"
+#define FS_REC_STREAMEND "streamend"
+#define FS_REC_END       "end"
+#define FS_REC_ZOMBIE    "zombie"
+#define FS_REC_REFUSED   "refused"
+#define FS_REC_FD        "fd"
 /* Hang files (<pid>.hang), written by forksan itself when a run's time limit expires. */
 #define FS_HANG_SUFFIX    ".hang"
 #define FS_REC_HANG       "hang"

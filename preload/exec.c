@@ -101,13 +101,18 @@ static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
 static void record_exec(const char *path)
 {
     fs_rng_flush();
+    if (fs_nstreams)
+        fs_end_record("exec"); /* what exec discards of the output pending at fork */
     struct fs_linebuf local, *lb = &local;
     char buf[FS_LOCAL_RECORD_MAX];
     if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
         return;
+    char placed_fds[256];
+    fs_fd_placed_list(NULL, placed_fds, sizeof placed_fds);
     fs_lb_begin(lb, FS_REC_EXEC);
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_str(lb, "path", path);
+    fs_lb_str(lb, "placed", placed_fds);
     fs_lb_end(lb);
     fs_trace_end_local(lb);
 }
@@ -243,8 +248,11 @@ int execle(const char *path, const char *arg, ...)
     return execve(path, argv, envp);
 }
 
-static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *frames, int n)
+static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *frames, int n,
+                         const void *fa)
 {
+    char placed_fds[256];
+    fs_fd_placed_list(fa, placed_fds, sizeof placed_fds);
     struct fs_linebuf local, *lb = &local;
     char buf[FS_LOCAL_RECORD_MAX];
     if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
@@ -254,6 +262,7 @@ static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *f
     fs_lb_str(lb, "path", path);
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_hexlist(lb, "frames", frames, n > 0 ? (size_t)n : 0);
+    fs_lb_str(lb, "placed", placed_fds);
     fs_lb_end(lb);
     fs_trace_end_local(lb);
 }
@@ -268,6 +277,7 @@ static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *f
         pid_t child_ = -1;                                                                         \
         int rc_ = fs_real.REAL(&child_, path, fa, attr, argv, env);                                \
         env_end(locked_);                                                                          \
+        fs_exit_spawned();                                                                         \
         if (pid && rc_ == 0)                                                                       \
             *pid = child_;                                                                         \
         uintptr_t frames_[16];                                                                     \
@@ -277,7 +287,7 @@ static void record_spawn(pid_t pid, int rc, const char *path, const uintptr_t *f
             n_ = fs_backtrace(frames_, 16, 1);                                                     \
             FS_INTERNAL_END();                                                                     \
         }                                                                                          \
-        record_spawn(child_, rc_, path, frames_, n_);                                              \
+        record_spawn(child_, rc_, path, frames_, n_, fa);                                          \
         return rc_;                                                                                \
     } while (0)
 

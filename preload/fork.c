@@ -128,7 +128,14 @@ static void atfork_prepare(void)
         ctx->nframes = fs_backtrace(ctx->frames, FS_FORK_STACK_MAX, 0);
         FS_INTERNAL_END();
     }
+    ctx->pykey = 0;
+    ctx->pydepth = 0;
+    if (ctx->via != FS_VIA_ATFORK && fs_py_fork.valid) {
+        ctx->pykey = fs_py_fork.stack_key;
+        ctx->pydepth = fs_py_fork.stack_depth;
+    }
     list_tasks(ctx, ctx->forker_tid);
+    fs_stdio_at_fork(ctx->ntids == 1 && !ctx->tids_lost);
     fs_rng_before_fork();
     FS_INTERNAL_BEGIN();
     write_modmap_if_changed();
@@ -157,6 +164,8 @@ static void atfork_child(void)
     fs_proc.fork_lock = 0;
     fs_proc.fork_seq = 0;
     fs_trace_child_reset();
+    fs_exit_forked();
+    fs_storm_child();
     fs_snapshot_write();
     fs_rng_after_fork(1);
     if (errno != saved)
@@ -188,12 +197,21 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
      * prepare replaces it with the fork's number.  Nothing is reset after the fork, on purpose. */
     tls_fork_via = via;
     tls_seq = 0;
+    fs_py_before_fork();
+    if (fs_storm_reserve(tls_frames, tls_nframes) < 0) {
+        /* Past a fork limit: fail as RLIMIT_NPROC would, before anything is forked. */
+        tls_fork_via = 0;
+        errno = EAGAIN;
+        return -1;
+    }
     if (run_handlers)
         atfork_prepare();
     if (errno != entry_errno)
         errno = entry_errno;
     pid_t pid = real();
     int err = errno;
+    if (pid < 0)
+        fs_storm_fork_failed();
     if (pid == 0) {
         if (run_handlers)
             atfork_child();

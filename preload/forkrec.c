@@ -46,6 +46,10 @@ void fs_fork_record(const struct fs_fork_ctx *ctx)
     fs_lb_str(lb, "via", fs_fork_via_name(ctx->via));
     fs_lb_dec(lb, "time", ctx->time);
     fs_lb_hexlist(lb, "frames", ctx->frames, (size_t)ctx->nframes);
+    if (ctx->pykey) {
+        fs_lb_hex(lb, "pykey", ctx->pykey);
+        fs_lb_dec(lb, "pydepth", ctx->pydepth);
+    }
     fs_lb_end(lb);
 }
 

@@ -473,6 +473,8 @@ static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
     if (fs_trace_owned()) { /* a vfork child leaves its parent's records alone */
         fs_rng_flush();
         fs_fork_records_flush();
+        fs_end_record("_exit");
+        fs_storm_end();
     }
     if (real)
         real(status);

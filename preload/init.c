@@ -18,6 +18,7 @@ __attribute__((constructor(101))) static void fs_init(void)
     fs_pid = getpid();
     fs_registry_init();
     fs_proc_identity_load();
+    fs_fd_scan_start(); /* before the shim opens anything of its own */
     if (fs_trace_open_new(1) < 0) {
         fs_config.active = 0;
         return;
@@ -30,8 +31,11 @@ __attribute__((constructor(101))) static void fs_init(void)
     struct fs_linebuf *lb = fs_trace_begin();
     if (lb) {
         fs_trace_write_start(lb, "start");
+        fs_fd_write_start(lb);
         fs_trace_end(lb);
     }
+    fs_stdio_init();
+    fs_storm_init();
     fs_fork_init();
     (void)fs_self(); /* the main thread's slot */
 }
@@ -43,5 +47,7 @@ __attribute__((destructor)) static void fs_fini(void)
     if (fs_config.active) {
         fs_rng_flush();
         fs_fork_records_flush();
+        fs_end_record("exit");
+        fs_storm_end();
     }
 }

@@ -127,6 +127,11 @@ static const struct real_row rows[] = {
     ROW(arc4random_uniform),
     ROW(_exit),
     ROW(_Exit),
+    ROW(__cxa_atexit),
+    ROW(on_exit),
+    ROW(dup2),
+    ROW(dup3),
+    ROW(posix_spawn_file_actions_adddup2),
 };
 
 void fs_real_resolve(void)

@@ -120,6 +120,11 @@ struct fs_real_table {
     uint32_t (*arc4random_uniform)(uint32_t);       /* optional */
     void (*_exit)(int);
     void (*_Exit)(int);
+    int (*__cxa_atexit)(void (*)(void *), void *, void *);
+    int (*on_exit)(void (*)(int, void *), void *);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int); /* optional */
+    int (*posix_spawn_file_actions_adddup2)(posix_spawn_file_actions_t *, int, int);
 };
 
 FS_HIDDEN extern struct fs_real_table fs_real;
@@ -416,6 +421,10 @@ struct fs_proc {
     int writer_lock;
     int created_fd;         /* a just-created trace file, open for its first batch; -1 */
     int child_file_pending; /* a forked child's file is still to be written (snapshot.c) */
+    /* hooks_exit.c, here so that a child dirties no page of its own for them: */
+    int forked_image; /* this image is a forked child that has not exec'd */
+    int spawned;      /* this image called posix_spawn */
+    int ended;        /* the end record was written */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)
@@ -493,6 +502,8 @@ struct fs_fork_ctx {
     int64_t time;
     int nframes;
     uintptr_t frames[FS_FORK_STACK_MAX];
+    uint64_t pykey; /* the Python stack's key (py_state.c), 0 when not forked from Python */
+    int pydepth;
     int ntids;
     int tids_lost;
     int tids[FS_MAX_THREADS];
@@ -509,5 +520,78 @@ FS_HIDDEN void fs_fork_records_flush(void);
  * stored in the word; fs_spin_release frees it. */
 FS_HIDDEN int fs_owner_lock_try(int *lock, int me);
 FS_HIDDEN void fs_spin_release(int *lock);
+
+/* ---- state copied by fork: streams, exit, reaping, fork limits -------------------------------
+ * (stdio_state.c, py_state.c, hooks_exit.c, storm.c).  None of it is on a lock or draw path. */
+
+#define FS_STREAMS_MAX  16
+#define FS_STREAM_BYTES 32
+enum fs_stream_layer { FS_LAYER_C = 0, FS_LAYER_PYTHON };
+enum fs_buffering { FS_BUF_FULL = 0, FS_BUF_LINE, FS_BUF_NONE };
+
+/* An output stream with bytes buffered and not yet written at this process's latest fork (or,
+ * in a child, at the fork that made it: the table is copied with the rest of memory). */
+struct fs_stream {
+    int layer; /* enum fs_stream_layer */
+    int fd;
+    int buffering;  /* enum fs_buffering */
+    uintptr_t id;   /* the FILE, or the Python stream object */
+    uintptr_t base; /* C: the buffer's start, to tell later whether the bytes are still there */
+    long pending;   /* bytes buffered */
+    int nbytes;     /* how many of them are in bytes[] */
+    char bytes[FS_STREAM_BYTES];
+    char target[128]; /* /proc/self/fd/<fd> */
+};
+FS_HIDDEN extern struct fs_stream fs_streams[FS_STREAMS_MAX];
+FS_HIDDEN extern unsigned fs_nstreams;
+
+FS_HIDDEN void fs_stdio_init(void);
+/* Prepare handler: fills fs_streams with the C streams that have pending output, then the
+ * Python ones fs_py_before_fork captured for this very fork (fs_py_streams_append). */
+FS_HIDDEN void fs_stdio_at_fork(int alone); /* alone: the forker is the only thread */
+/* 1 when the bytes recorded at fork are still unwritten in the stream now. */
+FS_HIDDEN int fs_stream_still_pending(const struct fs_stream *s);
+FS_HIDDEN void fs_stdio_write_streams(struct fs_linebuf *lb); /* `stream` records */
+FS_HIDDEN void fs_stdio_write_fates(struct fs_linebuf *lb);   /* `streamend` records */
+
+/* py_state.c: CPython seen from the shim, only from a thread that holds the GIL, before the
+ * real fork or in os._exit.  All of it does nothing in a process without libpython. */
+struct fs_py_fork_state {
+    int valid;          /* the fields below describe this process's latest fork */
+    long atexit_count;  /* Python atexit callbacks registered at that fork, -1 unknown */
+    uint64_t stack_key; /* hash of the Python stack (code object, line) at the fork; 0 none */
+    int stack_depth;
+};
+FS_HIDDEN extern struct fs_py_fork_state fs_py_fork;
+/* In the fork wrapper, before the real fork: the Python streams' pending output (appended to
+ * fs_streams), the atexit callbacks and the Python stack. */
+FS_HIDDEN void fs_py_before_fork(void);
+FS_HIDDEN int fs_py_stream_still_pending(const struct fs_stream *s);
+/* Appends the streams fs_py_before_fork captured on this thread for the fork being made. */
+FS_HIDDEN void fs_py_streams_append(void);
+/* 1 when this thread holds the GIL of an initialised interpreter. */
+FS_HIDDEN int fs_py_active(void);
+
+/* hooks_fd.c: descriptors found open at an image's start (fd-inherited), and the ones the
+ * program put in place on purpose (dup2/dup3, posix_spawn file actions). */
+FS_HIDDEN void fs_fd_scan_start(void); /* at start-up, before the shim opens anything */
+FS_HIDDEN void fs_fd_write_start(struct fs_linebuf *lb);
+/* "3,7": descriptors above 2 placed on purpose; fa: a posix_spawn's file actions, or NULL. */
+FS_HIDDEN void fs_fd_placed_list(const void *fa, char *out, size_t cap);
+
+/* hooks_exit.c: how the process ends.  `how` is "exit", "_exit" or "exec". */
+FS_HIDDEN void fs_end_record(const char *how);
+FS_HIDDEN void fs_exit_forked(void);  /* child handler: this image is a forked child */
+FS_HIDDEN void fs_exit_spawned(void); /* posix_spawn: this image may have children */
+/* Defaults no sane test suite reaches, low enough to keep a 2-core machine usable. */
+#define FS_STORM_DEFAULT_PROCESSES 512
+#define FS_STORM_DEFAULT_FORKS     100000
+/* storm.c: the tree-wide fork limits (FORKSAN_MAX_PROCESSES, FORKSAN_MAX_FORKS). */
+FS_HIDDEN void fs_storm_init(void);
+/* In the fork wrapper: 0 to go on, -1 when the fork must fail with EAGAIN (recorded). */
+FS_HIDDEN int fs_storm_reserve(const uintptr_t *frames, int nframes);
+FS_HIDDEN void fs_storm_fork_failed(void); /* the real fork failed after a reservation */
+FS_HIDDEN void fs_storm_child(void);       /* in the child handler */
+FS_HIDDEN void fs_storm_end(void);         /* exit and _exit: this process no longer counts */
 
 #endif

@@ -269,7 +269,12 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
     fs_lb_str(lb, "via", fs_fork_via_name(ctx->via));
     fs_lb_dec(lb, "time", ctx->time);
     fs_lb_hexlist(lb, "frames", ctx->frames, (size_t)ctx->nframes);
+    if (ctx->pykey) {
+        fs_lb_hex(lb, "pykey", ctx->pykey);
+        fs_lb_dec(lb, "pydepth", ctx->pydepth);
+    }
     fs_lb_end(lb);
+    fs_stdio_write_streams(lb);
     if (deferred) {
         const struct fs_thread *self = fs_tls_self;
         write_thread(lb, ctx->parent_pid, ctx->forker_tid, self, 1);
@@ -317,7 +322,7 @@ static void registry_after_fork(int forker_tid)
 static int snapshot_is_trivial(void)
 {
     const struct fs_fork_ctx *ctx = &fs_fork_ctx;
-    if (!ctx->valid || ctx->ntids > 1 || ctx->tids_lost || fs_threads_lost)
+    if (!ctx->valid || ctx->ntids > 1 || ctx->tids_lost || fs_threads_lost || fs_nstreams)
         return 0;
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];

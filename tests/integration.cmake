@@ -13,3 +13,7 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tests/golden/run.sh)
 endif()
 add_test(NAME install COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install_smoke.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(install PROPERTIES TIMEOUT 120)
+# A fork storm stopped by --max-processes: reported, and no process of it is left behind.
+add_test(NAME storm COMMAND bash ${CMAKE_SOURCE_DIR}/tests/storm/no_leftovers.sh
+                            $<TARGET_FILE:forksan> ${FORKSAN_CASES_BIN_DIR})
+set_tests_properties(storm PROPERTIES TIMEOUT 120)

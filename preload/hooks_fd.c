@@ -1,0 +1,161 @@
+/* Descriptors that cross an exec (fd-inherited): what a new image finds open at its start, and
+ * which descriptors the image before it put in place on purpose.
+ *
+ * Every descriptor a new image finds open crossed the exec without close-on-exec.  The shim lists
+ * /proc/self/fd at start-up, before it opens anything itself, and writes one `fd` record per
+ * descriptor above 2.  Deliberate ones are told apart by the side that exec'd: dup2/dup3 onto a
+ * descriptor (rare calls, interposed) makes it a placed one, and so do posix_spawn's dup2 file
+ * actions; the exec and spawn records carry that list.  The bitmap is static memory,
+ * so a child forked after a shell's `exec 3>file` still knows fd 3 was placed. */
+#include "shim.h"
+#include "linebuf.h"
+#include "trace_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PLACED_MAX    1024 /* descriptors tracked as placed: 0..1023 */
+#define START_FDS_MAX 64
+#define SPAWN_FA_MAX  64
+
+static uint64_t placed[PLACED_MAX / 64];
+
+struct start_fd {
+    int fd;
+    char target[128];
+};
+static struct start_fd start_fds[START_FDS_MAX];
+static unsigned nstart_fds, start_fds_lost;
+
+/* posix_spawn file actions seen being built: which descriptors each one puts in place. */
+struct fa_entry {
+    const void *fa;
+    int fd;
+};
+static struct fa_entry fa_table[SPAWN_FA_MAX];
+static unsigned fa_next;
+static int fa_lock;
+
+static void mark_placed(int fd)
+{
+    if (fd > 2 && fd < PLACED_MAX)
+        __atomic_fetch_or(&placed[fd / 64], 1ULL << (fd % 64), __ATOMIC_RELAXED);
+}
+
+int dup2(int oldfd, int newfd)
+{
+    FS_REAL_READY();
+    int r = fs_real.dup2(oldfd, newfd);
+    if (r >= 0)
+        mark_placed(newfd);
+    return r;
+}
+
+int dup3(int oldfd, int newfd, int flags)
+{
+    FS_REAL_READY();
+    if (!fs_real.dup3) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int r = fs_real.dup3(oldfd, newfd, flags);
+    if (r >= 0 && !(flags & O_CLOEXEC))
+        mark_placed(newfd);
+    return r;
+}
+
+static void remember_fa(const void *fa, int fd)
+{
+    if (fd <= 2 || fs_owner_lock_try(&fa_lock, fs_gettid()) < 0)
+        return;
+    fa_table[fa_next % SPAWN_FA_MAX] = (struct fa_entry){fa, fd};
+    fa_next++;
+    fs_spin_release(&fa_lock);
+}
+
+int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
+{
+    FS_REAL_READY();
+    int r = fs_real.posix_spawn_file_actions_adddup2(fa, fd, newfd);
+    if (r == 0)
+        remember_fa(fa, newfd);
+    return r;
+}
+
+/* "3,7": the placed descriptors, for the exec record; fa adds a spawn's file actions. */
+void fs_fd_placed_list(const void *fa, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int fd = 3; fd < PLACED_MAX; fd++) {
+        int on = (__atomic_load_n(&placed[fd / 64], __ATOMIC_RELAXED) >> (fd % 64)) & 1;
+        for (unsigned i = 0; fa && !on && i < SPAWN_FA_MAX && i < fa_next; i++)
+            on = fa_table[i].fa == fa && fa_table[i].fd == fd;
+        if (!on)
+            continue;
+        size_t m = n ? fs_fmt_str(out, cap, n, ",") : n;
+        m = m == (size_t)-1 ? m : fs_fmt_dec(out, cap, m, (uint64_t)fd);
+        if (m == (size_t)-1)
+            break;
+        n = m;
+    }
+}
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+void fs_fd_scan_start(void)
+{
+    nstart_fds = 0;
+    start_fds_lost = 0;
+    int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    char buf[2048] __attribute__((aligned(8)));
+    for (;;) {
+        long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        if (got <= 0)
+            break;
+        for (long off = 0; off < got;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+            off += d->d_reclen;
+            int fd = 0, any = 0;
+            for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++, any = 1)
+                fd = fd * 10 + (*p - '0');
+            if (!any || fd <= 2 || fd == dfd)
+                continue;
+            if (nstart_fds >= START_FDS_MAX) {
+                start_fds_lost++;
+                continue;
+            }
+            struct start_fd *s = &start_fds[nstart_fds++];
+            s->fd = fd;
+            char path[64];
+            size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/self/fd/");
+            n = fs_fmt_dec(path, sizeof path, n, (uint64_t)fd);
+            ssize_t r = n == (size_t)-1 ? -1 : readlink(path, s->target, sizeof s->target - 1);
+            s->target[r > 0 ? r : 0] = '\0';
+        }
+    }
+    close(dfd);
+}
+
+void fs_fd_write_start(struct fs_linebuf *lb)
+{
+    for (unsigned i = 0; i < nstart_fds; i++) {
+        fs_lb_begin(lb, FS_REC_FD);
+        fs_lb_dec(lb, "fd", start_fds[i].fd);
+        fs_lb_str(lb, "target", start_fds[i].target);
+        fs_lb_end(lb);
+    }
+    if (start_fds_lost)
+        fs_trace_lost(lb, "fds", start_fds_lost);
+}

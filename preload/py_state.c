@@ -1,0 +1,345 @@
+/* CPython seen from the shim: Python's own buffered output (sys.stdout, sys.stderr), its atexit
+ * callbacks and the Python stack, at the instant of os.fork() and at os._exit().
+ *
+ * Python's streams live above libc: print() appends encoded text to the TextIOWrapper's
+ * pending list, which moves to the BufferedWriter's buffer, which reaches write(2) only when
+ * flushed.  None of that is visible in libc's FILE list, so the fork wrapper looks inside the
+ * interpreter before the real fork, and only when the forking thread holds the GIL
+ * (PyGILState_Check), as os.fork() and os._exit() do.  The C API is resolved lazily with
+ * dlsym(RTLD_DEFAULT), so a process without libpython pays one failed lookup, once.
+ *
+ * What the C API does not expose (a stream's pending bytes) is read from the objects' memory:
+ * CPython's TextIOWrapper and Buffered structures have kept the fields used here at the same
+ * offsets from 3.8 to 3.13.  Every read is guarded by checking the type names the pointers lead
+ * to (the text layer's buffer must be an _io.Buffered*, its raw an _io.FileIO), so another layout
+ * reads as "no Python streams", never as wrong data.  Nothing here allocates a tracked Python
+ * object, and the cyclic GC is paused around the stack walk (3.11 may materialise frame objects),
+ * so no finalizer can run inside os.fork(). */
+#include "shim.h"
+#include "linebuf.h"
+
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+typedef struct py_object py_object;
+
+/* The C API used, resolved once: every symbol is in the stable API of the versions named. */
+static struct {
+    int (*Py_IsInitialized)(void);
+    int (*PyGILState_Check)(void);
+    py_object *(*PySys_GetObject)(const char *);          /* borrowed */
+    py_object *(*PyDict_GetItemString)(py_object *, const char *); /* borrowed */
+    py_object *(*PyObject_GetAttrString)(py_object *, const char *);
+    py_object *(*PyObject_CallObject)(py_object *, py_object *);
+    long (*PyLong_AsLong)(py_object *);
+    void (*Py_DecRef)(py_object *);
+    void (*PyErr_Fetch)(py_object **, py_object **, py_object **);
+    void (*PyErr_Restore)(py_object *, py_object *, py_object *);
+    void *(*PyEval_GetFrame)(void);        /* borrowed */
+    void *(*PyFrame_GetBack)(void *);      /* 3.9+, new reference */
+    py_object *(*PyFrame_GetCode)(void *); /* 3.9+, new reference */
+    int (*PyFrame_GetLineNumber)(void *);
+    int (*PyGC_Disable)(void); /* 3.10+ */
+    int (*PyGC_Enable)(void);
+    char *(*PyBytes_AsString)(py_object *);
+    const char *(*PyUnicode_AsUTF8AndSize)(py_object *, ssize_t *);
+    py_object *(*PyList_GetItem)(py_object *, ssize_t); /* borrowed */
+    ssize_t (*PyList_Size)(py_object *);
+} api;
+static int api_state; /* 0 unresolved, 1 ready, -1 no interpreter here */
+
+FS_HIDDEN struct fs_py_fork_state fs_py_fork;
+
+/* Streams captured by the fork wrapper, for the prepare handler of the same fork. */
+static struct fs_stream py_streams[2];
+static unsigned py_nstreams;
+static __thread int tls_py_armed __attribute__((tls_model("initial-exec")));
+
+#define RESOLVE(name) (api.name = (__typeof__(api.name))dlsym(RTLD_DEFAULT, #name))
+
+static int resolve(void)
+{
+    int st = __atomic_load_n(&api_state, __ATOMIC_ACQUIRE);
+    if (st)
+        return st;
+    RESOLVE(Py_IsInitialized);
+    RESOLVE(PyGILState_Check);
+    RESOLVE(PySys_GetObject);
+    RESOLVE(PyDict_GetItemString);
+    RESOLVE(PyObject_GetAttrString);
+    RESOLVE(PyObject_CallObject);
+    RESOLVE(PyLong_AsLong);
+    RESOLVE(Py_DecRef);
+    RESOLVE(PyErr_Fetch);
+    RESOLVE(PyErr_Restore);
+    RESOLVE(PyEval_GetFrame);
+    RESOLVE(PyFrame_GetBack);
+    RESOLVE(PyFrame_GetCode);
+    RESOLVE(PyFrame_GetLineNumber);
+    RESOLVE(PyGC_Disable);
+    RESOLVE(PyGC_Enable);
+    RESOLVE(PyBytes_AsString);
+    RESOLVE(PyUnicode_AsUTF8AndSize);
+    RESOLVE(PyList_GetItem);
+    RESOLVE(PyList_Size);
+    st = api.Py_IsInitialized && api.PyGILState_Check && api.PySys_GetObject &&
+                 api.PyDict_GetItemString && api.PyObject_GetAttrString &&
+                 api.PyObject_CallObject && api.PyLong_AsLong && api.Py_DecRef &&
+                 api.PyErr_Fetch && api.PyErr_Restore && api.PyBytes_AsString &&
+                 api.PyUnicode_AsUTF8AndSize && api.PyList_GetItem && api.PyList_Size
+             ? 1
+             : -1;
+    __atomic_store_n(&api_state, st, __ATOMIC_RELEASE);
+    return st;
+}
+
+int fs_py_active(void)
+{
+    return resolve() > 0 && api.Py_IsInitialized() && api.PyGILState_Check();
+}
+
+/* ---- object layouts (default, non-free-threaded builds, 3.8 to 3.13) ------------------- */
+
+struct py_head {
+    ssize_t refcnt;
+    void *type;
+};
+struct py_type_head { /* PyTypeObject up to tp_name */
+    struct py_head head;
+    ssize_t size;
+    const char *tp_name;
+};
+struct py_textio { /* Modules/_io/textio.c: textio */
+    struct py_head head;
+    int ok, detached;
+    ssize_t chunk_size;
+    py_object *buffer, *encoding, *encoder, *decoder, *readnl, *errors;
+    const char *writenl;
+    char line_buffering, write_through, readuniversal, readtranslate, writetranslate, seekable,
+        has_read1, telling, finalizing;
+    void *encodefunc;
+    char encoding_start_of_stream;
+    py_object *decoded_chars;
+    ssize_t decoded_chars_used;
+    py_object *pending_bytes; /* NULL, bytes, an ASCII str, or a list of them */
+    ssize_t pending_bytes_count;
+};
+struct py_buffered { /* Modules/_io/bufferedio.c: buffered */
+    struct py_head head;
+    py_object *raw;
+    int ok, detached, readable, writable;
+    char finalizing;
+    int fast_closed_checks;
+    int64_t abs_pos;
+    char *buffer;
+    int64_t pos, raw_pos, read_end, write_pos, write_end;
+};
+struct py_fileio { /* Modules/_io/fileio.c: fileio */
+    struct py_head head;
+    int fd;
+};
+
+static const char *type_name(const void *obj)
+{
+    const struct py_head *h = obj;
+    const struct py_type_head *t = h->type;
+    return t && t->tp_name ? t->tp_name : "";
+}
+
+static int is_type(const void *obj, const char *name)
+{
+    return obj && strcmp(type_name(obj), name) == 0;
+}
+
+/* The first bytes of a pending_bytes item (bytes or ASCII str). */
+static ssize_t item_bytes(py_object *item, const char **out)
+{
+    if (is_type(item, "bytes")) {
+        *out = api.PyBytes_AsString(item);
+        return *out ? (ssize_t)FS_STREAM_BYTES : -1;
+    }
+    if (is_type(item, "str")) {
+        ssize_t n = 0;
+        *out = api.PyUnicode_AsUTF8AndSize(item, &n);
+        return *out ? n : -1;
+    }
+    return -1;
+}
+
+/* What a sys.stdout-like object has buffered: the BufferedWriter's bytes come out first, then
+ * the text layer's.  Returns 0 and fills s, or -1 when the object is not the layout we know. */
+static int read_stream(py_object *obj, struct fs_stream *s)
+{
+    if (!is_type(obj, "_io.TextIOWrapper"))
+        return -1;
+    const struct py_textio *t = (const void *)obj;
+    const struct py_buffered *b = (const void *)t->buffer;
+    if (!t->ok || t->detached || !b ||
+        (!is_type(b, "_io.BufferedWriter") && !is_type(b, "_io.BufferedRandom")))
+        return -1;
+    if (!is_type(b->raw, "_io.FileIO") || t->pending_bytes_count < 0)
+        return -1;
+    memset(s, 0, sizeof *s);
+    s->layer = FS_LAYER_PYTHON;
+    s->id = (uintptr_t)obj;
+    s->fd = ((const struct py_fileio *)b->raw)->fd;
+    s->buffering = t->line_buffering ? FS_BUF_LINE : t->write_through ? FS_BUF_NONE : FS_BUF_FULL;
+    long inbuf = 0;
+    if (b->writable && b->buffer && b->write_end > b->write_pos && b->write_pos >= 0)
+        inbuf = (long)(b->write_end - b->write_pos);
+    s->pending = inbuf + (long)t->pending_bytes_count;
+    size_t n = inbuf < FS_STREAM_BYTES ? (size_t)inbuf : FS_STREAM_BYTES;
+    if (n)
+        memcpy(s->bytes, b->buffer + b->write_pos, n);
+    /* The text layer's pending output: one bytes/str object, or a list of them (one per
+     * write() since the last flush), in order. */
+    py_object *pend = t->pending_bytes;
+    int is_list = pend && is_type(pend, "list");
+    ssize_t items = !pend ? 0 : is_list ? api.PyList_Size(pend) : 1;
+    for (ssize_t k = 0; k < items && n < FS_STREAM_BYTES; k++) {
+        py_object *item = is_list ? api.PyList_GetItem(pend, k) : pend;
+        const char *p = NULL;
+        ssize_t avail = item ? item_bytes(item, &p) : -1;
+        if (avail < 0 || !p)
+            break;
+        size_t len = strnlen(p, FS_STREAM_BYTES - n);
+        if ((size_t)avail < len)
+            len = (size_t)avail;
+        memcpy(s->bytes + n, p, len);
+        n += len;
+    }
+    s->nbytes = (int)n;
+    return 0;
+}
+
+static void capture_streams(void)
+{
+    static const char *const names[] = {"stdout", "stderr"};
+    py_nstreams = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        struct fs_stream s;
+        py_object *obj = api.PySys_GetObject(names[i]);
+        if (!obj || read_stream(obj, &s) < 0 || s.pending <= 0)
+            continue;
+        if (i == 1 && py_nstreams && py_streams[0].id == s.id)
+            continue;
+        py_streams[py_nstreams++] = s;
+    }
+}
+
+/* atexit._ncallbacks(), without importing anything: a program that never imported atexit has
+ * registered nothing with it. */
+static long atexit_count(void)
+{
+    py_object *mods = api.PySys_GetObject("modules");
+    py_object *mod = mods ? api.PyDict_GetItemString(mods, "atexit") : NULL;
+    if (!mod)
+        return 0;
+    py_object *fn = api.PyObject_GetAttrString(mod, "_ncallbacks");
+    if (!fn)
+        return -1;
+    py_object *r = api.PyObject_CallObject(fn, NULL);
+    api.Py_DecRef(fn);
+    if (!r)
+        return -1;
+    long n = api.PyLong_AsLong(r);
+    api.Py_DecRef(r);
+    return n;
+}
+
+/* FNV-1a over each frame's code object and line: equal keys are the same Python call path. */
+static void stack_key(void)
+{
+    fs_py_fork.stack_key = 0;
+    fs_py_fork.stack_depth = 0;
+    if (!api.PyEval_GetFrame || !api.PyFrame_GetBack || !api.PyFrame_GetCode ||
+        !api.PyFrame_GetLineNumber || !api.PyGC_Disable || !api.PyGC_Enable)
+        return;
+    int gc_was = api.PyGC_Disable();
+    uint64_t h = 1469598103934665603ULL;
+    void *f = api.PyEval_GetFrame();
+    void *owned = NULL;
+    int depth = 0;
+    while (f && depth < 256) {
+        py_object *code = api.PyFrame_GetCode(f);
+        const uint64_t v[2] = {(uint64_t)(uintptr_t)code, (uint64_t)api.PyFrame_GetLineNumber(f)};
+        if (code)
+            api.Py_DecRef(code);
+        for (int k = 0; k < 2; k++)
+            for (int b = 0; b < 8; b++) {
+                h ^= (v[k] >> (8 * b)) & 0xff;
+                h *= 1099511628211ULL;
+            }
+        void *back = api.PyFrame_GetBack(f);
+        if (owned)
+            api.Py_DecRef(owned);
+        owned = back;
+        f = back;
+        depth++;
+    }
+    if (owned)
+        api.Py_DecRef(owned);
+    if (gc_was)
+        api.PyGC_Enable();
+    fs_py_fork.stack_key = depth ? h : 0;
+    fs_py_fork.stack_depth = depth;
+}
+
+void fs_py_before_fork(void)
+{
+    tls_py_armed = 0;
+    fs_py_fork.valid = 0;
+    if (!fs_py_active())
+        return;
+    py_object *et, *ev, *tb;
+    api.PyErr_Fetch(&et, &ev, &tb);
+    capture_streams();
+    fs_py_fork.atexit_count = atexit_count();
+    stack_key();
+    /* Whatever our calls raised is ours: drop it, and give the program its own state back. */
+    py_object *t2, *v2, *b2;
+    api.PyErr_Fetch(&t2, &v2, &b2);
+    if (t2)
+        api.Py_DecRef(t2);
+    if (v2)
+        api.Py_DecRef(v2);
+    if (b2)
+        api.Py_DecRef(b2);
+    api.PyErr_Restore(et, ev, tb);
+    fs_py_fork.valid = 1;
+    tls_py_armed = 1;
+}
+
+void fs_py_streams_append(void)
+{
+    if (!tls_py_armed)
+        return;
+    tls_py_armed = 0;
+    for (unsigned i = 0; i < py_nstreams && fs_nstreams < FS_STREAMS_MAX; i++) {
+        struct fs_stream *s = &fs_streams[fs_nstreams++];
+        *s = py_streams[i];
+        char path[64];
+        size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/self/fd/");
+        n = fs_fmt_dec(path, sizeof path, n, (uint64_t)s->fd);
+        ssize_t r = n == (size_t)-1 ? -1 : readlink(path, s->target, sizeof s->target - 1);
+        s->target[r > 0 ? r : 0] = '\0';
+    }
+}
+
+int fs_py_stream_still_pending(const struct fs_stream *s)
+{
+    if (!fs_py_active())
+        return 0; /* finalized: Py_FinalizeEx flushed sys.stdout and sys.stderr */
+    static const char *const names[] = {"stdout", "stderr"};
+    for (unsigned i = 0; i < 2; i++) {
+        py_object *obj = api.PySys_GetObject(names[i]);
+        struct fs_stream now;
+        if ((uintptr_t)obj != s->id || read_stream(obj, &now) < 0)
+            continue;
+        return now.pending >= s->pending && now.nbytes >= s->nbytes &&
+               memcmp(now.bytes, s->bytes, (size_t)s->nbytes) == 0;
+    }
+    return 0;
+}

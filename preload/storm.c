@@ -1,0 +1,224 @@
+/* fork-storm: tree-wide limits on processes alive at once and forks in total, so that a runaway
+ * fork loop under forksan cannot take the machine down.  Past a limit the fork() wrapper fails
+ * with EAGAIN without forking, exactly as RLIMIT_NPROC would (Python raises BlockingIOError).
+ *
+ * The counts must be shared by every process of the tree, so they live in a small file of the
+ * private trace directory (`limits`, created by `forksan run` or by the first shim to need it),
+ * which every image maps MAP_SHARED; forked children inherit the mapping.  The file also holds
+ * one bit per pid: a process counts as alive from the fork that made it (or the start of the
+ * first image of a process the shim did not see forked) until its exit or _exit.  A process
+ * killed by a signal never says it ended, so when a limit is reached the bits are recounted
+ * against the kernel (kill(pid, 0): zombies still count, as they do for RLIMIT_NPROC) before a
+ * fork is refused.  Anything that fails here (no directory, no mmap) turns the limits off: the
+ * program is never refused a fork because of the shim's own trouble. */
+#include "shim.h"
+#include "linebuf.h"
+#include "trace_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PID_LIMIT       4194304 /* PID_MAX_LIMIT on 64-bit Linux */
+#define REFUSED_RECORDS 4       /* per process; the rest are only counted */
+
+struct storm_shm {
+    uint32_t magic;
+    int32_t alive; /* processes counted alive (an upper bound between recounts) */
+    int64_t forks; /* forks made by the tree, refused ones excluded */
+    int64_t refused;
+    int64_t pad;
+    uint64_t bits[PID_LIMIT / 64];
+};
+#define STORM_MAGIC 0x666b7331u /* "fks1" */
+
+static struct storm_shm *shm;
+static long max_processes, max_forks;
+static int refused_here; /* records written by this process */
+static __thread int tls_reserved __attribute__((tls_model("initial-exec")));
+
+static int bit_set(int pid) /* returns the bit's old value */
+{
+    if (pid <= 0 || pid >= PID_LIMIT)
+        return 1;
+    uint64_t m = 1ULL << (pid & 63);
+    return (__atomic_fetch_or(&shm->bits[pid >> 6], m, __ATOMIC_ACQ_REL) & m) != 0;
+}
+
+static int bit_clear(int pid)
+{
+    if (pid <= 0 || pid >= PID_LIMIT)
+        return 0;
+    uint64_t m = 1ULL << (pid & 63);
+    return (__atomic_fetch_and(&shm->bits[pid >> 6], ~m, __ATOMIC_ACQ_REL) & m) != 0;
+}
+
+static void count_alive(int pid)
+{
+    if (!bit_set(pid))
+        __atomic_add_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+}
+
+void fs_storm_init(void)
+{
+    const char *p = getenv("FORKSAN_MAX_PROCESSES"), *f = getenv("FORKSAN_MAX_FORKS");
+    char *end;
+    max_processes = FS_STORM_DEFAULT_PROCESSES;
+    max_forks = FS_STORM_DEFAULT_FORKS;
+    if (p && *p) {
+        long v = strtol(p, &end, 10);
+        if (*end || v < 0)
+            fs_complain("ignoring a malformed FORKSAN_MAX_PROCESSES");
+        else
+            max_processes = v;
+    }
+    if (f && *f) {
+        long v = strtol(f, &end, 10);
+        if (*end || v < 0)
+            fs_complain("ignoring a malformed FORKSAN_MAX_FORKS");
+        else
+            max_forks = v;
+    }
+    if (!max_processes && !max_forks)
+        return; /* 0 and 0: no limits */
+    char path[FS_PATH_MAX];
+    size_t n = fs_fmt_str(path, sizeof path, 0, fs_config.trace_dir);
+    n = fs_fmt_str(path, sizeof path, n, "/limits");
+    if (n == (size_t)-1)
+        return;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fs_complain("fork limits off: cannot open the limits file");
+        return;
+    }
+    struct stat st;
+    /* Growing a file to the same size from several processes at once is harmless. */
+    if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || !S_ISREG(st.st_mode) ||
+        (st.st_size < (off_t)sizeof *shm && ftruncate(fd, sizeof *shm) < 0)) {
+        close(fd);
+        fs_complain("fork limits off: the limits file is unusable");
+        return;
+    }
+    void *m = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        fs_complain("fork limits off: cannot map the limits file");
+        return;
+    }
+    shm = m;
+    uint32_t zero = 0;
+    __atomic_compare_exchange_n(&shm->magic, &zero, STORM_MAGIC, 0, __ATOMIC_ACQ_REL,
+                                __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&shm->magic, __ATOMIC_ACQUIRE) != STORM_MAGIC) {
+        munmap(m, sizeof *shm);
+        shm = NULL;
+        return;
+    }
+    count_alive(fs_pid); /* a new process (the root, a spawned one), or an exec'd one: no-op */
+}
+
+/* Clears the bits of processes that no longer exist; returns how many are alive. */
+static int32_t recount(void)
+{
+    for (size_t w = 0; w < PID_LIMIT / 64; w++) {
+        uint64_t v = __atomic_load_n(&shm->bits[w], __ATOMIC_ACQUIRE);
+        while (v) {
+            int b = __builtin_ctzll(v);
+            v &= v - 1;
+            int pid = (int)(w * 64 + (size_t)b);
+            if (kill(pid, 0) < 0 && errno == ESRCH && bit_clear(pid))
+                __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+        }
+    }
+    return __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE);
+}
+
+static void record_refused(const char *limit, long max, const uintptr_t *frames, int nframes)
+{
+    if (refused_here >= REFUSED_RECORDS) {
+        refused_here++;
+        return;
+    }
+    refused_here++;
+    struct fs_linebuf local, *lb = &local;
+    char buf[FS_LOCAL_RECORD_MAX];
+    if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
+        return;
+    fs_lb_begin(lb, FS_REC_REFUSED);
+    fs_lb_str(lb, "limit", limit);
+    fs_lb_dec(lb, "max", max);
+    fs_lb_dec(lb, "alive", __atomic_load_n(&shm->alive, __ATOMIC_RELAXED));
+    fs_lb_dec(lb, "forks", __atomic_load_n(&shm->forks, __ATOMIC_RELAXED));
+    fs_lb_dec(lb, "time", fs_now_ns());
+    fs_lb_hexlist(lb, "frames", frames, (size_t)(nframes > 0 ? nframes : 0));
+    fs_lb_end(lb);
+    fs_trace_end_local(lb);
+}
+
+int fs_storm_reserve(const uintptr_t *frames, int nframes)
+{
+    tls_reserved = 0;
+    if (!shm)
+        return 0;
+    const char *limit = NULL;
+    long max = 0;
+    if (max_forks && __atomic_add_fetch(&shm->forks, 1, __ATOMIC_ACQ_REL) > max_forks) {
+        __atomic_sub_fetch(&shm->forks, 1, __ATOMIC_ACQ_REL);
+        limit = "forks";
+        max = max_forks;
+    } else if (max_processes) {
+        int32_t now = __atomic_add_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+        if (now > max_processes) {
+            __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+            if (recount() + 1 > max_processes) {
+                if (max_forks)
+                    __atomic_sub_fetch(&shm->forks, 1, __ATOMIC_ACQ_REL);
+                limit = "processes";
+                max = max_processes;
+            } else {
+                __atomic_add_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+            }
+        }
+        if (!limit)
+            tls_reserved = 1;
+    }
+    if (!limit)
+        return 0;
+    __atomic_add_fetch(&shm->refused, 1, __ATOMIC_RELAXED);
+    record_refused(limit, max, frames, nframes);
+    return -1;
+}
+
+void fs_storm_fork_failed(void)
+{
+    if (shm && tls_reserved)
+        __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+    tls_reserved = 0;
+}
+
+void fs_storm_child(void)
+{
+    if (!shm)
+        return;
+    /* Written only when it differs: every page a child writes costs a copy-on-write fault. */
+    if (refused_here)
+        refused_here = 0;
+    /* Reserved by the parent's wrapper: the count is in already, only the bit is missing (the
+     * next reservation resets tls_reserved).  A fork the wrapper did not see (daemon()) is
+     * counted now. */
+    if (tls_reserved) {
+        (void)bit_set(fs_pid);
+    } else {
+        count_alive(fs_pid);
+    }
+}
+
+void fs_storm_end(void)
+{
+    if (shm && bit_clear(fs_pid))
+        __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+}
