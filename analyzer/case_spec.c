@@ -18,9 +18,9 @@
 
 /* The sites an expect: line can pin to a source line: the option word of the header, and the role
  * of the finding's stack that must have a frame there. */
-enum { SITE_ACQUIRE, SITE_FORK, SITE_CHILD, NSITES };
-static const char *const site_option[NSITES] = {"acquire", "fork", "child"};
-static const char *const site_role[NSITES] = {"acquire", "fork", "child-acquire"};
+enum { SITE_ACQUIRE, SITE_FORK, SITE_CHILD, SITE_HOLDER, NSITES };
+static const char *const site_option[NSITES] = {"acquire", "fork", "child", "holder"};
+static const char *const site_role[NSITES] = {"acquire", "fork", "child-acquire", "holder"};
 
 static struct fs_case_loc *site_loc(struct fs_case_expect *e, int site, bool **has)
 {
@@ -31,6 +31,9 @@ static struct fs_case_loc *site_loc(struct fs_case_expect *e, int site, bool **h
     case SITE_FORK:
         *has = &e->has_fork;
         return &e->fork;
+    case SITE_HOLDER:
+        *has = &e->has_holder;
+        return &e->holder;
     default:
         *has = &e->has_child;
         return &e->child;
@@ -45,6 +48,8 @@ static const struct fs_case_loc *site_get(const struct fs_case_expect *e, int si
         return e->has_acquire ? &e->acquire : NULL;
     case SITE_FORK:
         return e->has_fork ? &e->fork : NULL;
+    case SITE_HOLDER:
+        return e->has_holder ? &e->holder : NULL;
     default:
         return e->has_child ? &e->child : NULL;
     }
@@ -367,7 +372,7 @@ static void parse_expect(struct parse *p, size_t line, const char *value)
                 loc = site_loc(&e, s, &has);
         if (!loc) {
             perr(p, line,
-                 "unknown expect: option '%s' (acquire=@marker, fork=@marker and child=@marker "
+                 "unknown expect: option '%s' (acquire=, fork=, child= and holder=@marker "
                  "are known)",
                  tok);
             continue;
@@ -588,6 +593,7 @@ void fs_case_spec_release(struct fs_case_spec *spec)
         loc_free(&spec->expects[i].acquire);
         loc_free(&spec->expects[i].fork);
         loc_free(&spec->expects[i].child);
+        loc_free(&spec->expects[i].holder);
     }
     free(spec->expects);
     free(spec->name);
@@ -735,7 +741,7 @@ static bool augment(struct matcher *m, size_t e)
 
 static int strictness(const struct fs_case_expect *e)
 {
-    return (int)e->has_acquire + (int)e->has_fork + (int)e->has_child;
+    return (int)e->has_acquire + (int)e->has_fork + (int)e->has_child + (int)e->has_holder;
 }
 
 static char *frames_text(const struct fs_stack *s)

@@ -21,12 +21,13 @@ struct fs_case_loc {
 
 /* One expected finding.  Each site, when given, names a line that a frame of the finding's stack
  * of that role must be at: acquire= the "acquire" stack (where the holder took the lock), fork=
- * the "fork" stack, child= the "child-acquire" stack (a child-deadlock's call in the child). */
+ * the "fork" stack, child= the "child-acquire" stack (a child-deadlock's call in the child), holder=
+ * the "holder" stack (a Python holder's stack at the fork). */
 struct fs_case_expect {
     char *hazard;
     enum fs_severity severity;
-    bool has_acquire, has_fork, has_child;
-    struct fs_case_loc acquire, fork, child;
+    bool has_acquire, has_fork, has_child, has_holder;
+    struct fs_case_loc acquire, fork, child, holder;
     int header_line; /* where the expect: line is, for messages */
 };
 

@@ -86,6 +86,7 @@ struct fs_finding *fs_findings_add(struct fs_findings *list, const char *hazard,
     f->hazard = fs_xstrdup(hazard);
     f->severity = sev;
     f->pid = pid;
+    f->primary_stack = f->primary_frame = -1;
     return f;
 }
 
@@ -152,6 +153,7 @@ static void stack_release(struct fs_stack *s)
     }
     free(s->frames);
     free(s->role);
+    free(s->thread_name);
 }
 
 void fs_findings_release(struct fs_findings *list)

@@ -99,6 +99,7 @@ static void snapshot_free(struct fs_fork_snapshot *s)
     for (size_t i = 0; i < s->nheld; i++)
         free(s->held[i].site.pc);
     free(s->held);
+    fs_py_info_free(s->py);
     free(s);
 }
 
@@ -134,6 +135,7 @@ static void image_release(struct fs_image *img)
         free(img->deadlocks[i].call);
         free(img->deadlocks[i].policy);
         free(img->deadlocks[i].frames.pc);
+        fs_py_info_free(img->deadlocks[i].py);
     }
     free(img->deadlocks);
     fs_model_rng_release(img);
@@ -409,6 +411,9 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
     int rng = fs_model_rng_record(img, rec);
     if (rng)
         return rng > 0 ? 0 : -1;
+    int py = fs_model_py_record(img, rec);
+    if (py)
+        return py > 0 ? 0 : -1;
     if (strcmp(tag, FS_REC_PROC) == 0)
         return rec_proc(img, &r);
     if (strcmp(tag, FS_REC_MOD) == 0)

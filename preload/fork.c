@@ -179,6 +179,7 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
         return real();
     /* fork() leaves errno alone when it succeeds; the unwinder and the handlers may not. */
     int entry_errno = errno;
+    fs_py_before_fork(); /* the GIL is still held here: Python stacks and names */
     {
         FS_INTERNAL_BEGIN();
         tls_nframes = fs_backtrace(tls_frames, FS_FORK_STACK_MAX, 1);

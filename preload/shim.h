@@ -483,4 +483,52 @@ FS_HIDDEN void fs_fork_records_flush(void);
 FS_HIDDEN int fs_owner_lock_try(int *lock, int me);
 FS_HIDDEN void fs_spin_release(int *lock);
 
+/* ---- Python (python.c): CPython's stacks, thread and lock names, captured through its C API
+ * before a fork made with the GIL held, and at a child's deadlock.  Plain data in static memory;
+ * the child writes it with its snapshot. */
+#define FS_PY_THREADS_MAX 64
+#define FS_PY_FRAMES_MAX  1024
+#define FS_PY_STACK_MAX   64
+#define FS_PY_LOCKS_MAX   64
+#define FS_PY_NOSTR       0xffffffffu
+enum fs_py_status { FS_PY_OK, FS_PY_NOGIL, FS_PY_NOTHREAD };
+enum fs_py_lock_role { FS_PY_LOCK_USER, FS_PY_LOCK_TSTATE, FS_PY_LOCK_REINIT };
+struct fs_py_frame {
+    unsigned file, func; /* offsets into pool, FS_PY_NOSTR when unknown */
+    int line;
+};
+struct fs_py_thread {
+    int tid; /* 0 when the shim does not know the thread */
+    int forker;
+    uintptr_t ident; /* threading.get_ident() */
+    unsigned name;
+    int first, nframes; /* its frames in frames[], innermost first */
+};
+struct fs_py_lock {
+    uintptr_t addr; /* the sem_t under the lock object */
+    int role;       /* enum fs_py_lock_role */
+    int tid;
+    unsigned name;
+};
+struct fs_py_capture {
+    int owner_tid; /* the thread whose fork this capture is for; 0: none */
+    int status;    /* enum fs_py_status */
+    char version[24];
+    unsigned stdlib;
+    int nthreads, nframes, nlocks;
+    int lost_frames, lost_threads, lost_locks, lost_strings;
+    struct fs_py_thread threads[FS_PY_THREADS_MAX];
+    struct fs_py_frame frames[FS_PY_FRAMES_MAX];
+    struct fs_py_lock locks[FS_PY_LOCKS_MAX];
+    size_t pool_len;
+    char pool[32768];
+};
+FS_HIDDEN extern struct fs_py_capture fs_py_fork;
+FS_HIDDEN void fs_py_before_fork(void);
+FS_HIDDEN void fs_py_write(struct fs_linebuf *lb, const struct fs_py_capture *c, const char *of);
+FS_HIDDEN void fs_py_write_fork(struct fs_linebuf *lb, int forker_tid);
+FS_HIDDEN void fs_py_deadlock(void);
+/* Changes whenever a module is loaded (dl_iterate_phdr's adds counter, last seen). */
+FS_HIDDEN unsigned long long fs_modmap_generation(void);
+
 #endif

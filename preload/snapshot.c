@@ -248,6 +248,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
     if (deferred) {
         const struct fs_thread *self = fs_tls_self;
         write_thread(lb, ctx->parent_pid, ctx->forker_tid, self, 1);
+        fs_py_write_fork(lb, ctx->forker_tid);
         return;
     }
 
@@ -267,6 +268,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
             write_thread_locks(lb, t, t->tid == ctx->forker_tid);
     }
     write_sem_locks(lb, ctx->forker_tid);
+    fs_py_write_fork(lb, ctx->forker_tid);
 }
 
 /* Only the forking thread exists in the child: free every other slot, and give the forker's

@@ -57,6 +57,29 @@ static char *merge_key(const struct fs_process *c, const struct fs_fork_snapshot
     return key;
 }
 
+/* Threads a runtime starts for itself and that hold nothing the child could need: CPython's
+ * faulthandler watchdog (dump_traceback_later) only waits on its own lock with a timeout, and
+ * the child never resumes it.  A fork with only such threads besides the forker is a note. */
+static bool only_runtime_helpers(const struct fs_fork_snapshot *s, struct fs_symbolizer *sym,
+                                 const struct fs_modmap *mods)
+{
+    size_t helpers = 0;
+    for (size_t i = 0; i < s->nthreads; i++) {
+        const struct fs_thread_rec *t = &s->threads[i];
+        if (is_forker(s, t))
+            continue;
+        if (!t->start_routine || !sym)
+            return false;
+        char *start = fs_rules_function_name(sym, mods, t->start_routine);
+        bool helper = strcmp(start, "faulthandler_thread") == 0;
+        free(start);
+        if (!helper)
+            return false;
+        helpers++;
+    }
+    return helpers > 0;
+}
+
 static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
                         struct fs_findings *out, struct fs_rules_merge *mg)
 {
@@ -79,8 +102,9 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
 
     /* The forker may be missing from a damaged snapshot; it was alive all the same. */
     size_t alive = s->nthreads + (others == s->nthreads);
-    struct fs_finding *f =
-        fs_findings_add(out, "threads-at-fork", execed ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
+    bool helpers_only = only_runtime_helpers(s, sym, &img->mods);
+    struct fs_finding *f = fs_findings_add(
+        out, "threads-at-fork", execed || helpers_only ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
     char *forker = fs_rules_thread_label(s, s->forker_tid);
     fs_finding_summary(f, "%zu threads alive when thread %s forked child %d (%s)", alive, forker,
                        c->pid, execed ? "the child called exec" : "the child went on without exec");
@@ -94,14 +118,21 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
         char *start = t->start_routine ? fs_rules_function_name(sym, &img->mods, t->start_routine)
                                        : fs_xstrdup("unknown");
         char *k = fs_xasprintf("thread %d", t->tid);
-        fs_finding_detail(f, k, "\"%s\" start=%s %s", t->name ? t->name : "", start,
+        const struct fs_py_thread_rec *pt = fs_py_thread_of(s->py, t->tid);
+        const char *name = pt && *pt->name ? pt->name : t->name ? t->name : "";
+        fs_finding_detail(f, k, "\"%s\" start=%s %s", name, start,
                           t->known ? "known" : "found only in /proc");
         free(k);
         free(start);
     }
     fs_finding_detail(f, "execed", "%s", execed ? "yes" : "no");
+    if (helpers_only)
+        fs_finding_detail(f, "runtime_threads",
+                          "only the runtime's fork-safe helper threads (faulthandler's watchdog)");
+    fs_rules_py_status(f, s->py);
 
-    fs_rules_stack(f, sym, &img->mods, "fork", s->forker_tid, &s->frames);
+    fs_rules_stack_py(f, sym, &img->mods, "fork", s->forker_tid, &s->frames, s->py,
+                      fs_py_thread_of(s->py, s->forker_tid));
     for (size_t i = 0; i < s->nthreads; i++) {
         const struct fs_thread_rec *t = &s->threads[i];
         if (is_forker(s, t) || !t->create_site)
