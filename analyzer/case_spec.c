@@ -432,6 +432,15 @@ static void parse_header(struct parse *p, const struct source *src)
                 spec->on_deadlock = fs_xstrdup(v);
         } else if (starts_with(c, "args:")) {
             split_words(c + strlen("args:"), &p->args);
+        } else if (starts_with(c, "python:")) {
+            int lo = 0, hi = 0, n = 0;
+            char *v = trim(c + strlen("python:"));
+            if (sscanf(v, "3.%d-3.%d%n", &lo, &hi, &n) == 2 && v[n] == '\0' && lo <= hi) {
+                spec->py_min = lo;
+                spec->py_max = hi;
+            } else {
+                perr(p, i, "bad python: '%s' (3.A-3.B, the CPython versions it holds for)", v);
+            }
         } else if (starts_with(c, "requires:")) {
             size_t before = p->requires.n;
             split_words(c + strlen("requires:"), &p->requires);
@@ -445,7 +454,7 @@ static void parse_header(struct parse *p, const struct source *src)
             if (k > 0 && c[k] == ':')
                 perr(p, i,
                      "unknown header key '%.*s:' (known: forksan case, expect, timeout, "
-                     "on-deadlock, args, requires)",
+                     "on-deadlock, args, requires, python)",
                      (int)k, c);
         }
         free(buf);
@@ -542,6 +551,7 @@ int fs_case_spec_load(const char *path, struct fs_case_spec *spec)
     spec->name = dot ? fs_xasprintf("%.*s", (int)(dot - file), file) : fs_xstrdup(file);
     spec->python = self.python;
     spec->timeout = FS_CASE_DEFAULT_TIMEOUT;
+    spec->py_max = 99;
     p.dir = fs_xasprintf("%.*s", (int)(file - path), path);
 
     parse_header(&p, &self);

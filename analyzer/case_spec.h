@@ -46,6 +46,9 @@ struct fs_case_spec {
     size_t nargs;
     char **requires; /* programs that must be in PATH, e.g. "python3" */
     size_t nrequires;
+    /* `python: 3.A-3.B`: the CPython minor versions the expectations hold for (inclusive);
+     * 0 and 99 when not given. */
+    int py_min, py_max;
     char **errors; /* case-definition errors ("file:line: ..."); the case fails with them */
     size_t nerrors;
 };

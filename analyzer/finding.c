@@ -86,7 +86,6 @@ struct fs_finding *fs_findings_add(struct fs_findings *list, const char *hazard,
     f->hazard = fs_xstrdup(hazard);
     f->severity = sev;
     f->pid = pid;
-    f->primary_stack = f->primary_frame = -1;
     return f;
 }
 

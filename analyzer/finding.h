@@ -73,10 +73,6 @@ struct fs_finding {
     size_t ndetails;
     struct fs_stack *stacks;
     size_t nstacks;
-    /* The primary location: the innermost frame of the program's own code, searched in the
-     * stacks by role (the child's call, the acquisition, the holder, the fork, ...); -1 when no
-     * frame has a source line.  Set by fs_findings_finish. */
-    long primary_stack, primary_frame;
 };
 
 struct fs_findings {
@@ -95,11 +91,15 @@ void fs_finding_path_add(struct fs_finding *f, int pid, const char *name);
 struct fs_stack *fs_finding_stack_add(struct fs_finding *f, const char *role, int tid);
 struct fs_frame *fs_stack_frame_add(struct fs_stack *s);
 void fs_findings_release(struct fs_findings *list);
-/* Before rendering: leaves out interpreter frames unless `native` (counting them in each stack's
- * `folded`), and sets every finding's primary location. */
+/* Before rendering: marks frames of system libraries, and leaves out interpreter frames unless
+ * `native` (counting them in each stack's `folded`). */
 void fs_findings_finish(struct fs_findings *list, bool native);
-/* The primary frame of f, or NULL. */
-const struct fs_frame *fs_finding_primary(const struct fs_finding *f);
+/* The primary location of f: the innermost frame of the program's own code, searched in the
+ * stacks by role (the child's call, the acquisition, the holder at the fork, the fork, ...), else
+ * the first frame with a source line in that order; NULL when no frame has one.  The indexes of
+ * its stack and frame go to *stack and *frame when those are not NULL. */
+const struct fs_frame *fs_finding_primary(const struct fs_finding *f, size_t *stack,
+                                          size_t *frame);
 /* Orders by severity (errors first), then pid, then hazard; stable for equal keys. */
 void fs_findings_sort(struct fs_findings *list);
 /* The highest severity present, or -1 when there are no findings. */

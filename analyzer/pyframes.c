@@ -141,30 +141,46 @@ static const char *const primary_roles[] = {"child-acquire", "acquire", "holder"
                                             "fork",          "hang",    "thread",
                                             "thread-created"};
 
-static bool is_user(const struct fs_frame *fr)
+static bool has_file(const struct fs_frame *fr)
 {
-    return fr->origin == FS_ORIGIN_USER && fr->file && fr->line > 0;
+    return fr->file && *fr->file;
 }
 
-static void set_primary(struct fs_finding *f)
+static bool is_user(const struct fs_frame *fr)
 {
-    f->primary_stack = f->primary_frame = -1;
-    /* First pass: the program's own code; second: any frame with a source line. */
+    return fr->origin == FS_ORIGIN_USER && has_file(fr) && fr->line > 0;
+}
+
+static bool role_rank(const char *role, size_t r)
+{
+    if (r == sizeof primary_roles / sizeof *primary_roles)
+        return true; /* the last round takes any stack */
+    return role && strcmp(role, primary_roles[r]) == 0;
+}
+
+const struct fs_frame *fs_finding_primary(const struct fs_finding *f, size_t *stack,
+                                          size_t *frame)
+{
+    /* First pass: the program's own code; second: any frame with a source line.  Stacks by
+     * role, then any stack. */
     for (int pass = 0; pass < 2; pass++)
-        for (size_t r = 0; r < sizeof primary_roles / sizeof *primary_roles; r++)
+        for (size_t r = 0; r <= sizeof primary_roles / sizeof *primary_roles; r++)
             for (size_t i = 0; i < f->nstacks; i++) {
                 const struct fs_stack *s = &f->stacks[i];
-                if (!s->role || strcmp(s->role, primary_roles[r]) != 0)
+                if (!role_rank(s->role, r))
                     continue;
                 for (size_t k = 0; k < s->nframes; k++) {
                     const struct fs_frame *fr = &s->frames[k];
-                    if (pass == 0 ? is_user(fr) : (fr->file != NULL)) {
-                        f->primary_stack = (long)i;
-                        f->primary_frame = (long)k;
-                        return;
+                    if (pass == 0 ? is_user(fr) : has_file(fr)) {
+                        if (stack)
+                            *stack = i;
+                        if (frame)
+                            *frame = k;
+                        return fr;
                     }
                 }
             }
+    return NULL;
 }
 
 void fs_findings_finish(struct fs_findings *list, bool native)
@@ -182,16 +198,5 @@ void fs_findings_finish(struct fs_findings *list, bool native)
             if (!native)
                 fold(s);
         }
-        set_primary(f);
     }
-}
-
-const struct fs_frame *fs_finding_primary(const struct fs_finding *f)
-{
-    if (f->primary_stack < 0 || (size_t)f->primary_stack >= f->nstacks)
-        return NULL;
-    const struct fs_stack *s = &f->stacks[f->primary_stack];
-    if (f->primary_frame < 0 || (size_t)f->primary_frame >= s->nframes)
-        return NULL;
-    return &s->frames[f->primary_frame];
 }

@@ -82,11 +82,12 @@ static json_t *finding_json(const struct fs_finding *f)
     rc |= set(o, "details", details);
     rc |= set(o, "stacks", stacks);
     json_t *loc = json_null();
-    const struct fs_frame *at = fs_finding_primary(f);
+    size_t at_stack = 0, at_frame = 0;
+    const struct fs_frame *at = fs_finding_primary(f, &at_stack, &at_frame);
     if (at) {
         loc = json_object();
-        rc |= set(loc, "stack", json_integer(f->primary_stack));
-        rc |= set(loc, "frame", json_integer(f->primary_frame));
+        rc |= set(loc, "stack", json_integer((json_int_t)at_stack));
+        rc |= set(loc, "frame", json_integer((json_int_t)at_frame));
         rc |= set(loc, "file", jstr(at->file));
         rc |= set(loc, "line", json_integer(at->line > 0 ? at->line : 0));
         rc |= set(loc, "function", jstr(at->function));

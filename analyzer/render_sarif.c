@@ -279,10 +279,10 @@ static json_t *sarif_stacks(const struct fs_finding *f, size_t *stack_at)
 static int add_locations(json_t *result, const struct fs_finding *f, const size_t *stack_at)
 {
     /* The finding's primary location: its innermost frame in the user's code (pyframes.c). */
-    const struct fs_frame *at = fs_finding_primary(f);
+    size_t primary = 0;
+    const struct fs_frame *at = fs_finding_primary(f, &primary, NULL);
     if (!at)
         return 0;
-    size_t primary = (size_t)f->primary_stack;
     json_t *locations = json_array();
     json_t *related = json_array();
     bool *done = fs_xcalloc(f->nstacks, sizeof *done);

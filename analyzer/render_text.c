@@ -203,7 +203,7 @@ static void put_finding(FILE *out, const struct fs_finding *f, bool color)
         put_clean(out, f->summary);
         fputc('\n', out);
     }
-    const struct fs_frame *at = fs_finding_primary(f);
+    const struct fs_frame *at = fs_finding_primary(f, NULL, NULL);
     if (at) {
         put_prefix(out, f->pid);
         fputs(" location: ", out);

@@ -562,6 +562,21 @@ void fs_py_write_fork(struct fs_linebuf *lb, int forker_tid)
         fs_py_write(lb, &fs_py_fork, "fork");
 }
 
+/* No other thread in this process: glibc says so, or the registry has no other live slot (a
+ * forked child whose threads, if any, were all started through pthread_create). */
+static int only_thread(void)
+{
+    if (__libc_single_threaded)
+        return 1;
+    const struct fs_thread *self = fs_tls_self;
+    for (unsigned i = 0, n = fs_threads_used(); i < n; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (t != self && __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != FS_SLOT_FREE)
+            return 0;
+    }
+    return self != NULL;
+}
+
 /* inherited.c, after the deadlock record: the calling thread's Python stack.  With the GIL, or
  * in a child that has only this thread (CPython released the GIL around the blocking call; no
  * other thread can hold it or run Python code, so taking it back cannot wait). */
@@ -571,7 +586,7 @@ void fs_py_deadlock(void)
         return;
     struct fs_py_capture *c = &py_child;
     int held = py.PyGILState_Check();
-    if (!held && (!__libc_single_threaded || finalizing() || !py.PyGILState_GetThisThreadState()))
+    if (!held && (!only_thread() || finalizing() || !py.PyGILState_GetThisThreadState()))
         return;
     FS_INTERNAL_BEGIN();
     int g = held ? 0 : py.PyGILState_Ensure();

@@ -119,7 +119,11 @@ void fs_rules_stack_py(struct fs_finding *f, struct fs_symbolizer *sym,
     fs_rules_stack(f, sym, mods, role, tid, addrs);
     struct fs_stack *s =
         f->nstacks > before ? &f->stacks[f->nstacks - 1] : fs_finding_stack_add(f, role, tid);
-    fs_pystack_merge(s, py, pt ? pt : fs_py_thread_of(py, tid));
+    fs_pystack_merge(s, py, pt);
+    /* Without frames to merge, the stack still gets the thread's Python name. */
+    const struct fs_py_thread_rec *named = pt ? pt : fs_py_thread_of(py, tid);
+    if (!s->thread_name && named && named->name && *named->name)
+        s->thread_name = fs_xstrdup(named->name);
 }
 
 void fs_rules_py_lock_details(struct fs_finding *f, const struct fs_py_lock_rec *pl)
