@@ -388,8 +388,10 @@ static void logging_locks(struct fs_py_capture *c, PyObj *modules)
         PyObj *h = py.PyWeakref_GetObject(ref); /* borrowed; None when dead */
         PyObj *hd = h ? instance_dict(h) : NULL;
         if (hd) {
+            void *type = field(h, 8);
+            const char *tp_name = type ? field(type, 24) : NULL;
             add_lock(c, lock_addr(py.PyDict_GetItemString(hd, "lock")), FS_PY_LOCK_REINIT, 0,
-                     "logging handler", NULL);
+                     tp_name ? tp_name : "Handler", "lock (logging handler)");
             py.Py_DecRef(hd);
         }
         py.Py_DecRef(ref);
