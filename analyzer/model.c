@@ -506,6 +506,7 @@ static void hang_release(struct fs_hang *h)
         free(h->threads[i].frames.pc);
     }
     free(h->threads);
+    fs_py_info_free(h->py);
     memset(h, 0, sizeof *h);
 }
 
@@ -602,6 +603,8 @@ int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
             rc = rec_mod(&h.mods, &r);
         else if (strcmp(rec->tag, FS_REC_HANGTHREAD) == 0)
             rc = rec_hangthread(&h, &r);
+        else
+            rc = fs_model_py_slot_record(&h.py, rec) < 0 ? -1 : 0;
         if (rc == 0)
             continue;
         if (!bad++ || rec->line < first_bad)

@@ -212,6 +212,7 @@ struct fs_hang {
     struct fs_modmap mods;
     struct fs_hang_thread *threads;
     size_t nthreads;
+    struct fs_py_info *py; /* Python tracebacks (CPython's own dump), NULL when none */
 };
 
 struct fs_process {
@@ -245,6 +246,8 @@ void fs_model_rng_release(struct fs_image *img);
 /* model_py.c: the Python records (python, pythread, pyframe, pylock), same contract. */
 int fs_model_py_record(struct fs_image *img, const struct fs_record *rec);
 void fs_py_info_free(struct fs_py_info *py);
+/* The same records into a given slot (a hang file's); 0 when rec is not one of them. */
+int fs_model_py_slot_record(struct fs_py_info **slot, const struct fs_record *rec);
 /* The Python thread with this OS tid, or NULL. */
 const struct fs_py_thread_rec *fs_py_thread_of(const struct fs_py_info *py, int tid);
 /* The Python lock record for a native lock address, or NULL. */

@@ -47,9 +47,8 @@ static struct fs_py_info **slot_of(struct fs_image *img, const struct fs_record 
     return img->snapshot ? &img->snapshot->py : NULL;
 }
 
-static int rec_python(struct fs_image *img, const struct fs_record *rec)
+static int rec_python(struct fs_py_info **slot, const struct fs_record *rec)
 {
-    struct fs_py_info **slot = slot_of(img, rec);
     if (!slot)
         return 1;
     fs_py_info_free(*slot); /* a second capture for the same owner replaces the first */
@@ -61,7 +60,7 @@ static int rec_python(struct fs_image *img, const struct fs_record *rec)
     return 1;
 }
 
-static int rec_pythread(struct fs_image *img, const struct fs_record *rec)
+static int rec_pythread(struct fs_py_info **slot, const struct fs_record *rec)
 {
     int64_t tid, forker = 0;
     uint64_t ident = 0;
@@ -69,7 +68,6 @@ static int rec_pythread(struct fs_image *img, const struct fs_record *rec)
         return -1;
     fs_rec_hex(rec, "ident", &ident);
     fs_rec_dec(rec, "forker", &forker);
-    struct fs_py_info **slot = slot_of(img, rec);
     if (!slot || !*slot)
         return 1;
     struct fs_py_info *py = *slot;
@@ -84,12 +82,11 @@ static int rec_pythread(struct fs_image *img, const struct fs_record *rec)
 }
 
 /* A frame belongs to the thread record just before it. */
-static int rec_pyframe(struct fs_image *img, const struct fs_record *rec)
+static int rec_pyframe(struct fs_py_info **slot, const struct fs_record *rec)
 {
     int64_t tid, line = 0;
     if (fs_rec_dec(rec, "tid", &tid) < 0 || fs_rec_dec(rec, "line", &line) < 0)
         return -1;
-    struct fs_py_info **slot = slot_of(img, rec);
     if (!slot || !*slot || !(*slot)->nthreads)
         return 1;
     struct fs_py_thread_rec *t = &(*slot)->threads[(*slot)->nthreads - 1];
@@ -115,14 +112,13 @@ static int role_from_name(const char *s)
     return 0;
 }
 
-static int rec_pylock(struct fs_image *img, const struct fs_record *rec)
+static int rec_pylock(struct fs_py_info **slot, const struct fs_record *rec)
 {
     uint64_t lock;
     int64_t tid = 0;
     if (fs_rec_hex(rec, "lock", &lock) < 0)
         return -1;
     fs_rec_dec(rec, "tid", &tid);
-    struct fs_py_info **slot = slot_of(img, rec);
     if (!slot || !*slot)
         return 1;
     struct fs_py_info *py = *slot;
@@ -136,17 +132,22 @@ static int rec_pylock(struct fs_image *img, const struct fs_record *rec)
     return 1;
 }
 
-int fs_model_py_record(struct fs_image *img, const struct fs_record *rec)
+int fs_model_py_slot_record(struct fs_py_info **slot, const struct fs_record *rec)
 {
     if (strcmp(rec->tag, FS_REC_PYTHON) == 0)
-        return rec_python(img, rec);
+        return rec_python(slot, rec);
     if (strcmp(rec->tag, FS_REC_PYTHREAD) == 0)
-        return rec_pythread(img, rec);
+        return rec_pythread(slot, rec);
     if (strcmp(rec->tag, FS_REC_PYFRAME) == 0)
-        return rec_pyframe(img, rec);
+        return rec_pyframe(slot, rec);
     if (strcmp(rec->tag, FS_REC_PYLOCK) == 0)
-        return rec_pylock(img, rec);
+        return rec_pylock(slot, rec);
     return 0;
+}
+
+int fs_model_py_record(struct fs_image *img, const struct fs_record *rec)
+{
+    return fs_model_py_slot_record(slot_of(img, rec), rec);
 }
 
 const struct fs_py_thread_rec *fs_py_thread_of(const struct fs_py_info *py, int tid)
