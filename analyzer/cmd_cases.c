@@ -441,7 +441,7 @@ out:
     free(argv);
 }
 
-static enum outcome do_case(struct suite *s, const struct kase *k)
+static enum outcome do_case(struct suite *s, struct kase *k)
 {
     const struct fs_case_spec *spec = &k->spec;
     struct reasons why = {0};
@@ -454,6 +454,7 @@ static enum outcome do_case(struct suite *s, const struct kase *k)
             reason(&why, fs_xasprintf("case definition error: %s", spec->errors[i]));
     } else {
         int minor = spec->python ? python_minor(s) : 0;
+        k->spec.run_minor = spec->python ? minor : -1;
         if (spec->python && minor >= 0 && (minor < spec->py_min || minor > spec->py_max)) {
             printf("SKIP  %-*s  expectations hold for CPython 3.%d-3.%d, not 3.%d\n", s->width,
                    k->name, spec->py_min, spec->py_max, minor);

@@ -1,7 +1,7 @@
 # forksan case: control, a named thread took and released a threading.Lock before main forks
 # requires: python3
-# python: 3.8-3.12
-# expect: lock-held-at-fork note holder=@parked
+# python: 3.8-3.13
+# expect: lock-held-at-fork note holder=@parked python=3.8-3.12
 # expect: threads-at-fork warning fork=@fork
 
 # The thread is alive at the fork (so threads-at-fork), parked in a read, but released cache_lock

@@ -1,8 +1,8 @@
 # forksan case: a worker thread named "flusher" holds a module-level threading.Lock while main forks
 # requires: python3
-# python: 3.8-3.12
+# python: 3.8-3.13
 # expect: lock-held-at-fork warning holder=@flushing fork=@fork
-# expect: lock-held-at-fork note holder=@flushing
+# expect: lock-held-at-fork note holder=@flushing python=3.8-3.12
 # expect: threads-at-fork warning fork=@fork
 # expect: child-deadlock warning child=@childlock fork=@fork
 

@@ -1,8 +1,8 @@
 # forksan case: a threading.Lock is held by a Python thread when the main thread calls os.fork
 # requires: python3
-# python: 3.8-3.12
+# python: 3.8-3.13
 # expect: lock-held-at-fork warning holder=@holding fork=@fork
-# expect: lock-held-at-fork note holder=@holding fork=@fork
+# expect: lock-held-at-fork note holder=@holding fork=@fork python=3.8-3.12
 # expect: threads-at-fork warning fork=@fork
 # expect: child-deadlock warning child=@childlock fork=@fork
 

@@ -1,9 +1,9 @@
 # forksan case: a multiprocessing "fork" child blocks on a threading.Lock that a parent thread holds
 # requires: python3
-# python: 3.8-3.12
+# python: 3.8-3.13
 # on-deadlock: abort
 # expect: lock-held-at-fork warning holder=@holding fork=@start
-# expect: lock-held-at-fork note holder=@holding
+# expect: lock-held-at-fork note holder=@holding python=3.8-3.12
 # expect: threads-at-fork warning fork=@start
 # expect: child-deadlock warning child=@childlock fork=@start
 # expect: child-deadlock error child=@childlock fork=@start

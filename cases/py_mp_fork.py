@@ -1,8 +1,8 @@
 # forksan case: multiprocessing starts a "fork" Process while a Python thread holds a threading.Lock
 # requires: python3
-# python: 3.8-3.12
+# python: 3.8-3.13
 # expect: lock-held-at-fork warning holder=@holding fork=@start
-# expect: lock-held-at-fork note holder=@holding
+# expect: lock-held-at-fork note holder=@holding python=3.8-3.12
 # expect: threads-at-fork warning fork=@start
 # expect: child-deadlock warning child=@childlock fork=@start
 

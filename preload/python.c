@@ -268,12 +268,13 @@ static int tid_of_ident(uintptr_t ident)
     return 0;
 }
 
-/* The sem_t (3.8-3.12, built on semaphores) under a _thread.lock or _thread.RLock object:
- * both start with PyObject_HEAD then the PyThread_type_lock pointer.  0 when obj is neither, or
- * on 3.13+, where they are PyMutex and not visible to the shim anyway. */
+/* The sem_t under a _thread.lock or _thread.RLock object (3.8 to 3.13 build both on
+ * PyThread_type_lock, a semaphore): both start with PyObject_HEAD then that pointer.  0 when obj
+ * is neither.  Should a later version lay them out otherwise, the word read is only compared with
+ * the addresses of held semaphores, so it names nothing rather than the wrong lock. */
 static uintptr_t lock_addr(PyObj *obj)
 {
-    if (!obj || py.minor >= 13)
+    if (!obj)
         return 0;
     void *type = field(obj, 8);
     const char *tp_name = type ? field(type, 24) : NULL;
