@@ -7,8 +7,9 @@
  * Python functions no longer nest the loop), so the Python frames left over are placed at the
  * innermost loop: a C extension that calls back into Python still sits between the right
  * Python frames as long as the outer loops each run one frame.  When the native stack shows no
- * loop (it was cut, or there is none: a holder seen only at the fork), the Python frames follow
- * the native ones. */
+ * loop (the interpreter has no symbols), the Python frames go where the interpreter's frames
+ * begin; when it has no interpreter frame at all (it was cut, or there is none: a holder seen
+ * only at the fork), they follow the native ones. */
 #include "rules.h"
 
 #include <stdlib.h>
@@ -105,8 +106,10 @@ void fs_pystack_merge(struct fs_stack *s, const struct fs_py_info *py,
     size_t first_share = nloops && npy > nloops ? npy - nloops + 1 : 1;
     size_t loops_seen = 0;
     for (size_t i = 0; i < s->nframes; i++) {
-        if (is_eval_loop(&s->frames[i]) && next < npy) {
-            size_t share = loops_seen++ == 0 ? first_share : 1;
+        bool here = nloops ? is_eval_loop(&s->frames[i])
+                           : s->frames[i].origin == FS_ORIGIN_INTERP && next == 0;
+        if (here && next < npy) {
+            size_t share = !nloops ? npy : loops_seen++ == 0 ? first_share : 1;
             for (size_t k = 0; k < share && next < npy; k++)
                 put_python(&merged[out++], &t->frames[next++], py->stdlib);
         }

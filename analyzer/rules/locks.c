@@ -96,7 +96,7 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     fs_rules_py_status(f, s->py);
     if (!by_forker && t && t->create_site) {
         struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
-        fs_rules_stack(f, sym, &img->mods, "thread-created", h->tid, &site);
+        fs_rules_stack_py(f, sym, &img->mods, "thread-created", h->tid, &site, s->py, NULL);
     }
     fs_rules_path(f, c);
 }

@@ -138,7 +138,7 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
         if (is_forker(s, t) || !t->create_site)
             continue;
         struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
-        fs_rules_stack(f, sym, &img->mods, "thread-created", t->tid, &site);
+        fs_rules_stack_py(f, sym, &img->mods, "thread-created", t->tid, &site, s->py, NULL);
     }
     fs_rules_path(f, c);
 }
