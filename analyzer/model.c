@@ -248,6 +248,7 @@ static int rec_thread(struct fs_image *img, struct reader *r)
         .forker = get_int(r, "forker", false, 0) != 0,
         .known = get_int(r, "known", false, 1) != 0,
         .start_routine = get_hex(r, "start", false),
+        .start_arg0 = get_hex(r, "arg0", false),
         .creator = get_int(r, "creator", false, 0),
         .create_site = get_hex(r, "site", false),
     };

@@ -33,6 +33,7 @@ struct fs_thread_rec {
     bool forker;
     bool known;
     uint64_t start_routine;
+    uint64_t start_arg0; /* first word of the start argument (trace key arg0), 0 when unknown */
     int creator;
     uint64_t create_site;
 };

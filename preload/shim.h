@@ -180,6 +180,7 @@ struct fs_thread {
     unsigned nheld; /* published with release order: entries below it are complete */
     unsigned lost;
     uintptr_t start_routine, create_site;
+    uintptr_t start_arg0; /* first word of the start argument (a wrapper's real routine), or 0 */
     uintptr_t blocked_on_sem; /* the sem this thread is inside sem_wait on, 0 when none */
     pthread_t self;
     void *(*user_fn)(void *);  /* pthread_create trampoline */

@@ -227,6 +227,7 @@ static void write_thread(struct fs_linebuf *lb, int ppid, int tid, const struct 
     fs_lb_dec(lb, "forker", forker);
     fs_lb_dec(lb, "known", t != NULL);
     fs_lb_hex(lb, "start", t ? t->start_routine : 0);
+    fs_lb_hex(lb, "arg0", t ? t->start_arg0 : 0);
     fs_lb_dec(lb, "creator", t ? t->creator : 0);
     fs_lb_hex(lb, "site", t ? t->create_site : 0);
     fs_lb_end(lb);

@@ -70,7 +70,13 @@ static bool only_runtime_helpers(const struct fs_fork_snapshot *s, struct fs_sym
             continue;
         if (!t->start_routine || !sym)
             return false;
+        /* CPython starts its threads through pythread_wrapper, whose argument holds the real
+         * routine: that one names the thread. */
         char *start = fs_rules_function_name(sym, mods, t->start_routine);
+        if (strcmp(start, "pythread_wrapper") == 0 && t->start_arg0) {
+            free(start);
+            start = fs_rules_function_name(sym, mods, t->start_arg0);
+        }
         bool helper = strcmp(start, "faulthandler_thread") == 0;
         free(start);
         if (!helper)
