@@ -124,8 +124,10 @@ static int probe(void)
     if (v[0] == '3' && v[1] == '.')
         for (const char *p = v + 2; *p >= '0' && *p <= '9'; p++)
             minor = minor * 10 + (*p - '0');
-    /* 3.8 has no frame accessors (struct access below); older versions are not supported. */
-    if (minor < 8 || (minor >= 9 && !(py.PyThreadState_GetFrame && py.PyFrame_GetBack &&
+    /* 3.8 has no frame accessors (struct access below); older versions are not supported.  A
+     * free-threaded build runs other threads' Python code while this one forks: their frames are
+     * not frozen, so nothing is read there. */
+    if (strstr(v, "free-threading") || minor < 8 || (minor >= 9 && !(py.PyThreadState_GetFrame && py.PyFrame_GetBack &&
                                       py.PyFrame_GetCode)))
         return 0;
     py.minor = minor;
