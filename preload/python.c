@@ -348,27 +348,111 @@ static void thread_info(struct fs_py_capture *c, PyObj *active, struct fs_py_thr
     py.Py_DecRef(d);
 }
 
-/* Module-level lock objects of __main__ (`__main__.cache_lock`). */
-static void main_locks(struct fs_py_capture *c, PyObj *modules)
+/* Lock objects the program named: module globals of __main__ and of the program's own modules
+ * (`__main__.cache_lock`, `app.store.lock`), and one level into instances of its classes held
+ * there (`__main__.cache.lock`).  Bounded: a fork looks at FS_PY_SCAN_MAX entries at most. */
+#define FS_PY_SCAN_MAX 4096
+#define PY_TPFLAGS_HEAPTYPE      (1ul << 9)
+#define PY_TPFLAGS_TYPE_SUBCLASS (1ul << 31)
+
+/* An instance of a class defined in Python (a heap type), not a class itself. */
+static int is_plain_instance(PyObj *o)
 {
-    PyObj *mod = py.PyDict_GetItemString(modules, "__main__");
-    PyObj *d = mod ? instance_dict(mod) : NULL;
-    if (!d)
-        return;
+    void *type = field(o, 8);
+    unsigned long flags = type ? *(unsigned long *)((char *)type + 168) : 0; /* tp_flags */
+    return (flags & PY_TPFLAGS_HEAPTYPE) && !(flags & PY_TPFLAGS_TYPE_SUBCLASS);
+}
+
+static void dict_locks(struct fs_py_capture *c, PyObj *d, const char *owner, int depth,
+                       int *budget)
+{
     long pos = 0;
     PyObj *k, *v;
-    while (py.PyDict_Next(d, &pos, &k, &v)) {
+    while (*budget > 0 && py.PyDict_Next(d, &pos, &k, &v)) {
+        (*budget)--;
         uintptr_t a = lock_addr(v);
-        if (!a)
+        if (!a && (depth > 0 || !is_plain_instance(v)))
             continue;
         const char *name = py.PyUnicode_AsUTF8(k);
         if (!name) {
             py.PyErr_Clear();
             continue;
         }
-        add_lock(c, a, FS_PY_LOCK_USER, 0, "__main__", name);
+        if (a) {
+            add_lock(c, a, FS_PY_LOCK_USER, 0, owner, name);
+            continue;
+        }
+        PyObj *vd = instance_dict(v);
+        if (!vd)
+            continue;
+        char sub[256];
+        size_t at = fs_fmt_str(sub, sizeof sub, 0, owner);
+        if (at != (size_t)-1)
+            at = fs_fmt_str(sub, sizeof sub, at, ".");
+        if (at != (size_t)-1)
+            at = fs_fmt_str(sub, sizeof sub, at, name);
+        if (at != (size_t)-1 && at < sizeof sub) {
+            sub[at] = '\0';
+            dict_locks(c, vd, sub, depth + 1, budget);
+        }
+        py.Py_DecRef(vd);
     }
-    py.Py_DecRef(d);
+}
+
+/* The program's own module: __main__, or one whose file is outside the standard library and
+ * outside site-packages. */
+static int is_user_module(const struct fs_py_capture *c, PyObj *mod, const char *name)
+{
+    if (strcmp(name, "__main__") == 0)
+        return 1;
+    PyObj *f = py.PyModule_GetFilenameObject(mod);
+    if (!f) {
+        py.PyErr_Clear();
+        return 0;
+    }
+    const char *file = py.PyUnicode_AsUTF8(f);
+    int user = 0;
+    if (file) {
+        const char *lib = c->stdlib != FS_PY_NOSTR ? c->pool + c->stdlib : "";
+        size_t n = strlen(lib);
+        user = !(n && strncmp(file, lib, n) == 0 && file[n] == '/') &&
+               !strstr(file, "/site-packages/") && !strstr(file, "/dist-packages/");
+    } else {
+        py.PyErr_Clear();
+    }
+    py.Py_DecRef(f);
+    return user;
+}
+
+static void program_locks(struct fs_py_capture *c, PyObj *modules)
+{
+    PyObj *main_mod = py.PyDict_GetItemString(modules, "__main__");
+    void *module_type = main_mod ? field(main_mod, 8) : NULL;
+    int budget = FS_PY_SCAN_MAX;
+    long pos = 0;
+    PyObj *k, *mod;
+    while (module_type && budget > 0 && py.PyDict_Next(modules, &pos, &k, &mod)) {
+        budget--;
+        if (field(mod, 8) != module_type)
+            continue; /* not a plain module object */
+        const char *name = py.PyUnicode_AsUTF8(k);
+        if (!name) {
+            py.PyErr_Clear();
+            continue;
+        }
+        if (!is_user_module(c, mod, name))
+            continue;
+        PyObj *d = instance_dict(mod);
+        if (!d)
+            continue;
+        char owner[128];
+        size_t at = fs_fmt_str(owner, sizeof owner, 0, name);
+        if (at != (size_t)-1 && at < sizeof owner) {
+            owner[at] = '\0';
+            dict_locks(c, d, owner, 0, &budget);
+        }
+        py.Py_DecRef(d);
+    }
 }
 
 /* logging's module lock and its handlers' locks: logging re-creates them in the child
@@ -468,7 +552,7 @@ static void capture(struct fs_py_capture *c, int all)
                  ts = py.PyThreadState_Next(ts))
                 capture_thread(c, ts, active, me);
         if (modules) {
-            main_locks(c, modules);
+            program_locks(c, modules);
             logging_locks(c, modules);
         }
     } else if (self_ts) {
