@@ -48,10 +48,12 @@ static bool under(const char *path, const char *dir)
     return n && strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
+/* System libraries, and forksan's own shim (a hung thread inside a lock hook is the program's
+ * call, one frame further out). */
 static bool is_system_path(const char *path)
 {
     return under(path, "/lib") || under(path, "/usr/lib") || under(path, "/lib64") ||
-           under(path, "/usr/lib64");
+           under(path, "/usr/lib64") || strcmp(base_name(path), "libforksan.so") == 0;
 }
 
 /* Python's standard library: the directory of os.py, except its site-packages, and the frozen
