@@ -93,8 +93,11 @@ static void snapshot_free(struct fs_fork_snapshot *s)
     if (!s)
         return;
     free(s->frames.pc);
-    for (size_t i = 0; i < s->nthreads; i++)
+    for (size_t i = 0; i < s->nthreads; i++) {
         free(s->threads[i].name);
+        free(s->threads[i].py_site.file);
+        free(s->threads[i].py_site.func);
+    }
     free(s->threads);
     for (size_t i = 0; i < s->nheld; i++)
         free(s->held[i].site.pc);
@@ -253,6 +256,8 @@ static int rec_thread(struct fs_image *img, struct reader *r)
         .create_site = get_hex(r, "site", false),
     };
     const char *name = get_str(r, "name", false);
+    const char *pyfile = get_str(r, "pyfile", false), *pyfunc = get_str(r, "pyfunc", false);
+    t.py_site.line = get_int(r, "pyline", false, 0);
     if (r->bad)
         return -1;
     /* Without its child record, a thread record says nothing about any fork: drop it. */
@@ -260,6 +265,8 @@ static int rec_thread(struct fs_image *img, struct reader *r)
         return 0;
     struct fs_fork_snapshot *s = img->snapshot;
     t.name = fs_xstrdup(name);
+    t.py_site.file = fs_xstrdup(pyfile ? pyfile : "");
+    t.py_site.func = fs_xstrdup(pyfunc ? pyfunc : "");
     s->threads = fs_xrealloc(s->threads, s->nthreads + 1, sizeof *s->threads);
     s->threads[s->nthreads++] = t;
     return 0;

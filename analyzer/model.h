@@ -26,6 +26,12 @@ struct fs_addrs {
     size_t n;
 };
 
+/* A Python frame (trace record pyframe; docs/trace-format.md, "Records added for Python"). */
+struct fs_py_frame_rec {
+    char *file, *func; /* co_filename, co_name ("" when unknown) */
+    int line;
+};
+
 /* A parent thread alive at a fork, as the child saw it. */
 struct fs_thread_rec {
     int tid;
@@ -34,6 +40,7 @@ struct fs_thread_rec {
     bool known;
     uint64_t start_routine;
     uint64_t start_arg0; /* first word of the start argument (trace key arg0), 0 when unknown */
+    struct fs_py_frame_rec py_site; /* Python creation site; line 0 when unknown */
     int creator;
     uint64_t create_site;
 };
@@ -51,11 +58,6 @@ struct fs_held_rec {
 
 /* Python (trace records python, pythread, pyframe, pylock): what the shim read from a CPython
  * process through its C API, at a fork or at a child's deadlock. */
-struct fs_py_frame_rec {
-    char *file, *func; /* co_filename, co_name ("" when unknown) */
-    int line;
-};
-
 struct fs_py_thread_rec {
     int tid;        /* OS thread id, 0 when the shim did not know the thread */
     uint64_t ident; /* threading.get_ident() */

@@ -40,6 +40,12 @@ void fs_rules_stack_py(struct fs_finding *f, struct fs_symbolizer *sym,
                        const struct fs_modmap *mods, const char *role, int tid,
                        const struct fs_addrs *addrs, const struct fs_py_info *py,
                        const struct fs_py_thread_rec *pt);
+/* The "thread-created" stack of a parent thread: its creation site, and for a thread a Python
+ * thread started, the creator's Python line (the program's Thread.start()).  Nothing when neither
+ * is known. */
+void fs_rules_thread_created(struct fs_finding *f, struct fs_symbolizer *sym,
+                             const struct fs_modmap *mods, const struct fs_thread_rec *t,
+                             const struct fs_py_info *py);
 /* Details naming a Python lock (lock_name, lock_owner) when pl is set. */
 void fs_rules_py_lock_details(struct fs_finding *f, const struct fs_py_lock_rec *pl);
 /* The one-line note of a CPython process whose Python stacks could not be read. */

@@ -49,6 +49,11 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     t->start_routine = (uintptr_t)fn;
     t->creator = self->tid;
     t->create_site = FS_CALLER();
+    {
+        int saved = errno;
+        fs_py_thread_site(t); /* a Python creator's line (threading.Thread.start) */
+        errno = saved;
+    }
     int r = fs_real.pthread_create(thread, attr, pthread_trampoline, t);
     if (r != 0)
         fs_slot_release(t);

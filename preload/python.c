@@ -586,6 +586,50 @@ void fs_py_before_fork(void)
     c->owner_tid = fs_gettid();
 }
 
+/* hooks_thread.c, in pthread_create before the real call, when the creating thread holds the GIL
+ * (threading.Thread.start): the innermost Python frame of the program's own code (outside the
+ * standard library, else the innermost one) goes into the new thread's slot.  The GIL serializes
+ * the users of py_create. */
+static struct fs_py_capture py_create;
+
+void fs_py_thread_site(struct fs_thread *t)
+{
+    t->py_line = 0;
+    if (!probe() || !py.Py_IsInitialized() || !py.PyGILState_Check())
+        return;
+    struct fs_py_capture *c = &py_create;
+    FS_INTERNAL_BEGIN();
+    capture_begin(c, FS_PY_OK);
+    capture(c, 0);
+    FS_INTERNAL_END();
+    if (c->nthreads != 1 || c->threads[0].nframes == 0)
+        return;
+    const char *lib = c->stdlib != FS_PY_NOSTR ? c->pool + c->stdlib : "";
+    size_t n = strlen(lib);
+    const struct fs_py_frame *pick = &c->frames[c->threads[0].first];
+    for (int k = 0; k < c->threads[0].nframes; k++) {
+        const struct fs_py_frame *f = &c->frames[c->threads[0].first + k];
+        const char *file = f->file != FS_PY_NOSTR ? c->pool + f->file : "";
+        if (!(n && strncmp(file, lib, n) == 0 && file[n] == '/') && file[0] != '<') {
+            pick = f;
+            break;
+        }
+    }
+    /* Long paths keep their end, the part that names the file. */
+    const char *file = pick->file != FS_PY_NOSTR ? c->pool + pick->file : "";
+    size_t len = strlen(file);
+    if (len >= sizeof t->py_file)
+        file += len - (sizeof t->py_file - 1);
+    memcpy(t->py_file, file, strlen(file) + 1);
+    const char *func = pick->func != FS_PY_NOSTR ? c->pool + pick->func : "";
+    size_t flen = strlen(func);
+    if (flen >= sizeof t->py_func)
+        flen = sizeof t->py_func - 1;
+    memcpy(t->py_func, func, flen);
+    t->py_func[flen] = '\0';
+    t->py_line = pick->line > 0 ? pick->line : 0;
+}
+
 /* ---- writing (async-signal-safe: formatting into the trace buffer only) ------------------ */
 
 static const char *const status_names[] = {[FS_PY_OK] = "ok", [FS_PY_NOGIL] = "nogil",

@@ -181,6 +181,9 @@ struct fs_thread {
     unsigned lost;
     uintptr_t start_routine, create_site;
     uintptr_t start_arg0; /* first word of the start argument (a wrapper's real routine), or 0 */
+    int py_line;          /* Python creation site (python.c), when py_line > 0 */
+    char py_file[112];
+    char py_func[40];
     uintptr_t blocked_on_sem; /* the sem this thread is inside sem_wait on, 0 when none */
     pthread_t self;
     void *(*user_fn)(void *);  /* pthread_create trampoline */
@@ -529,6 +532,8 @@ FS_HIDDEN void fs_py_before_fork(void);
 FS_HIDDEN void fs_py_write(struct fs_linebuf *lb, const struct fs_py_capture *c, const char *of);
 FS_HIDDEN void fs_py_write_fork(struct fs_linebuf *lb, int forker_tid);
 FS_HIDDEN void fs_py_deadlock(void);
+struct fs_thread;
+FS_HIDDEN void fs_py_thread_site(struct fs_thread *t);
 /* Changes whenever a module is loaded (dl_iterate_phdr's adds counter, last seen). */
 FS_HIDDEN unsigned long long fs_modmap_generation(void);
 

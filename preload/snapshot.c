@@ -228,6 +228,11 @@ static void write_thread(struct fs_linebuf *lb, int ppid, int tid, const struct 
     fs_lb_dec(lb, "known", t != NULL);
     fs_lb_hex(lb, "start", t ? t->start_routine : 0);
     fs_lb_hex(lb, "arg0", t ? t->start_arg0 : 0);
+    if (t && t->py_line > 0) {
+        fs_lb_str(lb, "pyfile", t->py_file);
+        fs_lb_dec(lb, "pyline", t->py_line);
+        fs_lb_str(lb, "pyfunc", t->py_func);
+    }
     fs_lb_dec(lb, "creator", t ? t->creator : 0);
     fs_lb_hex(lb, "site", t ? t->create_site : 0);
     fs_lb_end(lb);

@@ -94,10 +94,8 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     fs_rules_stack_py(f, sym, &img->mods, "fork", s->forker_tid, &s->frames, s->py,
                       fs_py_thread_of(s->py, s->forker_tid));
     fs_rules_py_status(f, s->py);
-    if (!by_forker && t && t->create_site) {
-        struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
-        fs_rules_stack_py(f, sym, &img->mods, "thread-created", h->tid, &site, s->py, NULL);
-    }
+    if (!by_forker && t)
+        fs_rules_thread_created(f, sym, &img->mods, t, s->py);
     fs_rules_path(f, c);
 }
 

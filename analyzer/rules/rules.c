@@ -126,6 +126,21 @@ void fs_rules_stack_py(struct fs_finding *f, struct fs_symbolizer *sym,
         s->thread_name = fs_xstrdup(named->name);
 }
 
+void fs_rules_thread_created(struct fs_finding *f, struct fs_symbolizer *sym,
+                             const struct fs_modmap *mods, const struct fs_thread_rec *t,
+                             const struct fs_py_info *py)
+{
+    struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = t->create_site ? 1 : 0};
+    struct fs_py_thread_rec creator = {
+        .frames = (struct fs_py_frame_rec *)&t->py_site,
+        .nframes = t->py_site.line > 0 ? 1 : 0,
+    };
+    if (!site.n && !creator.nframes)
+        return;
+    fs_rules_stack_py(f, sym, mods, "thread-created", t->tid, &site, py,
+                      creator.nframes ? &creator : NULL);
+}
+
 void fs_rules_py_lock_details(struct fs_finding *f, const struct fs_py_lock_rec *pl)
 {
     if (!pl)

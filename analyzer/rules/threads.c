@@ -141,10 +141,8 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
                       fs_py_thread_of(s->py, s->forker_tid));
     for (size_t i = 0; i < s->nthreads; i++) {
         const struct fs_thread_rec *t = &s->threads[i];
-        if (is_forker(s, t) || !t->create_site)
-            continue;
-        struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
-        fs_rules_stack_py(f, sym, &img->mods, "thread-created", t->tid, &site, s->py, NULL);
+        if (!is_forker(s, t))
+            fs_rules_thread_created(f, sym, &img->mods, t, s->py);
     }
     fs_rules_path(f, c);
 }

@@ -173,6 +173,32 @@ Test(python, rules_name_threads_and_locks_and_demote_the_tstate_lock)
     fx_run_release(&r);
 }
 
+Test(python, a_python_thread_creation_site)
+{
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add_file(&r.m, "4242.0.trace",
+                "forksan-trace version=1 pid=4242\n"
+                "proc pid=4242 ppid=4200 origin=fork image=0 time=1000 exe=/tmp/a.out comm=a.out "
+                "cmdline=./a.out\n"
+                "child seq=1 parent=4200 forker=4200 via=fork time=1000 frames=55d0c0a01234\n"
+                "thread tid=4200 name=main forker=1 known=1 start=0 creator=0 site=0\n"
+                "thread tid=4201 name=worker forker=0 known=1 start=55d0c0a01100 arg0=0 "
+                "creator=4200 site=55d0c0a01200 pyfile=/work/app.py pyline=74 pyfunc=main\n"
+                "python of=fork version=3.11.2 status=ok stdlib=/usr/lib/python3.11\n",
+                FX_CLEAN);
+    fx_run_rules(&r);
+    const struct fs_finding *f = find_sev(&r.out, "threads-at-fork", FS_SEV_WARNING);
+    cr_assert_not_null(f);
+    const struct fs_stack *s = fx_stack(f, "thread-created");
+    cr_assert_not_null(s);
+    cr_assert_eq(s->nframes, 2, "the native site, then the Python line");
+    cr_assert_eq(s->frames[1].lang, FS_LANG_PYTHON);
+    cr_assert_str_eq(s->frames[1].file, "/work/app.py");
+    cr_assert_eq(s->frames[1].line, 74);
+    fx_run_release(&r);
+}
+
 Test(python, a_fork_without_the_gil_says_so)
 {
     struct fx_run r = {0};
