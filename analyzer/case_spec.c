@@ -18,9 +18,11 @@
 
 /* The sites an expect: line can pin to a source line: the option word of the header, and the role
  * of the finding's stack that must have a frame there. */
-enum { SITE_ACQUIRE, SITE_FORK, SITE_CHILD, SITE_EXIT, NSITES };
-static const char *const site_option[NSITES] = {"acquire", "fork", "child", "exit"};
-static const char *const site_role[NSITES] = {"acquire", "fork", "child-acquire", "exit"};
+enum { SITE_ACQUIRE, SITE_FORK, SITE_CHILD, SITE_EXIT, SITE_HOLDER, SITE_HANG, NSITES };
+static const char *const site_option[NSITES] = {"acquire", "fork", "child", "exit", "holder",
+                                                "hang"};
+static const char *const site_role[NSITES] = {"acquire", "fork",   "child-acquire",
+                                              "exit",    "holder", "thread"};
 
 static struct fs_case_loc *site_loc(struct fs_case_expect *e, int site, bool **has)
 {
@@ -34,6 +36,12 @@ static struct fs_case_loc *site_loc(struct fs_case_expect *e, int site, bool **h
     case SITE_EXIT:
         *has = &e->has_exit;
         return &e->exit;
+    case SITE_HOLDER:
+        *has = &e->has_holder;
+        return &e->holder;
+    case SITE_HANG:
+        *has = &e->has_hang;
+        return &e->hang;
     default:
         *has = &e->has_child;
         return &e->child;
@@ -50,6 +58,10 @@ static const struct fs_case_loc *site_get(const struct fs_case_expect *e, int si
         return e->has_fork ? &e->fork : NULL;
     case SITE_EXIT:
         return e->has_exit ? &e->exit : NULL;
+    case SITE_HOLDER:
+        return e->has_holder ? &e->holder : NULL;
+    case SITE_HANG:
+        return e->has_hang ? &e->hang : NULL;
     default:
         return e->has_child ? &e->child : NULL;
     }
@@ -360,10 +372,22 @@ static void parse_expect(struct parse *p, size_t line, const char *value)
              w.n > 1 ? ", not " : "", w.n > 1 ? w.v[1] : "");
         goto out;
     }
-    struct fs_case_expect e = {.severity = (enum fs_severity)sev, .header_line = (int)line};
+    struct fs_case_expect e = {
+        .severity = (enum fs_severity)sev, .header_line = (int)line, .py_max = 99};
     for (size_t i = 2; i < w.n; i++) {
         const char *tok = w.v[i];
         const char *eq = strchr(tok, '=');
+        int lo, hi, n = 0;
+        if (starts_with(tok, "python=")) {
+            if (sscanf(tok + 7, "3.%d-3.%d%n", &lo, &hi, &n) == 2 && tok[7 + n] == '\0' &&
+                lo <= hi) {
+                e.py_min = lo;
+                e.py_max = hi;
+            } else {
+                perr(p, line, "bad '%s' (python=3.A-3.B)", tok);
+            }
+            continue;
+        }
         struct fs_case_loc *loc = NULL;
         bool *has = NULL;
         for (int s = 0; s < NSITES && eq; s++)
@@ -372,8 +396,8 @@ static void parse_expect(struct parse *p, size_t line, const char *value)
                 loc = site_loc(&e, s, &has);
         if (!loc) {
             perr(p, line,
-                 "unknown expect: option '%s' (acquire=@marker, fork=@marker, child=@marker "
-                 "and exit=@marker are known)",
+                 "unknown expect: option '%s' (acquire=, fork=, child=, exit=, holder= and "
+                 "hang=@marker are known)",
                  tok);
             continue;
         }
@@ -438,6 +462,15 @@ static void parse_header(struct parse *p, const struct source *src)
             for (size_t k = before; k < p->env.n; k++)
                 if (!strchr(p->env.v[k], '=') || p->env.v[k][0] == '=')
                     perr(p, i, "env: takes NAME=value words, not '%s'", p->env.v[k]);
+        } else if (starts_with(c, "python:")) {
+            int lo = 0, hi = 0, n = 0;
+            char *v = trim(c + strlen("python:"));
+            if (sscanf(v, "3.%d-3.%d%n", &lo, &hi, &n) == 2 && v[n] == '\0' && lo <= hi) {
+                spec->py_min = lo;
+                spec->py_max = hi;
+            } else {
+                perr(p, i, "bad python: '%s' (3.A-3.B, the CPython versions it holds for)", v);
+            }
         } else if (starts_with(c, "requires:")) {
             size_t before = p->requires.n;
             split_words(c + strlen("requires:"), &p->requires);
@@ -451,7 +484,7 @@ static void parse_header(struct parse *p, const struct source *src)
             if (k > 0 && c[k] == ':')
                 perr(p, i,
                      "unknown header key '%.*s:' (known: forksan case, expect, timeout, "
-                     "on-deadlock, args, env, requires)",
+                     "on-deadlock, args, env, requires, python)",
                      (int)k, c);
         }
         free(buf);
@@ -548,6 +581,8 @@ int fs_case_spec_load(const char *path, struct fs_case_spec *spec)
     spec->name = dot ? fs_xasprintf("%.*s", (int)(dot - file), file) : fs_xstrdup(file);
     spec->python = self.python;
     spec->timeout = FS_CASE_DEFAULT_TIMEOUT;
+    spec->py_max = 99;
+    spec->run_minor = -1;
     p.dir = fs_xasprintf("%.*s", (int)(file - path), path);
 
     parse_header(&p, &self);
@@ -602,6 +637,8 @@ void fs_case_spec_release(struct fs_case_spec *spec)
         loc_free(&spec->expects[i].fork);
         loc_free(&spec->expects[i].child);
         loc_free(&spec->expects[i].exit);
+        loc_free(&spec->expects[i].holder);
+        loc_free(&spec->expects[i].hang);
     }
     free(spec->expects);
     free(spec->name);
@@ -750,7 +787,8 @@ static bool augment(struct matcher *m, size_t e)
 
 static int strictness(const struct fs_case_expect *e)
 {
-    return (int)e->has_acquire + (int)e->has_fork + (int)e->has_child + (int)e->has_exit;
+    return (int)e->has_acquire + (int)e->has_fork + (int)e->has_child + (int)e->has_exit +
+           (int)e->has_holder + (int)e->has_hang;
 }
 
 static char *frames_text(const struct fs_stack *s)
@@ -835,8 +873,29 @@ static char *expect_text(const struct fs_case_expect *e)
     return out;
 }
 
-bool fs_case_match(const struct fs_case_spec *spec, const struct fs_findings *findings,
+static bool match_view(const struct fs_case_spec *spec, const struct fs_findings *findings,
+                       struct fs_case_mismatches *out);
+
+bool fs_case_match(const struct fs_case_spec *given, const struct fs_findings *findings,
                    struct fs_case_mismatches *out)
+{
+    /* Only the expectations that hold for the interpreter the case ran with. */
+    struct fs_case_spec view = *given;
+    view.expects = fs_xcalloc(given->nexpects + 1, sizeof *view.expects);
+    view.nexpects = 0;
+    for (size_t i = 0; i < given->nexpects; i++) {
+        const struct fs_case_expect *e = &given->expects[i];
+        if (given->run_minor < 0 ||
+            (given->run_minor >= e->py_min && given->run_minor <= e->py_max))
+            view.expects[view.nexpects++] = *e;
+    }
+    bool ok = match_view(&view, findings, out);
+    free(view.expects);
+    return ok;
+}
+
+static bool match_view(const struct fs_case_spec *spec, const struct fs_findings *findings,
+                       struct fs_case_mismatches *out)
 {
     size_t ne = spec->nexpects, nf = findings->n;
     struct matcher m = {

@@ -21,12 +21,15 @@ struct fs_case_loc {
 
 /* One expected finding.  Each site, when given, names a line that a frame of the finding's stack
  * of that role must be at: acquire= the "acquire" stack (where the holder took the lock), fork=
- * the "fork" stack, child= the "child-acquire" stack (a child-deadlock's call in the child). */
+ * the "fork" stack, child= the "child-acquire" stack (a child-deadlock's call in the child), holder=
+ * the "holder" stack (a Python holder's stack at the fork), hang= a "thread" stack of a child-hang. */
 struct fs_case_expect {
     char *hazard;
     enum fs_severity severity;
-    bool has_acquire, has_fork, has_child, has_exit;
-    struct fs_case_loc acquire, fork, child, exit; /* exit: the child's exit() call */
+    int py_min, py_max; /* python=3.A-3.B: expected only on those CPython versions (0, 99) */
+    bool has_acquire, has_fork, has_child, has_exit, has_holder, has_hang;
+    /* exit: the child's exit() call */
+    struct fs_case_loc acquire, fork, child, exit, holder, hang;
     int header_line; /* where the expect: line is, for messages */
 };
 
@@ -47,6 +50,10 @@ struct fs_case_spec {
     size_t nrequires;
     char **env; /* "NAME=value" from `env:`, set for the run (PYTHONUNBUFFERED=, limits) */
     size_t nenv;
+    /* `python: 3.A-3.B`: the CPython minor versions the expectations hold for (inclusive);
+     * 0 and 99 when not given. */
+    int py_min, py_max;
+    int run_minor; /* the CPython minor version a Python case ran with; -1 when unknown */
     char **errors; /* case-definition errors ("file:line: ..."); the case fails with them */
     size_t nerrors;
 };

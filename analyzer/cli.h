@@ -75,6 +75,7 @@ struct fs_report_opts {
     int fail_on;         /* enum fs_severity, or -1 for never */
     int exitcode;        /* status when findings reach fail_on */
     const char *command; /* what was analysed, for the report header */
+    bool native;         /* --native: keep the interpreter's frames among Python frames */
 };
 
 /* Parses the options every reporting subcommand shares; returns 1 if argv[*i] was one of them

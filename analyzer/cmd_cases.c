@@ -34,6 +34,8 @@ static const char usage[] =
     "  --list                 list the cases and what each expects, run nothing\n"
     "  --keep-traces          keep each case's trace directory (and its output log), print it\n"
     "  --timeout-scale F      multiply every case's time limit by F (slow machines)\n"
+    "  --python PATH          the interpreter for Python cases (default python3 in PATH); a\n"
+    "                         case whose `python:` versions exclude it is skipped\n"
     "  -v, --verbose          print each case's full text report\n"
     "  -h, --help             this help\n"
     "\n"
@@ -44,6 +46,7 @@ static const char usage[] =
 struct opts {
     const char *cases_dir;
     const char *bin_dir;
+    const char *python; /* interpreter for .py cases */
     bool list, keep, verbose;
     double scale;
     char **names;
@@ -105,6 +108,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->verbose = true;
         } else if ((v = opt_value("--cases-dir", argc, argv, &i, &missing))) {
             o->cases_dir = v;
+        } else if ((v = opt_value("--python", argc, argv, &i, &missing))) {
+            o->python = v;
         } else if ((v = opt_value("--bin-dir", argc, argv, &i, &missing))) {
             o->bin_dir = v;
         } else if ((v = opt_value("--timeout-scale", argc, argv, &i, &missing))) {
@@ -311,8 +316,30 @@ struct suite {
     const char *cases_dir;
     const char *bin_dir;
     int width;       /* of the name column */
+    int py_minor;    /* the Python cases' interpreter's 3.<minor>: -2 not asked yet, -1 unknown */
     int interrupted; /* the signal that stopped the suite, or 0 */
 };
+
+/* The minor version of the interpreter the Python cases run with, asked once. */
+static int python_minor(struct suite *s)
+{
+    if (s->py_minor != -2)
+        return s->py_minor;
+    s->py_minor = -1;
+    char *cmd = fs_xasprintf("'%s' -c 'import sys; print(sys.version_info[1])' 2>/dev/null",
+                             s->o->python ? s->o->python : "python3");
+    if (strchr(s->o->python ? s->o->python : "", '\'') == NULL) {
+        FILE *p = popen(cmd, "r");
+        int v;
+        if (p) {
+            if (fscanf(p, "%d", &v) == 1)
+                s->py_minor = v;
+            pclose(p);
+        }
+    }
+    free(cmd);
+    return s->py_minor;
+}
 
 static void print_fail(const char *name, const struct reasons *why)
 {
@@ -330,11 +357,11 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
     size_t argc = 0;
     char **argv = fs_xcalloc(spec->nargs + 5, sizeof *argv);
     if (spec->python) {
-        /* -I -S: the machine's PYTHON* variables (PYTHONUNBUFFERED hides the buffering users
+        /* -E -S: the machine's PYTHON* variables (PYTHONUNBUFFERED hides the buffering users
          * see) and its site-packages (whose .pth imports may register atexit callbacks) must
-         * not change a verdict. */
-        argv[argc++] = fs_xstrdup("python3");
-        argv[argc++] = fs_xstrdup("-I");
+         * not change a verdict.  Not -I: the case's own directory stays importable. */
+        argv[argc++] = fs_xstrdup(s->o->python ? s->o->python : "python3");
+        argv[argc++] = fs_xstrdup("-E");
         argv[argc++] = fs_xstrdup("-S");
         argv[argc++] = fs_xasprintf("%s/%s", s->cases_dir, spec->file);
     } else {
@@ -423,7 +450,7 @@ out:
     free(argv);
 }
 
-static enum outcome do_case(struct suite *s, const struct kase *k)
+static enum outcome do_case(struct suite *s, struct kase *k)
 {
     const struct fs_case_spec *spec = &k->spec;
     struct reasons why = {0};
@@ -435,8 +462,17 @@ static enum outcome do_case(struct suite *s, const struct kase *k)
         for (size_t i = 0; i < spec->nerrors; i++)
             reason(&why, fs_xasprintf("case definition error: %s", spec->errors[i]));
     } else {
+        int minor = spec->python ? python_minor(s) : 0;
+        k->spec.run_minor = spec->python ? minor : -1;
+        if (spec->python && minor >= 0 && (minor < spec->py_min || minor > spec->py_max)) {
+            printf("SKIP  %-*s  expectations hold for CPython 3.%d-3.%d, not 3.%d\n", s->width,
+                   k->name, spec->py_min, spec->py_max, minor);
+            fflush(stdout);
+            return SKIPPED;
+        }
         for (size_t i = 0; i < spec->nrequires; i++)
-            if (!in_path(spec->requires[i])) {
+            if (!(s->o->python && strcmp(spec->requires[i], "python3") == 0) &&
+                !in_path(spec->requires[i])) {
                 printf("SKIP  %-*s  %s not found in PATH\n", s->width, k->name, spec->requires[i]);
                 fflush(stdout);
                 return SKIPPED;
@@ -586,7 +622,7 @@ int fs_cmd_cases(int argc, char **argv)
         return FS_EXIT_OK;
     }
 
-    struct suite s = {.o = &o, .cases_dir = cases_dir, .width = width};
+    struct suite s = {.o = &o, .cases_dir = cases_dir, .width = width, .py_minor = -2};
     s.shim = fs_paths_shim();
     struct stat st;
     if (s.shim && (stat(s.shim, &st) != 0 || !S_ISREG(st.st_mode))) {

@@ -19,6 +19,8 @@ static const char usage[] =
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
     "  --suppressions FILE    drop findings matching FILE's HAZARD:PATTERN lines (repeatable;\n"
     "                         see docs/suppressions.md)\n"
+    "  --native               Python processes: show the interpreter's own frames (libpython,\n"
+    "                         ceval) among the Python frames instead of folding them away\n"
     "  -q, --quiet            no forksan messages on standard error\n"
     "  -h, --help             this help\n"
     "\n"

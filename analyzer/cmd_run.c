@@ -24,6 +24,8 @@ static const char usage[] =
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
     "  --suppressions FILE    drop findings matching FILE's HAZARD:PATTERN lines (repeatable;\n"
     "                         see docs/suppressions.md)\n"
+    "  --native               Python processes: show the interpreter's own frames (libpython,\n"
+    "                         ceval) among the Python frames instead of folding them away\n"
     "Run options:\n"
     "  --timeout SECONDS      end the process tree after SECONDS (default: no limit)\n"
     "  --trace-dir DIR        write traces to DIR (created, mode 0700) and keep them\n"

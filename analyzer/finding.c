@@ -152,6 +152,7 @@ static void stack_release(struct fs_stack *s)
     }
     free(s->frames);
     free(s->role);
+    free(s->thread_name);
 }
 
 void fs_findings_release(struct fs_findings *list)

@@ -18,8 +18,21 @@ const char *fs_severity_name(enum fs_severity sev); /* "note", "warning", "error
 /* -1 when unknown. Accepts the names above. */
 int fs_severity_from_name(const char *name);
 
+/* What a frame is: native code (pc, module) or a Python function (file, line, function). */
+enum fs_frame_lang { FS_LANG_NATIVE = 0, FS_LANG_PYTHON };
+
+/* Whose code a frame runs, for folding and for the primary location: the program's own (a
+ * Python file outside the standard library, a native module outside the system's and the
+ * interpreter's), Python's standard library, the interpreter itself (libpython, the python
+ * executable: folded away unless --native), or a system library (libc, lib-dynload). */
+enum fs_frame_origin { FS_ORIGIN_USER = 0, FS_ORIGIN_STDLIB, FS_ORIGIN_INTERP, FS_ORIGIN_SYSTEM };
+const char *fs_frame_lang_name(enum fs_frame_lang lang);
+const char *fs_frame_origin_name(enum fs_frame_origin origin);
+
 struct fs_frame {
-    uint64_t pc;    /* as recorded (a return address, unadjusted) */
+    enum fs_frame_lang lang;
+    enum fs_frame_origin origin;
+    uint64_t pc;    /* as recorded (a return address, unadjusted); 0 for Python frames */
     char *function; /* NULL when unknown */
     char *file;     /* NULL when unknown; as in DWARF (may be relative to comp_dir) */
     int line;       /* 0 when unknown */
@@ -31,8 +44,10 @@ struct fs_frame {
 };
 
 struct fs_stack {
-    char *role; /* "fork", "acquire", "thread-start", ... */
-    int tid;    /* whose stack, 0 when not applicable */
+    char *role;        /* "fork", "acquire", "thread-start", ... */
+    int tid;           /* whose stack, 0 when not applicable */
+    char *thread_name; /* the thread's Python name (threading.Thread), NULL when none */
+    size_t folded;     /* interpreter frames left out (shown with --native) */
     struct fs_frame *frames;
     size_t nframes;
 };
@@ -76,6 +91,15 @@ void fs_finding_path_add(struct fs_finding *f, int pid, const char *name);
 struct fs_stack *fs_finding_stack_add(struct fs_finding *f, const char *role, int tid);
 struct fs_frame *fs_stack_frame_add(struct fs_stack *s);
 void fs_findings_release(struct fs_findings *list);
+/* Before rendering: marks frames of system libraries, and leaves out interpreter frames unless
+ * `native` (counting them in each stack's `folded`). */
+void fs_findings_finish(struct fs_findings *list, bool native);
+/* The primary location of f: the innermost frame of the program's own code, searched in the
+ * stacks by role (the child's call, the acquisition, the holder at the fork, the fork, ...), else
+ * the first frame with a source line in that order; NULL when no frame has one.  The indexes of
+ * its stack and frame go to *stack and *frame when those are not NULL. */
+const struct fs_frame *fs_finding_primary(const struct fs_finding *f, size_t *stack,
+                                          size_t *frame);
 /* Orders by severity (errors first), then pid, then hazard; stable for equal keys. */
 void fs_findings_sort(struct fs_findings *list);
 /* The highest severity present, or -1 when there are no findings. */

@@ -11,6 +11,7 @@
  * it forever; and no debug info is looked up (no debuginfod, no separate files): unwinding
  * needs only the CFI of the loaded files, and symbolization happens later, offline. */
 #include "hang.h"
+#include "hang_py.h"
 #include "diag.h"
 #include "finding.h"
 #include "linebuf.h"
@@ -54,6 +55,7 @@ struct capture {
     struct hmod *mods;
     size_t nmods;
     bool unwound; /* at least one thread's stack was read */
+    struct fs_hang_py py; /* Python tracebacks, when a CPython process */
     char *error;  /* the first reason a stack could not be read */
 };
 
@@ -371,6 +373,7 @@ static int write_file(const struct capture *c, const char *dir, double after)
         fs_lb_hexlist(&lb, "frames", t->pcs, t->npcs);
         fs_lb_end(&lb);
     }
+    fs_hang_py_write(&lb, &c->py);
     int rc = fs_lb_flush(&lb);
     if (close(fd) != 0)
         rc = -1;
@@ -392,6 +395,7 @@ static void capture_release(struct capture *c)
     }
     free(c->mods);
     free(c->error);
+    fs_hang_py_release(&c->py);
 }
 
 int fs_hang_capture(pid_t pid, const char *trace_dir, double after)
@@ -410,6 +414,17 @@ int fs_hang_capture(pid_t pid, const char *trace_dir, double after)
         set_error(&c, "the process has exited (zombie)");
     else
         unwind_process(&c);
+    if (c.unwound) {
+        /* After the native stacks (which it does not disturb): CPython's own traceback dump,
+         * from the threads that can be stopped (not D, Z, X). */
+        int *tids = fs_xcalloc(c.nthreads, sizeof *tids);
+        size_t n = 0;
+        for (size_t i = 0; i < c.nthreads; i++)
+            if (!strchr("DZX", c.threads[i].state))
+                tids[n++] = c.threads[i].tid;
+        (void)fs_hang_py_capture(pid, tids, n, trace_dir, &c.py);
+        free(tids);
+    }
     /* The first thread's reason is the one worth telling (usually the same for all). */
     for (size_t i = 0; i < c.nthreads && !c.unwound; i++)
         if (c.threads[i].error)

@@ -93,12 +93,16 @@ static void snapshot_free(struct fs_fork_snapshot *s)
     if (!s)
         return;
     free(s->frames.pc);
-    for (size_t i = 0; i < s->nthreads; i++)
+    for (size_t i = 0; i < s->nthreads; i++) {
         free(s->threads[i].name);
+        free(s->threads[i].py_site.file);
+        free(s->threads[i].py_site.func);
+    }
     free(s->threads);
     for (size_t i = 0; i < s->nheld; i++)
         free(s->held[i].site.pc);
     free(s->held);
+    fs_py_info_free(s->py);
     free(s);
 }
 
@@ -136,6 +140,7 @@ static void image_release(struct fs_image *img)
         free(img->deadlocks[i].call);
         free(img->deadlocks[i].policy);
         free(img->deadlocks[i].frames.pc);
+        fs_py_info_free(img->deadlocks[i].py);
     }
     free(img->deadlocks);
     for (size_t i = 0; i < img->nreinits; i++) {
@@ -256,10 +261,13 @@ static int rec_thread(struct fs_image *img, struct reader *r)
         .forker = get_int(r, "forker", false, 0) != 0,
         .known = get_int(r, "known", false, 1) != 0,
         .start_routine = get_hex(r, "start", false),
+        .start_arg0 = get_hex(r, "arg0", false),
         .creator = get_int(r, "creator", false, 0),
         .create_site = get_hex(r, "site", false),
     };
     const char *name = get_str(r, "name", false);
+    const char *pyfile = get_str(r, "pyfile", false), *pyfunc = get_str(r, "pyfunc", false);
+    t.py_site.line = get_int(r, "pyline", false, 0);
     if (r->bad)
         return -1;
     /* Without its child record, a thread record says nothing about any fork: drop it. */
@@ -267,6 +275,8 @@ static int rec_thread(struct fs_image *img, struct reader *r)
         return 0;
     struct fs_fork_snapshot *s = img->snapshot;
     t.name = fs_xstrdup(name);
+    t.py_site.file = fs_xstrdup(pyfile ? pyfile : "");
+    t.py_site.func = fs_xstrdup(pyfunc ? pyfunc : "");
     s->threads = fs_xrealloc(s->threads, s->nthreads + 1, sizeof *s->threads);
     s->threads[s->nthreads++] = t;
     return 0;
@@ -452,6 +462,9 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
     int copied = fs_model_copied_record(img, rec);
     if (copied)
         return copied > 0 ? 0 : -1;
+    int py = fs_model_py_record(img, rec);
+    if (py)
+        return py > 0 ? 0 : -1;
     if (strcmp(tag, FS_REC_PROC) == 0)
         return rec_proc(img, &r);
     if (strcmp(tag, FS_REC_MOD) == 0)
@@ -546,6 +559,7 @@ static void hang_release(struct fs_hang *h)
         free(h->threads[i].frames.pc);
     }
     free(h->threads);
+    fs_py_info_free(h->py);
     memset(h, 0, sizeof *h);
 }
 
@@ -642,6 +656,8 @@ int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
             rc = rec_mod(&h.mods, &r);
         else if (strcmp(rec->tag, FS_REC_HANGTHREAD) == 0)
             rc = rec_hangthread(&h, &r);
+        else
+            rc = fs_model_py_slot_record(&h.py, rec) < 0 ? -1 : 0;
         if (rc == 0)
             continue;
         if (!bad++ || rec->line < first_bad)

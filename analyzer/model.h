@@ -26,6 +26,12 @@ struct fs_addrs {
     size_t n;
 };
 
+/* A Python frame (trace record pyframe; docs/trace-format.md, "Records added for Python"). */
+struct fs_py_frame_rec {
+    char *file, *func; /* co_filename, co_name ("" when unknown) */
+    int line;
+};
+
 /* A parent thread alive at a fork, as the child saw it. */
 struct fs_thread_rec {
     int tid;
@@ -33,6 +39,8 @@ struct fs_thread_rec {
     bool forker;
     bool known;
     uint64_t start_routine;
+    uint64_t start_arg0; /* first word of the start argument (trace key arg0), 0 when unknown */
+    struct fs_py_frame_rec py_site; /* Python creation site; line 0 when unknown */
     int creator;
     uint64_t create_site;
 };
@@ -49,6 +57,40 @@ struct fs_held_rec {
     struct fs_addrs site;
 };
 
+/* Python (trace records python, pythread, pyframe, pylock): what the shim read from a CPython
+ * process through its C API, at a fork or at a child's deadlock. */
+struct fs_py_thread_rec {
+    int tid;        /* OS thread id, 0 when the shim did not know the thread */
+    uint64_t ident; /* threading.get_ident() */
+    char *name;     /* threading.Thread name, "" when the thread has no Thread object */
+    bool forker;
+    struct fs_py_frame_rec *frames; /* innermost first */
+    size_t nframes;
+};
+
+enum fs_pylock_role {
+    FS_PYLOCK_USER = 1, /* a lock object the program named (a module global of __main__) */
+    FS_PYLOCK_TSTATE,   /* a thread's own tstate lock: CPython forgets it in the child */
+    FS_PYLOCK_REINIT,   /* a lock re-created in the child by _at_fork_reinit (logging) */
+};
+
+struct fs_py_lock_rec {
+    uint64_t lock; /* the native lock (sem_t) under the Python object */
+    int role;      /* enum fs_pylock_role, 0 when unknown */
+    int tid;       /* tstate locks: whose */
+    char *name;    /* "__main__.cache_lock", the thread name of a tstate lock, ... */
+};
+
+struct fs_py_info {
+    char *version; /* "3.11.2" */
+    char *status;  /* "ok", or why there are no stacks ("nogil": forked without the GIL) */
+    char *stdlib;  /* directory of the standard library, "" when unknown */
+    struct fs_py_thread_rec *threads;
+    size_t nthreads;
+    struct fs_py_lock_rec *locks;
+    size_t nlocks;
+};
+
 /* The child side of a fork: written by the child, about the parent at the instant of fork. */
 struct fs_fork_snapshot {
     int seq;
@@ -63,6 +105,7 @@ struct fs_fork_snapshot {
     size_t nthreads;
     struct fs_held_rec *held;
     size_t nheld;
+    struct fs_py_info *py; /* NULL unless the parent ran CPython */
 };
 
 /* The parent side of a fork or spawn. */
@@ -141,6 +184,7 @@ struct fs_deadlock_rec {
     char *policy; /* "wait", "fail" or "abort" (FORKSAN_ON_DEADLOCK) */
     int64_t time;
     struct fs_addrs frames; /* the child's stack at the call */
+    struct fs_py_info *py;  /* the calling thread's Python stack, NULL when none */
 };
 
 /* A forked child re-initialised (or destroyed) a lock it inherited held by a vanished thread. */
@@ -249,6 +293,7 @@ struct fs_hang {
     struct fs_modmap mods;
     struct fs_hang_thread *threads;
     size_t nthreads;
+    struct fs_py_info *py; /* Python tracebacks (CPython's own dump), NULL when none */
 };
 
 struct fs_process {
@@ -282,6 +327,15 @@ void fs_model_rng_release(struct fs_image *img);
 /* model_copied.c: stream, streamend, end, zombie and refused records, as above. */
 int fs_model_copied_record(struct fs_image *img, const struct fs_record *rec);
 void fs_model_copied_release(struct fs_image *img);
+/* model_py.c: the Python records (python, pythread, pyframe, pylock), same contract. */
+int fs_model_py_record(struct fs_image *img, const struct fs_record *rec);
+void fs_py_info_free(struct fs_py_info *py);
+/* The same records into a given slot (a hang file's); 0 when rec is not one of them. */
+int fs_model_py_slot_record(struct fs_py_info **slot, const struct fs_record *rec);
+/* The Python thread with this OS tid, or NULL. */
+const struct fs_py_thread_rec *fs_py_thread_of(const struct fs_py_info *py, int tid);
+/* The Python lock record for a native lock address, or NULL. */
+const struct fs_py_lock_rec *fs_py_lock_of(const struct fs_py_info *py, uint64_t lock);
 /* Adds one parsed `<pid>.hang` file (see fs_hang). */
 int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file);
 /* The hang observation of a pid, or NULL. */

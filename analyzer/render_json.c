@@ -17,9 +17,12 @@ static json_t *frame_json(const struct fs_frame *fr)
 {
     json_t *o = json_object();
     int rc = 0;
-    rc |= set(o, "pc", jhex(fr->pc));
+    rc |= set(o, "kind", json_string(fs_frame_lang_name(fr->lang)));
+    rc |= set(o, "origin", json_string(fs_frame_origin_name(fr->origin)));
+    rc |= set(o, "pc", fr->lang == FS_LANG_NATIVE ? jhex(fr->pc) : json_null());
     rc |= set(o, "function", jstr(fr->function));
-    rc |= set(o, "function_offset", fr->function ? jhex(fr->fn_off) : json_null());
+    rc |= set(o, "function_offset",
+              fr->function && fr->lang == FS_LANG_NATIVE ? jhex(fr->fn_off) : json_null());
     rc |= set(o, "file", jstr(fr->file));
     rc |= set(o, "line", json_integer(fr->line > 0 ? fr->line : 0));
     rc |= set(o, "column", json_integer(fr->column > 0 ? fr->column : 0));
@@ -42,6 +45,8 @@ static json_t *stack_json(const struct fs_stack *s)
         rc |= append(frames, frame_json(&s->frames[i]));
     rc |= set(o, "role", jstr(s->role));
     rc |= set(o, "tid", json_integer(s->tid));
+    rc |= set(o, "thread_name", jstr(s->thread_name));
+    rc |= set(o, "folded", json_integer((json_int_t)s->folded));
     rc |= set(o, "frames", frames);
     if (rc) {
         json_decref(o);
@@ -76,6 +81,18 @@ static json_t *finding_json(const struct fs_finding *f)
     rc |= set(o, "process_path", path);
     rc |= set(o, "details", details);
     rc |= set(o, "stacks", stacks);
+    json_t *loc = json_null();
+    size_t at_stack = 0, at_frame = 0;
+    const struct fs_frame *at = fs_finding_primary(f, &at_stack, &at_frame);
+    if (at) {
+        loc = json_object();
+        rc |= set(loc, "stack", json_integer((json_int_t)at_stack));
+        rc |= set(loc, "frame", json_integer((json_int_t)at_frame));
+        rc |= set(loc, "file", jstr(at->file));
+        rc |= set(loc, "line", json_integer(at->line > 0 ? at->line : 0));
+        rc |= set(loc, "function", jstr(at->function));
+    }
+    rc |= set(o, "location", loc);
     if (rc) {
         json_decref(o);
         return NULL;

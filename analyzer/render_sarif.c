@@ -53,9 +53,6 @@ static const struct hazard_rule {
      "written by both parent and child."},
 };
 
-/* Where a result points, by the stack's role: the child's own blocking acquisition is what the
- * user has to fix first, then the holder's acquisition, the fork, a hung thread. */
-static const char *const primary_roles[] = {"child-acquire", "acquire", "fork", "thread"};
 
 static const struct hazard_rule *hazard_rule_find(const char *id)
 {
@@ -174,10 +171,13 @@ static json_t *stack_frame(const struct fs_frame *fr)
         rc |= set(o, "location", loc);
     if (fr->module)
         rc |= set(o, "module", jstr(fr->module));
-    rc |= set(props, "pc", jhex(fr->pc));
+    rc |= set(props, "kind", json_string(fs_frame_lang_name(fr->lang)));
+    rc |= set(props, "origin", json_string(fs_frame_origin_name(fr->origin)));
+    if (fr->lang == FS_LANG_NATIVE)
+        rc |= set(props, "pc", jhex(fr->pc));
     if (fr->module)
         rc |= set(props, "offset", jhex(fr->offset));
-    if (fr->function)
+    if (fr->function && fr->lang == FS_LANG_NATIVE)
         rc |= set(props, "functionOffset", jhex(fr->fn_off));
     rc |= set(props, "inlined", json_boolean(fr->inlined));
     rc |= set(o, "properties", props);
@@ -201,6 +201,10 @@ static json_t *sarif_stack(const struct fs_stack *s)
     /* Not stackFrame.threadId: for some roles (thread-created) the tid is the thread the stack
      * is about, not the one that ran it. */
     rc |= set(props, "tid", json_integer(s->tid));
+    if (s->thread_name)
+        rc |= set(props, "threadName", jstr(s->thread_name));
+    if (s->folded)
+        rc |= set(props, "foldedFrames", json_integer((json_int_t)s->folded));
     rc |= set(o, "properties", props);
     if (rc) {
         json_decref(o);
@@ -216,22 +220,6 @@ static const struct fs_frame *first_file_frame(const struct fs_stack *s)
         if (has_file(&s->frames[i]))
             return &s->frames[i];
     return NULL;
-}
-
-/* The stack the result points at, or f->nstacks when no stack has a frame with a file.  A
- * preferred role without a file (say, an acquisition inside a library without debug
- * information) gives way to the next one, so a finding with any source line shows one. */
-static size_t primary_stack(const struct fs_finding *f)
-{
-    for (size_t r = 0; r < sizeof primary_roles / sizeof *primary_roles; r++)
-        for (size_t i = 0; i < f->nstacks; i++)
-            if (f->stacks[i].role && strcmp(f->stacks[i].role, primary_roles[r]) == 0 &&
-                first_file_frame(&f->stacks[i]))
-                return i;
-    for (size_t i = 0; i < f->nstacks; i++)
-        if (first_file_frame(&f->stacks[i]))
-            return i;
-    return f->nstacks;
 }
 
 static json_t *result_properties(const struct fs_finding *f)
@@ -290,14 +278,16 @@ static json_t *sarif_stacks(const struct fs_finding *f, size_t *stack_at)
  * relatedLocations distinct) and leads a reader from the line to the whole stack. */
 static int add_locations(json_t *result, const struct fs_finding *f, const size_t *stack_at)
 {
-    size_t primary = primary_stack(f);
-    if (primary == f->nstacks)
+    /* The finding's primary location: its innermost frame in the user's code (pyframes.c). */
+    size_t primary = 0;
+    const struct fs_frame *at = fs_finding_primary(f, &primary, NULL);
+    if (!at)
         return 0;
     json_t *locations = json_array();
     json_t *related = json_array();
     bool *done = fs_xcalloc(f->nstacks, sizeof *done);
     int rc = 0;
-    rc |= append(locations, frame_location(first_file_frame(&f->stacks[primary])));
+    rc |= append(locations, frame_location(at));
     done[stack_at[primary]] = true;
     for (size_t i = 0; i < f->nstacks && rc == 0; i++) {
         const struct fs_frame *fr = first_file_frame(&f->stacks[i]);

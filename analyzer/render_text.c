@@ -77,13 +77,13 @@ static const struct {
     const char *with_tid; /* a printf format taking the tid */
     const char *without_tid;
 } stack_titles[] = {
-    {"acquire", "acquired by thread %d:", "acquired at:"},
-    {"fork", "fork called by thread %d:", "fork called at:"},
-    {"thread-created", "thread %d created at:", "thread created at:"},
-    {"child-acquire", "the child's call, in thread %d:", "the child's call:"},
-    {"child-reinit",
-     "the child re-initialised it, in thread %d:", "the child re-initialised it at:"},
-    {"thread", "thread %d:", "thread:"},
+    {"acquire", "acquired by thread %s:", "acquired at:"},
+    {"holder", "thread %s at the fork, holding it:", "the holder at the fork:"},
+    {"fork", "fork called by thread %s:", "fork called at:"},
+    {"thread-created", "thread %s created at:", "thread created at:"},
+    {"child-acquire", "the child's call, in thread %s:", "the child's call:"},
+    {"child-reinit", "the child re-initialised it, in thread %s:", "the child re-initialised it at:"},
+    {"thread", "thread %s:", "thread:"},
 };
 
 static void put_stack_title(FILE *out, const struct fs_stack *s)
@@ -92,9 +92,17 @@ static void put_stack_title(FILE *out, const struct fs_stack *s)
     for (size_t i = 0; i < sizeof stack_titles / sizeof *stack_titles; i++) {
         if (strcmp(role, stack_titles[i].role) != 0)
             continue;
-        if (s->tid)
-            fprintf(out, stack_titles[i].with_tid, s->tid);
-        else
+        if (s->tid) {
+            char label[128];
+            if (s->thread_name)
+                snprintf(label, sizeof label, "%d \"%s\"", s->tid, s->thread_name);
+            else
+                snprintf(label, sizeof label, "%d", s->tid);
+            for (char *c = label; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    *c = '?';
+            fprintf(out, stack_titles[i].with_tid, label);
+        } else
             fputs(stack_titles[i].without_tid, out);
         return;
     }
@@ -106,6 +114,16 @@ static void put_stack_title(FILE *out, const struct fs_stack *s)
 
 static void put_frame(FILE *out, size_t index, const struct fs_frame *fr)
 {
+    if (fr->lang == FS_LANG_PYTHON) {
+        /* A Python frame has no address: "#N [py] in function file:line". */
+        fprintf(out, "    #%zu [py] in ", index);
+        put_clean(out, fr->function ? fr->function : "??");
+        fputc(' ', out);
+        put_clean(out, fr->file ? fr->file : "??");
+        if (fr->line > 0)
+            fprintf(out, ":%d", fr->line);
+        return;
+    }
     fprintf(out, "    #%zu 0x%" PRIx64 " in ", index, fr->pc);
     put_clean(out, fr->function ? fr->function : "??");
     if (fr->file) {
@@ -133,7 +151,7 @@ static void put_stack(FILE *out, int pid, const struct fs_stack *s)
     fputs("   ", out);
     put_stack_title(out, s);
     fputc('\n', out);
-    if (s->nframes == 0) {
+    if (s->nframes == 0 && !s->folded) {
         put_prefix(out, pid);
         fputs("     <no frames recorded>\n", out);
     }
@@ -142,6 +160,11 @@ static void put_stack(FILE *out, int pid, const struct fs_stack *s)
         fputc(' ', out);
         put_frame(out, i, &s->frames[i]);
         fputc('\n', out);
+    }
+    if (s->folded) {
+        put_prefix(out, pid);
+        fprintf(out, "     (%zu interpreter frame%s folded; --native shows them)\n", s->folded,
+                s->folded == 1 ? "" : "s");
     }
 }
 
@@ -179,6 +202,19 @@ static void put_finding(FILE *out, const struct fs_finding *f, bool color)
         put_prefix(out, f->pid);
         fputc(' ', out);
         put_clean(out, f->summary);
+        fputc('\n', out);
+    }
+    const struct fs_frame *at = fs_finding_primary(f, NULL, NULL);
+    if (at) {
+        put_prefix(out, f->pid);
+        fputs(" location: ", out);
+        put_clean(out, at->file);
+        if (at->line > 0)
+            fprintf(out, ":%d", at->line);
+        if (at->function) {
+            fputs(" in ", out);
+            put_clean(out, at->function);
+        }
         fputc('\n', out);
     }
     put_blank(out, f->pid);

@@ -84,6 +84,10 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         }
         return 1;
     }
+    if (strcmp(argv[*i], "--native") == 0) {
+        o->native = true;
+        return 1;
+    }
     if ((v = opt_value("--exitcode", argc, argv, i))) {
         char *end;
         long code = strtol(v, &end, 10);
@@ -104,13 +108,13 @@ bool fs_report_fails(const struct fs_report_opts *o, const struct fs_analysis *a
 
 int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a)
 {
-    (void)o;
     if (suppressions.n) {
         a->suppressed += (unsigned)fs_suppressions_apply(&suppressions, &a->findings);
         if (a->suppressed)
             fs_warn("%u finding%s suppressed (--suppressions)", a->suppressed,
                     a->suppressed == 1 ? "" : "s");
     }
+    fs_findings_finish(&a->findings, o->native);
     FILE *out = stdout;
     if (o->output && strcmp(o->output, "-") != 0) {
         out = fopen(o->output, "w");

@@ -37,6 +37,26 @@ void fs_rules_copied(const struct fs_model *m, struct fs_symbolizer *sym,
  * mods when sym is set, else frames with only pc.  Adds nothing when there are no addresses. */
 void fs_rules_stack(struct fs_finding *f, struct fs_symbolizer *sym, const struct fs_modmap *mods,
                     const char *role, int tid, const struct fs_addrs *addrs);
+/* fs_rules_stack for a stack of a CPython process (py set): the interpreter's frames are marked
+ * (fs_findings_finish folds them) and the thread's Python frames, when pt is set, are merged in
+ * (pyframes.c).  With no addresses but Python frames, the stack holds the Python frames alone. */
+void fs_rules_stack_py(struct fs_finding *f, struct fs_symbolizer *sym,
+                       const struct fs_modmap *mods, const char *role, int tid,
+                       const struct fs_addrs *addrs, const struct fs_py_info *py,
+                       const struct fs_py_thread_rec *pt);
+/* The "thread-created" stack of a parent thread: its creation site, and for a thread a Python
+ * thread started, the creator's Python line (the program's Thread.start()).  Nothing when neither
+ * is known. */
+void fs_rules_thread_created(struct fs_finding *f, struct fs_symbolizer *sym,
+                             const struct fs_modmap *mods, const struct fs_thread_rec *t,
+                             const struct fs_py_info *py);
+/* Details naming a Python lock (lock_name, lock_owner) when pl is set. */
+void fs_rules_py_lock_details(struct fs_finding *f, const struct fs_py_lock_rec *pl);
+/* The one-line note of a CPython process whose Python stacks could not be read. */
+void fs_rules_py_status(struct fs_finding *f, const struct fs_py_info *py);
+/* pyframes.c: merges a thread's Python frames into a symbolized native stack. */
+void fs_pystack_merge(struct fs_stack *s, const struct fs_py_info *py,
+                      const struct fs_py_thread_rec *t);
 /* Fills f's process path, root first, ending with p. */
 void fs_rules_path(struct fs_finding *f, const struct fs_process *p);
 /* The name of the function that starts at addr (a function entry, such as a thread's start

@@ -1,21 +1,23 @@
 # forksan case: a multiprocessing "fork" child blocks on a threading.Lock that a parent thread holds
 # requires: python3
+# python: 3.8-3.13
 # on-deadlock: abort
-# expect: lock-held-at-fork warning
-# expect: lock-held-at-fork note
-# expect: threads-at-fork warning
-# expect: child-deadlock warning
-# expect: child-deadlock error
+# expect: lock-held-at-fork warning holder=@holding fork=@start
+# expect: lock-held-at-fork note holder=@holding python=3.8-3.12
+# expect: threads-at-fork warning fork=@start
+# expect: child-deadlock warning child=@childlock fork=@start
+# expect: child-deadlock error child=@childlock fork=@start
 
 # py_mp_fork.py with the child doing what real code does: a plain lock.acquire(), which would wait
 # forever for a thread the child does not have.  CPython 3.11/3.12 acquire a threading.Lock in two
-# steps, both inside libpython (hence no markers): a non-blocking sem_trywait while holding the GIL,
-# which fails (a child-deadlock warning: a try only fails), then, with the GIL released, the
-# blocking sem_wait (a child-deadlock error).  The abort policy ends the child at that second call
-# with SIGABRT, so the Process's exitcode is -6.  The two lock-held-at-fork findings are the user's
-# lock (a warning) and the holder thread's tstate lock (a note, see py_lock_held.py).  The join is
-# bounded, so that without forksan (the child then blocks for good) the case kills the child and
-# fails.
+# steps, both inside libpython (hence no markers): a non-blocking sem_trywait while holding the
+# GIL, which fails (a child-deadlock warning: a try only fails), then, with the GIL released, the
+# blocking sem_wait (a child-deadlock error).  Both are located at the child's Python line.  The abort policy ends the child at that second call
+# with SIGABRT, so the Process's exitcode is -6.  The two lock-held-at-fork findings are the
+# user's lock (__main__.lock, a warning, with the holder's Python stack at the fork) and the holder
+# thread's tstate lock, which CPython itself forgets in the child (a note; see py_lock_held.py).
+# The fork is located at the user's proc.start(), not inside multiprocessing.  The join is bounded, so
+# that without forksan (the child then blocks for good) the case kills the child and fails.
 import multiprocessing
 import os
 import signal
@@ -45,7 +47,7 @@ def wait_blocked_in_read(tid, fd, limit=3.0):
 
 
 def child():
-    lock.acquire()  # blocks forever without forksan's abort policy
+    lock.acquire()  # blocks forever without forksan's abort policy  # @childlock
     sys.exit(3)
 
 
@@ -58,7 +60,7 @@ def main():
     def holder():
         lock.acquire()
         os.write(held_w, b"h")
-        os.read(release_r, 1)
+        os.read(release_r, 1)  # @holding
         lock.release()
 
     thread = threading.Thread(target=holder, name="holder")
@@ -67,7 +69,7 @@ def main():
     wait_blocked_in_read(thread.native_id, release_r)
 
     proc = multiprocessing.get_context("fork").Process(target=child, name="child")
-    proc.start()
+    proc.start()  # @start
     proc.join(3)
     if proc.exitcode is None:
         proc.kill()

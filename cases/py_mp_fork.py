@@ -1,17 +1,19 @@
 # forksan case: multiprocessing starts a "fork" Process while a Python thread holds a threading.Lock
 # requires: python3
-# expect: lock-held-at-fork warning
-# expect: lock-held-at-fork note
-# expect: threads-at-fork warning
-# expect: child-deadlock warning
+# python: 3.8-3.13
+# expect: lock-held-at-fork warning holder=@holding fork=@start
+# expect: lock-held-at-fork note holder=@holding python=3.8-3.12
+# expect: threads-at-fork warning fork=@start
+# expect: child-deadlock warning child=@childlock fork=@start
 
 # The same hazard as py_lock_held.py reached the way real programs reach it: the fork start method
-# of multiprocessing, whose fork is inside the standard library.  The two lock findings are the
-# user's lock (a warning) and the holder thread's own tstate lock (a note, see
-# py_lock_held.py).  The child function proves the lock came along taken, with a bounded acquire
-# that must fail, and returns; the multiprocessing child then ends with os._exit. That acquire is
-# a sem_trywait, then a sem_clockwait, inside libpython: forksan reports one child-deadlock
-# warning (both only fail), with no marker.
+# of multiprocessing, whose fork is inside the standard library: forksan locates it at the user's
+# proc.start().  The two lock findings are the user's lock (a warning) and the holder thread's
+# own tstate lock (a note; see py_lock_held.py).  The child function
+# proves the lock came along taken, with a bounded acquire that must fail, and returns; the
+# multiprocessing child then ends with os._exit.
+# That acquire is a sem_trywait, then a sem_clockwait, inside libpython: forksan reports one
+# child-deadlock warning (both only fail), at the child's Python line.
 import multiprocessing
 import os
 import signal
@@ -41,7 +43,7 @@ def wait_blocked_in_read(tid, fd, limit=3.0):
 
 
 def child():
-    if lock.acquire(timeout=0.2):
+    if lock.acquire(timeout=0.2):  # @childlock
         sys.exit(3)
 
 
@@ -54,7 +56,7 @@ def main():
     def holder():
         lock.acquire()
         os.write(held_w, b"h")
-        os.read(release_r, 1)
+        os.read(release_r, 1)  # @holding
         lock.release()
 
     thread = threading.Thread(target=holder, name="holder")
@@ -63,7 +65,7 @@ def main():
     wait_blocked_in_read(thread.native_id, release_r)
 
     proc = multiprocessing.get_context("fork").Process(target=child, name="child")
-    proc.start()
+    proc.start()  # @start
     proc.join(3)
     if proc.exitcode is None:
         proc.kill()

@@ -37,6 +37,12 @@
 #define FS_REC_ZOMBIE    "zombie"
 #define FS_REC_REFUSED   "refused"
 #define FS_REC_FD        "fd"
+/* Python (CPython processes): the interpreter, its threads' Python stacks and names, and the
+ * locks it could name, after a `child` record (of=fork) or a `deadlock` record (of=deadlock). */
+#define FS_REC_PYTHON   "python"
+#define FS_REC_PYTHREAD "pythread"
+#define FS_REC_PYFRAME  "pyframe"
+#define FS_REC_PYLOCK   "pylock"
 /* Hang files (<pid>.hang), written by forksan itself when a run's time limit expires. */
 #define FS_HANG_SUFFIX    ".hang"
 #define FS_REC_HANG       "hang"

@@ -130,9 +130,9 @@ static void atfork_prepare(void)
     }
     ctx->pykey = 0;
     ctx->pydepth = 0;
-    if (ctx->via != FS_VIA_ATFORK && fs_py_fork.valid) {
-        ctx->pykey = fs_py_fork.stack_key;
-        ctx->pydepth = fs_py_fork.stack_depth;
+    if (ctx->via != FS_VIA_ATFORK && fs_pystate_fork.valid) {
+        ctx->pykey = fs_pystate_fork.stack_key;
+        ctx->pydepth = fs_pystate_fork.stack_depth;
     }
     list_tasks(ctx, ctx->forker_tid);
     fs_stdio_at_fork(ctx->ntids == 1 && !ctx->tids_lost);
@@ -188,6 +188,7 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
         return real();
     /* fork() leaves errno alone when it succeeds; the unwinder and the handlers may not. */
     int entry_errno = errno;
+    fs_py_before_fork(); /* the GIL is still held here: Python stacks and names */
     {
         FS_INTERNAL_BEGIN();
         tls_nframes = fs_backtrace(tls_frames, FS_FORK_STACK_MAX, 1);
@@ -197,7 +198,7 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
      * prepare replaces it with the fork's number.  Nothing is reset after the fork, on purpose. */
     tls_fork_via = via;
     tls_seq = 0;
-    fs_py_before_fork();
+    fs_pystate_before_fork(); /* streams, atexit count, stack key (copied-state family) */
     if (fs_storm_reserve(tls_frames, tls_nframes) < 0) {
         /* Past a fork limit: fail as RLIMIT_NPROC would, before anything is forked. */
         tls_fork_via = 0;

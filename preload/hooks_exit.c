@@ -190,7 +190,7 @@ void fs_end_record(const char *how)
                 sites[ninh] = handlers[i].site;
                 inh[ninh++] = handlers[i].fn;
             }
-    long pyatexit = fs_proc.forked_image && fs_py_fork.valid ? fs_py_fork.atexit_count : 0;
+    long pyatexit = fs_proc.forked_image && fs_pystate_fork.valid ? fs_pystate_fork.atexit_count : 0;
     int zpids[ZOMBIES_MAX];
     /* A forked child that never forked or spawned has no children: no /proc scan at its end,
      * which keeps the common fork-_exit child at the cost it had. */

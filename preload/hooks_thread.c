@@ -6,13 +6,33 @@
  * registry is full the thread starts untracked (found at fork through /proc instead). */
 #include "shim.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* Runtimes start their threads through a wrapper of their own whose argument starts with the real
+ * routine (CPython's pythread_wrapper and its callback struct): keep that first word, read
+ * without risk of a fault, so the report can tell the thread apart (faulthandler's watchdog). */
+static uintptr_t first_word(const void *p)
+{
+    uintptr_t w = 0;
+    if (!p || ((uintptr_t)p & (sizeof w - 1)))
+        return 0;
+    struct iovec local = {&w, sizeof w}, remote = {(void *)p, sizeof w};
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof w)
+        return 0;
+    return w;
+}
 
 static void *pthread_trampoline(void *arg)
 {
     struct fs_thread *t = arg;
     void *(*fn)(void *) = t->user_fn;
     void *user_arg = t->user_arg;
+    int saved = errno;
+    t->start_arg0 = first_word(user_arg);
+    errno = saved;
     fs_slot_adopt(t);
     return fn(user_arg);
 }
@@ -29,6 +49,11 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     t->start_routine = (uintptr_t)fn;
     t->creator = self->tid;
     t->create_site = FS_CALLER();
+    {
+        int saved = errno;
+        fs_py_thread_site(t); /* a Python creator's line (threading.Thread.start) */
+        errno = saved;
+    }
     int r = fs_real.pthread_create(thread, attr, pthread_trampoline, t);
     if (r != 0)
         fs_slot_release(t);

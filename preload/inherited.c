@@ -60,6 +60,8 @@ static void record(const struct fs_inherited *in, int mode, const char *call, in
 __attribute__((noinline)) int fs_child_acquire(const void *lock, int mode, const char *call,
                                                int is_try)
 {
+    if (fs_tls_internal)
+        return 0; /* the shim's own calls (the Python capture taking the GIL) */
     struct fs_inherited *in = find(lock);
     if (!in)
         return 0;
@@ -77,6 +79,7 @@ __attribute__((noinline)) int fs_child_acquire(const void *lock, int mode, const
             FS_INTERNAL_END();
         }
         record(in, mode, call, is_try, frames, n);
+        fs_py_deadlock();
     }
     errno = saved;
     if (is_try)

@@ -50,7 +50,7 @@ static struct {
 } api;
 static int api_state; /* 0 unresolved, 1 ready, -1 no interpreter here */
 
-FS_HIDDEN struct fs_py_fork_state fs_py_fork;
+FS_HIDDEN struct fs_pystate_fork_state fs_pystate_fork;
 
 /* Streams captured by the fork wrapper, for the prepare handler of the same fork. */
 static struct fs_stream py_streams[2];
@@ -252,8 +252,8 @@ static long atexit_count(void)
 /* FNV-1a over each frame's code object and line: equal keys are the same Python call path. */
 static void stack_key(void)
 {
-    fs_py_fork.stack_key = 0;
-    fs_py_fork.stack_depth = 0;
+    fs_pystate_fork.stack_key = 0;
+    fs_pystate_fork.stack_depth = 0;
     if (!api.PyEval_GetFrame || !api.PyFrame_GetBack || !api.PyFrame_GetCode ||
         !api.PyFrame_GetLineNumber || !api.PyGC_Disable || !api.PyGC_Enable)
         return;
@@ -283,20 +283,20 @@ static void stack_key(void)
         api.Py_DecRef(owned);
     if (gc_was)
         api.PyGC_Enable();
-    fs_py_fork.stack_key = depth ? h : 0;
-    fs_py_fork.stack_depth = depth;
+    fs_pystate_fork.stack_key = depth ? h : 0;
+    fs_pystate_fork.stack_depth = depth;
 }
 
-void fs_py_before_fork(void)
+void fs_pystate_before_fork(void)
 {
     tls_py_armed = 0;
-    fs_py_fork.valid = 0;
+    fs_pystate_fork.valid = 0;
     if (!fs_py_active())
         return;
     py_object *et, *ev, *tb;
     api.PyErr_Fetch(&et, &ev, &tb);
     capture_streams();
-    fs_py_fork.atexit_count = atexit_count();
+    fs_pystate_fork.atexit_count = atexit_count();
     stack_key();
     /* Whatever our calls raised is ours: drop it, and give the program its own state back. */
     py_object *t2, *v2, *b2;
@@ -308,7 +308,7 @@ void fs_py_before_fork(void)
     if (b2)
         api.Py_DecRef(b2);
     api.PyErr_Restore(et, ev, tb);
-    fs_py_fork.valid = 1;
+    fs_pystate_fork.valid = 1;
     tls_py_armed = 1;
 }
 

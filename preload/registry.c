@@ -66,6 +66,8 @@ static struct fs_thread *claim(unsigned i)
     t->nheld = 0;
     t->lost = 0;
     t->start_routine = 0;
+    t->start_arg0 = 0;
+    t->py_line = 0;
     t->create_site = 0;
     t->blocked_on_sem = 0;
     t->name[0] = '\0';

@@ -209,6 +209,10 @@ struct fs_thread {
     unsigned nheld; /* published with release order: entries below it are complete */
     unsigned lost;
     uintptr_t start_routine, create_site;
+    uintptr_t start_arg0; /* first word of the start argument (a wrapper's real routine), or 0 */
+    int py_line;          /* Python creation site (python.c), when py_line > 0 */
+    char py_file[112];
+    char py_func[40];
     uintptr_t blocked_on_sem; /* the sem this thread is inside sem_wait on, 0 when none */
     pthread_t self;
     void *(*user_fn)(void *);  /* pthread_create trampoline */
@@ -547,7 +551,7 @@ FS_HIDDEN extern unsigned fs_nstreams;
 
 FS_HIDDEN void fs_stdio_init(void);
 /* Prepare handler: fills fs_streams with the C streams that have pending output, then the
- * Python ones fs_py_before_fork captured for this very fork (fs_py_streams_append). */
+ * Python ones fs_pystate_before_fork captured for this very fork (fs_py_streams_append). */
 FS_HIDDEN void fs_stdio_at_fork(int alone); /* alone: the forker is the only thread */
 /* 1 when the bytes recorded at fork are still unwritten in the stream now. */
 FS_HIDDEN int fs_stream_still_pending(const struct fs_stream *s);
@@ -556,18 +560,18 @@ FS_HIDDEN void fs_stdio_write_fates(struct fs_linebuf *lb);   /* `streamend` rec
 
 /* py_state.c: CPython seen from the shim, only from a thread that holds the GIL, before the
  * real fork or in os._exit.  All of it does nothing in a process without libpython. */
-struct fs_py_fork_state {
+struct fs_pystate_fork_state {
     int valid;          /* the fields below describe this process's latest fork */
     long atexit_count;  /* Python atexit callbacks registered at that fork, -1 unknown */
     uint64_t stack_key; /* hash of the Python stack (code object, line) at the fork; 0 none */
     int stack_depth;
 };
-FS_HIDDEN extern struct fs_py_fork_state fs_py_fork;
+FS_HIDDEN extern struct fs_pystate_fork_state fs_pystate_fork;
 /* In the fork wrapper, before the real fork: the Python streams' pending output (appended to
  * fs_streams), the atexit callbacks and the Python stack. */
-FS_HIDDEN void fs_py_before_fork(void);
+FS_HIDDEN void fs_pystate_before_fork(void);
 FS_HIDDEN int fs_py_stream_still_pending(const struct fs_stream *s);
-/* Appends the streams fs_py_before_fork captured on this thread for the fork being made. */
+/* Appends the streams fs_pystate_before_fork captured on this thread for the fork being made. */
 FS_HIDDEN void fs_py_streams_append(void);
 /* 1 when this thread holds the GIL of an initialised interpreter. */
 FS_HIDDEN int fs_py_active(void);
@@ -593,5 +597,54 @@ FS_HIDDEN int fs_storm_reserve(const uintptr_t *frames, int nframes);
 FS_HIDDEN void fs_storm_fork_failed(void); /* the real fork failed after a reservation */
 FS_HIDDEN void fs_storm_child(void);       /* in the child handler */
 FS_HIDDEN void fs_storm_end(void);         /* exit and _exit: this process no longer counts */
+/* ---- Python (python.c): CPython's stacks, thread and lock names, captured through its C API
+ * before a fork made with the GIL held, and at a child's deadlock.  Plain data in static memory;
+ * the child writes it with its snapshot. */
+#define FS_PY_THREADS_MAX 64
+#define FS_PY_FRAMES_MAX  1024
+#define FS_PY_STACK_MAX   64
+#define FS_PY_LOCKS_MAX   64
+#define FS_PY_NOSTR       0xffffffffu
+enum fs_py_status { FS_PY_OK, FS_PY_NOGIL, FS_PY_NOTHREAD };
+enum fs_py_lock_role { FS_PY_LOCK_USER, FS_PY_LOCK_TSTATE, FS_PY_LOCK_REINIT };
+struct fs_py_frame {
+    unsigned file, func; /* offsets into pool, FS_PY_NOSTR when unknown */
+    int line;
+};
+struct fs_py_thread {
+    int tid; /* 0 when the shim does not know the thread */
+    int forker;
+    uintptr_t ident; /* threading.get_ident() */
+    unsigned name;
+    int first, nframes; /* its frames in frames[], innermost first */
+};
+struct fs_py_lock {
+    uintptr_t addr; /* the sem_t under the lock object */
+    int role;       /* enum fs_py_lock_role */
+    int tid;
+    unsigned name;
+};
+struct fs_py_capture {
+    int owner_tid; /* the thread whose fork this capture is for; 0: none */
+    int status;    /* enum fs_py_status */
+    char version[24];
+    unsigned stdlib;
+    int nthreads, nframes, nlocks;
+    int lost_frames, lost_threads, lost_locks, lost_strings;
+    struct fs_py_thread threads[FS_PY_THREADS_MAX];
+    struct fs_py_frame frames[FS_PY_FRAMES_MAX];
+    struct fs_py_lock locks[FS_PY_LOCKS_MAX];
+    size_t pool_len;
+    char pool[32768];
+};
+FS_HIDDEN extern struct fs_py_capture fs_py_fork;
+FS_HIDDEN void fs_py_before_fork(void);
+FS_HIDDEN void fs_py_write(struct fs_linebuf *lb, const struct fs_py_capture *c, const char *of);
+FS_HIDDEN void fs_py_write_fork(struct fs_linebuf *lb, int forker_tid);
+FS_HIDDEN void fs_py_deadlock(void);
+struct fs_thread;
+FS_HIDDEN void fs_py_thread_site(struct fs_thread *t);
+/* Changes whenever a module is loaded (dl_iterate_phdr's adds counter, last seen). */
+FS_HIDDEN unsigned long long fs_modmap_generation(void);
 
 #endif

@@ -252,6 +252,12 @@ static void write_thread(struct fs_linebuf *lb, int ppid, int tid, const struct 
     fs_lb_dec(lb, "forker", forker);
     fs_lb_dec(lb, "known", t != NULL);
     fs_lb_hex(lb, "start", t ? t->start_routine : 0);
+    fs_lb_hex(lb, "arg0", t ? t->start_arg0 : 0);
+    if (t && t->py_line > 0) {
+        fs_lb_str(lb, "pyfile", t->py_file);
+        fs_lb_dec(lb, "pyline", t->py_line);
+        fs_lb_str(lb, "pyfunc", t->py_func);
+    }
     fs_lb_dec(lb, "creator", t ? t->creator : 0);
     fs_lb_hex(lb, "site", t ? t->create_site : 0);
     fs_lb_end(lb);
@@ -278,6 +284,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
     if (deferred) {
         const struct fs_thread *self = fs_tls_self;
         write_thread(lb, ctx->parent_pid, ctx->forker_tid, self, 1);
+        fs_py_write_fork(lb, ctx->forker_tid);
         return;
     }
 
@@ -297,6 +304,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
             write_thread_locks(lb, t, t->tid == ctx->forker_tid);
     }
     write_sem_locks(lb, ctx->forker_tid);
+    fs_py_write_fork(lb, ctx->forker_tid);
 }
 
 /* Only the forking thread exists in the child: free every other slot, and give the forker's

@@ -289,6 +289,11 @@ int fs_modmap_refresh(void)
     return 1;
 }
 
+unsigned long long fs_modmap_generation(void)
+{
+    return mod_adds;
+}
+
 void fs_modmap_write(struct fs_linebuf *lb)
 {
     /* modbuf holds complete lines; each becomes one record of lb. */

@@ -66,6 +66,12 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
     struct fs_finding *f =
         fs_findings_add(out, "child-deadlock", d->trylock ? FS_SEV_WARNING : FS_SEV_ERROR, c->pid);
     char *kind = fs_rules_lock_kind_label(d->kind, h ? h->mode : d->mode, h ? h->mtype : -1);
+    const struct fs_py_lock_rec *pl = fs_py_lock_of(s ? s->py : NULL, d->lock);
+    if (pl && pl->role == FS_PYLOCK_USER) {
+        char *named = fs_xasprintf("%s %s", kind, pl->name);
+        free(kind);
+        kind = named;
+    }
     char *holder = fs_rules_thread_label(s, d->holder);
     const char *call = d->call && *d->call ? d->call : "a lock function";
     if (d->trylock)
@@ -84,6 +90,7 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
     fs_finding_detail(f, "kind", "%s", kind);
     fs_finding_detail(f, "mode", "%s", fs_lock_mode_name(d->mode));
     fs_finding_detail(f, "call", "%s", call);
+    fs_rules_py_lock_details(f, pl);
     fs_finding_detail(f, "holder", "tid %s", holder);
     const struct fs_thread_rec *t = fs_rules_thread_find(s, d->holder);
     if (t && t->start_routine) {
@@ -105,11 +112,21 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
     free(holder);
 
     /* The child has one thread, whose tid is its pid; its modules at the call are its own. */
-    fs_rules_stack(f, sym, &img->mods, "child-acquire", c->pid, &d->frames);
-    if (h)
-        fs_rules_stack(f, sym, &simg->mods, "acquire", h->tid, &h->site);
-    if (s)
-        fs_rules_stack(f, sym, &simg->mods, "fork", s->forker_tid, &s->frames);
+    const struct fs_py_info *spy = s ? s->py : NULL;
+    const struct fs_py_info *cpy = d->py ? d->py : spy; /* is the child a CPython process */
+    fs_rules_stack_py(f, sym, &img->mods, "child-acquire", c->pid, &d->frames, cpy,
+                      d->py && d->py->nthreads ? &d->py->threads[0] : NULL);
+    if (h) {
+        fs_rules_stack_py(f, sym, &simg->mods, "acquire", h->tid, &h->site, spy, NULL);
+        const struct fs_py_thread_rec *hp = fs_py_thread_of(spy, h->tid);
+        if (hp && h->tid != s->forker_tid)
+            fs_rules_stack_py(f, sym, &simg->mods, "holder", h->tid, NULL, spy, hp);
+    }
+    if (s) {
+        fs_rules_stack_py(f, sym, &simg->mods, "fork", s->forker_tid, &s->frames, spy,
+                          fs_py_thread_of(spy, s->forker_tid));
+        fs_rules_py_status(f, spy);
+    }
     fs_rules_path(f, c);
 }
 

@@ -153,6 +153,28 @@ static const char *shim_phrase(const struct fs_process *p, const struct fs_hang 
     return "not traced (static binary or LD_PRELOAD cleared): stacks only";
 }
 
+/* A hung thread's Python name, from the fork captures that saw it: the forker of the fork that
+ * made this process (its one thread then, whose tid is the pid), or a thread of this process
+ * alive when it forked a child.  The hang dump itself carries no names.  NULL when unknown. */
+static const char *py_name(const struct fs_process *p, int tid)
+{
+    if (!p)
+        return NULL;
+    const struct fs_image *img = fs_process_first_image(p);
+    const struct fs_py_info *py = img && img->snapshot ? img->snapshot->py : NULL;
+    for (size_t i = 0; py && tid == p->pid && i < py->nthreads; i++)
+        if (py->threads[i].forker && *py->threads[i].name)
+            return py->threads[i].name;
+    for (size_t c = 0; c < p->nchildren; c++) {
+        const struct fs_image *ci = fs_process_first_image(p->children[c]);
+        const struct fs_py_thread_rec *t =
+            ci && ci->snapshot ? fs_py_thread_of(ci->snapshot->py, tid) : NULL;
+        if (t && *t->name)
+            return t->name;
+    }
+    return NULL;
+}
+
 static void emit(const struct fs_model *m, const struct fs_hang *h, struct fs_symbolizer *sym,
                  struct fs_findings *out)
 {
@@ -168,8 +190,10 @@ static void emit(const struct fs_model *m, const struct fs_hang *h, struct fs_sy
     for (size_t i = 0; i < h->nthreads; i++) {
         const struct fs_hang_thread *t = &h->threads[i];
         bool wchan = t->wchan && *t->wchan;
-        fs_finding_detail(f, "thread", "%d \"%s\": %s%s%s", t->tid, t->name ? t->name : "",
-                          state_word(t->state), wchan ? ", in " : "", wchan ? t->wchan : "");
+        const char *pyname = py_name(p, t->tid);
+        fs_finding_detail(f, "thread", "%d \"%s\": %s%s%s", t->tid,
+                          pyname ? pyname : t->name ? t->name : "", state_word(t->state),
+                          wchan ? ", in " : "", wchan ? t->wchan : "");
     }
     size_t blocked = add_blocked_on(f, p);
     fs_finding_detail(f, "shim", "%s", shim_phrase(p, h));
@@ -187,8 +211,15 @@ static void emit(const struct fs_model *m, const struct fs_hang *h, struct fs_sy
 
     /* The hang's own module map: read from the live process, it covers what the process had
      * loaded at that moment, dlopen'd libraries and a new exec image included. */
-    for (size_t i = 0; i < h->nthreads; i++)
-        fs_rules_stack(f, sym, &h->mods, "thread", h->threads[i].tid, &h->threads[i].frames);
+    for (size_t i = 0; i < h->nthreads; i++) {
+        int tid = h->threads[i].tid;
+        fs_rules_stack_py(f, sym, &h->mods, "thread", tid, &h->threads[i].frames, h->py,
+                          fs_py_thread_of(h->py, tid));
+        struct fs_stack *s = f->nstacks ? &f->stacks[f->nstacks - 1] : NULL;
+        const char *pyname = py_name(p, tid);
+        if (s && s->tid == tid && !s->thread_name && pyname)
+            s->thread_name = fs_xstrdup(pyname);
+    }
 
     if (p)
         fs_rules_path(f, p);

@@ -59,8 +59,19 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     fs_rules_merge_add(mg, key, out->n, c->pid);
     free(key);
 
-    struct fs_finding *f = fs_findings_add(out, hazard, sev, c->pid);
+    /* A lock CPython itself forgets or re-creates in the child is no hazard: a note, with the
+     * evidence kept (docs/python.md). */
+    const struct fs_py_lock_rec *pl = fs_py_lock_of(s->py, h->lock);
+    bool runtime = pl && (pl->role == FS_PYLOCK_TSTATE || pl->role == FS_PYLOCK_REINIT);
+    struct fs_finding *f = fs_findings_add(out, hazard, runtime ? FS_SEV_NOTE : sev, c->pid);
     char *kind = fs_rules_lock_kind_label(h->kind, h->mode, h->mtype);
+    if (pl) {
+        char *named = pl->role == FS_PYLOCK_TSTATE
+                          ? fs_xasprintf("%s (tstate lock of thread \"%s\")", kind, pl->name)
+                          : fs_xasprintf("%s %s", kind, pl->name);
+        free(kind);
+        kind = named;
+    }
     char *holder = fs_rules_thread_label(s, h->tid);
     char *forker = fs_rules_thread_label(s, s->forker_tid);
     const char *shared = h->shared ? "process-shared " : "";
@@ -91,6 +102,7 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
                           reinit->call);
     if (h->count > 1)
         fs_finding_detail(f, "count", "taken %d times", h->count);
+    fs_rules_py_lock_details(f, pl);
     fs_finding_detail(f, "holder", "tid %s", holder);
     const struct fs_thread_rec *t = fs_rules_thread_find(s, h->tid);
     if (!by_forker && t && t->start_routine) {
@@ -108,12 +120,17 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
 
     /* The child's modules are the parent's as they were at the fork: the right map for every
      * address the snapshot holds. */
-    fs_rules_stack(f, sym, &img->mods, "acquire", h->tid, &h->site);
-    fs_rules_stack(f, sym, &img->mods, "fork", s->forker_tid, &s->frames);
-    if (!by_forker && t && t->create_site) {
-        struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
-        fs_rules_stack(f, sym, &img->mods, "thread-created", h->tid, &site);
-    }
+    const struct fs_py_thread_rec *holder_py = fs_py_thread_of(s->py, h->tid);
+    fs_rules_stack_py(f, sym, &img->mods, "acquire", h->tid, &h->site, s->py, NULL);
+    /* Where the holder was at the fork: its Python stack (the acquisition's Python line cannot
+     * be known without touching the lock hot path). */
+    if (!by_forker && holder_py)
+        fs_rules_stack_py(f, sym, &img->mods, "holder", h->tid, NULL, s->py, holder_py);
+    fs_rules_stack_py(f, sym, &img->mods, "fork", s->forker_tid, &s->frames, s->py,
+                      fs_py_thread_of(s->py, s->forker_tid));
+    fs_rules_py_status(f, s->py);
+    if (!by_forker && t)
+        fs_rules_thread_created(f, sym, &img->mods, t, s->py);
     if (reinit)
         fs_rules_stack(f, sym, &img->mods, "child-reinit", c->pid, &reinit->frames);
     fs_rules_path(f, c);

@@ -104,8 +104,82 @@ const struct fs_thread_rec *fs_rules_thread_find(const struct fs_fork_snapshot *
     return NULL;
 }
 
+void fs_rules_stack_py(struct fs_finding *f, struct fs_symbolizer *sym,
+                       const struct fs_modmap *mods, const char *role, int tid,
+                       const struct fs_addrs *addrs, const struct fs_py_info *py,
+                       const struct fs_py_thread_rec *pt)
+{
+    if (!py) {
+        fs_rules_stack(f, sym, mods, role, tid, addrs);
+        return;
+    }
+    if ((!addrs || !addrs->n) && (!pt || !pt->nframes))
+        return;
+    size_t before = f->nstacks;
+    fs_rules_stack(f, sym, mods, role, tid, addrs);
+    struct fs_stack *s =
+        f->nstacks > before ? &f->stacks[f->nstacks - 1] : fs_finding_stack_add(f, role, tid);
+    fs_pystack_merge(s, py, pt);
+    /* Without frames to merge, the stack still gets the thread's Python name. */
+    const struct fs_py_thread_rec *named = pt ? pt : fs_py_thread_of(py, tid);
+    if (!s->thread_name && named && named->name && *named->name)
+        s->thread_name = fs_xstrdup(named->name);
+}
+
+void fs_rules_thread_created(struct fs_finding *f, struct fs_symbolizer *sym,
+                             const struct fs_modmap *mods, const struct fs_thread_rec *t,
+                             const struct fs_py_info *py)
+{
+    struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = t->create_site ? 1 : 0};
+    struct fs_py_thread_rec creator = {
+        .frames = (struct fs_py_frame_rec *)&t->py_site,
+        .nframes = t->py_site.line > 0 ? 1 : 0,
+    };
+    if (!site.n && !creator.nframes)
+        return;
+    fs_rules_stack_py(f, sym, mods, "thread-created", t->tid, &site, py,
+                      creator.nframes ? &creator : NULL);
+}
+
+void fs_rules_py_lock_details(struct fs_finding *f, const struct fs_py_lock_rec *pl)
+{
+    if (!pl)
+        return;
+    switch (pl->role) {
+    case FS_PYLOCK_TSTATE:
+        fs_finding_detail(f, "lock_name", "tstate lock of thread \"%s\"", pl->name);
+        fs_finding_detail(f, "lock_owner",
+                          "interpreter (CPython forgets a vanished thread's tstate lock in the "
+                          "child)");
+        break;
+    case FS_PYLOCK_REINIT:
+        fs_finding_detail(f, "lock_name", "%s", pl->name);
+        fs_finding_detail(f, "lock_owner",
+                          "interpreter (re-created in the child by _at_fork_reinit)");
+        break;
+    default:
+        fs_finding_detail(f, "lock_name", "%s", pl->name);
+        fs_finding_detail(f, "lock_owner", "program");
+        break;
+    }
+}
+
+void fs_rules_py_status(struct fs_finding *f, const struct fs_py_info *py)
+{
+    if (py && py->status && strcmp(py->status, "ok") != 0)
+        fs_finding_detail(f, "python",
+                          "CPython %s: no Python stacks (%s); native frames only", py->version,
+                          strcmp(py->status, "nogil") == 0
+                              ? "the forking thread did not hold the GIL"
+                              : py->status);
+}
+
 char *fs_rules_thread_label(const struct fs_fork_snapshot *s, int tid)
 {
+    /* A Python thread goes by its threading name ("MainThread", "flusher"). */
+    const struct fs_py_thread_rec *pt = s ? fs_py_thread_of(s->py, tid) : NULL;
+    if (pt && pt->name && *pt->name)
+        return fs_xasprintf("%d \"%s\"", tid, pt->name);
     const struct fs_thread_rec *t = fs_rules_thread_find(s, tid);
     if (t && t->name && *t->name)
         return fs_xasprintf("%d \"%s\"", tid, t->name);

@@ -57,6 +57,35 @@ static char *merge_key(const struct fs_process *c, const struct fs_fork_snapshot
     return key;
 }
 
+/* Threads a runtime starts for itself and that hold nothing the child could need: CPython's
+ * faulthandler watchdog (dump_traceback_later) only waits on its own lock with a timeout, and
+ * the child never resumes it.  A fork with only such threads besides the forker is a note. */
+static bool only_runtime_helpers(const struct fs_fork_snapshot *s, struct fs_symbolizer *sym,
+                                 const struct fs_modmap *mods)
+{
+    size_t helpers = 0;
+    for (size_t i = 0; i < s->nthreads; i++) {
+        const struct fs_thread_rec *t = &s->threads[i];
+        if (is_forker(s, t))
+            continue;
+        if (!t->start_routine || !sym)
+            return false;
+        /* CPython starts its threads through pythread_wrapper, whose argument holds the real
+         * routine: that one names the thread. */
+        char *start = fs_rules_function_name(sym, mods, t->start_routine);
+        if (strcmp(start, "pythread_wrapper") == 0 && t->start_arg0) {
+            free(start);
+            start = fs_rules_function_name(sym, mods, t->start_arg0);
+        }
+        bool helper = strcmp(start, "faulthandler_thread") == 0;
+        free(start);
+        if (!helper)
+            return false;
+        helpers++;
+    }
+    return helpers > 0;
+}
+
 static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
                         struct fs_findings *out, struct fs_rules_merge *mg)
 {
@@ -79,8 +108,9 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
 
     /* The forker may be missing from a damaged snapshot; it was alive all the same. */
     size_t alive = s->nthreads + (others == s->nthreads);
-    struct fs_finding *f =
-        fs_findings_add(out, "threads-at-fork", execed ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
+    bool helpers_only = only_runtime_helpers(s, sym, &img->mods);
+    struct fs_finding *f = fs_findings_add(
+        out, "threads-at-fork", execed || helpers_only ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
     char *forker = fs_rules_thread_label(s, s->forker_tid);
     fs_finding_summary(f, "%zu threads alive when thread %s forked child %d (%s)", alive, forker,
                        c->pid, execed ? "the child called exec" : "the child went on without exec");
@@ -94,20 +124,25 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
         char *start = t->start_routine ? fs_rules_function_name(sym, &img->mods, t->start_routine)
                                        : fs_xstrdup("unknown");
         char *k = fs_xasprintf("thread %d", t->tid);
-        fs_finding_detail(f, k, "\"%s\" start=%s %s", t->name ? t->name : "", start,
+        const struct fs_py_thread_rec *pt = fs_py_thread_of(s->py, t->tid);
+        const char *name = pt && *pt->name ? pt->name : t->name ? t->name : "";
+        fs_finding_detail(f, k, "\"%s\" start=%s %s", name, start,
                           t->known ? "known" : "found only in /proc");
         free(k);
         free(start);
     }
     fs_finding_detail(f, "execed", "%s", execed ? "yes" : "no");
+    if (helpers_only)
+        fs_finding_detail(f, "runtime_threads",
+                          "only the runtime's fork-safe helper threads (faulthandler's watchdog)");
+    fs_rules_py_status(f, s->py);
 
-    fs_rules_stack(f, sym, &img->mods, "fork", s->forker_tid, &s->frames);
+    fs_rules_stack_py(f, sym, &img->mods, "fork", s->forker_tid, &s->frames, s->py,
+                      fs_py_thread_of(s->py, s->forker_tid));
     for (size_t i = 0; i < s->nthreads; i++) {
         const struct fs_thread_rec *t = &s->threads[i];
-        if (is_forker(s, t) || !t->create_site)
-            continue;
-        struct fs_addrs site = {.pc = (uint64_t *)&t->create_site, .n = 1};
-        fs_rules_stack(f, sym, &img->mods, "thread-created", t->tid, &site);
+        if (!is_forker(s, t))
+            fs_rules_thread_created(f, sym, &img->mods, t, s->py);
     }
     fs_rules_path(f, c);
 }

@@ -225,6 +225,7 @@ check "run of a killed program: stderr says which signal" has "$ERR" "signal 15"
 transcript "run mutex_held: the text report" \
     "==PID== WARNING: forksan: child-deadlock
 ==PID== child N's pthread_mutex_timedlock failed on pthread mutex 0xADDR, inherited locked from thread N \"mutex_held\"
+==PID== location: mutex_held.c:L in main
 ==PID==
 ==PID==   lock: 0xADDR
 ==PID==   kind: pthread mutex
@@ -247,6 +248,7 @@ transcript "run mutex_held: the text report" \
 ==PID==
 ==PID== WARNING: forksan: lock-held-at-fork
 ==PID== pthread mutex 0xADDR held by thread N \"mutex_held\" when thread N \"mutex_held\" forked child N
+==PID== location: mutex_held.c:L in holder
 ==PID==
 ==PID==   lock: 0xADDR
 ==PID==   kind: pthread mutex
@@ -267,6 +269,7 @@ transcript "run mutex_held: the text report" \
 ==PID==
 ==PID== WARNING: forksan: threads-at-fork
 ==PID== 2 threads alive when thread N \"mutex_held\" forked child N (the child went on without exec)
+==PID== location: mutex_held.c:L in main
 ==PID==
 ==PID==   threads: 2
 ==PID==   thread N: \"mutex_held\" start=holder known

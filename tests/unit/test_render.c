@@ -92,6 +92,7 @@ static const char golden_lock[] =
     "==4242== WARNING: forksan: lock-held-at-fork\n"
     "==4242== pthread mutex 0x55d0c0a04040 held by thread 4201 \"worker\" when thread 4200 "
     "\"main\" forked child 4242\n"
+    "==4242== location: /src/x.h:12 in inlined_helper\n"
     "==4242==\n"
     "==4242==   lock:    0x55d0c0a04040 (pthread mutex)\n"
     "==4242==   holder:  tid 4201 \"worker\"\n"
@@ -180,6 +181,7 @@ Test(render_text, frames_without_symbols)
 
     char *out = render_text(&list, NULL);
     cr_assert_str_eq(out, "==7== ERROR: forksan: child-hang\n"
+                          "==7== location: main.c\n"
                           "==7==\n"
                           "==7==   thread 8 created at:\n"
                           "==7==     #0 0x7f0000001234 in ?? (/lib/libc.so.6+0x1234)\n"
