@@ -101,6 +101,8 @@ static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
 static void record_exec(const char *path)
 {
     fs_rng_flush();
+    if (fs_trace_owned())
+        fs_fork_records_flush_final(); /* the image ends: its fork records must not wait */
     struct fs_linebuf local, *lb = &local;
     char buf[FS_LOCAL_RECORD_MAX];
     if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)

@@ -42,6 +42,6 @@ __attribute__((destructor)) static void fs_fini(void)
 {
     if (fs_config.active) {
         fs_rng_flush();
-        fs_fork_records_flush();
+        fs_fork_records_flush_final();
     }
 }

@@ -476,7 +476,9 @@ FS_HIDDEN extern struct fs_fork_ctx fs_fork_ctx;
  * exit. */
 FS_HIDDEN void fs_fork_record(const struct fs_fork_ctx *ctx);
 FS_HIDDEN void fs_fork_record_failed(int seq, int err);
-FS_HIDDEN void fs_fork_records_flush(void);
+FS_HIDDEN void fs_fork_records_flush(void); /* only if the fork lock is free at once */
+FS_HIDDEN void fs_fork_records_flush_final(void); /* exit, exec: waits (bounded) for the lock */
+FS_HIDDEN void fs_fork_unrecorded(void);         /* a fork the recorder could not take */
 
 /* The shim's own bounded lock (registry.c): 0 when taken, -1 when it gave up.  `me` is the tid
  * stored in the word; fs_spin_release frees it. */

@@ -338,8 +338,9 @@ void fs_snapshot_write(void)
 
 void fs_snapshot_flush(void)
 {
-    if (!fs_proc.child_file_pending)
+    /* Threads started by the child, and signal handlers, may all get here first: one writes. */
+    if (!fs_proc.child_file_pending ||
+        !__atomic_exchange_n(&fs_proc.child_file_pending, 0, __ATOMIC_ACQ_REL))
         return;
-    fs_proc.child_file_pending = 0;
     write_child_file(1);
 }

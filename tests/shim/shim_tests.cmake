@@ -6,7 +6,7 @@
 set(FS_SHIM_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/shim)
 set(FS_SHIM_TRACE_ROOT ${CMAKE_CURRENT_BINARY_DIR}/shim-traces)
 
-foreach(prog semantics stress rng_exact)
+foreach(prog semantics stress rng_exact torn)
   set(target fs_shim_${prog})
   add_executable(${target} ${FS_SHIM_TEST_DIR}/${prog}.c)
   target_compile_options(${target} PRIVATE -O1 -g)
@@ -43,7 +43,15 @@ add_test(NAME shim/rng_exact/preload
 add_test(NAME shim/rng_exact/compare
          COMMAND fs_shim_rng_exact --compare $<TARGET_FILE:forksan_preload>
                  ${FS_SHIM_TRACE_ROOT}/rng_exact-compare)
-set(FS_SHIM_RUNS shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
+# torn: trace writes from many threads and from a SIGALRM handler while others fork; the parent's
+# trace must have no torn, empty or doubled record, and every fork recorded or counted lost.
+add_test(NAME shim/torn/threads
+         COMMAND sh ${FS_SHIM_TEST_DIR}/torn.sh $<TARGET_FILE:forksan_preload> $<TARGET_FILE:forksan>
+                 ${FS_SHIM_TRACE_ROOT}/torn-threads $<TARGET_FILE:fs_shim_torn> threads 600 4 400)
+add_test(NAME shim/torn/alarm
+         COMMAND sh ${FS_SHIM_TEST_DIR}/torn.sh $<TARGET_FILE:forksan_preload> $<TARGET_FILE:forksan>
+                 ${FS_SHIM_TRACE_ROOT}/torn-alarm $<TARGET_FILE:fs_shim_torn> alarm 200)
+set(FS_SHIM_RUNS shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
                  shim/stress/native shim/stress/preload shim/rng_exact/native
                  shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)
