@@ -49,6 +49,23 @@ static void save_env(const char *entry)
     fs_config.saved_env_len += n;
 }
 
+/* Replaces the saved entry with the same name as `entry` (which must fit). */
+static void replace_saved_env(const char *entry)
+{
+    size_t klen = strcspn(entry, "=") + 1;
+    char *env = fs_config.saved_env;
+    for (size_t off = 0; off < fs_config.saved_env_len;) {
+        size_t len = strlen(env + off) + 1;
+        if (strncmp(env + off, entry, klen) == 0) {
+            memmove(env + off, env + off + len, fs_config.saved_env_len - off - len);
+            fs_config.saved_env_len -= len;
+            break;
+        }
+        off += len;
+    }
+    save_env(entry);
+}
+
 static const char *const policy_names[] = {
     [FS_ON_DEADLOCK_WAIT] = "wait",
     [FS_ON_DEADLOCK_FAIL] = "fail",
@@ -74,6 +91,38 @@ static int env_policy(void)
     return FS_ON_DEADLOCK_WAIT;
 }
 
+/* The trace directory as an absolute path without trailing slashes: a program that chdirs must
+ * not move its children's traces, and "dir/" would make lstat follow a symlink named dir.  A
+ * relative FORKSAN_TRACE_DIR is resolved once, in the first traced image, and the environment
+ * entry replaced, so that every later image (they may start in another directory) gets the
+ * same absolute path. */
+static int trace_dir_absolute(const char *dir)
+{
+    char *out = fs_config.trace_dir;
+    size_t cap = sizeof fs_config.trace_dir, n = 0;
+    int relative = dir[0] != '/';
+    if (relative) {
+        if (!getcwd(out, cap))
+            return -1;
+        n = fs_fmt_str(out, cap, strlen(out), "/");
+    }
+    n = fs_fmt_str(out, cap, n, dir);
+    if (n == (size_t)-1)
+        return -1;
+    while (n > 1 && out[n - 1] == '/')
+        out[--n] = '\0';
+    if (!relative && n == strlen(dir))
+        return 0;
+    /* Replace the entry saved for exec and the one in environ; setenv copies. */
+    setenv("FORKSAN_TRACE_DIR", out, 1);
+    char entry[FS_PATH_MAX + 32];
+    if (fs_fmt_str(entry, sizeof entry, fs_fmt_str(entry, sizeof entry, 0, "FORKSAN_TRACE_DIR="),
+                   out) == (size_t)-1)
+        return -1;
+    replace_saved_env(entry);
+    return 0;
+}
+
 void fs_config_load(void)
 {
     fs_config.verbose = (int)env_long("FORKSAN_VERBOSE", 0, 0, 1);
@@ -92,8 +141,9 @@ void fs_config_load(void)
     const char *dir = getenv("FORKSAN_TRACE_DIR");
     if (!dir || !*dir)
         return;
-    if (fs_fmt_str(fs_config.trace_dir, sizeof fs_config.trace_dir, 0, dir) == (size_t)-1) {
-        fs_complain("FORKSAN_TRACE_DIR is too long; not recording");
+    if (trace_dir_absolute(dir) < 0) {
+        fs_complain("FORKSAN_TRACE_DIR is too long, or relative and the current directory "
+                    "unknown; not recording");
         return;
     }
     fs_config.active = 1;

@@ -484,6 +484,32 @@ else
     passed=$((passed + 1))
 fi
 
+# ---- the trace directory is absolute from the start --------------------------------------------
+
+# A relative --trace-dir and a program that changes directory before forking: the children's
+# traces still go to the directory named at start, and nothing appears in the new directory.
+mkdir -p "$WORK/rel" "$WORK/elsewhere"
+(cd "$WORK/rel" && "$FORKSAN" run --trace-dir reltrace -- sh -c "cd '$WORK/elsewhere' && exec '$MUTEX'" \
+    >"$OUT" 2>"$ERR" </dev/null)
+RC=$?
+check_rc "run --trace-dir RELATIVE, program chdirs: the finding's status (66)" 66
+check "run --trace-dir RELATIVE, program chdirs: the lock finding is reported" \
+    has "$OUT" "lock-held-at-fork"
+check "run --trace-dir RELATIVE, program chdirs: nothing written in the new directory" \
+    eval '[ ! -e "$WORK/elsewhere/reltrace" ]'
+check "run --trace-dir RELATIVE: the traces are in the directory named at start" \
+    eval 'ls "$WORK/rel/reltrace"/*.trace >/dev/null 2>&1'
+
+# FORKSAN_TRACE_DIR naming a symlink with a trailing slash: the shim must not follow it.
+mkdir -m 700 "$WORK/realdir"
+ln -s "$WORK/realdir" "$WORK/linkdir"
+SHIM=$(dirname "$FORKSAN")/../lib/forksan/libforksan.so
+check "the shim is next to forksan" eval '[ -f "$SHIM" ]'
+env LD_PRELOAD="$SHIM" FORKSAN_TRACE_DIR="$WORK/linkdir/" \
+    "$MUTEX" >/dev/null 2>&1
+check "FORKSAN_TRACE_DIR=symlink/ (trailing slash): nothing written through the link" \
+    eval '[ -z "$(ls -A "$WORK/realdir")" ]'
+
 # ---- suppressions ---------------------------------------------------------------------------
 
 printf '# accepted\nlock-held-at-fork:holder\nthreads-at-fork:main\nchild-deadlock:main\n' >"$WORK/supp"
