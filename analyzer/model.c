@@ -473,6 +473,7 @@ int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
     }
     report_damage(name, file->truncated, bad, first_bad);
     img.damaged = file->truncated || bad;
+    img.unfinished = file->ends_expected && !file->ended && !file->truncated;
     img.file = fs_xstrdup(name);
     if (!img.exe)
         img.exe = fs_xstrdup("");
@@ -636,6 +637,21 @@ const struct fs_hang *fs_model_hang_of(const struct fs_model *model, int pid)
     return NULL;
 }
 
+/* A trace that stops before its `end` record: the process was killed (a signal, or forksan's own
+ * time limit: then its hang file says so and nothing more is needed), or the file was cut at a
+ * record boundary, which nothing else could show.  Not damage: a killed process's trace is
+ * exactly what it recorded. */
+static void warn_unfinished(const struct fs_model *model)
+{
+    for (size_t i = 0; i < model->nimages; i++) {
+        const struct fs_image *img = &model->images[i];
+        if (img->unfinished && !fs_model_hang_of(model, img->pid))
+            fs_warn("%s: no end record: process %d was killed, or its trace was cut (what it "
+                    "recorded last may be missing)",
+                    img->file, img->pid);
+    }
+}
+
 struct dir_entry {
     bool hang; /* <pid>.hang rather than <pid>.<n>.trace */
     int pid, n;
@@ -675,6 +691,13 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
         /* Only regular files: a planted symlink or fifo must not be followed or block us. */
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
             continue;
+        /* The shim creates a file, then writes its first batch: a process killed in between
+         * leaves it empty.  Nothing was recorded, nothing is damaged. */
+        if (st.st_size == 0 && !e.hang) {
+            fs_warn("%s/%s: empty trace: process %d was killed before it wrote anything", dir,
+                    de->d_name, e.pid);
+            continue;
+        }
         e.name = fs_xasprintf("%s/%s", dir, de->d_name);
         ents = fs_xrealloc(ents, n + 1, sizeof *ents);
         ents[n++] = e;
@@ -705,6 +728,7 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
         free(ents[i].name);
     }
     free(ents);
+    warn_unfinished(model);
     fs_model_link(model);
     return 0;
 }

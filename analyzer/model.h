@@ -147,7 +147,8 @@ struct fs_image {
     size_t nseeds;
     struct fs_rng_safe *safes;
     size_t nsafes;
-    bool damaged; /* truncated or had unparsable lines */
+    bool damaged;    /* truncated or had unparsable lines */
+    bool unfinished; /* the writer promised an `end` record and there is none (killed, or cut) */
 };
 
 /* One thread of a process that was still running when the run's time limit expired, as forksan

@@ -23,6 +23,7 @@
 #define FS_REC_EXEC     "exec"     /* this image is about to be replaced */
 #define FS_REC_LOST     "lost"     /* something could not be recorded (overflow, failed syscall) */
 #define FS_REC_DEADLOCK "deadlock" /* a forked child acquires a lock inherited held */
+#define FS_REC_END      "end"      /* the image ends (exit, _exit): the file is complete */
 /* Randomness (rng.c): a seeding call, the first values of a run of draws, safe sources used. */
 #define FS_REC_SEED "seed"
 #define FS_REC_DRAW "draw"

@@ -473,6 +473,7 @@ static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
     if (fs_trace_owned()) { /* a vfork child leaves its parent's records alone */
         fs_rng_flush();
         fs_fork_records_flush_final();
+        fs_trace_write_end("_exit", status);
     }
     if (real)
         real(status);

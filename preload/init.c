@@ -43,5 +43,7 @@ __attribute__((destructor)) static void fs_fini(void)
     if (fs_config.active) {
         fs_rng_flush();
         fs_fork_records_flush_final();
+        if (fs_trace_owned())
+            fs_trace_write_end("exit", -1);
     }
 }

@@ -375,6 +375,8 @@ FS_HIDDEN void fs_trace_lost(struct fs_linebuf *lb, const char *what, long count
 /* The first records of an image: header, proc and mod. */
 FS_HIDDEN void fs_trace_write_start(struct fs_linebuf *lb, const char *origin);
 FS_HIDDEN void fs_trace_child_reset(void); /* in a forked child, before writing its file */
+/* The `end` record: `how` is exit or _exit; status -1 when unknown (exit's destructor). */
+FS_HIDDEN void fs_trace_write_end(const char *how, int status);
 /* Module map: refreshed in the parent before fork, replayed into the child's file. */
 FS_HIDDEN int fs_modmap_refresh(void); /* 1 when it changed */
 FS_HIDDEN void fs_modmap_write(struct fs_linebuf *lb);

@@ -313,6 +313,7 @@ static void write_child_file(int deferred)
     struct fs_linebuf *lb = fs_trace_begin();
     if (!lb)
         return;
+    lb->flush_at = lb->cap; /* one write(2): a child killed now leaves whole records or none */
     fs_trace_write_start(lb, "fork");
     if (fs_fork_ctx.valid)
         write_snapshot(lb, deferred);

@@ -23,7 +23,9 @@ FS_HIDDEN struct fs_proc fs_proc = {.created_fd = -1};
 static char trace_path[FS_PATH_MAX]; /* empty: not recording */
 static int trace_index;
 static struct fs_linebuf writer;
-static char writer_buf[16384];
+/* Large enough for a child's first batch (its parent's module map and threads) in one write(2),
+ * so that a child killed right after fork leaves whole records or none. */
+static char writer_buf[65536];
 
 /* Process identity, read once per image and inherited by forked children. */
 static char exe_path[FS_PATH_MAX];
@@ -311,6 +313,7 @@ static void write_header(struct fs_linebuf *lb, const char *origin)
     fs_lb_begin(lb, FS_TRACE_MAGIC);
     fs_lb_dec(lb, "version", FS_TRACE_VERSION);
     fs_lb_dec(lb, "pid", fs_pid);
+    fs_lb_dec(lb, "ends", 1); /* this file's last record will be `end` (or `exec`) */
     fs_lb_end(lb);
     fs_lb_begin(lb, FS_REC_PROC);
     fs_lb_dec(lb, "pid", fs_pid);
@@ -328,6 +331,25 @@ void fs_trace_write_start(struct fs_linebuf *lb, const char *origin)
 {
     write_header(lb, origin);
     fs_modmap_write(lb);
+}
+
+/* The image ends here (exit, _exit): the reader takes a file without this last record for one
+ * that was cut, or a process that was killed. */
+void fs_trace_write_end(const char *how, int status)
+{
+    struct fs_linebuf local, *lb = &local;
+    char buf[256];
+    /* A forked child whose file is still deferred has no file to end: writing one now would
+     * cost every short-lived child of a single-threaded parent a file. */
+    if (fs_proc.child_file_pending || fs_trace_begin_local(lb, buf, sizeof buf) < 0)
+        return;
+    fs_lb_begin(lb, FS_REC_END);
+    fs_lb_str(lb, "how", how);
+    if (status >= 0)
+        fs_lb_dec(lb, "status", status);
+    fs_lb_dec(lb, "time", fs_now_ns());
+    fs_lb_end(lb);
+    fs_trace_end_local(lb);
 }
 
 void fs_trace_child_reset(void)

@@ -510,6 +510,24 @@ env LD_PRELOAD="$SHIM" FORKSAN_TRACE_DIR="$WORK/linkdir/" \
 check "FORKSAN_TRACE_DIR=symlink/ (trailing slash): nothing written through the link" \
     eval '[ -z "$(ls -A "$WORK/realdir")" ]'
 
+# ---- every trace ends with an end record ------------------------------------------------------
+
+fs run --trace-dir "$WORK/ends" -- "$MUTEX"
+check "run: every trace says it ends with an end record, and does" \
+    eval 'for f in "$WORK"/ends/*.trace; do head -n 1 "$f" | grep -q " ends=1" && tail -n 1 "$f" | grep -Eq "^(end|exec) " || exit 1; done'
+fs report "$WORK/ends"
+check "report of complete traces: no word of a missing end record" eval '! has "$ERR" "no end record"'
+# A cut at a record boundary: the file still parses, only the end record says it is incomplete.
+child=$(grep -l "^child " "$WORK"/ends/*.trace | head -n 1)
+sed -i '$d' "$child"
+fs report "$WORK/ends"
+check "report of a trace cut at a record boundary: stderr names the file" \
+    has "$ERR" "$(basename "$child"): no end record"
+: >"$child"
+fs report "$WORK/ends"
+check "report of an empty trace (killed before its first write): said, not damage" \
+    eval 'has "$ERR" "empty trace" && [ $RC -ne 65 ]'
+
 # ---- suppressions ---------------------------------------------------------------------------
 
 printf '# accepted\nlock-held-at-fork:holder\nthreads-at-fork:main\nchild-deadlock:main\n' >"$WORK/supp"
