@@ -646,8 +646,9 @@ static void warn_unfinished(const struct fs_model *model)
     for (size_t i = 0; i < model->nimages; i++) {
         const struct fs_image *img = &model->images[i];
         if (img->unfinished && !fs_model_hang_of(model, img->pid))
-            fs_warn("%s: no end record: process %d was killed, or its trace was cut (what it "
-                    "recorded last may be missing)",
+            fs_warn("%s: no end record: process %d did not end through exit, _exit or exec "
+                    "(killed by a signal, or ended inside libc, as daemon() does), or its trace "
+                    "was cut; what it recorded last may be missing",
                     img->file, img->pid);
     }
 }
@@ -670,21 +671,46 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-int fs_model_load_dir(const char *dir, struct fs_model *model)
+/* "<pid>.d": the directory a process made for its descendants before it dropped its privileges
+ * (docs/trace-format.md).  Only its traces are read, one level down. */
+static bool is_subdir_name(const char *name)
+{
+    const char *p = name;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p > name && strcmp(p, ".d") == 0;
+}
+
+static int scan_dir(const char *dir, int depth, struct dir_entry **entsp, size_t *np)
 {
     DIR *d = opendir(dir);
     if (!d)
         return -1;
-    struct dir_entry *ents = NULL;
-    size_t n = 0;
+    struct dir_entry *ents = *entsp;
+    size_t n = *np;
     struct dirent *de;
     errno = 0;
     while ((de = readdir(d))) {
         struct dir_entry e = {.n = 0};
         struct stat st;
+        if (depth == 0 && is_subdir_name(de->d_name)) {
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISDIR(st.st_mode)) {
+                char *sub = fs_xasprintf("%s/%s", dir, de->d_name);
+                *entsp = ents;
+                *np = n;
+                if (scan_dir(sub, depth + 1, entsp, np) < 0)
+                    fs_warn("%s: cannot read: %s", sub, strerror(errno));
+                ents = *entsp;
+                n = *np;
+                free(sub);
+            }
+            errno = 0;
+            continue;
+        }
         if (parse_name(de->d_name, &e.pid, &e.n) == 0)
             e.hang = false;
-        else if (parse_hang_name(de->d_name, &e.pid) == 0)
+        else if (depth == 0 && parse_hang_name(de->d_name, &e.pid) == 0)
             e.hang = true;
         else
             continue;
@@ -705,7 +731,18 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
     }
     int saved = errno;
     closedir(d);
-    if (saved) {
+    *entsp = ents;
+    *np = n;
+    errno = saved;
+    return saved ? -1 : 0;
+}
+
+int fs_model_load_dir(const char *dir, struct fs_model *model)
+{
+    struct dir_entry *ents = NULL;
+    size_t n = 0;
+    if (scan_dir(dir, 0, &ents, &n) < 0) {
+        int saved = errno;
         for (size_t i = 0; i < n; i++)
             free(ents[i].name);
         free(ents);

@@ -7,6 +7,7 @@
  * environment is built on the stack, never with malloc.  All exec variants funnel into execve or
  * execvpe here because glibc's own variants call its internal execve, not ours. */
 #include "shim.h"
+#include "keep.h"
 #include "linebuf.h"
 #include "trace_format.h"
 
@@ -110,6 +111,10 @@ static void record_exec(const char *path)
     fs_lb_begin(lb, FS_REC_EXEC);
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_str(lb, "path", path);
+    /* Kept descriptors do not cross exec: the next image must open the trace directory by path,
+     * which a dropped uid or another root may forbid.  Said here, for the report. */
+    if (fs_keep.active && fs_keep.why)
+        fs_lb_str(lb, "kept", fs_keep.why);
     fs_lb_end(lb);
     fs_trace_end_local(lb);
 }

@@ -6,6 +6,7 @@
  * Everything here may run in a forked child of a multi-threaded parent, so it uses only
  * async-signal-safe calls and static buffers guarded by a bounded spin lock. */
 #include "shim.h"
+#include "keep.h"
 #include "linebuf.h"
 #include "trace_format.h"
 
@@ -95,11 +96,59 @@ static int check_dir(void)
     return 0;
 }
 
+const char *fs_trace_path(void)
+{
+    return trace_path;
+}
+
+/* This image's file for one batch: the kept descriptor once there is one (keep.c), else opened
+ * by path.  -1: the batch is lost. */
+static int open_own(void)
+{
+    if (fs_keep.active)
+        return fs_keep_file_fd();
+    int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EMFILE)
+        fd = fs_keep_own_on_emfile();
+    return fd;
+}
+
+static void close_own(int fd)
+{
+    if (fd != fs_keep.file_fd)
+        close(fd);
+}
+
+/* Creating a file through the kept directory: the process can no longer use the path. */
+static int open_new_kept(void)
+{
+    for (int idx = 0; idx < 1000; idx++) {
+        char name[64];
+        size_t n = fs_fmt_dec(name, sizeof name, 0, (uint64_t)fs_pid);
+        n = fs_fmt_str(name, sizeof name, n, ".");
+        n = fs_fmt_dec(name, sizeof name, n, (uint64_t)idx);
+        n = fs_fmt_str(name, sizeof name, n, FS_TRACE_SUFFIX);
+        if (n == (size_t)-1)
+            return -1;
+        if (fs_keep_create(name) == 0) {
+            memcpy(trace_path, name, n + 1); /* a name only: never opened as a path */
+            trace_index = idx;
+            return 0;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    fs_complain("cannot create a trace file through the kept directory; not recording");
+    return -1;
+}
+
 int fs_trace_open_new(int check)
 {
     trace_path[0] = '\0';
     if (!fs_config.active)
         return -1;
+    if (fs_keep.active || fs_keep.dir_fd >= 0)
+        return open_new_kept();
     if (check && check_dir() < 0)
         return -1;
     char path[FS_PATH_MAX];
@@ -119,6 +168,8 @@ int fs_trace_open_new(int check)
             trace_index = idx;
             return 0;
         }
+        if (errno == EMFILE && fs_keep_on_emfile() == 0)
+            return open_new_kept();
         if (errno != EEXIST)
             break;
     }
@@ -149,7 +200,7 @@ struct fs_linebuf *fs_trace_begin_raw(void)
     int fd = fs_proc.created_fd;
     fs_proc.created_fd = -1;
     if (fd < 0)
-        fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        fd = open_own();
     if (fd < 0) {
         fs_spin_release(&fs_proc.writer_lock);
         return NULL;
@@ -168,7 +219,7 @@ int fs_trace_begin_local(struct fs_linebuf *lb, char *buf, size_t cap)
     fs_fork_records_flush();
     if (!trace_path[0])
         return -1;
-    int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open_own();
     if (fd < 0)
         return -1;
     fs_lb_init(lb, fd, buf, cap);
@@ -179,7 +230,7 @@ void fs_trace_end_local(struct fs_linebuf *lb)
 {
     int saved = errno;
     fs_lb_flush(lb);
-    close(lb->fd);
+    close_own(lb->fd);
     errno = saved;
 }
 
@@ -187,7 +238,7 @@ void fs_trace_end(struct fs_linebuf *lb)
 {
     int saved = errno;
     fs_lb_flush(lb);
-    close(lb->fd);
+    close_own(lb->fd);
     lb->fd = -1;
     fs_spin_release(&fs_proc.writer_lock);
     errno = saved;
@@ -359,5 +410,6 @@ void fs_trace_child_reset(void)
         fs_proc.writer_lock = 0;
     if (fs_proc.created_fd != -1)
         fs_proc.created_fd = -1;
+    fs_keep_child_reset();
     fs_proc.pid = getpid();
 }

@@ -1,0 +1,163 @@
+/* Interposers that keep the shim's descriptors usable and hidden: the privilege, chroot and
+ * limit calls prepare them (keep.c says what and why); close, dup2/dup3, close_range and
+ * closefrom leave them alone, as if they were not open. */
+#include "keep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* ---- interposers: privilege changes, chroot, limits ---------------------------------------- */
+
+int setuid(uid_t uid)
+{
+    fs_keep_resolve();
+    fs_keep_prepare(uid, (gid_t)-1, "setuid");
+    return fs_keep_real.setuid(uid);
+}
+
+int seteuid(uid_t uid)
+{
+    fs_keep_resolve();
+    fs_keep_prepare(uid, (gid_t)-1, "setuid");
+    return fs_keep_real.seteuid(uid);
+}
+
+int setreuid(uid_t r, uid_t e)
+{
+    fs_keep_resolve();
+    fs_keep_prepare(e, (gid_t)-1, "setuid");
+    return fs_keep_real.setreuid(r, e);
+}
+
+int setresuid(uid_t r, uid_t e, uid_t s)
+{
+    fs_keep_resolve();
+    fs_keep_prepare(e, (gid_t)-1, "setuid");
+    return fs_keep_real.setresuid(r, e, s);
+}
+
+/* Group changes come first in a privilege drop (setgid, setgroups, then setuid): the file is
+ * kept then already; the uid change makes the subdirectory. */
+int setgid(gid_t gid)
+{
+    fs_keep_resolve();
+    fs_keep_prepare((uid_t)-1, gid, "setuid");
+    return fs_keep_real.setgid(gid);
+}
+
+int setegid(gid_t gid)
+{
+    fs_keep_resolve();
+    fs_keep_prepare((uid_t)-1, gid, "setuid");
+    return fs_keep_real.setegid(gid);
+}
+
+int setregid(gid_t r, gid_t e)
+{
+    fs_keep_resolve();
+    fs_keep_prepare((uid_t)-1, e, "setuid");
+    return fs_keep_real.setregid(r, e);
+}
+
+int setresgid(gid_t r, gid_t e, gid_t s)
+{
+    fs_keep_resolve();
+    fs_keep_prepare((uid_t)-1, e, "setuid");
+    return fs_keep_real.setresgid(r, e, s);
+}
+
+int setgroups(size_t n, const gid_t *groups)
+{
+    fs_keep_resolve();
+    fs_keep_prepare((uid_t)-1, (gid_t)-1, "setuid");
+    return fs_keep_real.setgroups(n, groups);
+}
+
+int chroot(const char *path)
+{
+    fs_keep_resolve();
+    fs_keep_prepare((uid_t)-1, (gid_t)-1, "chroot");
+    return fs_keep_real.chroot(path);
+}
+
+static void limit_fs_keep_prepare(int resource, const struct rlimit *rl)
+{
+    struct rlimit cur;
+    if (resource == RLIMIT_NOFILE && rl && getrlimit(RLIMIT_NOFILE, &cur) == 0 &&
+        rl->rlim_cur < cur.rlim_cur)
+        fs_keep_prepare((uid_t)-1, (gid_t)-1, "rlimit");
+}
+
+int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
+{
+    fs_keep_resolve();
+    limit_fs_keep_prepare((int)resource, rl);
+    return fs_keep_real.setrlimit((int)resource, rl);
+}
+
+int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *rl, struct rlimit *old)
+{
+    fs_keep_resolve();
+    if (pid == 0 || pid == getpid())
+        limit_fs_keep_prepare((int)resource, rl);
+    return fs_keep_real.prlimit(pid, (int)resource, rl, old);
+}
+
+/* ---- interposers: keeping our descriptors out of the program's closes --------------------- */
+
+int close(int fd)
+{
+    if (FS_UNLIKELY(fs_keep_is(fd))) {
+        errno = EBADF; /* as for a descriptor that is not open: ours are not the program's */
+        return -1;
+    }
+    fs_keep_resolve();
+    return fs_keep_real.close(fd);
+}
+
+int dup2(int old, int fd)
+{
+    fs_keep_resolve();
+    if (FS_UNLIKELY(fs_keep_is(fd)) && old != fd)
+        fs_keep_vacate(fd);
+    return fs_keep_real.dup2(old, fd);
+}
+
+int dup3(int old, int fd, int flags)
+{
+    fs_keep_resolve();
+    if (FS_UNLIKELY(fs_keep_is(fd)) && old != fd)
+        fs_keep_vacate(fd);
+    return fs_keep_real.dup3(old, fd, flags);
+}
+
+int close_range(unsigned lo, unsigned hi, int flags)
+{
+    int a = fs_keep.file_fd, b = fs_keep.dir_fd;
+    if (FS_LIKELY((a < 0 || (unsigned)a < lo || (unsigned)a > hi) &&
+                  (b < 0 || (unsigned)b < lo || (unsigned)b > hi)) ||
+        lo > hi)
+        return (int)syscall(SYS_close_range, lo, hi, flags);
+    return fs_keep_close_range_around(lo, hi, flags);
+}
+
+void closefrom(int lo)
+{
+    fs_keep_resolve();
+    int top = fs_keep.file_fd > fs_keep.dir_fd ? fs_keep.file_fd : fs_keep.dir_fd;
+    if (FS_LIKELY(top < 0 || top < lo)) {
+        fs_keep_real.closefrom(lo);
+        return;
+    }
+    int saved = errno;
+    if (fs_keep_close_range_around((unsigned)lo, (unsigned)top, 0) < 0)
+        for (int fd = lo; fd < top; fd++) /* no close_range(2): one by one, below ours */
+            if (!fs_keep_is(fd))
+                fs_keep_raw_close(fd);
+    errno = saved;
+    fs_keep_real.closefrom(top + 1);
+}
