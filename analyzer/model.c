@@ -127,6 +127,12 @@ static void image_release(struct fs_image *img)
     }
     free(img->forks);
     free(img->exec_path);
+    free(img->exec_next);
+    for (size_t i = 0; i < img->nuntraced; i++) {
+        free(img->untraced[i].why);
+        free(img->untraced[i].program);
+    }
+    free(img->untraced);
     for (size_t i = 0; i < img->nlost; i++)
         free(img->lost[i].what);
     free(img->lost);
@@ -335,12 +341,33 @@ static int rec_fork(struct fs_image *img, struct reader *r, bool spawn)
 static int rec_exec(struct fs_image *img, struct reader *r)
 {
     const char *path = get_str(r, "path", false);
+    const char *next = get_str(r, "next", false), *kept = get_str(r, "kept", false);
     (void)get_dec(r, "time", false, 0);
     if (r->bad)
         return -1;
     free(img->exec_path);
+    free(img->exec_next);
     img->exec_path = fs_xstrdup(path);
+    /* `next`: the program's file forbids the shim; `kept`: this process had lost the way to its
+     * trace directory (privileges, chroot), which its next image must open by path. */
+    img->exec_next = next ? fs_xstrdup(next) : kept ? fs_xasprintf("after %s", kept) : NULL;
     img->execed = true;
+    return 0;
+}
+
+static int rec_untraced(struct fs_image *img, struct reader *r)
+{
+    struct fs_untraced_rec u = {
+        .pid = get_int(r, "pid", true, 0),
+        .seq = get_int(r, "seq", false, 0),
+    };
+    const char *why = get_str(r, "why", false), *program = get_str(r, "program", false);
+    if (r->bad || u.pid <= 0)
+        return -1;
+    u.why = fs_xstrdup(why);
+    u.program = fs_xstrdup(program);
+    img->untraced = fs_xrealloc(img->untraced, img->nuntraced + 1, sizeof *img->untraced);
+    img->untraced[img->nuntraced++] = u;
     return 0;
 }
 
@@ -352,6 +379,8 @@ static int rec_execfail(struct fs_image *img, struct reader *r)
     /* The exec returned: this image lives on. */
     free(img->exec_path);
     img->exec_path = NULL;
+    free(img->exec_next);
+    img->exec_next = NULL;
     img->execed = false;
     return 0;
 }
@@ -433,6 +462,8 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
         return rec_lost(img, &r);
     if (strcmp(tag, FS_REC_DEADLOCK) == 0)
         return rec_deadlock(img, &r);
+    if (strcmp(tag, FS_REC_UNTRACED) == 0)
+        return rec_untraced(img, &r);
     return 0; /* unknown tags are for later versions */
 }
 

@@ -123,6 +123,15 @@ struct fs_lost {
     long count;
 };
 
+/* A process this image knows of that wrote no trace of its own (`untraced` record): a child
+ * that could not create its file, or a vfork child exec'ing a program that cannot load the shim. */
+struct fs_untraced_rec {
+    int pid;
+    int seq;       /* the fork that made it; 0 when not known or not a fork */
+    char *why;     /* the shim's word: rlimit, setuid, chroot, static, create, ... */
+    char *program; /* "" when the record did not say (a forked child runs its parent's) */
+};
+
 /* One trace file: one process image. */
 struct fs_image {
     char *file;
@@ -137,6 +146,9 @@ struct fs_image {
     size_t nforks;
     bool execed; /* this image called exec and did not come back */
     char *exec_path;
+    char *exec_next; /* why the exec'd program will not be traced, when the shim could tell */
+    struct fs_untraced_rec *untraced;
+    size_t nuntraced;
     struct fs_lost *lost;
     size_t nlost;
     struct fs_deadlock_rec *deadlocks;

@@ -24,6 +24,7 @@
 #define FS_REC_LOST     "lost"     /* something could not be recorded (overflow, failed syscall) */
 #define FS_REC_DEADLOCK "deadlock" /* a forked child acquires a lock inherited held */
 #define FS_REC_END      "end"      /* the image ends (exit, _exit): the file is complete */
+#define FS_REC_UNTRACED "untraced" /* in a parent's file: a child that could not make its own */
 /* Randomness (rng.c): a seeding call, the first values of a run of draws, safe sources used. */
 #define FS_REC_SEED "seed"
 #define FS_REC_DRAW "draw"

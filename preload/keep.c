@@ -36,7 +36,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_keep fs_keep = {.file_fd = -1, .dir_fd = -1};
+FS_HIDDEN struct fs_keep fs_keep = {.file_fd = -1, .dir_fd = -1, .parent_fd = -1};
 
 /* ---- the real functions (resolved on first use: these calls are rare) ------------------- */
 
@@ -229,8 +229,35 @@ void fs_keep_child_reset(void)
 {
     if (fs_keep.file_fd < 0)
         return;
-    fs_keep_raw_close(fs_keep.file_fd);
+    if (fs_keep.parent_fd >= 0)
+        fs_keep_raw_close(fs_keep.parent_fd);
+    fs_keep.parent_fd = fs_keep.file_fd;
+    fs_keep.parent_dev = fs_keep.file_dev;
+    fs_keep.parent_ino = fs_keep.file_ino;
     fs_keep.file_fd = -1;
+}
+
+void fs_keep_child_file_done(int ok, int seq, int err)
+{
+    int fd = fs_keep.parent_fd;
+    if (fd < 0)
+        return;
+    fs_keep.parent_fd = -1;
+    if (!ok && still_ours(fd, fs_keep.parent_dev, fs_keep.parent_ino)) {
+        /* Whole records on an O_APPEND descriptor: this one lands intact in the parent's file. */
+        struct fs_linebuf lb;
+        char buf[256];
+        fs_lb_init(&lb, fd, buf, sizeof buf);
+        fs_lb_begin(&lb, FS_REC_UNTRACED);
+        fs_lb_dec(&lb, "pid", fs_pid);
+        fs_lb_dec(&lb, "seq", seq);
+        fs_lb_str(&lb, "why", err == EMFILE ? "rlimit" : fs_keep.why ? fs_keep.why : "create");
+        fs_lb_dec(&lb, "errno", err);
+        fs_lb_dec(&lb, "time", fs_now_ns());
+        fs_lb_end(&lb);
+        fs_lb_flush(&lb);
+    }
+    fs_keep_raw_close(fd);
 }
 
 struct create_args {

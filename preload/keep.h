@@ -11,6 +11,9 @@
 struct fs_keep {
     int active;      /* the own file is kept: never open a trace by path again */
     int file_fd;     /* this image's trace file, appending; -1 */
+    int parent_fd;   /* forked child: its parent's kept file, until its own exists; -1 */
+    dev_t parent_dev;
+    ino_t parent_ino;
     int dir_fd;      /* where this process's descendants create their files (O_PATH); -1 */
     int sub;         /* dir_fd is a per-process subdirectory handed to another uid */
     const char *why; /* setuid, chroot, rlimit: written in the exec record */
@@ -22,7 +25,10 @@ FS_HIDDEN int fs_keep_file_fd(void);        /* the kept file, checked still ours
 FS_HIDDEN int fs_keep_create(const char *name); /* creates and keeps a new file; 0 or -1 */
 FS_HIDDEN int fs_keep_on_emfile(void);      /* keep the directory when no descriptor is free */
 FS_HIDDEN int fs_keep_own_on_emfile(void);  /* same for the own file; the fd or -1 */
-FS_HIDDEN void fs_keep_child_reset(void);   /* forked child: drop the parent's file */
+FS_HIDDEN void fs_keep_child_reset(void);   /* forked child: set the parent's file aside */
+/* Forked child: its own file exists (ok) or cannot be made (then an `untraced` record goes to
+ * the parent's file, naming this process and why); the parent's file is closed either way. */
+FS_HIDDEN void fs_keep_child_file_done(int ok, int seq, int err);
 FS_HIDDEN const char *fs_trace_path(void);  /* this image's trace path ("" when none) */
 
 

@@ -7,6 +7,7 @@
  * thread holds it (read with process_vm_readv, so a stale address fails cleanly instead of
  * faulting).  Afterwards the slots of threads that do not exist in the child are freed. */
 #include "shim.h"
+#include "keep.h"
 #include "linebuf.h"
 #include "trace_format.h"
 
@@ -308,8 +309,11 @@ static int snapshot_is_trivial(void)
 static void write_child_file(int deferred)
 {
     /* The parent checked the directory; one open, one batch. */
-    if (fs_trace_open_new(0) < 0)
+    if (fs_trace_open_new(0) < 0) {
+        fs_keep_child_file_done(0, fs_fork_ctx.valid ? fs_fork_ctx.seq : 0, errno);
         return;
+    }
+    fs_keep_child_file_done(1, 0, 0);
     struct fs_linebuf *lb = fs_trace_begin();
     if (!lb)
         return;

@@ -138,7 +138,9 @@ static int open_new_kept(void)
         if (errno != EEXIST)
             break;
     }
+    int err = errno;
     fs_complain("cannot create a trace file through the kept directory; not recording");
+    errno = err;
     return -1;
 }
 
@@ -173,7 +175,9 @@ int fs_trace_open_new(int check)
         if (errno != EEXIST)
             break;
     }
+    int err = errno;
     fs_complain("cannot create a trace file; not recording this process");
+    errno = err;
     return -1;
 }
 

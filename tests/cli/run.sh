@@ -528,6 +528,24 @@ fs report "$WORK/ends"
 check "report of an empty trace (killed before its first write): said, not damage" \
     eval 'has "$ERR" "empty trace" && [ $RC -ne 65 ]'
 
+# ---- processes that ran without a trace are named, with the reason --------------------------
+
+printf 'int main(void) { return 0; }\n' >"$WORK/static.c"
+if cc -static -o "$WORK/static" "$WORK/static.c" 2>/dev/null; then
+    # sh (dash) runs the program from a vfork child: the note goes to the shell's trace.
+    fs run --format json -o "$WORK/untraced.json" -- sh -c "'$WORK/static'; exit 0"
+    check_rc "run of a static program from sh: the program's status (0)" 0
+    check "a static program run from sh: stderr names it and says why" \
+        has "$ERR" "process [0-9]* ($WORK/static, child of [0-9]*) was not traced: a static program"
+    check "a static program run from sh: the JSON summary counts it as untraced" \
+        grep -q '"untraced": 1' "$WORK/untraced.json"
+    fs run -- "$WORK/static"
+    check "a static program run directly: said" has "$ERR" "no process was traced"
+else
+    echo "ok - # SKIP cannot link a static program here: untraced-process checks"
+    passed=$((passed + 1))
+fi
+
 # ---- suppressions ---------------------------------------------------------------------------
 
 printf '# accepted\nlock-held-at-fork:holder\nthreads-at-fork:main\nchild-deadlock:main\n' >"$WORK/supp"
