@@ -127,8 +127,8 @@ int fs_keep_is(int fd)
     return fd >= 0 && (fd == fs_keep.file_fd || fd == fs_keep.dir_fd);
 }
 
-/* While the soft limit leaves no descriptor free, open with it raised to the hard limit for the
- * one call.  Rare (the program lowered its limit); a thread of the program opening at that very
+/* While the soft limit leaves no descriptor free, open with it raised (towards the hard limit)
+ * for the one call.  Rare (the program lowered its limit); a thread of the program opening at that very
  * moment could get a number above its own limit, which is harmless. */
 static int with_room(int (*fn)(const void *), const void *arg)
 {
@@ -139,7 +139,8 @@ static int with_room(int (*fn)(const void *), const void *arg)
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
         return -1;
     raised = rl;
-    raised.rlim_cur = rl.rlim_cur + 1;
+    /* Enough for the descriptors the program holds above the limit (inherited ones). */
+    raised.rlim_cur = rl.rlim_max - rl.rlim_cur > 64 ? rl.rlim_cur + 64 : rl.rlim_max;
     fs_keep_resolve();
     if (real.setrlimit(RLIMIT_NOFILE, &raised) < 0)
         return -1;

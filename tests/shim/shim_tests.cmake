@@ -6,7 +6,7 @@
 set(FS_SHIM_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/shim)
 set(FS_SHIM_TRACE_ROOT ${CMAKE_CURRENT_BINARY_DIR}/shim-traces)
 
-foreach(prog semantics stress rng_exact torn)
+foreach(prog semantics stress rng_exact torn privdrop)
   set(target fs_shim_${prog})
   add_executable(${target} ${FS_SHIM_TEST_DIR}/${prog}.c)
   target_compile_options(${target} PRIVATE -O1 -g)
@@ -51,7 +51,13 @@ add_test(NAME shim/torn/threads
 add_test(NAME shim/torn/alarm
          COMMAND sh ${FS_SHIM_TEST_DIR}/torn.sh $<TARGET_FILE:forksan_preload> $<TARGET_FILE:forksan>
                  ${FS_SHIM_TRACE_ROOT}/torn-alarm $<TARGET_FILE:fs_shim_torn> alarm 200)
-set(FS_SHIM_RUNS shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
+# privdrop: setuid/setgid/setgroups, close_range/closefrom, dup2 onto the shim's numbers, a
+# lowered RLIMIT_NOFILE and chroot, each followed by a fork with a lock held (needs root: 77).
+add_test(NAME shim/privdrop
+         COMMAND sh ${FS_SHIM_TEST_DIR}/privdrop.sh $<TARGET_FILE:forksan_preload>
+                 $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/privdrop $<TARGET_FILE:fs_shim_privdrop>)
+set_tests_properties(shim/privdrop PROPERTIES SKIP_RETURN_CODE 77)
+set(FS_SHIM_RUNS shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
                  shim/stress/native shim/stress/preload shim/rng_exact/native
                  shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)
