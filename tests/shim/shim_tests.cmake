@@ -57,7 +57,10 @@ add_test(NAME shim/privdrop
          COMMAND sh ${FS_SHIM_TEST_DIR}/privdrop.sh $<TARGET_FILE:forksan_preload>
                  $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/privdrop $<TARGET_FILE:fs_shim_privdrop>)
 set_tests_properties(shim/privdrop PROPERTIES SKIP_RETURN_CODE 77)
-set(FS_SHIM_RUNS shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
+add_test(NAME shim/torn/atfork
+         COMMAND sh ${FS_SHIM_TEST_DIR}/torn.sh $<TARGET_FILE:forksan_preload> $<TARGET_FILE:forksan>
+                 ${FS_SHIM_TRACE_ROOT}/torn-atfork $<TARGET_FILE:fs_shim_torn> atfork 50)
+set(FS_SHIM_RUNS shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
                  shim/stress/native shim/stress/preload shim/rng_exact/native
                  shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)

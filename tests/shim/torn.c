@@ -5,6 +5,8 @@
  *                                                   records (srandom), plus forking threads
  *        shim_torn alarm FORKS                      forks from the main thread and from a
  *                                                   SIGALRM handler at once
+ *        shim_torn atfork FORKS                     each child forks from a pthread_atfork
+ *                                                   child handler, then once more itself
  * Prints "forks=N" (forks made, both sides counted) for the checking script; exits 0 when every
  * fork and every child succeeded. */
 #include <errno.h>
@@ -92,6 +94,36 @@ static int run_threads(int nchurn, int nforkers, int nforks)
     return counter == 0 ? 1 : 0;
 }
 
+static int in_child_handler;
+
+/* A pthread_atfork child handler that forks: its fork runs every fork handler again, the
+ * shim's included, inside the first fork's child. */
+static void child_handler(void)
+{
+    if (in_child_handler++)
+        return;
+    fork_once();
+}
+
+static int run_atfork(int nforks)
+{
+    if (pthread_atfork(NULL, NULL, child_handler) != 0)
+        return 2;
+    for (int i = 0; i < nforks; i++) {
+        fflush(stdout);
+        pid_t p = fork();
+        if (p == 0) {
+            fork_once();
+            _exit(atomic_load(&failures) != 0);
+        }
+        int st;
+        if (p < 0 || waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            atomic_fetch_add(&failures, 1);
+        atomic_fetch_add(&forks, 3); /* this one, the handler's, the child's own */
+    }
+    return 0;
+}
+
 static int run_alarm(int nforks)
 {
     struct sigaction sa;
@@ -120,8 +152,10 @@ int main(int argc, char **argv)
         rc = run_threads(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     else if (argc == 3 && strcmp(argv[1], "alarm") == 0)
         rc = run_alarm(atoi(argv[2]));
+    else if (argc == 3 && strcmp(argv[1], "atfork") == 0)
+        rc = run_atfork(atoi(argv[2]));
     else
-        fprintf(stderr, "usage: shim_torn threads NCHURN NFORKERS FORKS | alarm FORKS\n");
+        fprintf(stderr, "usage: shim_torn threads NCHURN NFORKERS FORKS | alarm FORKS | atfork FORKS\n");
     printf("forks=%d failures=%d\n", atomic_load(&forks), atomic_load(&failures));
     return rc ? rc : atomic_load(&failures) != 0;
 }

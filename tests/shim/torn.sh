@@ -17,13 +17,17 @@ forks=${out#forks=}
 forks=${forks%% *}
 parent=$(grep -l ' origin=start ' "$dir"/*.trace | head -n 1)
 [ -n "$parent" ] || { echo "not ok - no parent trace" >&2; exit 1; }
+# atfork: the children fork too; their records are in their own files.
+[ "${2:-}" = atfork ] && parent=$(ls "$dir"/*.trace)
 fail=0
-empty=$(grep -c '^$' "$parent")
+empty=$(cat $parent | grep -c '^$')
 [ "$empty" -eq 0 ] || { echo "not ok - $empty empty lines in $parent"; fail=1; }
-dups=$(grep '^fork ' "$parent" | sed 's/.* seq=\([0-9]*\) .*/\1/' | sort | uniq -d | wc -l)
+dups=$(for f in $parent; do grep '^fork ' "$f" | sed 's/.* seq=\([0-9]*\) .*/\1/' | sort | uniq -d; done | wc -l)
 [ "$dups" -eq 0 ] || { echo "not ok - $dups fork records written twice"; fail=1; }
-recorded=$(grep -c '^fork ' "$parent")
-lost=$(sed -n 's/^lost what=fork count=\([0-9]*\)$/\1/p' "$parent" | awk '{s += $1} END {print s + 0}')
+recorded=$(cat $parent | grep -c '^fork ')
+lost=$(cat $parent | sed -n 's/^lost what=fork count=\([0-9]*\)$/\1/p' | awk '{s += $1} END {print s + 0}')
+atfork=$(cat $parent | grep -c '^fork .* via=atfork')
+[ "$atfork" -eq 0 ] || { echo "not ok - $atfork forks recorded via=atfork (the wrapper's were)"; fail=1; }
 [ $((recorded + lost)) -eq "$forks" ] ||
     { echo "not ok - $forks forks, $recorded recorded and $lost counted lost"; fail=1; }
 "$forksan" report --fail-on never --format json -o "$dir.json" "$dir" >/dev/null 2>"$dir.err"
