@@ -95,6 +95,19 @@ static const struct fs_thread *live_slot_of(int tid)
     return NULL;
 }
 
+/* A thread created but not yet running its first instruction: its creator noted the tid
+ * (hooks_thread.c), so its start routine is known; it holds nothing yet. */
+static const struct fs_thread *starting_slot_of(int tid)
+{
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_RESERVED &&
+            __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE) == tid)
+            return t;
+    }
+    return NULL;
+}
+
 /* Locks inherited from further up (a grandparent's vanished thread) stay in the set: they are
  * just as locked here. */
 static void remember_inherited(uintptr_t lock, int kind, int mode, int holder)
@@ -259,7 +272,8 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
     }
     for (int k = 0; k < ctx->ntids; k++)
         if (!live_slot_of(ctx->tids[k]))
-            write_thread(lb, ctx->parent_pid, ctx->tids[k], NULL, ctx->tids[k] == ctx->forker_tid);
+            write_thread(lb, ctx->parent_pid, ctx->tids[k], starting_slot_of(ctx->tids[k]),
+                         ctx->tids[k] == ctx->forker_tid);
     fs_trace_lost(lb, "threads", ctx->tids_lost + (long)fs_threads_lost);
 
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {

@@ -6,7 +6,7 @@
 set(FS_SHIM_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/shim)
 set(FS_SHIM_TRACE_ROOT ${CMAKE_CURRENT_BINARY_DIR}/shim-traces)
 
-foreach(prog semantics stress rng_exact torn privdrop)
+foreach(prog semantics stress rng_exact torn privdrop thread_start)
   set(target fs_shim_${prog})
   add_executable(${target} ${FS_SHIM_TEST_DIR}/${prog}.c)
   target_compile_options(${target} PRIVATE -O1 -g)
@@ -60,7 +60,13 @@ set_tests_properties(shim/privdrop PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME shim/torn/atfork
          COMMAND sh ${FS_SHIM_TEST_DIR}/torn.sh $<TARGET_FILE:forksan_preload> $<TARGET_FILE:forksan>
                  ${FS_SHIM_TRACE_ROOT}/torn-atfork $<TARGET_FILE:fs_shim_torn> atfork 50)
-set(FS_SHIM_RUNS shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
+# thread_start: forks right after pthread_create; the new thread is known with its start routine.
+add_test(NAME shim/thread_start/native COMMAND fs_shim_thread_start)
+add_test(NAME shim/thread_start/preload
+         COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/thread_start 40 $<TARGET_FILE:forksan>
+                 $<TARGET_FILE:fs_shim_thread_start>)
+set(FS_SHIM_RUNS shim/thread_start/native shim/thread_start/preload shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
                  shim/stress/native shim/stress/preload shim/rng_exact/native
                  shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)
