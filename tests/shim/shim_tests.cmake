@@ -66,7 +66,14 @@ add_test(NAME shim/thread_start/preload
          COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
                  ${FS_SHIM_TRACE_ROOT}/thread_start 40 $<TARGET_FILE:forksan>
                  $<TARGET_FILE:fs_shim_thread_start>)
-set(FS_SHIM_RUNS shim/thread_start/native shim/thread_start/preload shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
+# stress scale: 1,000 threads alive at once churning mutexes, a rwlock and a semaphore while 4
+# threads fork, FORKSAN_STRESS_SECONDS long (3 here; 30 by hand); no lost or damaged record.
+add_test(NAME shim/stress/scale-native COMMAND fs_shim_stress scale)
+add_test(NAME shim/stress/scale-preload
+         COMMAND sh ${FS_SHIM_TEST_DIR}/stress_scale.sh $<TARGET_FILE:forksan_preload>
+                 $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/stress-scale
+                 $<TARGET_FILE:fs_shim_stress>)
+set(FS_SHIM_RUNS shim/stress/scale-native shim/stress/scale-preload shim/thread_start/native shim/thread_start/preload shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
                  shim/stress/native shim/stress/preload shim/rng_exact/native
                  shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)
