@@ -123,6 +123,41 @@ static int trace_dir_absolute(const char *dir)
     return 0;
 }
 
+static int parse_dir_id(const char *s)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    fs_config.dir_dev = strtoull(s, &end, 16);
+    if (*end != ':')
+        return -1;
+    fs_config.dir_ino = strtoull(end + 1, &end, 16);
+    return *end ? -1 : 0;
+}
+
+void fs_config_set_dir_id(unsigned long long dev, unsigned long long ino)
+{
+    static const char hexdig[] = "0123456789abcdef";
+    char entry[80] = "FORKSAN_TRACE_DIR_ID=";
+    size_t n = strlen(entry);
+    unsigned long long parts[2] = {dev, ino};
+    for (int k = 0; k < 2; k++) {
+        char tmp[20];
+        size_t m = 0;
+        do
+            tmp[m++] = hexdig[parts[k] & 15];
+        while ((parts[k] >>= 4) && m < sizeof tmp);
+        while (m)
+            entry[n++] = tmp[--m];
+        entry[n++] = k == 0 ? ':' : '\0';
+    }
+    fs_config.dir_dev = dev;
+    fs_config.dir_ino = ino;
+    fs_config.have_dir_id = 1;
+    setenv("FORKSAN_TRACE_DIR_ID", entry + strlen("FORKSAN_TRACE_DIR_ID="), 1);
+    replace_saved_env(entry);
+}
+
 void fs_config_load(void)
 {
     fs_config.verbose = (int)env_long("FORKSAN_VERBOSE", 0, 0, 1);
@@ -141,6 +176,7 @@ void fs_config_load(void)
     const char *dir = getenv("FORKSAN_TRACE_DIR");
     if (!dir || !*dir)
         return;
+    fs_config.have_dir_id = parse_dir_id(getenv("FORKSAN_TRACE_DIR_ID")) == 0;
     if (trace_dir_absolute(dir) < 0) {
         fs_complain("FORKSAN_TRACE_DIR is too long, or relative and the current directory "
                     "unknown; not recording");

@@ -148,6 +148,11 @@ struct fs_config {
     int follow_exec; /* FORKSAN_FOLLOW_EXEC (default 1): keep the shim across exec */
     int lock_stack;  /* FORKSAN_LOCK_STACK: frames per acquisition (default 1) */
     char trace_dir[FS_PATH_MAX];
+    /* FORKSAN_TRACE_DIR_ID: the directory's device and inode, set by the run's first image, so
+     * that a later image (after chroot, or a directory swapped under the same path) never
+     * writes into another directory of that name. */
+    int have_dir_id;
+    unsigned long long dir_dev, dir_ino;
     char self_path[FS_PATH_MAX]; /* this library, as the dynamic linker loaded it */
     /* "LD_PRELOAD=..." and every "FORKSAN_*=..." as at start-up, NUL-separated, for exec. */
     char saved_env[8192];
@@ -156,6 +161,8 @@ struct fs_config {
 
 FS_HIDDEN extern struct fs_config fs_config;
 FS_HIDDEN void fs_config_load(void);
+/* Records the trace directory's identity for every later image (environment and exec). */
+FS_HIDDEN void fs_config_set_dir_id(unsigned long long dev, unsigned long long ino);
 /* Writes "forksan: <msg>\n" to stderr when FORKSAN_VERBOSE is set.  Async-signal-safe. */
 FS_HIDDEN void fs_complain(const char *msg);
 

@@ -93,6 +93,14 @@ static int check_dir(void)
                     "not recording");
         return -1;
     }
+    if (!fs_config.have_dir_id) {
+        fs_config_set_dir_id((unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    } else if (st.st_dev != (dev_t)fs_config.dir_dev || st.st_ino != (ino_t)fs_config.dir_ino) {
+        /* Same path, another directory: a chroot, or one swapped in since the run began. */
+        fs_complain("FORKSAN_TRACE_DIR is not the directory the run started with; "
+                    "not recording");
+        return -1;
+    }
     return 0;
 }
 

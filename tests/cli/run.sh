@@ -510,6 +510,16 @@ env LD_PRELOAD="$SHIM" FORKSAN_TRACE_DIR="$WORK/linkdir/" \
 check "FORKSAN_TRACE_DIR=symlink/ (trailing slash): nothing written through the link" \
     eval '[ -z "$(ls -A "$WORK/realdir")" ]'
 
+# The run's first image records the directory's identity: a later image that finds another
+# directory under the same path (after chroot, or swapped) writes nothing.
+mkdir -m 700 "$WORK/idcheck"
+env LD_PRELOAD="$SHIM" FORKSAN_TRACE_DIR="$WORK/idcheck" FORKSAN_TRACE_DIR_ID=1:1 "$MUTEX" >/dev/null 2>&1
+check "FORKSAN_TRACE_DIR_ID of another directory: nothing written" \
+    eval '[ -z "$(ls -A "$WORK/idcheck")" ]'
+env LD_PRELOAD="$SHIM" FORKSAN_TRACE_DIR="$WORK/idcheck" "$MUTEX" >/dev/null 2>&1
+check "without FORKSAN_TRACE_DIR_ID: the first image records and passes it on" \
+    eval '[ "$(ls "$WORK/idcheck" | wc -l)" -ge 2 ]'
+
 # ---- every trace ends with an end record ------------------------------------------------------
 
 fs run --trace-dir "$WORK/ends" -- "$MUTEX"
