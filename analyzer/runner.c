@@ -48,8 +48,11 @@ static char **child_env(const struct fs_run_opts *o)
     const char *old_preload = getenv("LD_PRELOAD");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        bool replaced =
-            same_name(environ[i], "LD_PRELOAD=") || same_name(environ[i], "FORKSAN_TRACE_DIR=");
+        /* FORKSAN_TRACE_DIR_ID belongs to another run (forksan run under forksan run): the
+         * first image of this one sets it anew. */
+        bool replaced = same_name(environ[i], "LD_PRELOAD=") ||
+                        same_name(environ[i], "FORKSAN_TRACE_DIR=") ||
+                        same_name(environ[i], "FORKSAN_TRACE_DIR_ID=");
         for (size_t j = 0; j < extra && !replaced; j++)
             replaced = same_name(environ[i], o->extra_env[j]);
         if (!replaced)
