@@ -142,7 +142,7 @@ static int with_room(int (*fn)(const void *), const void *arg)
     /* Enough for the descriptors the program holds above the limit (inherited ones). */
     raised.rlim_cur = rl.rlim_max - rl.rlim_cur > 64 ? rl.rlim_cur + 64 : rl.rlim_max;
     fs_keep_resolve();
-    if (real.setrlimit(RLIMIT_NOFILE, &raised) < 0)
+    if (!real.setrlimit || real.setrlimit(RLIMIT_NOFILE, &raised) < 0)
         return -1;
     fd = fn(arg);
     int saved = errno;

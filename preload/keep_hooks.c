@@ -10,34 +10,41 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* A libc without the function (dlsym found none): fail as the call would on an old kernel. */
+static int missing(void)
+{
+    errno = ENOSYS;
+    return -1;
+}
+
 /* ---- interposers: privilege changes, chroot, limits ---------------------------------------- */
 
 int setuid(uid_t uid)
 {
     fs_keep_resolve();
     fs_keep_prepare(uid, (gid_t)-1, "setuid");
-    return fs_keep_real.setuid(uid);
+    return fs_keep_real.setuid ? fs_keep_real.setuid(uid) : missing();
 }
 
 int seteuid(uid_t uid)
 {
     fs_keep_resolve();
     fs_keep_prepare(uid, (gid_t)-1, "setuid");
-    return fs_keep_real.seteuid(uid);
+    return fs_keep_real.seteuid ? fs_keep_real.seteuid(uid) : missing();
 }
 
 int setreuid(uid_t r, uid_t e)
 {
     fs_keep_resolve();
     fs_keep_prepare(e, (gid_t)-1, "setuid");
-    return fs_keep_real.setreuid(r, e);
+    return fs_keep_real.setreuid ? fs_keep_real.setreuid(r, e) : missing();
 }
 
 int setresuid(uid_t r, uid_t e, uid_t s)
 {
     fs_keep_resolve();
     fs_keep_prepare(e, (gid_t)-1, "setuid");
-    return fs_keep_real.setresuid(r, e, s);
+    return fs_keep_real.setresuid ? fs_keep_real.setresuid(r, e, s) : missing();
 }
 
 /* Group changes come first in a privilege drop (setgid, setgroups, then setuid): the file is
@@ -46,42 +53,42 @@ int setgid(gid_t gid)
 {
     fs_keep_resolve();
     fs_keep_prepare((uid_t)-1, gid, "setuid");
-    return fs_keep_real.setgid(gid);
+    return fs_keep_real.setgid ? fs_keep_real.setgid(gid) : missing();
 }
 
 int setegid(gid_t gid)
 {
     fs_keep_resolve();
     fs_keep_prepare((uid_t)-1, gid, "setuid");
-    return fs_keep_real.setegid(gid);
+    return fs_keep_real.setegid ? fs_keep_real.setegid(gid) : missing();
 }
 
 int setregid(gid_t r, gid_t e)
 {
     fs_keep_resolve();
     fs_keep_prepare((uid_t)-1, e, "setuid");
-    return fs_keep_real.setregid(r, e);
+    return fs_keep_real.setregid ? fs_keep_real.setregid(r, e) : missing();
 }
 
 int setresgid(gid_t r, gid_t e, gid_t s)
 {
     fs_keep_resolve();
     fs_keep_prepare((uid_t)-1, e, "setuid");
-    return fs_keep_real.setresgid(r, e, s);
+    return fs_keep_real.setresgid ? fs_keep_real.setresgid(r, e, s) : missing();
 }
 
 int setgroups(size_t n, const gid_t *groups)
 {
     fs_keep_resolve();
     fs_keep_prepare((uid_t)-1, (gid_t)-1, "setuid");
-    return fs_keep_real.setgroups(n, groups);
+    return fs_keep_real.setgroups ? fs_keep_real.setgroups(n, groups) : missing();
 }
 
 int chroot(const char *path)
 {
     fs_keep_resolve();
     fs_keep_prepare((uid_t)-1, (gid_t)-1, "chroot");
-    return fs_keep_real.chroot(path);
+    return fs_keep_real.chroot ? fs_keep_real.chroot(path) : missing();
 }
 
 static void limit_fs_keep_prepare(int resource, const struct rlimit *rl)
@@ -96,7 +103,7 @@ int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
 {
     fs_keep_resolve();
     limit_fs_keep_prepare((int)resource, rl);
-    return fs_keep_real.setrlimit((int)resource, rl);
+    return fs_keep_real.setrlimit ? fs_keep_real.setrlimit((int)resource, rl) : missing();
 }
 
 int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *rl, struct rlimit *old)
@@ -104,7 +111,7 @@ int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *rl, st
     fs_keep_resolve();
     if (pid == 0 || pid == getpid())
         limit_fs_keep_prepare((int)resource, rl);
-    return fs_keep_real.prlimit(pid, (int)resource, rl, old);
+    return fs_keep_real.prlimit ? fs_keep_real.prlimit(pid, (int)resource, rl, old) : missing();
 }
 
 /* ---- interposers: keeping our descriptors out of the program's closes --------------------- */
@@ -116,7 +123,7 @@ int close(int fd)
         return -1;
     }
     fs_keep_resolve();
-    return fs_keep_real.close(fd);
+    return fs_keep_real.close ? fs_keep_real.close(fd) : missing();
 }
 
 int dup2(int old, int fd)
@@ -124,7 +131,7 @@ int dup2(int old, int fd)
     fs_keep_resolve();
     if (FS_UNLIKELY(fs_keep_is(fd)) && old != fd)
         fs_keep_vacate(fd);
-    return fs_keep_real.dup2(old, fd);
+    return fs_keep_real.dup2 ? fs_keep_real.dup2(old, fd) : missing();
 }
 
 int dup3(int old, int fd, int flags)
@@ -132,7 +139,7 @@ int dup3(int old, int fd, int flags)
     fs_keep_resolve();
     if (FS_UNLIKELY(fs_keep_is(fd)) && old != fd)
         fs_keep_vacate(fd);
-    return fs_keep_real.dup3(old, fd, flags);
+    return fs_keep_real.dup3 ? fs_keep_real.dup3(old, fd, flags) : missing();
 }
 
 int close_range(unsigned lo, unsigned hi, int flags)
@@ -150,7 +157,8 @@ void closefrom(int lo)
     fs_keep_resolve();
     int top = fs_keep.file_fd > fs_keep.dir_fd ? fs_keep.file_fd : fs_keep.dir_fd;
     if (FS_LIKELY(top < 0 || top < lo)) {
-        fs_keep_real.closefrom(lo);
+        if (fs_keep_real.closefrom)
+            fs_keep_real.closefrom(lo);
         return;
     }
     int saved = errno;
@@ -159,5 +167,6 @@ void closefrom(int lo)
             if (!fs_keep_is(fd))
                 fs_keep_raw_close(fd);
     errno = saved;
-    fs_keep_real.closefrom(top + 1);
+    if (fs_keep_real.closefrom)
+        fs_keep_real.closefrom(top + 1);
 }
