@@ -61,11 +61,6 @@ void fs_keep_resolve(void)
     real.seteuid = next("seteuid");
     real.setreuid = next("setreuid");
     real.setresuid = next("setresuid");
-    real.setgid = next("setgid");
-    real.setegid = next("setegid");
-    real.setregid = next("setregid");
-    real.setresgid = next("setresgid");
-    real.setgroups = next("setgroups");
     real.chroot = next("chroot");
     real.setrlimit = next("setrlimit");
     real.prlimit = next("prlimit");
@@ -184,6 +179,10 @@ static void keep_dir(int fd, int sub)
 void fs_keep_prepare(uid_t uid, gid_t gid, const char *why)
 {
     if (!fs_config.active || !fs_trace_owned())
+        return;
+    /* A setuid-family call that keeps the effective uid (setuid(getuid()) in an ordinary
+     * program) changes nothing the shim cares about. */
+    if (why[0] == 's' && (uid == (uid_t)-1 || uid == geteuid()))
         return;
     int saved = errno;
     fs_snapshot_flush(); /* a deferred child file: create it while the process still can */

@@ -42,11 +42,6 @@ struct fs_keep_real {
     int (*seteuid)(uid_t);
     int (*setreuid)(uid_t, uid_t);
     int (*setresuid)(uid_t, uid_t, uid_t);
-    int (*setgid)(gid_t);
-    int (*setegid)(gid_t);
-    int (*setregid)(gid_t, gid_t);
-    int (*setresgid)(gid_t, gid_t, gid_t);
-    int (*setgroups)(size_t, const gid_t *);
     int (*chroot)(const char *);
     int (*setrlimit)(int, const struct rlimit *);
     int (*prlimit)(pid_t, int, const struct rlimit *, struct rlimit *);

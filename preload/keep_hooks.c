@@ -47,43 +47,9 @@ int setresuid(uid_t r, uid_t e, uid_t s)
     return fs_keep_real.setresuid ? fs_keep_real.setresuid(r, e, s) : missing();
 }
 
-/* Group changes come first in a privilege drop (setgid, setgroups, then setuid): the file is
- * kept then already; the uid change makes the subdirectory. */
-int setgid(gid_t gid)
-{
-    fs_keep_resolve();
-    fs_keep_prepare((uid_t)-1, gid, "setuid");
-    return fs_keep_real.setgid ? fs_keep_real.setgid(gid) : missing();
-}
-
-int setegid(gid_t gid)
-{
-    fs_keep_resolve();
-    fs_keep_prepare((uid_t)-1, gid, "setuid");
-    return fs_keep_real.setegid ? fs_keep_real.setegid(gid) : missing();
-}
-
-int setregid(gid_t r, gid_t e)
-{
-    fs_keep_resolve();
-    fs_keep_prepare((uid_t)-1, e, "setuid");
-    return fs_keep_real.setregid ? fs_keep_real.setregid(r, e) : missing();
-}
-
-int setresgid(gid_t r, gid_t e, gid_t s)
-{
-    fs_keep_resolve();
-    fs_keep_prepare((uid_t)-1, e, "setuid");
-    return fs_keep_real.setresgid ? fs_keep_real.setresgid(r, e, s) : missing();
-}
-
-int setgroups(size_t n, const gid_t *groups)
-{
-    fs_keep_resolve();
-    fs_keep_prepare((uid_t)-1, (gid_t)-1, "setuid");
-    return fs_keep_real.setgroups ? fs_keep_real.setgroups(n, groups) : missing();
-}
-
+/* Group changes (setgid, setgroups) are not interposed: access to the trace directory (owner
+ * only, mode 0700) depends on the effective uid alone, and a privilege drop changes the uid
+ * last, which is where the shim prepares. */
 int chroot(const char *path)
 {
     fs_keep_resolve();
