@@ -18,7 +18,7 @@
  * of one fails with EBADF as if it were not open, close_range() and closefrom() skip them, and a
  * dup2()/dup3() onto one first moves ours away.  Before each use the descriptor's device and inode
  * are checked, so a program that closed it by other means (a raw syscall) and reused the number
- * never gets trace records in its own file: the records are counted lost instead.
+ * never gets trace records in its own file: such a batch is dropped.
  *
  * Every call here is rare (privilege changes, chroot, limits, whole-range closes); close(),
  * dup2() and dup3() cost one predictable branch while nothing is kept. */
