@@ -316,6 +316,10 @@ int fs_keep_on_emfile(void)
 /* A dup onto a kept number: move ours away first, then let the program have its number. */
 void fs_keep_vacate(int fd)
 {
+    /* A vfork child shares our memory but has its own descriptor table: its dup2 only clobbers
+     * its own copy, and the numbers recorded here must stay the parent's. */
+    if (getpid() != fs_pid)
+        return;
     int *slot = fd == fs_keep.file_fd ? &fs_keep.file_fd : &fs_keep.dir_fd;
     int moved = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
     if (moved >= 0)
