@@ -106,7 +106,7 @@ static void atfork_prepare(void)
     if (fs_owner_lock_try(&fs_proc.fork_lock, me) < 0) {
         fs_complain("fork not recorded: recorder busy");
         fs_fork_unrecorded(); /* written as `lost what=fork` with the next records */
-        tls_seq = -1; /* disarm the wrapper's state: it belongs to no recorded fork */
+        tls_seq = -1;         /* disarm the wrapper's state: it belongs to no recorded fork */
         errno = saved;
         return;
     }

@@ -123,8 +123,8 @@ int fs_keep_is(int fd)
 }
 
 /* While the soft limit leaves no descriptor free, open with it raised (towards the hard limit)
- * for the one call.  Rare (the program lowered its limit); a thread of the program opening at that very
- * moment could get a number above its own limit, which is harmless. */
+ * for the one call.  Rare (the program lowered its limit); a thread of the program opening at that
+ * very moment could get a number above its own limit, which is harmless. */
 static int with_room(int (*fn)(const void *), const void *arg)
 {
     int fd = fn(arg);
@@ -357,4 +357,3 @@ int fs_keep_close_range_around(unsigned lo, unsigned hi, int flags)
         errno = err;
     return rc;
 }
-

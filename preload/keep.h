@@ -9,9 +9,9 @@
 #include <sys/types.h>
 
 struct fs_keep {
-    int active;      /* the own file is kept: never open a trace by path again */
-    int file_fd;     /* this image's trace file, appending; -1 */
-    int parent_fd;   /* forked child: its parent's kept file, until its own exists; -1 */
+    int active;    /* the own file is kept: never open a trace by path again */
+    int file_fd;   /* this image's trace file, appending; -1 */
+    int parent_fd; /* forked child: its parent's kept file, until its own exists; -1 */
     dev_t parent_dev;
     ino_t parent_ino;
     int dir_fd;      /* where this process's descendants create their files (O_PATH); -1 */
@@ -21,16 +21,15 @@ struct fs_keep {
     ino_t file_ino, dir_ino;
 };
 FS_HIDDEN extern struct fs_keep fs_keep;
-FS_HIDDEN int fs_keep_file_fd(void);        /* the kept file, checked still ours; -1 */
+FS_HIDDEN int fs_keep_file_fd(void);            /* the kept file, checked still ours; -1 */
 FS_HIDDEN int fs_keep_create(const char *name); /* creates and keeps a new file; 0 or -1 */
-FS_HIDDEN int fs_keep_on_emfile(void);      /* keep the directory when no descriptor is free */
-FS_HIDDEN int fs_keep_own_on_emfile(void);  /* same for the own file; the fd or -1 */
-FS_HIDDEN void fs_keep_child_reset(void);   /* forked child: set the parent's file aside */
+FS_HIDDEN int fs_keep_on_emfile(void);          /* keep the directory when no descriptor is free */
+FS_HIDDEN int fs_keep_own_on_emfile(void);      /* same for the own file; the fd or -1 */
+FS_HIDDEN void fs_keep_child_reset(void);       /* forked child: set the parent's file aside */
 /* Forked child: its own file exists (ok) or cannot be made (then an `untraced` record goes to
  * the parent's file, naming this process and why); the parent's file is closed either way. */
 FS_HIDDEN void fs_keep_child_file_done(int ok, int seq, int err);
-FS_HIDDEN const char *fs_trace_path(void);  /* this image's trace path ("" when none) */
-
+FS_HIDDEN const char *fs_trace_path(void); /* this image's trace path ("" when none) */
 
 /* The real functions behind keep_hooks.c, resolved on first use (these calls are rare). */
 struct fs_keep_real {

@@ -98,7 +98,8 @@ static int scenario_rlimit(int hard)
     rl.rlim_cur = 3;
     if (hard)
         rl.rlim_max = 3;
-    report(hard ? "setrlimit(NOFILE, 3, 3)" : "setrlimit(NOFILE, 3)", setrlimit(RLIMIT_NOFILE, &rl));
+    report(hard ? "setrlimit(NOFILE, 3, 3)" : "setrlimit(NOFILE, 3)",
+           setrlimit(RLIMIT_NOFILE, &rl));
     int fd = open("/dev/null", O_RDONLY);
     printf("open at the limit: %d (%s)\n", fd, fd < 0 ? strerror(errno) : "ok");
     return fork_child(hard ? "after hard limit" : "after soft limit");

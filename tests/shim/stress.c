@@ -391,8 +391,8 @@ static int run_scale(void)
     rc = sem_getvalue(&sem, &v);
     expect(rc == 0 && v == SEM_COUNT, "semaphore back at %d (%d)", SEM_COUNT, v);
     expect(atomic_load(&forks_done) > 0 && atomic_load(&fork_failures) == 0,
-           "%d forks made in %ld s with %ld threads (%d failed)", atomic_load(&forks_done),
-           seconds, started, atomic_load(&fork_failures));
+           "%d forks made in %ld s with %ld threads (%d failed)", atomic_load(&forks_done), seconds,
+           started, atomic_load(&fork_failures));
     expect(atomic_load(&child_failures) == 0, "every child exited 0 (%d did not)",
            atomic_load(&child_failures));
     printf("%d passed, %d failed\n", npassed, nfailed);

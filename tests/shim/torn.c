@@ -155,7 +155,8 @@ int main(int argc, char **argv)
     else if (argc == 3 && strcmp(argv[1], "atfork") == 0)
         rc = run_atfork(atoi(argv[2]));
     else
-        fprintf(stderr, "usage: shim_torn threads NCHURN NFORKERS FORKS | alarm FORKS | atfork FORKS\n");
+        fprintf(stderr,
+                "usage: shim_torn threads NCHURN NFORKERS FORKS | alarm FORKS | atfork FORKS\n");
     printf("forks=%d failures=%d\n", atomic_load(&forks), atomic_load(&failures));
     return rc ? rc : atomic_load(&failures) != 0;
 }
