@@ -64,6 +64,8 @@ void fs_keep_resolve(void)
     real.chroot = next("chroot");
     real.setrlimit = next("setrlimit");
     real.prlimit = next("prlimit");
+    real.setrlimit64 = next("setrlimit64");
+    real.prlimit64 = next("prlimit64");
     __atomic_store_n(&real_ready, 1, __ATOMIC_RELEASE);
 }
 

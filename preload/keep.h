@@ -44,6 +44,8 @@ struct fs_keep_real {
     int (*chroot)(const char *);
     int (*setrlimit)(int, const struct rlimit *);
     int (*prlimit)(pid_t, int, const struct rlimit *, struct rlimit *);
+    int (*setrlimit64)(int, const struct rlimit64 *);
+    int (*prlimit64)(pid_t, int, const struct rlimit64 *, struct rlimit64 *);
 };
 FS_HIDDEN extern struct fs_keep_real fs_keep_real;
 FS_HIDDEN void fs_keep_resolve(void);

@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <stdint.h>
 #include <unistd.h>
 
 /* A libc without the function (dlsym found none): fail as the call would on an old kernel. */
@@ -57,7 +58,7 @@ int chroot(const char *path)
     return fs_keep_real.chroot ? fs_keep_real.chroot(path) : missing();
 }
 
-static void limit_fs_keep_prepare(int resource, const struct rlimit *rl)
+static void limit_prepare(int resource, const struct rlimit *rl)
 {
     struct rlimit cur;
     if (resource == RLIMIT_NOFILE && rl && getrlimit(RLIMIT_NOFILE, &cur) == 0 &&
@@ -68,15 +69,43 @@ static void limit_fs_keep_prepare(int resource, const struct rlimit *rl)
 int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
 {
     fs_keep_resolve();
-    limit_fs_keep_prepare((int)resource, rl);
+    limit_prepare((int)resource, rl);
     return fs_keep_real.setrlimit ? fs_keep_real.setrlimit((int)resource, rl) : missing();
+}
+
+/* The 64-bit names are aliases on 64-bit glibc, but a program may call them by name. */
+int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *rl)
+{
+    fs_keep_resolve();
+    struct rlimit r;
+    /* Declared nonnull, but a NULL must fail in the kernel (EFAULT), not crash here. */
+    const volatile uintptr_t addr = (uintptr_t)rl;
+    if (addr) {
+        r.rlim_cur = (rlim_t)rl->rlim_cur;
+        r.rlim_max = (rlim_t)rl->rlim_max;
+        limit_prepare((int)resource, &r);
+    }
+    return fs_keep_real.setrlimit64 ? fs_keep_real.setrlimit64((int)resource, rl) : missing();
+}
+
+int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *rl,
+              struct rlimit64 *old)
+{
+    fs_keep_resolve();
+    if (rl && (pid == 0 || pid == getpid())) {
+        struct rlimit r;
+        r.rlim_cur = (rlim_t)rl->rlim_cur;
+        r.rlim_max = (rlim_t)rl->rlim_max;
+        limit_prepare((int)resource, &r);
+    }
+    return fs_keep_real.prlimit64 ? fs_keep_real.prlimit64(pid, (int)resource, rl, old) : missing();
 }
 
 int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *rl, struct rlimit *old)
 {
     fs_keep_resolve();
     if (pid == 0 || pid == getpid())
-        limit_fs_keep_prepare((int)resource, rl);
+        limit_prepare((int)resource, rl);
     return fs_keep_real.prlimit ? fs_keep_real.prlimit(pid, (int)resource, rl, old) : missing();
 }
 
