@@ -217,12 +217,13 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     }
     if (tls_seq > 0 && pid < 0)
         fs_fork_record_failed(tls_seq, err);
+    if (run_handlers)
+        atfork_parent();
+    /* After our own parent handler (for _Fork): it must not take the outer fork for its own. */
     if (FS_UNLIKELY(tls_seq < 0) && outer_seq > 0) {
         tls_seq = outer_seq;
         tls_fork_via = outer_via;
     }
-    if (run_handlers)
-        atfork_parent();
     if (errno != (pid < 0 ? err : entry_errno))
         errno = pid < 0 ? err : entry_errno;
     return pid;
