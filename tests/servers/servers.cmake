@@ -6,7 +6,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME servers/prefork
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/servers/servers.py
-                   $<TARGET_FILE:forksan> nginx apache2 apache2-stop)
+                   $<TARGET_FILE:forksan> nginx apache2 apache2-stop apache2-restart)
   set_tests_properties(servers/prefork PROPERTIES LABELS servers TIMEOUT 300
                        SKIP_RETURN_CODE 77 FAIL_REGULAR_EXPRESSION "not ok - ")
 endif()

@@ -99,7 +99,12 @@ SERVERS = {
     "nginx": ("nginx", nginx_setup),
     "apache2": ("apache2", apache_setup),
     "apache2-stop": ("apache2", lambda d, port: apache_setup(d, port, "stop")),
+    # A graceful restart halfway (the master signals its process group with SIGUSR1), then a
+    # stop (SIGTERM to the group): two group signals, which forksan must not take for a user's
+    # Ctrl-C (issue 9).
+    "apache2-restart": ("apache2", lambda d, port: apache_setup(d, port, "stop")),
 }
+MIDWAY = {"apache2-restart": ["-k", "graceful"]}
 
 
 def children_of(pid):
@@ -171,6 +176,10 @@ def run_once(name, forksan, trace_dir):
     pids = {master} if master else set()
     responses = []
     for i in range(REQUESTS):
+        if i == REQUESTS // 2 and name in MIDWAY:
+            subprocess.run(stop[:-2] + MIDWAY[name], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
+            time.sleep(1)  # the new generation of workers
         path = "/index.html" if i % 4 else "/missing.html"
         responses.append(fetch(port, path))
         if master:
