@@ -1,6 +1,7 @@
 /* The analysis pipeline shared by run, report and cases: traces -> model -> rules (with the
  * symbolizer) -> sorted findings. */
 #include "cli.h"
+#include "untraced.h"
 #include "diag.h"
 #include "model.h"
 #include "rules.h"
@@ -44,6 +45,11 @@ int fs_analyze_dir(const char *dir, struct fs_analysis *out)
     fs_symbolizer_free(sym);
     fs_findings_sort(&out->findings);
     out->processes = (unsigned)model.nprocs;
+    struct fs_untraced_list untraced;
+    fs_untraced_collect(&model, &untraced);
+    fs_untraced_warn(&untraced);
+    out->untraced = (unsigned)untraced.n;
+    fs_untraced_release(&untraced);
     sum_safe_random(&model, out);
     out->damaged = fs_diag_damage_count() - damage_before;
     fs_model_release(&model);

@@ -54,6 +54,7 @@ int fs_run_exit_status(const struct fs_run_result *res);
 struct fs_analysis {
     struct fs_findings findings;         /* sorted */
     unsigned processes;                  /* processes traced */
+    unsigned untraced;                   /* processes known to have run without a trace */
     unsigned damaged;                    /* trace files damaged or unusable */
     struct fs_report_count *safe_random; /* fork-safe randomness sources, summed over the tree */
     size_t nsafe_random;

@@ -133,6 +133,12 @@ static void image_release(struct fs_image *img)
     free(img->forks);
     free(img->exec_path);
     free(img->exec_placed);
+    free(img->exec_next);
+    for (size_t i = 0; i < img->nuntraced; i++) {
+        free(img->untraced[i].why);
+        free(img->untraced[i].program);
+    }
+    free(img->untraced);
     for (size_t i = 0; i < img->nlost; i++)
         free(img->lost[i].what);
     free(img->lost);
@@ -362,14 +368,35 @@ static int rec_exec(struct fs_image *img, struct reader *r)
 {
     const char *path = get_str(r, "path", false);
     const char *placed = get_str(r, "placed", false);
+    const char *next = get_str(r, "next", false), *kept = get_str(r, "kept", false);
     (void)get_dec(r, "time", false, 0);
     if (r->bad)
         return -1;
     free(img->exec_path);
+    free(img->exec_next);
     img->exec_path = fs_xstrdup(path);
     free(img->exec_placed);
     img->exec_placed = fs_xstrdup(placed ? placed : "");
+    /* `next`: the program's file forbids the shim; `kept`: this process had lost the way to its
+     * trace directory (privileges, chroot), which its next image must open by path. */
+    img->exec_next = next ? fs_xstrdup(next) : kept ? fs_xasprintf("after %s", kept) : NULL;
     img->execed = true;
+    return 0;
+}
+
+static int rec_untraced(struct fs_image *img, struct reader *r)
+{
+    struct fs_untraced_rec u = {
+        .pid = get_int(r, "pid", true, 0),
+        .seq = get_int(r, "seq", false, 0),
+    };
+    const char *why = get_str(r, "why", false), *program = get_str(r, "program", false);
+    if (r->bad || u.pid <= 0)
+        return -1;
+    u.why = fs_xstrdup(why);
+    u.program = fs_xstrdup(program);
+    img->untraced = fs_xrealloc(img->untraced, img->nuntraced + 1, sizeof *img->untraced);
+    img->untraced[img->nuntraced++] = u;
     return 0;
 }
 
@@ -381,6 +408,8 @@ static int rec_execfail(struct fs_image *img, struct reader *r)
     /* The exec returned: this image lives on. */
     free(img->exec_path);
     img->exec_path = NULL;
+    free(img->exec_next);
+    img->exec_next = NULL;
     img->execed = false;
     return 0;
 }
@@ -491,6 +520,8 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
         return rec_deadlock(img, &r);
     if (strcmp(tag, FS_REC_REINIT) == 0)
         return rec_reinit(img, &r);
+    if (strcmp(tag, FS_REC_UNTRACED) == 0)
+        return rec_untraced(img, &r);
     return 0; /* unknown tags are for later versions */
 }
 
@@ -531,6 +562,7 @@ int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
     }
     report_damage(name, file->truncated, bad, first_bad);
     img.damaged = file->truncated || bad;
+    img.unfinished = file->ends_expected && !file->ended && !file->truncated;
     img.file = fs_xstrdup(name);
     if (!img.exe)
         img.exe = fs_xstrdup("");
@@ -697,6 +729,22 @@ const struct fs_hang *fs_model_hang_of(const struct fs_model *model, int pid)
     return NULL;
 }
 
+/* A trace that stops before its `end` record: the process was killed (a signal, or forksan's own
+ * time limit: then its hang file says so and nothing more is needed), or the file was cut at a
+ * record boundary, which nothing else could show.  Not damage: a killed process's trace is
+ * exactly what it recorded. */
+static void warn_unfinished(const struct fs_model *model)
+{
+    for (size_t i = 0; i < model->nimages; i++) {
+        const struct fs_image *img = &model->images[i];
+        if (img->unfinished && !fs_model_hang_of(model, img->pid))
+            fs_warn("%s: no end record: process %d did not end through exit, _exit or exec "
+                    "(killed by a signal, or ended inside libc, as daemon() does), or its trace "
+                    "was cut; what it recorded last may be missing",
+                    img->file, img->pid);
+    }
+}
+
 struct dir_entry {
     bool hang; /* <pid>.hang rather than <pid>.<n>.trace */
     int pid, n;
@@ -715,27 +763,59 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-int fs_model_load_dir(const char *dir, struct fs_model *model)
+/* "<pid>.d": the directory a process made for its descendants before it dropped its privileges
+ * (docs/trace-format.md).  Only its traces are read, one level down. */
+static bool is_subdir_name(const char *name)
+{
+    const char *p = name;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p > name && strcmp(p, ".d") == 0;
+}
+
+static int scan_dir(const char *dir, int depth, struct dir_entry **entsp, size_t *np)
 {
     DIR *d = opendir(dir);
     if (!d)
         return -1;
-    struct dir_entry *ents = NULL;
-    size_t n = 0;
+    struct dir_entry *ents = *entsp;
+    size_t n = *np;
     struct dirent *de;
     errno = 0;
     while ((de = readdir(d))) {
         struct dir_entry e = {.n = 0};
         struct stat st;
+        if (depth == 0 && is_subdir_name(de->d_name)) {
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISDIR(st.st_mode)) {
+                char *sub = fs_xasprintf("%s/%s", dir, de->d_name);
+                *entsp = ents;
+                *np = n;
+                if (scan_dir(sub, depth + 1, entsp, np) < 0)
+                    fs_warn("%s: cannot read: %s", sub, strerror(errno));
+                ents = *entsp;
+                n = *np;
+                free(sub);
+            }
+            errno = 0;
+            continue;
+        }
         if (parse_name(de->d_name, &e.pid, &e.n) == 0)
             e.hang = false;
-        else if (parse_hang_name(de->d_name, &e.pid) == 0)
+        else if (depth == 0 && parse_hang_name(de->d_name, &e.pid) == 0)
             e.hang = true;
         else
             continue;
         /* Only regular files: a planted symlink or fifo must not be followed or block us. */
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
             continue;
+        /* The shim creates a file, then writes its first batch: a process killed in between
+         * leaves it empty.  Nothing was recorded, nothing is damaged. */
+        if (st.st_size == 0 && !e.hang) {
+            fs_warn("%s/%s: empty trace: process %d was killed before it wrote anything", dir,
+                    de->d_name, e.pid);
+            continue;
+        }
         e.name = fs_xasprintf("%s/%s", dir, de->d_name);
         ents = fs_xrealloc(ents, n + 1, sizeof *ents);
         ents[n++] = e;
@@ -743,7 +823,18 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
     }
     int saved = errno;
     closedir(d);
-    if (saved) {
+    *entsp = ents;
+    *np = n;
+    errno = saved;
+    return saved ? -1 : 0;
+}
+
+int fs_model_load_dir(const char *dir, struct fs_model *model)
+{
+    struct dir_entry *ents = NULL;
+    size_t n = 0;
+    if (scan_dir(dir, 0, &ents, &n) < 0) {
+        int saved = errno;
         for (size_t i = 0; i < n; i++)
             free(ents[i].name);
         free(ents);
@@ -766,6 +857,7 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
         free(ents[i].name);
     }
     free(ents);
+    warn_unfinished(model);
     fs_model_link(model);
     return 0;
 }

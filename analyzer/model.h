@@ -233,6 +233,15 @@ struct fs_lost {
     long count;
 };
 
+/* A process this image knows of that wrote no trace of its own (`untraced` record): a child
+ * that could not create its file, or a vfork child exec'ing a program that cannot load the shim. */
+struct fs_untraced_rec {
+    int pid;
+    int seq;       /* the fork that made it; 0 when not known or not a fork */
+    char *why;     /* the shim's word: rlimit, setuid, chroot, static, create, ... */
+    char *program; /* "" when the record did not say (a forked child runs its parent's) */
+};
+
 /* One trace file: one process image. */
 struct fs_image {
     char *file;
@@ -250,6 +259,9 @@ struct fs_image {
     char *exec_placed; /* descriptors it had put in place with dup2/dup3, "3,7" */
     struct fs_fd_rec *fds;
     size_t nfds;
+    char *exec_next; /* why the exec'd program will not be traced, when the shim could tell */
+    struct fs_untraced_rec *untraced;
+    size_t nuntraced;
     struct fs_lost *lost;
     size_t nlost;
     struct fs_deadlock_rec *deadlocks;
@@ -269,7 +281,8 @@ struct fs_image {
     struct fs_end_rec *end; /* the last `end` record other than how=exec, else an exec one */
     struct fs_refused *refused;
     size_t nrefused;
-    bool damaged; /* truncated or had unparsable lines */
+    bool damaged;    /* truncated or had unparsable lines */
+    bool unfinished; /* the writer promised an `end` record and there is none (killed, or cut) */
 };
 
 /* One thread of a process that was still running when the run's time limit expired, as forksan

@@ -20,7 +20,8 @@ static int add_draw(struct fs_image *img, const struct fs_record *rec)
     if (n < 0)
         return -1;
     d.n = n > 4 ? 4 : (int)n;
-    memcpy(d.values, vals, (size_t)d.n * sizeof *vals);
+    if (d.n > 0) /* an empty values= gives no list: memcpy from NULL is undefined even for 0 */
+        memcpy(d.values, vals, (size_t)d.n * sizeof *vals);
     free(vals);
     fs_rec_hex(rec, "id", &d.id);
     d.seeded = fs_rec_dec(rec, "seeded", &v) == 0 && v;

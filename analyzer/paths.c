@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,8 +108,16 @@ void fs_paths_remove_trace_dir(const char *dir)
                     (n > 5 && strcmp(e->d_name + n - 5, ".hang") == 0) ||
                     (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0) ||
                     strcmp(e->d_name, "limits") == 0; /* the shim's fork counters */
-        if (ours)
+        struct stat st;
+        /* "<pid>.d": a dropped process's directory for its descendants' traces (one level). */
+        if (n > 2 && strcmp(e->d_name + n - 2, ".d") == 0 &&
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+            char *sub = fs_xasprintf("%s/%s", dir, e->d_name);
+            fs_paths_remove_trace_dir(sub);
+            free(sub);
+        } else if (ours) {
             unlinkat(dirfd(d), e->d_name, 0);
+        }
     }
     closedir(d);
     rmdir(dir);

@@ -251,6 +251,11 @@ static void put_summary(FILE *out, const struct fs_findings *f, const struct fs_
     put_count(out, count[FS_SEV_NOTE], "note", "notes");
     fputs(" in ", out);
     put_count(out, meta ? meta->processes : 0, "process", "processes");
+    if (meta && meta->untraced) { /* named on stderr, each with its reason */
+        fputs(" (and ", out);
+        put_count(out, meta->untraced, "untraced process", "untraced processes");
+        fputc(')', out);
+    }
     /* Findings from damaged input may be incomplete: say so where the verdict is read. */
     if (meta && meta->damaged_traces) {
         fputs(" (", out);

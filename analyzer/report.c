@@ -127,6 +127,7 @@ int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a)
         .version = FORKSAN_VERSION,
         .command = o->command,
         .processes = a->processes,
+        .untraced = a->untraced,
         .damaged_traces = a->damaged,
         .safe_random = a->safe_random,
         .nsafe_random = a->nsafe_random,

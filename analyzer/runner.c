@@ -12,10 +12,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,12 +46,15 @@ static char **child_env(const struct fs_run_opts *o)
         n++;
     while (o->extra_env && o->extra_env[extra])
         extra++;
-    char **env = fs_xcalloc(n + extra + 3, sizeof *env);
+    char **env = fs_xcalloc(n + extra + 4, sizeof *env);
     const char *old_preload = getenv("LD_PRELOAD");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        bool replaced =
-            same_name(environ[i], "LD_PRELOAD=") || same_name(environ[i], "FORKSAN_TRACE_DIR=");
+        /* FORKSAN_TRACE_DIR_ID belongs to another run (forksan run under forksan run): the
+         * first image of this one sets it anew. */
+        bool replaced = same_name(environ[i], "LD_PRELOAD=") ||
+                        same_name(environ[i], "FORKSAN_TRACE_DIR=") ||
+                        same_name(environ[i], "FORKSAN_TRACE_DIR_ID=");
         for (size_t j = 0; j < extra && !replaced; j++)
             replaced = same_name(environ[i], o->extra_env[j]);
         if (!replaced)
@@ -59,7 +64,17 @@ static char **child_env(const struct fs_run_opts *o)
         env[k++] = fs_xasprintf("LD_PRELOAD=%s:%s", o->shim_path, old_preload);
     else
         env[k++] = fs_xasprintf("LD_PRELOAD=%s", o->shim_path);
-    env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR=%s", o->trace_dir);
+    /* Absolute, and with the directory's identity: the shim then has nothing to add to the
+     * program's environment (it would for a relative path or a missing identity). */
+    char cwd[PATH_MAX];
+    if (o->trace_dir[0] != '/' && getcwd(cwd, sizeof cwd))
+        env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR=%s/%s", cwd, o->trace_dir);
+    else
+        env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR=%s", o->trace_dir);
+    struct stat st;
+    if (stat(o->trace_dir, &st) == 0)
+        env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR_ID=%llx:%llx", (unsigned long long)st.st_dev,
+                                (unsigned long long)st.st_ino);
     for (size_t j = 0; j < extra; j++)
         env[k++] = o->extra_env[j];
     env[k] = NULL;
@@ -90,7 +105,8 @@ static pid_t start_child(const struct fs_run_opts *o, const sigset_t *old_mask, 
     close(pipefd[1]);
     /* Only our own strings are freed; the rest point into environ. */
     for (char **p = env; *p; p++)
-        if (same_name(*p, "LD_PRELOAD=") || same_name(*p, "FORKSAN_TRACE_DIR="))
+        if (same_name(*p, "LD_PRELOAD=") || same_name(*p, "FORKSAN_TRACE_DIR=") ||
+            same_name(*p, "FORKSAN_TRACE_DIR_ID="))
             free(*p);
     free(env);
     if (pid < 0) {

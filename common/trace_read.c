@@ -152,6 +152,8 @@ int fs_trace_parse(const char *text, size_t len, const char *name, struct fs_tra
                 return -1;
             }
             f->version = (int)v;
+            int64_t ends = 0;
+            f->ends_expected = fs_rec_dec(&rec, "ends", &ends) == 0 && ends == 1;
             have_header = 1;
             free(rec.fields);
         } else {
@@ -163,6 +165,10 @@ int fs_trace_parse(const char *text, size_t len, const char *name, struct fs_tra
         snprintf(f->error, sizeof f->error, "%s",
                  len ? "not a forksan trace (no header line)" : "empty trace file");
         return -1;
+    }
+    if (f->nrecs > 0) {
+        const char *last = f->recs[f->nrecs - 1].tag;
+        f->ended = strcmp(last, FS_REC_END) == 0 || strcmp(last, FS_REC_EXEC) == 0;
     }
     return 0;
 }

@@ -472,8 +472,8 @@ static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
 {
     if (fs_trace_owned()) { /* a vfork child leaves its parent's records alone */
         fs_rng_flush();
-        fs_fork_records_flush();
-        fs_end_record("_exit");
+        fs_fork_records_flush_final();
+        fs_end_record("_exit", status);
         fs_storm_end();
     }
     if (real)

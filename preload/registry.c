@@ -234,20 +234,32 @@ void fs_sem_forget(const sem_t *sem)
  * over: an exec from a vfork child (which shares our memory) never releases what it took. */
 int fs_owner_lock_try(int *lock, int me)
 {
-    for (int i = 0; i < 20000; i++) {
+    /* Bounded in time rather than in tries: a fork holds the lock across fork(2), which in a
+     * process with a thousand threads takes milliseconds on a loaded machine. */
+    int64_t give_up = 0;
+    for (int i = 0;; i++) {
         int owner = 0;
         if (__atomic_compare_exchange_n(lock, &owner, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
+        if (owner == me)
+            return -1; /* a signal handler on the owner's own thread: waiting cannot help */
         int saved = errno;
         int gone = owner != me && syscall(SYS_tgkill, getpid(), owner, 0) < 0 && errno == ESRCH;
         errno = saved;
         if (gone &&
             __atomic_compare_exchange_n(lock, &owner, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
-        if (i > 100)
+        if (i > 100) {
+            if ((i & 255) == 0) {
+                int64_t now = fs_now_ns();
+                if (!give_up)
+                    give_up = now + 2000000000;
+                else if (now > give_up)
+                    return -1;
+            }
             sched_yield();
+        }
     }
-    return -1;
 }
 
 void fs_spin_release(int *lock)

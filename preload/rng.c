@@ -335,13 +335,26 @@ static void lost_one(void)
     __atomic_fetch_add(&rng_lost, 1, __ATOMIC_RELAXED);
 }
 
+/* A caller's state the table could not hold (or not yet): its draws go unrecorded.  Counted once
+ * per thread and state, not per draw: an untracked state costs its records (one per segment),
+ * and a thread drawing millions of values from one would otherwise report millions lost. */
+static __thread uintptr_t tls_lost_state __attribute__((tls_model("initial-exec")));
+
+static void lost_state(const void *state)
+{
+    if (tls_lost_state == (uintptr_t)state)
+        return;
+    tls_lost_state = (uintptr_t)state;
+    lost_one();
+}
+
 void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
                        const char *call, uintptr_t site)
 {
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (FS_UNLIKELY(!in)) {
-        lost_one();
+        lost_state(state);
         return;
     }
     if (content_keyed(gen)) {
@@ -440,7 +453,7 @@ void fs_rng_seed_state(int gen, const void *state, uint64_t value, const char *c
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (!in) {
-        lost_one();
+        lost_state(state);
         return;
     }
     reseed(in, value, gen == FS_RNG_RANDOM_R ? random_lineage(value) : value, call, site);
@@ -451,7 +464,7 @@ void fs_rng_reset_state(int gen, const void *state)
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (!in) {
-        lost_one();
+        lost_state(state);
         return;
     }
     if (seg_pending(in))

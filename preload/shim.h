@@ -177,6 +177,11 @@ struct fs_config {
     int follow_exec; /* FORKSAN_FOLLOW_EXEC (default 1): keep the shim across exec */
     int lock_stack;  /* FORKSAN_LOCK_STACK: frames per acquisition (default 1) */
     char trace_dir[FS_PATH_MAX];
+    /* FORKSAN_TRACE_DIR_ID: the directory's device and inode, set by the run's first image, so
+     * that a later image (after chroot, or a directory swapped under the same path) never
+     * writes into another directory of that name. */
+    int have_dir_id;
+    unsigned long long dir_dev, dir_ino;
     char self_path[FS_PATH_MAX]; /* this library, as the dynamic linker loaded it */
     /* "LD_PRELOAD=..." and every "FORKSAN_*=..." as at start-up, NUL-separated, for exec. */
     char saved_env[8192];
@@ -185,6 +190,8 @@ struct fs_config {
 
 FS_HIDDEN extern struct fs_config fs_config;
 FS_HIDDEN void fs_config_load(void);
+/* Records the trace directory's identity for every later image (environment and exec). */
+FS_HIDDEN void fs_config_set_dir_id(unsigned long long dev, unsigned long long ino);
 /* Writes "forksan: <msg>\n" to stderr when FORKSAN_VERBOSE is set.  Async-signal-safe. */
 FS_HIDDEN void fs_complain(const char *msg);
 
@@ -518,7 +525,9 @@ FS_HIDDEN extern struct fs_fork_ctx fs_fork_ctx;
  * exit. */
 FS_HIDDEN void fs_fork_record(const struct fs_fork_ctx *ctx);
 FS_HIDDEN void fs_fork_record_failed(int seq, int err);
-FS_HIDDEN void fs_fork_records_flush(void);
+FS_HIDDEN void fs_fork_records_flush(void); /* only if the fork lock is free at once */
+FS_HIDDEN void fs_fork_records_flush_final(void); /* exit, exec: waits (bounded) for the lock */
+FS_HIDDEN void fs_fork_unrecorded(void);         /* a fork the recorder could not take */
 
 /* The shim's own bounded lock (registry.c): 0 when taken, -1 when it gave up.  `me` is the tid
  * stored in the word; fs_spin_release frees it. */
@@ -582,9 +591,11 @@ FS_HIDDEN void fs_fd_scan_start(void); /* at start-up, before the shim opens any
 FS_HIDDEN void fs_fd_write_start(struct fs_linebuf *lb);
 /* "3,7": descriptors above 2 placed on purpose; fa: a posix_spawn's file actions, or NULL. */
 FS_HIDDEN void fs_fd_placed_list(const void *fa, char *out, size_t cap);
+/* dup2/dup3 placed fd (flags: dup3's; O_CLOEXEC ones do not count). */
+FS_HIDDEN void fs_fd_placed(int fd, int flags);
 
 /* hooks_exit.c: how the process ends.  `how` is "exit", "_exit" or "exec". */
-FS_HIDDEN void fs_end_record(const char *how);
+FS_HIDDEN void fs_end_record(const char *how, int status); /* status: _exit's, -1 unknown */
 FS_HIDDEN void fs_exit_forked(void);  /* child handler: this image is a forked child */
 FS_HIDDEN void fs_exit_spawned(void); /* posix_spawn: this image may have children */
 /* Defaults no sane test suite reaches, low enough to keep a 2-core machine usable. */

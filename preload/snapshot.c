@@ -7,6 +7,7 @@
  * thread holds it (read with process_vm_readv, so a stale address fails cleanly instead of
  * faulting).  Afterwards the slots of threads that do not exist in the child are freed. */
 #include "shim.h"
+#include "keep.h"
 #include "linebuf.h"
 #include "trace_format.h"
 
@@ -111,6 +112,19 @@ static const struct fs_thread *live_slot_of(int tid)
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE && t->tid == tid)
+            return t;
+    }
+    return NULL;
+}
+
+/* A thread created but not yet running its first instruction: its creator noted the tid
+ * (hooks_thread.c), so its start routine is known; it holds nothing yet. */
+static const struct fs_thread *starting_slot_of(int tid)
+{
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_RESERVED &&
+            __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE) == tid)
             return t;
     }
     return NULL;
@@ -295,7 +309,8 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
     }
     for (int k = 0; k < ctx->ntids; k++)
         if (!live_slot_of(ctx->tids[k]))
-            write_thread(lb, ctx->parent_pid, ctx->tids[k], NULL, ctx->tids[k] == ctx->forker_tid);
+            write_thread(lb, ctx->parent_pid, ctx->tids[k], starting_slot_of(ctx->tids[k]),
+                         ctx->tids[k] == ctx->forker_tid);
     fs_trace_lost(lb, "threads", ctx->tids_lost + (long)fs_threads_lost);
 
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
@@ -346,11 +361,15 @@ static int snapshot_is_trivial(void)
 static void write_child_file(int deferred)
 {
     /* The parent checked the directory; one open, one batch. */
-    if (fs_trace_open_new(0) < 0)
+    if (fs_trace_open_new(0) < 0) {
+        fs_keep_child_file_done(0, fs_fork_ctx.valid ? fs_fork_ctx.seq : 0, errno);
         return;
+    }
+    fs_keep_child_file_done(1, 0, 0);
     struct fs_linebuf *lb = fs_trace_begin();
     if (!lb)
         return;
+    lb->flush_at = lb->cap; /* one write(2): a child killed now leaves whole records or none */
     fs_trace_write_start(lb, "fork");
     if (fs_fork_ctx.valid)
         write_snapshot(lb, deferred);
@@ -376,8 +395,9 @@ void fs_snapshot_write(void)
 
 void fs_snapshot_flush(void)
 {
-    if (!fs_proc.child_file_pending)
+    /* Threads started by the child, and signal handlers, may all get here first: one writes. */
+    if (!fs_proc.child_file_pending ||
+        !__atomic_exchange_n(&fs_proc.child_file_pending, 0, __ATOMIC_ACQ_REL))
         return;
-    fs_proc.child_file_pending = 0;
     write_child_file(1);
 }
