@@ -22,6 +22,7 @@ FS_HIDDEN struct fs_inherited fs_inherited[FS_INHERITED_MAX];
 FS_HIDDEN unsigned fs_ninherited;
 
 __thread struct fs_thread *fs_tls_self __attribute__((tls_model("initial-exec")));
+__thread struct fs_thread *fs_tls_fast __attribute__((tls_model("initial-exec")));
 /* Set once the thread's slot was released at exit: later lock calls from other keys'
  * destructors pass through instead of claiming a slot that nobody would release. */
 static __thread int tls_exiting __attribute__((tls_model("initial-exec")));
@@ -43,6 +44,7 @@ static void slot_destructor(void *p)
     if (!t)
         return;
     tls_exiting = 1;
+    fs_tls_fast = NULL;
     fs_tls_self = NULL;
     fs_slot_release(t);
 }
@@ -69,6 +71,7 @@ static struct fs_thread *claim(unsigned i)
     t->create_site = 0;
     t->blocked_on_sem = 0;
     t->name[0] = '\0';
+    t->guard.lock = FS_HELD_GUARD;
     return t;
 }
 
@@ -106,6 +109,7 @@ void fs_slot_adopt(struct fs_thread *t)
     if (slot_key_ok)
         pthread_setspecific(slot_key, t);
     fs_tls_self = t;
+    fs_tls_fast = fs_fast_allowed() ? t : NULL;
     __atomic_store_n(&t->state, FS_SLOT_LIVE, __ATOMIC_RELEASE);
     errno = saved;
 }
@@ -127,6 +131,16 @@ struct fs_thread *fs_self_slow(void)
         return NULL;
     fs_slot_adopt(t);
     return t;
+}
+
+int fs_fast_allowed(void)
+{
+    return fs_config.active && fs_config.lock_stack <= 1 && !fs_ninherited;
+}
+
+int fs_held_pop_slow(const void *lock)
+{
+    return fs_held_pop(lock);
 }
 
 void fs_held_push_deep(struct fs_thread *t, unsigned idx)

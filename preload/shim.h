@@ -167,10 +167,17 @@ FS_HIDDEN void fs_complain(const char *msg);
 
 enum fs_slot_state { FS_SLOT_FREE = 0, FS_SLOT_RESERVED, FS_SLOT_LIVE };
 
+/* 32 bytes: the hooks index the stack with one shift, and no entry straddles a cache line. */
 struct fs_held_entry {
     uintptr_t lock; /* 0 while an entry is being rewritten */
     uintptr_t site;
-    uint8_t kind, mode;
+    union {
+        struct {
+            uint8_t kind, mode;
+        };
+        uint16_t kind_mode; /* both in one store: kind | mode << 8 */
+    };
+    uint8_t pad_[14];
 };
 
 struct fs_thread {
@@ -186,8 +193,12 @@ struct fs_thread {
     thrd_start_t user_thrd_fn; /* thrd_create trampoline */
     void *user_arg;
     char name[16];
+    /* Below held[0]: its lock is FS_HELD_GUARD, which no lock has, so the unlock fast path
+     * compares held[nheld - 1] without testing for an empty stack first. */
+    struct fs_held_entry guard;
     struct fs_held_entry held[FS_HELD_MAX];
 };
+#define FS_HELD_GUARD UINTPTR_MAX
 
 /* Semaphores have no owner, so they live in one table rather than in a thread's registry:
  * the last successful decrement and whether anyone else ever posted it (a signal, not a lock). */
@@ -208,6 +219,15 @@ FS_HIDDEN extern int fs_sems_used;
 /* The calling thread's slot, claimed on first use; NULL when not recording. */
 extern __thread struct fs_thread *fs_tls_self
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* The one "slow path needed" test of every hot hook: the calling thread's slot when its hooks
+ * may take the straight-line fast path, NULL when anything else must happen first: start-up not
+ * complete or not recording (no slot yet), deeper lock stacks (FORKSAN_LOCK_STACK > 1), a forked
+ * child holding inherited locks (each acquisition is checked), the shim's own internal calls,
+ * thread exit.  One TLS load and one branch; everything else is out of line. */
+extern __thread struct fs_thread *fs_tls_fast
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* Whether threads of this process may use the fast path (see fs_tls_fast). */
+FS_HIDDEN int fs_fast_allowed(void);
 FS_HIDDEN struct fs_thread *fs_self_slow(void);
 extern __thread int fs_tls_internal
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
@@ -215,11 +235,13 @@ extern __thread int fs_tls_internal
 /* Around the shim's own calls into code that takes locks (libunwind, dl_iterate_phdr): hooks
  * reached from there pass through instead of recording, or claiming a second slot. */
 #define FS_INTERNAL_BEGIN()                                                                        \
-    struct fs_thread *fs_saved_self_ = fs_tls_self;                                                \
+    struct fs_thread *fs_saved_self_ = fs_tls_self, *fs_saved_fast_ = fs_tls_fast;                 \
     fs_tls_self = NULL;                                                                            \
+    fs_tls_fast = NULL;                                                                            \
     fs_tls_internal++
 #define FS_INTERNAL_END()                                                                          \
     fs_tls_internal--;                                                                             \
+    fs_tls_fast = fs_saved_fast_;                                                                  \
     fs_tls_self = fs_saved_self_
 
 static inline struct fs_thread *fs_self(void)
@@ -309,6 +331,71 @@ static inline int fs_held_pop(const void *lock)
     return 0;
 }
 
+/* ---- the hooks' fast path ---------------------------------------------------------------
+ * The same two steps as fs_held_prepare/fs_held_commit with nothing else to test than
+ * fs_tls_fast and the stack's room: the entry written past the published end before the real
+ * call, one store publishing it after a success.  NULL means: take the hook's slow path (out of
+ * line), which records the same way plus whatever made fs_tls_fast NULL. */
+static inline struct fs_thread *fs_fast_prepare(const void *lock, int kind, int mode,
+                                                uintptr_t site)
+{
+    struct fs_thread *t = fs_tls_fast;
+    if (FS_UNLIKELY(!t))
+        return NULL;
+    unsigned n = t->nheld;
+    if (FS_UNLIKELY(n >= FS_HELD_MAX))
+        return NULL;
+    struct fs_held_entry *e = &t->held[n];
+    e->site = site;
+    e->kind_mode = (uint16_t)(kind | mode << 8);
+    e->lock = (uintptr_t)lock;
+    return t;
+}
+
+static inline void fs_fast_commit(struct fs_thread *t)
+{
+    __atomic_store_n(&t->nheld, t->nheld + 1, __ATOMIC_RELEASE);
+}
+
+/* Before a real release: 1 when the thread's newest entry was this lock and is now gone, 0 when
+ * the slow path must look further (or there is no slot).  One compare covers an empty stack. */
+static inline int fs_fast_pop(const void *lock)
+{
+    struct fs_thread *t = fs_tls_self;
+    if (FS_UNLIKELY(!t))
+        return 0;
+    int i = (int)t->nheld - 1; /* -1: the guard, never equal */
+    if (FS_LIKELY(t->held[i].lock == (uintptr_t)lock)) {
+        __atomic_store_n(&t->nheld, (unsigned)i, __ATOMIC_RELEASE);
+        return 1;
+    }
+    return 0;
+}
+
+/* For the blocking acquisitions of an owner-checked lock (pthread_mutex_lock, mtx_lock): the
+ * entry is published before the real call, so that the hook can jump to it instead of calling
+ * it.  While the call blocks, or after it failed (EDEADLK, EINVAL: programming errors), the
+ * entry claims a mutex the thread does not own; the forked child writes an entry only when the
+ * mutex's own owner field names the thread (snapshot.c), so this claims nothing false. */
+static inline int fs_fast_push(const void *lock, int kind, int mode, uintptr_t site)
+{
+    struct fs_thread *t = fs_tls_fast;
+    if (FS_UNLIKELY(!t))
+        return 0;
+    unsigned n = t->nheld;
+    if (FS_UNLIKELY(n >= FS_HELD_MAX))
+        return 0;
+    struct fs_held_entry *e = &t->held[n];
+    e->site = site;
+    e->kind_mode = (uint16_t)(kind | mode << 8);
+    e->lock = (uintptr_t)lock;
+    __atomic_store_n(&t->nheld, n + 1, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* Out of line, for the slow paths: the calling thread's newest entry of lock, 1 if it had one. */
+FS_HIDDEN int fs_held_pop_slow(const void *lock);
+
 /* A lock re-initialised or destroyed: forget every entry of the calling thread for it. */
 FS_HIDDEN void fs_held_forget(const void *lock);
 
@@ -334,12 +421,15 @@ FS_HIDDEN extern unsigned fs_ninherited;
 FS_HIDDEN int fs_child_acquire(const void *lock, int mode, const char *call, int is_try);
 FS_HIDDEN void fs_inherited_forget(const void *lock);
 
-/* In every lock hook, before the real call: free in a parent (the set is empty). */
-#define FS_CHILD_CHECK(lock, mode, is_try, fail_value)                                             \
+/* In every lock hook's slow path, before the real call (a child with inherited locks never
+ * takes the fast path).  `call` names the interposed function. */
+#define FS_CHILD_CHECK_AS(call, lock, mode, is_try, fail_value)                                    \
     do {                                                                                           \
-        if (FS_UNLIKELY(fs_ninherited) && fs_child_acquire(lock, mode, __func__, is_try))          \
+        if (FS_UNLIKELY(fs_ninherited) && fs_child_acquire(lock, mode, call, is_try))              \
             return fail_value;                                                                     \
     } while (0)
+#define FS_CHILD_CHECK(lock, mode, is_try, fail_value)                                             \
+    FS_CHILD_CHECK_AS(__func__, lock, mode, is_try, fail_value)
 /* In init and destroy hooks: a re-initialised lock is no longer the inherited one. */
 #define FS_CHILD_FORGET(lock)                                                                      \
     do {                                                                                           \
