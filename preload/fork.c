@@ -158,6 +158,8 @@ static void atfork_child(void)
     fs_proc.fork_seq = 0;
     fs_trace_child_reset();
     fs_snapshot_write();
+    if (fs_ninherited) /* every acquisition is checked against them: no fast path */
+        fs_tls_fast = NULL;
     fs_rng_after_fork(1);
     if (errno != saved)
         errno = saved;
