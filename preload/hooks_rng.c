@@ -47,23 +47,31 @@ typedef int nrand48_r_fn(unsigned short[3], struct drand48_data *, long *);
 
 /* ---- random(): rand, random, srand, srandom, initstate, setstate ------------------------- */
 
-int rand(void)
-{
-    FS_REAL_READY();
-    int v = fs_real.rand();
-    if (ACTIVE())
-        fs_rng_draw_random(ival(v), "rand", FS_CALLER());
-    return v;
-}
+/* The global generators' fast path: a slot to count in and a segment that wants no value, then
+ * the draw is counted in the caller's slot (before the real call, which is then jumped to).  The
+ * slow path records the value (rng.c: fs_rng_draw_*).  A slot implies the real functions are
+ * resolved and the shim records. */
+#define SLOW __attribute__((noinline, cold))
+#define GLOBAL_DRAW(type, name, family, record)                                         \
+    static SLOW type name##_slow(uintptr_t site)                                                   \
+    {                                                                                              \
+        FS_REAL_READY();                                                                           \
+        type v = fs_real.name();                                                                   \
+        if (ACTIVE())                                                                              \
+            record;                                                                                \
+        return v;                                                                                  \
+    }                                                                                              \
+    type name(void)                                                                                \
+    {                                                                                              \
+        struct fs_thread *t = fs_tls_self;                                                         \
+        if (FS_UNLIKELY(!t) || FS_UNLIKELY(fs_rng_want[family]))                                   \
+            return name##_slow(FS_CALLER());                                                       \
+        __atomic_store_n(&t->rng_draws[family], t->rng_draws[family] + 1, __ATOMIC_RELAXED);      \
+        return fs_real.name();                                                                     \
+    }
 
-long random(void)
-{
-    FS_REAL_READY();
-    long v = fs_real.random();
-    if (ACTIVE())
-        fs_rng_draw_random(ival(v), "random", FS_CALLER());
-    return v;
-}
+GLOBAL_DRAW(int, rand, FS_RNG_FAM_RANDOM, fs_rng_draw_random(ival(v), "rand", site))
+GLOBAL_DRAW(long, random, FS_RNG_FAM_RANDOM, fs_rng_draw_random(ival(v), "random", site))
 
 void srand(unsigned seed)
 {
@@ -142,32 +150,12 @@ int setstate_r(char *state, struct random_data *buf)
 
 /* ---- the global drand48 state ------------------------------------------------------------ */
 
-double drand48(void)
-{
-    FS_REAL_READY();
-    double v = fs_real.drand48();
-    if (ACTIVE())
-        fs_rng_draw_drand48(dval(v), FS_RNG_DOUBLE, "drand48", FS_CALLER());
-    return v;
-}
-
-long lrand48(void)
-{
-    FS_REAL_READY();
-    long v = fs_real.lrand48();
-    if (ACTIVE())
-        fs_rng_draw_drand48(ival(v), FS_RNG_INT, "lrand48", FS_CALLER());
-    return v;
-}
-
-long mrand48(void)
-{
-    FS_REAL_READY();
-    long v = fs_real.mrand48();
-    if (ACTIVE())
-        fs_rng_draw_drand48(ival(v), FS_RNG_INT, "mrand48", FS_CALLER());
-    return v;
-}
+GLOBAL_DRAW(double, drand48, FS_RNG_FAM_DRAND48,
+            fs_rng_draw_drand48(dval(v), FS_RNG_DOUBLE, "drand48", site))
+GLOBAL_DRAW(long, lrand48, FS_RNG_FAM_DRAND48,
+            fs_rng_draw_drand48(ival(v), FS_RNG_INT, "lrand48", site))
+GLOBAL_DRAW(long, mrand48, FS_RNG_FAM_DRAND48,
+            fs_rng_draw_drand48(ival(v), FS_RNG_INT, "mrand48", site))
 
 void srand48(long seedval)
 {

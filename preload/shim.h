@@ -186,6 +186,9 @@ struct fs_thread {
     int creator;
     unsigned nheld; /* published with release order: entries below it are complete */
     unsigned lost;
+    /* Draws from the global generators (enum fs_rng_family) by this thread, counted with a
+     * plain increment by the thread alone: a draw costs no atomic (rng.c sums them). */
+    uint64_t rng_draws[2];
     uintptr_t start_routine, create_site;
     uintptr_t blocked_on_sem; /* the sem this thread is inside sem_wait on, 0 when none */
     pthread_t self;
@@ -200,13 +203,12 @@ struct fs_thread {
 };
 #define FS_HELD_GUARD UINTPTR_MAX
 
-/* Semaphores have no owner, so they live in one table rather than in a thread's registry:
- * the last successful decrement and whether anyone else ever posted it (a signal, not a lock). */
+/* Semaphores marked as signals (posted by a thread that had not decremented them, or counting
+ * resources): the forked child never counts them as held (registry.c). */
 struct fs_sem_slot {
-    uintptr_t sem;
-    uintptr_t site;
-    int tid;
-    int cross_post;
+    uintptr_t sem; /* claimed once, never evicted */
+    int signal;
+    int pad_;
 };
 
 FS_HIDDEN extern struct fs_thread fs_threads[FS_MAX_THREADS];
@@ -214,7 +216,7 @@ FS_HIDDEN extern struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
 FS_HIDDEN extern uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
 FS_HIDDEN extern unsigned fs_threads_lost;
 FS_HIDDEN extern unsigned fs_threads_hwm; /* slots below it may be in use */
-FS_HIDDEN extern int fs_sems_used;
+FS_HIDDEN extern int fs_sems_full; /* a mark did not fit: every semaphore is a signal */
 
 /* The calling thread's slot, claimed on first use; NULL when not recording. */
 extern __thread struct fs_thread *fs_tls_self
@@ -399,7 +401,10 @@ FS_HIDDEN int fs_held_pop_slow(const void *lock);
 /* A lock re-initialised or destroyed: forget every entry of the calling thread for it. */
 FS_HIDDEN void fs_held_forget(const void *lock);
 
+/* Semaphores (registry.c): a decrement goes on the thread's stack of held locks, once. */
 FS_HIDDEN void fs_sem_acquired(const sem_t *sem, uintptr_t site);
+FS_HIDDEN int fs_sem_on_stack(const struct fs_thread *t, const sem_t *sem, unsigned n);
+FS_HIDDEN int fs_sem_is_signal(uintptr_t sem);
 FS_HIDDEN void fs_sem_posted(const sem_t *sem);
 FS_HIDDEN void fs_sem_forget(const sem_t *sem);
 FS_HIDDEN void fs_sem_initialized(const sem_t *sem, unsigned value);
@@ -491,6 +496,18 @@ FS_HIDDEN extern struct fs_proc fs_proc;
 FS_HIDDEN void fs_rng_before_fork(void); /* parent, prepare handler: flush partial segments */
 FS_HIDDEN void fs_rng_after_fork(int in_child); /* both sides: start new segments */
 FS_HIDDEN void fs_rng_flush(void);              /* exec, exit, _exit: write what is pending */
+
+/* The global generators whose draws the hooks count per thread (struct fs_thread.rng_draws):
+ * glibc's random() state and the drand48 state. */
+enum fs_rng_family { FS_RNG_FAM_RANDOM, FS_RNG_FAM_DRAND48, FS_RNG_FAMILIES };
+/* Nonzero while the current segment of a family still wants values: its draws take the slow
+ * path (fs_rng_draw_*), which stores them; otherwise a draw is one increment of the caller's
+ * counter. */
+FS_HIDDEN extern int fs_rng_want[FS_RNG_FAMILIES];
+/* Draws of released slots and of threads without one (registry.c). */
+FS_HIDDEN extern uint64_t fs_rng_draws_gone[FS_RNG_FAMILIES];
+/* Every draw of the family so far, in this process image: O(threads), for the slow paths. */
+FS_HIDDEN uint64_t fs_rng_draws_total(int family);
 
 /* The 48-bit state of the drand48 family, from its three 16-bit words. */
 static inline uint64_t fs_x48(const unsigned short x[3])
