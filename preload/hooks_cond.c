@@ -54,14 +54,14 @@ static inline void back_after_wait(const void *m, int kind, uintptr_t site)
     }
 #define UNPAREN(...) __VA_ARGS__
 
-COND_HOOK(pthread_cond_wait, FS_LOCK_MUTEX, ETIMEDOUT, 0,
-          (pthread_cond_t * c, pthread_mutex_t * m), (c, m), m)
+COND_HOOK(pthread_cond_wait, FS_LOCK_MUTEX, ETIMEDOUT, 0, (pthread_cond_t * c, pthread_mutex_t *m),
+          (c, m), m)
 COND_HOOK(pthread_cond_timedwait, FS_LOCK_MUTEX, ETIMEDOUT, 0,
-          (pthread_cond_t * c, pthread_mutex_t * m, const struct timespec *t), (c, m, t), m)
+          (pthread_cond_t * c, pthread_mutex_t *m, const struct timespec *t), (c, m, t), m)
 COND_HOOK(pthread_cond_clockwait, FS_LOCK_MUTEX, ETIMEDOUT, 1,
-          (pthread_cond_t * c, pthread_mutex_t * m, clockid_t clk, const struct timespec *t),
+          (pthread_cond_t * c, pthread_mutex_t *m, clockid_t clk, const struct timespec *t),
           (c, m, clk, t), m)
-COND_HOOK(cnd_wait, FS_LOCK_MTX, thrd_timedout, 0, (cnd_t * c, mtx_t * m), (c, m), m)
+COND_HOOK(cnd_wait, FS_LOCK_MTX, thrd_timedout, 0, (cnd_t * c, mtx_t *m), (c, m), m)
 COND_HOOK(cnd_timedwait, FS_LOCK_MTX, thrd_timedout, 0,
           (cnd_t *__restrict c, mtx_t *__restrict m, const struct timespec *__restrict t),
           (c, m, t), m)

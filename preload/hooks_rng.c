@@ -52,7 +52,7 @@ typedef int nrand48_r_fn(unsigned short[3], struct drand48_data *, long *);
  * slow path records the value (rng.c: fs_rng_draw_*).  A slot implies the real functions are
  * resolved and the shim records. */
 #define SLOW __attribute__((noinline, cold))
-#define GLOBAL_DRAW(type, name, family, record)                                         \
+#define GLOBAL_DRAW(type, name, family, record)                                                    \
     static SLOW type name##_slow(uintptr_t site)                                                   \
     {                                                                                              \
         FS_REAL_READY();                                                                           \
@@ -66,7 +66,7 @@ typedef int nrand48_r_fn(unsigned short[3], struct drand48_data *, long *);
         struct fs_thread *t = fs_tls_self;                                                         \
         if (FS_UNLIKELY(!t) || FS_UNLIKELY(fs_rng_want[family]))                                   \
             return name##_slow(FS_CALLER());                                                       \
-        __atomic_store_n(&t->rng_draws[family], t->rng_draws[family] + 1, __ATOMIC_RELAXED);      \
+        __atomic_store_n(&t->rng_draws[family], t->rng_draws[family] + 1, __ATOMIC_RELAXED);       \
         return fs_real.name();                                                                     \
     }
 

@@ -188,7 +188,7 @@ static int seg_pending(const struct rng_inst *in)
 
 static int family_of(const struct rng_inst *in)
 {
-    return in->gen == FS_RNG_RANDOM ? FS_RNG_FAM_RANDOM
+    return in->gen == FS_RNG_RANDOM    ? FS_RNG_FAM_RANDOM
            : in->gen == FS_RNG_DRAND48 ? FS_RNG_FAM_DRAND48
                                        : -1;
 }

@@ -216,7 +216,7 @@ FS_HIDDEN extern struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
 FS_HIDDEN extern uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
 FS_HIDDEN extern unsigned fs_threads_lost;
 FS_HIDDEN extern unsigned fs_threads_hwm; /* slots below it may be in use */
-FS_HIDDEN extern int fs_sems_full; /* a mark did not fit: every semaphore is a signal */
+FS_HIDDEN extern int fs_sems_full;        /* a mark did not fit: every semaphore is a signal */
 
 /* The calling thread's slot, claimed on first use; NULL when not recording. */
 extern __thread struct fs_thread *fs_tls_self
