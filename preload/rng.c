@@ -399,7 +399,61 @@ static void lost_one(void)
     __atomic_fetch_add(&rng_lost, 1, __ATOMIC_RELAXED);
 }
 
+/* ---- the caller-held states' fast path ---------------------------------------------------
+ * A state whose current segment has its values (and, content-keyed, is not to be re-read) needs
+ * nothing per draw but a count: the hooks count it in fs_rng_cache[gen] while the key matches.
+ * Every slow point first folds the cached count back into the instance (cache_drop), so the
+ * instance is exact whenever anything reads it.  Two threads drawing from different states of
+ * one family take turns evicting each other (slow, as before); a count may then be attributed
+ * a draw late, which only shifts positions (the analyzer compares values). */
+FS_HIDDEN struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX] = {
+    [0 ... FS_RNG_GEN_MAX - 1] = {.key = FS_RNG_NO_KEY}};
+static struct rng_inst *cache_inst[FS_RNG_GEN_MAX];
+
+static void cache_drop(int gen)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[gen];
+    if (c->key == FS_RNG_NO_KEY)
+        return;
+    c->key = FS_RNG_NO_KEY;
+    struct rng_inst *in = cache_inst[gen];
+    if (in) {
+        in->pos += (int64_t)c->count;
+        if (content_keyed(gen))
+            in->expect = c->expect;
+    }
+    c->count = 0;
+}
+
+static void cache_drop_all(void)
+{
+    for (int g = 0; g < FS_RNG_GEN_MAX; g++)
+        cache_drop(g);
+}
+
+/* After a slow draw: the state becomes the family's cached one once its segment is full. */
+static void cache_offer(int gen, const void *state, struct rng_inst *in)
+{
+    if (in->fresh || (uint64_t)(in->pos - in->seg.start) < SEG_VALUES)
+        return;
+    struct fs_rng_cache *c = &fs_rng_cache[gen];
+    cache_inst[gen] = in;
+    c->expect = in->expect;
+    c->count = 0;
+    __atomic_store_n(&c->key, (uintptr_t)state, __ATOMIC_RELEASE);
+}
+
+static void draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
+                       const char *call, uintptr_t site);
+
 void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
+                       const char *call, uintptr_t site)
+{
+    cache_drop(gen);
+    draw_state(gen, state, before, value, vtype, call, site);
+}
+
+static void draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
                        const char *call, uintptr_t site)
 {
     int created;
@@ -423,6 +477,7 @@ void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t val
         }
         drew(in, value, vtype, call, site);
         in->expect = contents_of(gen, state);
+        cache_offer(gen, state, in);
         return;
     }
     if (created) {
@@ -432,6 +487,7 @@ void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t val
         seg_restart(in, 0);
     }
     drew(in, value, vtype, call, site);
+    cache_offer(gen, state, in);
 }
 
 /* ---- seeding ----------------------------------------------------------------------------- */
@@ -501,6 +557,7 @@ void fs_rng_seed_drand48(uint64_t value, const char *call, uintptr_t site)
 
 void fs_rng_seed_state(int gen, const void *state, uint64_t value, const char *call, uintptr_t site)
 {
+    cache_drop(gen);
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (!in) {
@@ -512,6 +569,7 @@ void fs_rng_seed_state(int gen, const void *state, uint64_t value, const char *c
 
 void fs_rng_reset_state(int gen, const void *state)
 {
+    cache_drop(gen);
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (!in) {
@@ -660,6 +718,7 @@ static void write_pending(void)
 
 void fs_rng_before_fork(void)
 {
+    cache_drop_all();
     if (!rng_used && !safe_any && !rng_lost)
         return;
     write_pending();
@@ -689,6 +748,7 @@ static void restart_child(struct rng_inst *in, void *arg)
  * the child this runs before fork() returns: static memory and nothing else. */
 void fs_rng_after_fork(int in_child)
 {
+    cache_drop_all();
     if (in_child) {
         if (seeds_written)
             seeds_written = 0;
@@ -716,6 +776,7 @@ static void restart_written(struct rng_inst *in, void *arg)
 
 void fs_rng_flush(void)
 {
+    cache_drop_all();
     if (!rng_used && !safe_any && !rng_lost)
         return;
     write_pending();

@@ -509,6 +509,15 @@ FS_HIDDEN extern uint64_t fs_rng_draws_gone[FS_RNG_FAMILIES];
 /* Every draw of the family so far, in this process image: O(threads), for the slow paths. */
 FS_HIDDEN uint64_t fs_rng_draws_total(int family);
 
+/* Caller-held states whose draws only need counting (rng.c): one per family (enum fs_rng_gen),
+ * tested by the hooks' fast paths.  `key` is the state's address, FS_RNG_NO_KEY when none. */
+struct fs_rng_cache {
+    uintptr_t key;
+    uint64_t expect; /* erand48's and rand_r's: the contents our last draw left */
+    uint64_t count;  /* draws counted here, not yet in the instance's position */
+};
+#define FS_RNG_NO_KEY UINTPTR_MAX
+
 /* The 48-bit state of the drand48 family, from its three 16-bit words. */
 static inline uint64_t fs_x48(const unsigned short x[3])
 {
@@ -526,6 +535,7 @@ enum fs_rng_gen {
     FS_RNG_GEN_MAX
 };
 enum fs_rng_vtype { FS_RNG_INT, FS_RNG_DOUBLE };
+FS_HIDDEN extern struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX];
 enum fs_rng_src {
     FS_RNG_SRC_GETRANDOM,
     FS_RNG_SRC_GETENTROPY,
