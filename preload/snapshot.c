@@ -16,7 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_fork_ctx fs_fork_ctx;
+/* fs_fork_ctx lives on the fork page (forkrec.c). */
 
 enum verdict { HELD, NOT_HELD, UNKNOWN };
 
