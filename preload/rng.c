@@ -274,7 +274,9 @@ static inline void drew(struct rng_inst *in, uint64_t v, int vtype, const char *
         store_value(in, i, v, vtype, call, site);
 }
 
-FS_HIDDEN int fs_rng_want[FS_RNG_FAMILIES] = {1, 1};
+/* Read by every global draw, written only when a segment restarts or fills: a line of its own,
+ * away from the caller-state caches that their draws write. */
+FS_HIDDEN int fs_rng_want[FS_RNG_FAMILIES] __attribute__((aligned(64))) = {1, 1};
 
 /* A draw of a global family that came the slow way (a value wanted, or no slot to count in):
  * its position, the count, and the value if the segment wants it. */
@@ -406,7 +408,7 @@ static void lost_one(void)
  * instance is exact whenever anything reads it.  Two threads drawing from different states of
  * one family take turns evicting each other (slow, as before); a count may then be attributed
  * a draw late, which only shifts positions (the analyzer compares values). */
-FS_HIDDEN struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX] = {
+FS_HIDDEN struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX] __attribute__((aligned(64))) = {
     [0 ... FS_RNG_GEN_MAX - 1] = {.key = FS_RNG_NO_KEY}};
 static struct rng_inst *cache_inst[FS_RNG_GEN_MAX];
 

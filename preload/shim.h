@@ -175,9 +175,9 @@ struct fs_held_entry {
         struct {
             uint8_t kind, mode;
         };
-        uint16_t kind_mode; /* both in one store: kind | mode << 8 */
+        uint32_t kind_mode; /* both in one store of an immediate: kind | mode << 8 */
     };
-    uint8_t pad_[14];
+    uint8_t pad_[12];
 };
 
 struct fs_thread {
@@ -349,7 +349,7 @@ static inline struct fs_thread *fs_fast_prepare(const void *lock, int kind, int 
         return NULL;
     struct fs_held_entry *e = &t->held[n];
     e->site = site;
-    e->kind_mode = (uint16_t)(kind | mode << 8);
+    e->kind_mode = (uint32_t)(kind | mode << 8);
     e->lock = (uintptr_t)lock;
     return t;
 }
@@ -389,7 +389,7 @@ static inline int fs_fast_push(const void *lock, int kind, int mode, uintptr_t s
         return 0;
     struct fs_held_entry *e = &t->held[n];
     e->site = site;
-    e->kind_mode = (uint16_t)(kind | mode << 8);
+    e->kind_mode = (uint32_t)(kind | mode << 8);
     e->lock = (uintptr_t)lock;
     __atomic_store_n(&t->nheld, n + 1, __ATOMIC_RELEASE);
     return 1;
