@@ -13,12 +13,13 @@
 #define SLOW __attribute__((noinline, cold))
 
 /* The entry leaves before the wait and comes back after it; fs_tls_fast decides the path. */
-static inline int forget_for_wait(const void *m)
+static inline __attribute__((always_inline)) int forget_for_wait(const void *m)
 {
     return fs_fast_pop(m) || fs_held_pop_slow(m);
 }
 
-static inline void back_after_wait(const void *m, int kind, uintptr_t site)
+static inline __attribute__((always_inline)) void back_after_wait(const void *m, int kind,
+                                                                  uintptr_t site)
 {
     struct fs_thread *t = fs_fast_prepare(m, kind, FS_MODE_EXCL, site);
     if (FS_LIKELY(t))

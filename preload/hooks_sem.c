@@ -66,8 +66,13 @@ static SLOW int sem_slow(sem_t *s, enum sem_call call, clockid_t clk, const stru
                                     : fs_real.sem_clockwait(s, clk, ts);
         blocked_on(NULL);
     }
-    if (r == 0)
-        fs_sem_acquired(s, site);
+    if (r == 0) {
+        /* fs_sem_acquired's push, inlined here: with FORKSAN_LOCK_STACK the captured frames start
+         * at this function's caller (it is tail-called), as every lock hook's do. */
+        struct fs_thread *t = fs_self();
+        if (t && !(t->nheld && fs_sem_on_stack(t, s, t->nheld)))
+            fs_held_commit(fs_held_prepare(s, FS_LOCK_SEM, FS_MODE_EXCL, site));
+    }
     return r;
 }
 

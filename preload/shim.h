@@ -275,9 +275,11 @@ static inline unsigned fs_slot_index(const struct fs_thread *t)
  * held (under contention, every nanosecond inside the critical section is paid by all waiters):
  * fs_held_prepare writes the entry past the published end before the real call, and
  * fs_held_commit publishes it with one store once the call succeeded.  An entry that is never
- * committed is simply overwritten by the next one.  Hot path: no syscall, no lock, no malloc. */
-static inline struct fs_thread *fs_held_prepare(const void *lock, int kind, int mode,
-                                                uintptr_t site)
+ * committed is simply overwritten by the next one.  Hot path: no syscall, no lock, no malloc.
+ * Always inlined, also into the cold slow paths (which gcc optimizes for size): with
+ * FORKSAN_LOCK_STACK the frames are counted from the function that commits. */
+static inline __attribute__((always_inline)) struct fs_thread *
+fs_held_prepare(const void *lock, int kind, int mode, uintptr_t site)
 {
     struct fs_thread *t = fs_self();
     if (FS_UNLIKELY(!t))
@@ -295,7 +297,7 @@ static inline struct fs_thread *fs_held_prepare(const void *lock, int kind, int 
     return t;
 }
 
-static inline void fs_held_commit(struct fs_thread *t)
+static inline __attribute__((always_inline)) void fs_held_commit(struct fs_thread *t)
 {
     if (FS_UNLIKELY(!t))
         return;
@@ -306,7 +308,8 @@ static inline void fs_held_commit(struct fs_thread *t)
 }
 
 /* Both steps at once, where nothing runs in between (condition waits re-taking the mutex). */
-static inline void fs_held_push(const void *lock, int kind, int mode, uintptr_t site)
+static inline __attribute__((always_inline)) void fs_held_push(const void *lock, int kind, int mode,
+                                                               uintptr_t site)
 {
     fs_held_commit(fs_held_prepare(lock, kind, mode, site));
 }
