@@ -236,6 +236,17 @@ static long minor_faults(int who)
     return ru.ru_minflt;
 }
 
+/* CPU time (user + system) so far of the waited-for children, in ns. */
+static double children_cpu_ns(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        die("getrusage", errno);
+    return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
+}
+
 /* Besides the time, the page faults per fork of parent and child: every page either process
  * writes after fork() costs a copy-on-write fault, what a fork's cost is mostly made of on a VM,
  * and a count that does not depend on the machine's load. */
@@ -244,6 +255,7 @@ static int run_fork_wait(unsigned long iters, struct wl_result *res)
     unsigned long total = 8 + iters;
     uint64_t t0 = 0, t1;
     long pf0 = 0, cf0 = 0;
+    double ccpu0 = 0;
 
     for (unsigned long i = 0; i < total; i++) {
         int status;
@@ -252,6 +264,7 @@ static int run_fork_wait(unsigned long iters, struct wl_result *res)
         if (i == total - iters) {
             pf0 = minor_faults(RUSAGE_SELF);
             cf0 = minor_faults(RUSAGE_CHILDREN);
+            ccpu0 = children_cpu_ns();
             t0 = now_ns();
         }
         pid = fork();
@@ -271,9 +284,10 @@ static int run_fork_wait(unsigned long iters, struct wl_result *res)
     res->ns_per_op = (double)(t1 - t0) / (double)iters;
     res->ops = iters;
     res->ops_total = total;
-    snprintf(res->note, sizeof(res->note), "faults/fork: parent=%.1f child=%.1f",
+    snprintf(res->note, sizeof(res->note), "faults/fork: parent=%.1f child=%.1f child-cpu=%.1fus",
              (double)(minor_faults(RUSAGE_SELF) - pf0) / (double)iters,
-             (double)(minor_faults(RUSAGE_CHILDREN) - cf0) / (double)iters);
+             (double)(minor_faults(RUSAGE_CHILDREN) - cf0) / (double)iters,
+             (children_cpu_ns() - ccpu0) / (double)iters / 1000);
     return 0;
 }
 
@@ -765,13 +779,23 @@ static int worker_main(const char *name, const char *iters_arg, const char *sche
     sched_pin = sched != NULL && (strcmp(sched, "pin") == 0 || strcmp(sched, "auto") == 0);
     sched_rt = sched != NULL && (strcmp(sched, "rt") == 0 || strcmp(sched, "auto") == 0);
     apply_sched(applied, sizeof(applied));
+    /* CPU time of the whole process (every thread, not a forked child) over every op made:
+     * unlike the wall time it leaves out the time the worker waited for a CPU, so it holds up
+     * on a loaded machine (the caches another job leaves cold still count). */
+    struct timespec c0, c1;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0) != 0)
+        die("clock_gettime(CLOCK_PROCESS_CPUTIME_ID)", errno);
     leave_single_threaded();
     if (w->run(iters, &res) != 0)
         return 1;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1) != 0)
+        die("clock_gettime(CLOCK_PROCESS_CPUTIME_ID)", errno);
     if (res.ops_total == 0)
         res.ops_total = res.ops + warmup_iters(iters);
-    if (printf("ns=%.4f ops=%llu ops_total=%llu sched=%s%s%s%s%s\n", res.ns_per_op, res.ops,
-               res.ops_total, applied, res.note[0] ? " " : "", res.note,
+    double cpu = ((double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec)) /
+                 (double)res.ops_total;
+    if (printf("ns=%.4f ops=%llu ops_total=%llu cpu_ns=%.4f sched=%s%s%s%s%s\n", res.ns_per_op,
+               res.ops, res.ops_total, cpu, applied, res.note[0] ? " " : "", res.note,
                res.suspect ? " suspect=" : "", res.suspect ? res.suspect : "") < 0 ||
         fflush(stdout) != 0)
         die("writing the result", errno);
@@ -797,6 +821,7 @@ enum status { ST_OK, ST_MISSING, ST_FAILED };
 
 struct cell {
     double ns[MAX_ROUNDS];
+    double cpu[MAX_ROUNDS]; /* CPU ns per op of the same runs */
     int n;
     enum status status;
     char note[NOTE_SIZE];
@@ -821,6 +846,7 @@ struct options {
 /* What one worker run reported. */
 struct run_out {
     double ns;
+    double cpu_ns; /* process CPU time per op, warm-up included */
     unsigned long long ops_total;
     char note[NOTE_SIZE];
     char sched[32];
@@ -943,8 +969,8 @@ static bool parse_result(char *out, struct run_out *r)
         unsigned long long ops;
         int used = 0;
 
-        if (sscanf(line, "ns=%lf ops=%llu ops_total=%llu sched=%31s%n", &r->ns, &ops, &r->ops_total,
-                   r->sched, &used) == 4 &&
+        if (sscanf(line, "ns=%lf ops=%llu ops_total=%llu cpu_ns=%lf sched=%31s%n", &r->ns, &ops,
+                   &r->ops_total, &r->cpu_ns, r->sched, &used) == 5 &&
             r->ns > 0) {
             const char *rest = line + used;
             while (*rest == ' ')
@@ -1176,6 +1202,15 @@ static double median(const struct cell *c)
     return c->n % 2 ? s[c->n / 2] : (s[c->n / 2 - 1] + s[c->n / 2]) / 2;
 }
 
+static double median_cpu(const struct cell *c)
+{
+    struct cell tmp;
+
+    memcpy(tmp.ns, c->cpu, sizeof(tmp.ns));
+    tmp.n = c->n;
+    return median(&tmp);
+}
+
 static double minimum(const struct cell *c)
 {
     double lo = c->ns[0];
@@ -1231,8 +1266,8 @@ static void print_table(const struct options *o, struct cell cells[][ARRAY_SIZE(
                variants[v].present ? "" : "  (missing)");
     printf("  scheduling: %s (--sched %s)\n", sched_seen[0] ? sched_seen : "n/a", o->sched);
     printf("  instr/op:   %s\n", o->instr ? counter_name(counter) : "not measured (--no-instr)");
-    printf("\n%-16s %9s %20s %20s %7s  %-26s\n", "workload", "native ns", "empty-shim ns (x)",
-           "forksan ns (x)", "spread", "instr/op native/empty/fs");
+    printf("\n%-16s %9s %20s %20s %7s %8s  %-26s\n", "workload", "native ns", "empty-shim ns (x)",
+           "forksan ns (x)", "spread", "cpu x", "instr/op native/empty/fs");
     for (size_t i = 0; i < ARRAY_SIZE(workloads); i++) {
         struct cell *row = cells[i];
         double base = has_figure(&row[0]) ? median(&row[0]) : 0, worst = 0;
@@ -1258,7 +1293,12 @@ static void print_table(const struct options *o, struct cell cells[][ARRAY_SIZE(
             if (has_figure(&row[v]) && spread(&row[v]) > worst)
                 worst = spread(&row[v]);
         }
-        printf(" %6.0f%% ", worst * 100);
+        printf(" %6.0f%%", worst * 100);
+        /* forksan / native in CPU time per op (see worker_main): the load-proof time figure. */
+        if (has_figure(&row[0]) && has_figure(&row[ARRAY_SIZE(variants) - 1]))
+            printf(" %7.2fx ", median_cpu(&row[ARRAY_SIZE(variants) - 1]) / median_cpu(&row[0]));
+        else
+            printf(" %8s ", "-");
         if (o->instr) {
             char buf[64];
             const struct cell *n = &row[0], *f = &row[ARRAY_SIZE(variants) - 1];
@@ -1386,8 +1426,8 @@ static void print_json(const struct options *o, struct cell cells[][ARRAY_SIZE(v
             if (c->uncontended_runs)
                 printf(",\"uncontended_runs\":%d", c->uncontended_runs);
             if (has_figure(c)) {
-                printf(",\"median_ns\":%.4f,\"min_ns\":%.4f,\"spread\":%.4f", median(c), minimum(c),
-                       spread(c));
+                printf(",\"median_ns\":%.4f,\"min_ns\":%.4f,\"spread\":%.4f,\"median_cpu_ns\":%.4f",
+                       median(c), minimum(c), spread(c), median_cpu(c));
                 if (base > 0)
                     printf(",\"ratio\":%.4f", median(c) / base);
                 printf(",\"suspect_runs\":%d,\"samples_ns\":[", c->suspect_runs);
@@ -1590,8 +1630,10 @@ int main(int argc, char **argv)
                     /* A contended workload that did not contend measured something else. */
                     if (strstr(out.note, "contended=0") != NULL)
                         c->uncontended_runs++;
-                    else
+                    else {
+                        c->cpu[c->n] = out.cpu_ns;
                         c->ns[c->n++] = out.ns;
+                    }
                     forksan_ran |= variants[v].traces;
                 } else {
                     c->status = ST_FAILED;
