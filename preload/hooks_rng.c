@@ -490,12 +490,11 @@ void _Exit(int status)
 int random_r(struct random_data *buf, int32_t *result)
 {
     struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_RANDOM_R];
+    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
+     * draw is counted first and the real function jumped to. */
     if (FS_LIKELY(c->key == (uintptr_t)buf)) {
-        int r = ((random_r_fn *)fs_real.random_r)(buf, result);
-        if (r == 0) {
-            c->count++;
-        }
-        return r;
+        c->count++;
+        return ((random_r_fn *)fs_real.random_r)(buf, result);
     }
     return random_r_slow(buf, result, FS_CALLER());
 }
@@ -539,12 +538,11 @@ long jrand48(unsigned short xsubi[3])
 int drand48_r(struct drand48_data *buffer, double *result)
 {
     struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
+    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
+     * draw is counted first and the real function jumped to. */
     if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
-        int r = ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
-        if (r == 0) {
-            c->count++;
-        }
-        return r;
+        c->count++;
+        return ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
     }
     return drand48_r_slow(buffer, result, FS_CALLER());
 }
@@ -552,12 +550,11 @@ int drand48_r(struct drand48_data *buffer, double *result)
 int lrand48_r(struct drand48_data *buffer, long *result)
 {
     struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
+    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
+     * draw is counted first and the real function jumped to. */
     if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
-        int r = ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
-        if (r == 0) {
-            c->count++;
-        }
-        return r;
+        c->count++;
+        return ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
     }
     return lrand48_r_slow(buffer, result, FS_CALLER());
 }
@@ -565,12 +562,11 @@ int lrand48_r(struct drand48_data *buffer, long *result)
 int mrand48_r(struct drand48_data *buffer, long *result)
 {
     struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
+    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
+     * draw is counted first and the real function jumped to. */
     if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
-        int r = ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
-        if (r == 0) {
-            c->count++;
-        }
-        return r;
+        c->count++;
+        return ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
     }
     return mrand48_r_slow(buffer, result, FS_CALLER());
 }

@@ -524,7 +524,16 @@ struct fs_rng_cache {
 /* The 48-bit state of the drand48 family, from its three 16-bit words. */
 static inline uint64_t fs_x48(const unsigned short x[3])
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* The same value in two loads (the erand48 hooks read it twice per draw). */
+    uint32_t lo;
+    uint16_t hi;
+    __builtin_memcpy(&lo, x, sizeof lo);
+    __builtin_memcpy(&hi, x + 2, sizeof hi);
+    return (uint64_t)lo | (uint64_t)hi << 32;
+#else
     return (uint64_t)x[0] | (uint64_t)x[1] << 16 | (uint64_t)x[2] << 32;
+#endif
 }
 
 /* Generator families, as named by the `gen` field of the trace. */
