@@ -15,8 +15,8 @@
  * fs_proc (trace.c's scalars) and fs_fork_ctx (the context; its head up to the first tids is on
  * the page, the rest of tids[] is written only by processes with that many threads) keep their
  * names: the assembler defines them at their offsets in the page. */
-#define FORKBUF_SIZE   2560
-#define FORKREC_MAX    1280 /* room kept free for one record (64 frames) */
+#define FORKBUF_SIZE    2560
+#define FORKREC_MAX     1280 /* room kept free for one record (64 frames) */
 #define FORK_CTX_OFFSET 2816
 
 struct fork_page {
@@ -24,8 +24,8 @@ struct fork_page {
     struct fs_linebuf forklb;
     pid_t forkbuf_owner;
     char forkbuf[FORKBUF_SIZE];
-    char pad_[FORK_CTX_OFFSET - sizeof(struct fs_proc) - sizeof(struct fs_linebuf) -
-              sizeof(pid_t) - FORKBUF_SIZE - 4];
+    char pad_[FORK_CTX_OFFSET - sizeof(struct fs_proc) - sizeof(struct fs_linebuf) - sizeof(pid_t) -
+              FORKBUF_SIZE - 4];
     struct fs_fork_ctx ctx;
 };
 _Static_assert(__builtin_offsetof(struct fork_page, ctx) == FORK_CTX_OFFSET, "fork page layout");
@@ -33,10 +33,13 @@ _Static_assert(FORK_CTX_OFFSET + __builtin_offsetof(struct fs_fork_ctx, tids) + 
                    4096,
                "the fork context's head must share the fork page");
 
-FS_HIDDEN struct fork_page fs_fork_page __attribute__((aligned(4096))) = {
-    .proc = {.created_fd = -1}};
+FS_HIDDEN struct fork_page fs_fork_page
+    __attribute__((aligned(4096))) = {.proc = {.created_fd = -1}};
+#define XSTR_(x) #x
+#define XSTR(x)  XSTR_(x)
 __asm__(".globl fs_proc\n\t.hidden fs_proc\n\t.set fs_proc, fs_fork_page\n\t"
-        ".globl fs_fork_ctx\n\t.hidden fs_fork_ctx\n\t.set fs_fork_ctx, fs_fork_page + 2816");
+        ".globl fs_fork_ctx\n\t.hidden fs_fork_ctx\n\t"
+        ".set fs_fork_ctx, fs_fork_page + " XSTR(FORK_CTX_OFFSET));
 #define forkbuf       (fs_fork_page.forkbuf)
 #define forklb        (fs_fork_page.forklb)
 #define forkbuf_owner (fs_fork_page.forkbuf_owner)
