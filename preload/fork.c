@@ -177,6 +177,8 @@ static void atfork_child(void)
     fs_exit_forked();
     fs_storm_child();
     fs_snapshot_write();
+    if (fs_ninherited) /* every acquisition is checked against them: no fast path */
+        fs_tls_fast = NULL;
     fs_rng_after_fork(1);
     if (errno != saved)
         errno = saved;

@@ -17,7 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_fork_ctx fs_fork_ctx;
+/* fs_fork_ctx lives on the fork page (forkrec.c). */
 
 enum verdict { HELD, NOT_HELD, UNKNOWN };
 
@@ -159,6 +159,14 @@ static void write_held(struct fs_linebuf *lb, int tid, const struct fs_held_entr
     fs_lb_end(lb);
 }
 
+/* A semaphore on a thread's stack counts as a held lock only when used as one: its value is 0
+ * (check_lock), the thread is not the forker (which lives on in the child), nobody else ever
+ * posted it, and the thread is not itself waiting on it (then it waits for a signal). */
+static int sem_used_as_lock(const struct fs_thread *t, uintptr_t sem, int forker)
+{
+    return !forker && t->blocked_on_sem != sem && !fs_sem_is_signal(sem);
+}
+
 static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t, int forker)
 {
     unsigned n = __atomic_load_n(&t->nheld, __ATOMIC_ACQUIRE);
@@ -178,6 +186,8 @@ static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t,
                 count++;
         }
         if (dup)
+            continue;
+        if (e->kind == FS_LOCK_SEM && !sem_used_as_lock(t, e->lock, forker))
             continue;
         int mtype, shared;
         if (check_lock(e, t->tid, &mtype, &shared) == NOT_HELD)
@@ -200,32 +210,6 @@ static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t,
     }
     if (t->lost)
         fs_trace_lost(lb, "held", t->lost);
-}
-
-/* A semaphore counts as a held lock only when used as one: its value is 0, the last decrement
- * was by a thread other than the forker (which lives on in the child), nobody else posted it,
- * and that thread is not itself waiting on it (then it waits for a signal). */
-static void write_sem_locks(struct fs_linebuf *lb, int forker_tid)
-{
-    if (!fs_sems_used)
-        return;
-    for (unsigned i = 0; i < FS_SEM_SLOTS; i++) {
-        const struct fs_sem_slot *s = &fs_sems[i];
-        uintptr_t sem = __atomic_load_n(&s->sem, __ATOMIC_ACQUIRE);
-        if (!sem || !s->tid || s->cross_post || s->tid == forker_tid)
-            continue;
-        const struct fs_thread *holder = live_slot_of(s->tid);
-        if (!holder || holder->blocked_on_sem == sem)
-            continue;
-        struct fs_held_entry e = {
-            .lock = sem, .site = s->site, .kind = FS_LOCK_SEM, .mode = FS_MODE_EXCL};
-        int mtype, shared;
-        if (check_lock(&e, s->tid, &mtype, &shared) != HELD)
-            continue;
-        write_held(lb, s->tid, &e, 1, -1, shared, &e.site, 1);
-        if (!shared)
-            remember_inherited(sem, FS_LOCK_SEM, FS_MODE_EXCL, s->tid);
-    }
 }
 
 static void thread_name(int ppid, int tid, const char *known, char *out, size_t cap)
@@ -318,7 +302,6 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE)
             write_thread_locks(lb, t, t->tid == ctx->forker_tid);
     }
-    write_sem_locks(lb, ctx->forker_tid);
     fs_py_write_fork(lb, ctx->forker_tid);
 }
 

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_proc fs_proc = {.created_fd = -1};
+/* fs_proc lives on the fork page (forkrec.c). */
 
 static char trace_path[FS_PATH_MAX]; /* empty: not recording */
 static int trace_index;

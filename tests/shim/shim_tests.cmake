@@ -28,6 +28,12 @@ add_test(NAME shim/semantics/preload-lockstack
                  sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
                  ${FS_SHIM_TRACE_ROOT}/semantics-lockstack 2 $<TARGET_FILE:forksan>
                  $<TARGET_FILE:fs_shim_semantics>)
+# ... and every kind of lock, semaphores included, gets the caller's stack, from the caller.
+add_test(NAME shim/lockstack-frames
+         COMMAND sh ${FS_SHIM_TEST_DIR}/lockstack_frames.sh $<TARGET_FILE:forksan>
+                 $<TARGET_FILE:fs_case_mutex_held> $<TARGET_FILE:fs_case_spin_held>
+                 $<TARGET_FILE:fs_case_rwlock_write_held> $<TARGET_FILE:fs_case_rwlock_read_held>
+                 $<TARGET_FILE:fs_case_c11_mtx_held> $<TARGET_FILE:fs_case_sem_binary_held>)
 add_test(NAME shim/stress/native COMMAND fs_shim_stress)
 # stress: the parent plus one file per child (every child has a multi-threaded parent).
 add_test(NAME shim/stress/preload
