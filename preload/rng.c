@@ -446,10 +446,20 @@ static void cache_drop_all(void)
         cache_drop(g);
 }
 
-/* After a slow draw: the state becomes the family's cached one once its segment is full. */
+void fs_rng_threads_begin(void)
+{
+    if (__libc_single_threaded)
+        cache_drop_all();
+}
+
+/* After a slow draw: the state becomes the family's cached one once its segment is full.  Only
+ * in a single-threaded process: the hooks' check-draw-count is not atomic, and a second thread
+ * offering its state between another's check and count would leave the first one's contents as
+ * the second's expectation (every later draw a new segment).  fs_rng_threads_begin drops the
+ * cache when the first thread is created. */
 static void cache_offer(int gen, const void *state, struct rng_inst *in)
 {
-    if (in->fresh || (uint64_t)(in->pos - in->seg.start) < SEG_VALUES)
+    if (!__libc_single_threaded || in->fresh || (uint64_t)(in->pos - in->seg.start) < SEG_VALUES)
         return;
     struct fs_rng_cache *c = &fs_rng_cache[gen];
     cache_inst[gen] = in;

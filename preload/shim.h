@@ -595,6 +595,8 @@ enum fs_rng_gen {
 };
 enum fs_rng_vtype { FS_RNG_INT, FS_RNG_DOUBLE };
 FS_HIDDEN extern struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX];
+/* Before a thread is created: the cache serves single-threaded processes only (rng.c). */
+FS_HIDDEN void fs_rng_threads_begin(void);
 enum fs_rng_src {
     FS_RNG_SRC_GETRANDOM,
     FS_RNG_SRC_GETENTROPY,
