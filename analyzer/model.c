@@ -272,7 +272,7 @@ static int rec_held(struct fs_image *img, struct reader *r)
     };
     const char *kind = get_str(r, "kind", true);
     const char *mode = get_str(r, "mode", false);
-    if (r->bad)
+    if (r->bad || h.count < 1) /* a lock held zero or fewer times is not a held record */
         return -1;
     /* Unknown kind or mode words come from a later shim: keep the lock, name it generically. */
     h.kind = fs_lock_kind_from_name(kind);
@@ -364,7 +364,7 @@ static int rec_lost(struct fs_image *img, struct reader *r)
         return -1;
     for (size_t i = 0; i < img->nlost; i++) {
         if (strcmp(img->lost[i].what, what) == 0) {
-            img->lost[i].count += (long)count;
+            img->lost[i].count = fs_count_add(img->lost[i].count, (long)count);
             return 0;
         }
     }
@@ -629,11 +629,17 @@ int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
 
 const struct fs_hang *fs_model_hang_of(const struct fs_model *model, int pid)
 {
-    /* A pid has one hang file; should a test add two, the latest counts. */
-    for (size_t i = model->nhangs; i-- > 0;)
-        if (model->hangs[i].pid == pid)
-            return &model->hangs[i];
-    return NULL;
+    /* A pid has one hang file; should a test add two, the latest counts.  fs_model_link sorted
+     * them by pid: bisect to the last one of that pid. */
+    size_t lo = 0, hi = model->nhangs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (model->hangs[mid].pid <= pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && model->hangs[lo - 1].pid == pid ? &model->hangs[lo - 1] : NULL;
 }
 
 struct dir_entry {
@@ -716,8 +722,79 @@ static void procs_release(struct fs_model *m)
         free(m->procs[i].children);
     }
     free(m->procs);
+    free(m->by_pid);
+    free(m->forks_by_child);
     m->procs = NULL;
+    m->by_pid = NULL;
+    m->forks_by_child = NULL;
+    m->nforks = 0;
     m->nprocs = 0;
+}
+
+/* The by_pid position of the first process with this pid (nprocs when none). */
+static size_t by_pid_first(const struct fs_model *m, int pid)
+{
+    size_t lo = 0, hi = m->nprocs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->procs[m->by_pid[mid]].pid < pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->nprocs && m->procs[m->by_pid[lo]].pid == pid ? lo : m->nprocs;
+}
+
+static const struct fs_model *sort_model; /* qsort has no context argument */
+
+static int cmp_by_pid(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int px = sort_model->procs[x].pid, py = sort_model->procs[y].pid;
+    if (px != py)
+        return px < py ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_fork_ref(const void *a, const void *b)
+{
+    const struct fs_fork_ref *x = a, *y = b;
+    if (x->child_pid != y->child_pid)
+        return x->child_pid < y->child_pid ? -1 : 1;
+    if (x->proc != y->proc)
+        return x->proc < y->proc ? -1 : 1;
+    if (x->image != y->image)
+        return x->image < y->image ? -1 : 1;
+    return x->fork < y->fork ? -1 : x->fork > y->fork;
+}
+
+/* A prefork parent has one fork record per child: looking each child's up by scanning them
+ * would be quadratic. */
+static void index_forks(struct fs_model *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (size_t j = 0; j < m->procs[i].nimages; j++)
+            n += m->procs[i].images[j]->nforks;
+    m->forks_by_child = fs_xcalloc(n ? n : 1, sizeof *m->forks_by_child);
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (size_t j = 0; j < m->procs[i].nimages; j++)
+            for (size_t k = 0; k < m->procs[i].images[j]->nforks; k++)
+                m->forks_by_child[m->nforks++] = (struct fs_fork_ref){
+                    m->procs[i].images[j]->forks[k].child_pid, i, j, k};
+    if (m->nforks)
+        qsort(m->forks_by_child, m->nforks, sizeof *m->forks_by_child, cmp_fork_ref);
+}
+
+static void index_by_pid(struct fs_model *m)
+{
+    m->by_pid = fs_xcalloc(m->nprocs ? m->nprocs : 1, sizeof *m->by_pid);
+    for (size_t i = 0; i < m->nprocs; i++)
+        m->by_pid[i] = i;
+    sort_model = m;
+    if (m->nprocs)
+        qsort(m->by_pid, m->nprocs, sizeof *m->by_pid, cmp_by_pid);
+    sort_model = NULL;
 }
 
 static int cmp_image(const void *a, const void *b)
@@ -747,9 +824,11 @@ static struct fs_process *find_parent(struct fs_model *m, const struct fs_proces
     struct fs_process *best = NULL, *first = NULL;
     if (ppid <= 0)
         return NULL;
-    for (size_t i = 0; i < m->nprocs; i++) {
-        struct fs_process *p = &m->procs[i];
-        if (p == c || p->pid != ppid)
+    /* by_pid keeps the processes of one pid in their order in procs. */
+    for (size_t k = by_pid_first(m, ppid); k < m->nprocs && m->procs[m->by_pid[k]].pid == ppid;
+         k++) {
+        struct fs_process *p = &m->procs[m->by_pid[k]];
+        if (p == c)
             continue;
         if (!first)
             first = p;
@@ -824,21 +903,39 @@ void fs_model_link(struct fs_model *m)
         cur->images = fs_xrealloc(cur->images, cur->nimages + 1, sizeof *cur->images);
         cur->images[cur->nimages++] = img;
     }
+    /* The traced processes are in pid order (images are sorted), so a hang's pid is looked up
+     * by bisection; hang-only processes come after them. */
+    size_t ntraced = m->nprocs;
     for (size_t i = 0; i < m->nhangs; i++) {
-        bool known = false;
-        for (size_t j = 0; j < m->nprocs && !known; j++)
-            known = m->procs[j].pid == m->hangs[i].pid;
-        if (!known)
+        size_t lo = 0, hi = ntraced;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (m->procs[mid].pid < m->hangs[i].pid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == ntraced || m->procs[lo].pid != m->hangs[i].pid)
             add_hang_only(&m->procs[m->nprocs++], &m->hangs[i]);
     }
+    index_by_pid(m);
+    index_forks(m);
     for (size_t i = 0; i < m->nprocs; i++)
         m->procs[i].parent = find_parent(m, &m->procs[i]);
     for (size_t i = 0; i < m->nprocs; i++) {
         struct fs_process *c = &m->procs[i], *p = c->parent;
-        if (!p)
-            continue;
-        p->children = fs_xrealloc(p->children, p->nchildren + 1, sizeof *p->children);
-        p->children[p->nchildren++] = c;
+        if (p)
+            p->nchildren++;
+    }
+    for (size_t i = 0; i < m->nprocs; i++) {
+        m->procs[i].children =
+            m->procs[i].nchildren ? fs_xcalloc(m->procs[i].nchildren, sizeof(void *)) : NULL;
+        m->procs[i].nchildren = 0;
+    }
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct fs_process *c = &m->procs[i], *p = c->parent;
+        if (p)
+            p->children[p->nchildren++] = c;
     }
 }
 
@@ -856,35 +953,45 @@ void fs_model_release(struct fs_model *m)
 
 struct fs_process *fs_model_find(const struct fs_model *model, int pid)
 {
-    for (size_t i = 0; i < model->nprocs; i++)
-        if (model->procs[i].pid == pid)
-            return &model->procs[i];
-    return NULL;
+    if (!model->by_pid)
+        return NULL;
+    size_t k = by_pid_first(model, pid);
+    return k < model->nprocs ? &model->procs[model->by_pid[k]] : NULL;
 }
 
 const struct fs_fork_event *fs_model_fork_of(const struct fs_model *model,
                                              const struct fs_process *child)
 {
-    (void)model;
     const struct fs_image *ci = fs_process_first_image(child);
     const struct fs_process *p = child ? child->parent : NULL;
-    if (!ci || !p)
+    if (!ci || !p || !model->forks_by_child)
         return NULL;
+    size_t pidx = (size_t)(p - model->procs);
     const struct fs_fork_snapshot *s = ci->snapshot;
     const struct fs_fork_event *fallback = NULL;
-    for (size_t i = 0; i < p->nimages; i++) {
-        const struct fs_image *pi = p->images[i];
-        for (size_t j = 0; j < pi->nforks; j++) {
-            const struct fs_fork_event *e = &pi->forks[j];
-            if (e->child_pid != child->pid || e->spawn != !ci->forked)
-                continue;
-            if (!s || e->spawn || e->seq == s->seq)
-                return e;
-            /* The fork counter may restart in a new image of the parent; a matching pid is
-             * still better than nothing. */
-            if (!fallback)
-                fallback = e;
-        }
+    size_t lo = 0, hi = model->nforks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (model->forks_by_child[mid].child_pid < child->pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* In the parent's image order, then record order, as the records were written. */
+    for (size_t k = lo; k < model->nforks && model->forks_by_child[k].child_pid == child->pid;
+         k++) {
+        const struct fs_fork_ref *ref = &model->forks_by_child[k];
+        if (ref->proc != pidx)
+            continue;
+        const struct fs_fork_event *e = &p->images[ref->image]->forks[ref->fork];
+        if (e->spawn != !ci->forked)
+            continue;
+        if (!s || e->spawn || e->seq == s->seq)
+            return e;
+        /* The fork counter may restart in a new image of the parent; a matching pid is
+         * still better than nothing. */
+        if (!fallback)
+            fallback = e;
     }
     return fallback;
 }

@@ -4,6 +4,7 @@
 #ifndef FORKSAN_MODEL_H
 #define FORKSAN_MODEL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +124,14 @@ struct fs_lost {
     long count;
 };
 
+/* Counts from traces are summed across records, images and processes: a hostile or damaged
+ * trace can say count=9223372036854775807, so sums saturate instead of overflowing (the model
+ * refuses negative counts, so both sides are >= 0). */
+static inline long fs_count_add(long a, long b)
+{
+    return a > LONG_MAX - b ? LONG_MAX : a + b;
+}
+
 /* One trace file: one process image. */
 struct fs_image {
     char *file;
@@ -182,11 +191,22 @@ struct fs_process {
     size_t nchildren;
 };
 
+/* Where a fork event is: the parent-side records indexed by child pid (fs_model_fork_of). */
+struct fs_fork_ref {
+    int child_pid;
+    size_t proc;  /* index into procs */
+    size_t image; /* index into that process's images */
+    size_t fork;  /* index into that image's forks */
+};
+
 struct fs_model {
     struct fs_image *images;
     size_t nimages;
     struct fs_process *procs;
     size_t nprocs;
+    size_t *by_pid; /* procs' indices ordered by pid, then index: lookups in O(log n) */
+    struct fs_fork_ref *forks_by_child; /* every fork and spawn event, by child pid */
+    size_t nforks;
     struct fs_hang *hangs;
     size_t nhangs;
     unsigned unreadable; /* files that could not be used at all */

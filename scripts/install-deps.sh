@@ -3,7 +3,8 @@
 # (or sudo) and no standard input.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libunwind-dev libdw-dev libelf-dev libcriterion-dev
-      libjansson-dev python3 elfutils)
+      libjansson-dev python3 elfutils
+      clang libclang-rt-dev) # clang and its libFuzzer runtime: tests/fuzz
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
