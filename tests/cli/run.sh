@@ -219,6 +219,47 @@ fs run -- sh -c 'kill -TERM $$'
 check_rc "run of a program killed by SIGTERM: 143" 143
 check "run of a killed program: stderr says which signal" has "$ERR" "signal 15"
 
+# ---- the program's signals are the program's ------------------------------------------------
+
+# A program that signals its own process group also signals forksan, which shares it: that must
+# change nothing (same status as native, no "interrupted", no child-hang, no leftover).  Each runs
+# in a session of its own (setsid -w), so that the signals stay inside the test.
+# native_vs_forksan NAME COMMAND...: runs COMMAND natively and under forksan.
+native_vs_forksan() {
+    local name=$1
+    shift
+    setsid -w "$@" >"$WORK/native.out" 2>&1 </dev/null
+    local native=$?
+    setsid -w "$FORKSAN" run -- "$@" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    check_rc "$name: the native status ($native)" "$native"
+    check "$name: the same output as native" cmp -s "$OUT" "$WORK/native.out"
+    check "$name: not taken for an interrupt" eval '! has "$ERR" interrupt'
+    check "$name: no child-hang" eval '! has "$OUT" child-hang'
+}
+if command -v setsid >/dev/null 2>&1 && ${CC:-cc} -O1 -o "$WORK/group_signal" \
+    "$(dirname "$0")/progs/group_signal.c" 2>"$WORK/cc.err"; then
+    native_vs_forksan "kill(0, SIGTERM) twice with a handler" "$WORK/group_signal" kill0
+    native_vs_forksan "killpg(getpgrp(), SIGTERM) twice" "$WORK/group_signal" killpg
+    native_vs_forksan "a shell script's kill 0" sh -c 'trap "echo trapped; exit 5" TERM; sleep 5 & kill 0; wait'
+    native_vs_forksan "timeout 1 sleep 5" timeout 1 sleep 5
+    native_vs_forksan "a setsid child's kill 0" \
+        sh -c 'setsid -w sh -c "trap \"exit 6\" TERM; kill 0; exit 1"; echo "inner $?"; exit 4'
+    # From outside, a signal is still the user's: forwarded, the program ends by it.
+    rm -f "$WORK/fspid"
+    setsid -w "$FORKSAN" run -- sh -c 'echo $PPID >"$1"; exec sleep 5' sh "$WORK/fspid" \
+        >"$OUT" 2>"$ERR" </dev/null &
+    bg=$!
+    for _ in $(seq 100); do [ -s "$WORK/fspid" ] && break; sleep 0.05; done
+    kill -TERM "$(cat "$WORK/fspid")" # (SIGINT: ignored in a background job)
+    wait "$bg"
+    RC=$?
+    check_rc "a signal from outside the tree is the user's: forwarded, the program ends by it: 143" 143
+else
+    echo "ok - # SKIP no C compiler or setsid: program-signal checks"
+    passed=$((passed + 1))
+fi
+
 # ---- a case with a hazard ---------------------------------------------------------------------
 
 # The whole report of the textbook case, with run-dependent parts masked (see mask).
