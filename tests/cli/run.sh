@@ -367,6 +367,50 @@ check_rc "run through env -i: 66" 66
 check "run through env -i: the shim survives a cleared environment" \
     has "$OUT" "lock-held-at-fork"
 
+# ---- trace directories the shim would refuse, and runs that leave no trace --------------------
+
+mkdir -m 1777 "$WORK/td-world"
+fs run --trace-dir "$WORK/td-world" -- "$MUTEX"
+check_rc "run --trace-dir on a world-writable directory: refused, 125" 125
+check "a world-writable trace directory: one line saying why and what to do" \
+    eval 'lines "$ERR" 1 && has "$ERR" "writable by others (mode 1777).*chmod go-w"'
+check "a world-writable trace directory: the program did not run" eval 'empty "$OUT"'
+mkdir -m 0770 "$WORK/td-group"
+fs run --trace-dir "$WORK/td-group" -- true
+check_rc "run --trace-dir on a group-writable directory: 125" 125
+check "a group-writable trace directory: says so" has "$ERR" "writable by its group"
+mkdir -m 0700 "$WORK/td-real"
+ln -s "$WORK/td-real" "$WORK/td-link"
+fs run --trace-dir "$WORK/td-link" -- true
+check_rc "run --trace-dir on a symlink: 125" 125
+check "a symlinked trace directory: says it is a symbolic link" has "$ERR" "symbolic link"
+fs run --trace-dir /etc/passwd -- true
+check_rc "run --trace-dir on a file: 125" 125
+check "a trace directory that is a file: says it is not a directory" has "$ERR" "not a directory"
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+    mkdir -m 0700 "$WORK/td-other" && chown nobody "$WORK/td-other"
+    fs run --trace-dir "$WORK/td-other" -- true
+    check_rc "run --trace-dir on another user's directory: 125" 125
+    check "another user's trace directory: says whose it is" has "$ERR" "belongs to uid"
+fi
+# A relative --trace-dir is made absolute before the program starts: a chdir changes nothing.
+(cd "$WORK" && "$FORKSAN" run --trace-dir reltd -- sh -c "cd / && exec '$MUTEX'" \
+    >"$OUT" 2>"$ERR" </dev/null)
+RC=$?
+check_rc "run --trace-dir RELATIVE with a program that chdirs: 66" 66
+check "a relative trace directory: kept under its absolute path" \
+    eval 'has "$ERR" "traces kept in $WORK/reltd" && [ ! -e /reltd ]'
+
+if ${CC:-cc} -static -o "$WORK/static_prog" -x c - <<<'int main(void) { return 3; }' 2>/dev/null; then
+    fs run -- "$WORK/static_prog"
+    check_rc "run of a static program (no trace at all): 125" 125
+    check "a static program: one line with the true reason" \
+        eval 'lines "$ERR" 1 && has "$ERR" "no process was traced: .*statically linked"'
+else
+    echo "ok - # SKIP no static libc: static program check"
+    passed=$((passed + 1))
+fi
+
 # ---- saved traces and forksan report ----------------------------------------------------------
 
 TD=$WORK/traces
