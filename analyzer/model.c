@@ -645,6 +645,7 @@ const struct fs_hang *fs_model_hang_of(const struct fs_model *model, int pid)
 struct dir_entry {
     bool hang; /* <pid>.hang rather than <pid>.<n>.trace */
     int pid, n;
+    const char *not_regular; /* what it is instead of a regular file, or NULL */
     char *name;
 };
 
@@ -678,9 +679,15 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
             e.hang = true;
         else
             continue;
-        /* Only regular files: a planted symlink or fifo must not be followed or block us. */
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-            continue;
+        /* Only regular files: a planted symlink or fifo must not be followed or block us.  A
+         * name that looks like a trace but is something else is damage to the directory. */
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* gone since readdir */
+        if (!S_ISREG(st.st_mode))
+            e.not_regular = S_ISLNK(st.st_mode)    ? "a symbolic link"
+                            : S_ISFIFO(st.st_mode) ? "a FIFO"
+                            : S_ISDIR(st.st_mode)  ? "a directory"
+                                                   : "not a regular file";
         e.name = fs_xasprintf("%s/%s", dir, de->d_name);
         ents = fs_xrealloc(ents, n + 1, sizeof *ents);
         ents[n++] = e;
@@ -699,6 +706,12 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
         qsort(ents, n, sizeof *ents, cmp_entry);
     for (size_t i = 0; i < n; i++) {
         struct fs_trace_file tf;
+        if (ents[i].not_regular) {
+            fs_warn_damage("%s: %s, not a trace file; skipped", ents[i].name, ents[i].not_regular);
+            model->unreadable++;
+            free(ents[i].name);
+            continue;
+        }
         if (fs_trace_read(ents[i].name, &tf) < 0) {
             fs_warn_damage("%s: %s", ents[i].name, tf.error);
             model->unreadable++;

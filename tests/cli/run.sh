@@ -490,6 +490,64 @@ check "report with the child's trace cut: stderr names the file and says truncat
 check "report with the child's trace cut: the half-written lock is dropped" \
     eval '! has "$OUT" "lock-held-at-fork" && has "$OUT" "threads-at-fork"'
 
+# ---- hostile traces: the traced program writes its own trace directory -------------------------
+
+# A module path that is a FIFO (opened, it would block the report forever), escape sequences and
+# a forged "forksan:" line in a record, absurd counts.
+TH=$WORK/hostile
+cp -r "$TD" "$TH"
+mkfifo "$WORK/module-fifo"
+hc="$TH/$(basename "$child_trace")"
+sed -i "0,/^mod /s|^\(mod .*path=\).*|\1$WORK/module-fifo|" "$hc"
+printf '%s\n' 'lost what=x%1b[31mRED%0aforksan:%20FAKE count=1' \
+    'lost what=held count=9223372036854775807' 'lost what=held count=9223372036854775807' \
+    'lost what=frames count=-4' 'safe src=getrandom count=9223372036854775807' \
+    'safe src=getrandom count=9223372036854775807' 'comm%ff=%c3%28' >>"$hc"
+timeout 60 "$FORKSAN" report "$TH" >"$OUT" 2>"$ERR" </dev/null
+RC=$?
+check_rc "report with a FIFO module path, escapes and absurd counts: 66, no block" 66
+check "a FIFO module is named, not opened" has "$ERR" "module-fifo: cannot open (not a regular file)"
+check "no escape byte from a trace reaches stderr or the report" \
+    eval '! grep -q "$(printf "\033")" "$ERR" "$OUT"'
+check "no forged forksan: line" eval '! grep -q "^forksan: FAKE" "$ERR"'
+check "the escaped record is still told, escaped" has "$ERR" "x\\\\x1b\[31mRED\\\\x0aforksan: FAKE"
+check "summed counts saturate instead of overflowing" \
+    has "$ERR" "9223372036854775807 held-lock records were lost"
+check "a negative count is refused as damage" has "$ERR" "could not be read"
+check "saturated safe count in the summary" has "$OUT" "getrandom (9223372036854775807 calls)"
+
+# A symlink and a FIFO named like traces: one line each, damage, never followed or opened.
+TL=$WORK/links
+cp -r "$TD" "$TL"
+ln -s /etc/passwd "$TL/999998.0.trace"
+mkfifo "$TL/999999.0.trace"
+timeout 60 "$FORKSAN" report --fail-on never "$TL" >"$OUT" 2>"$ERR" </dev/null
+RC=$?
+check_rc "report with a symlink and a FIFO among the traces: 65 (damaged)" 65
+check "the symlink is named" has "$ERR" "999998.0.trace: a symbolic link, not a trace file"
+check "the FIFO is named" has "$ERR" "999999.0.trace: a FIFO, not a trace file"
+
+# Every truncation (a sample of byte offsets) of the child's trace: a documented status and
+# one-line messages, never a crash or a block.
+size=$(stat -c %s "$TD/$(basename "$child_trace")")
+bad_cuts=0
+for ((cut = 0; cut < size; cut += 53)); do
+    rm -rf "$WORK/cut" && cp -r "$TD" "$WORK/cut"
+    truncate -s "$cut" "$WORK/cut/$(basename "$child_trace")"
+    timeout 60 "$FORKSAN" report "$WORK/cut" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    case $RC in
+    65 | 66 | 125) ;;
+    0) # only a cut at a record boundary can go unnoticed (the format has no end record yet)
+        [ "$cut" -eq 0 ] || [ "$(head -c "$cut" "$TD/$(basename "$child_trace")" | tail -c 1 | od -An -c | tr -d ' ')" = '\n' ] ||
+            bad_cuts=$((bad_cuts + 1)) ;;
+    *) bad_cuts=$((bad_cuts + 1)); echo "# cut at $cut: status $RC" ;;
+    esac
+    grep -qv '^forksan: ' "$ERR" && { bad_cuts=$((bad_cuts + 1)); echo "# cut at $cut: stray stderr"; }
+done
+check "every sampled cut of a trace: status 65, 66 or 125 and forksan: lines only" \
+    eval '[ "$bad_cuts" -eq 0 ]'
+
 # Garbage lines in the middle of the child's trace: skipped, counted, the rest used.
 T3=$WORK/garbage
 cp -r "$TD" "$T3"
