@@ -3,6 +3,7 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +85,14 @@ int fs_cmd_run(int argc, char **argv)
                 }
                 extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", v);
             } else if (strcmp(a, "--timeout") == 0) {
+                errno = 0;
                 opts.timeout = strtod(v, &end);
-                if (*end || opts.timeout <= 0) {
-                    fprintf(stderr, "forksan: --timeout takes a positive number of seconds\n");
+                /* nan compares false with everything: it would mean no limit at all. */
+                if (errno || end == v || *end || !isfinite(opts.timeout) || opts.timeout <= 0 ||
+                    opts.timeout > 1e9) {
+                    fprintf(stderr, "forksan: --timeout takes a positive number of seconds, "
+                                    "not '%s'\n",
+                            v);
                     return FS_EXIT_USAGE;
                 }
             } else {

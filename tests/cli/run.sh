@@ -189,6 +189,16 @@ fs run --exitcode 0 -- true
 check_rc "run --exitcode 0 is refused: status 2" 2
 fs run --format xml -- true
 check_rc "run --format xml is refused: status 2" 2
+for t in nan inf -inf -1 0 1e400 5x; do
+    fs run --timeout "$t" -- true
+    check_rc "run --timeout $t is refused: status 2" 2
+    check "run --timeout $t: one line naming the value" eval 'lines "$ERR" 1 && has "$ERR" "not .$t."'
+done
+for o in -o --output --format; do
+    fs run "$o"
+    check_rc "run $o without a value: status 2" 2
+    check "run $o without a value: exactly one message" eval 'lines "$ERR" 1 && has "$ERR" "needs a value"'
+done
 fs report
 check_rc "report without a directory: status 2" 2
 fs report "$WORK" "$WORK"
