@@ -265,6 +265,20 @@ if command -v setsid >/dev/null 2>&1 && ${CC:-cc} -O1 -o "$WORK/group_signal" \
     wait "$bg"
     RC=$?
     check_rc "a signal from outside the tree is the user's: forwarded, the program ends by it: 143" 143
+    # GNU timeout signals its child, then its group: the same sender twice in a row is one
+    # interrupt, not "interrupted again".
+    rm -f "$WORK/fspid"
+    setsid -w "$FORKSAN" run -- sh -c 'trap "echo term" TERM; echo $PPID >"$1"
+        i=0; while [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done; exit 3' sh "$WORK/fspid" \
+        >"$OUT" 2>"$ERR" </dev/null &
+    bg=$!
+    for _ in $(seq 100); do [ -s "$WORK/fspid" ] && break; sleep 0.05; done
+    kill -TERM "$(cat "$WORK/fspid")"
+    kill -TERM "$(cat "$WORK/fspid")"
+    wait "$bg"
+    RC=$?
+    check_rc "the same outside signal twice at once: one interrupt, the program goes on (3)" 3
+    check "the same outside signal twice: not 'interrupted again'" eval '! has "$ERR" "again"'
 else
     echo "ok - # SKIP no C compiler or setsid: program-signal checks"
     passed=$((passed + 1))
