@@ -51,5 +51,7 @@ fi
 
 cd "$out"
 # -timeout: one input taking 10 s is a hang; -rss_limit_mb: the analyzer must stay linear.
+# libFuzzer's own error status is 77, which CTest would take for "skipped": failures exit 1.
 exec "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     "$@" "$out/corpus" "$src/tests/fuzz/corpus"
