@@ -109,8 +109,35 @@ static void modmap_release(struct fs_modmap *mods)
         free(mods->mods[i].path);
     }
     free(mods->mods);
-    mods->mods = NULL;
-    mods->n = 0;
+    free(mods->slots);
+    memset(mods, 0, sizeof *mods);
+}
+
+/* The start index is needed only while `mod` records are read. */
+static void modmap_done(struct fs_modmap *mods)
+{
+    free(mods->slots);
+    mods->slots = NULL;
+    mods->nslots = 0;
+}
+
+static size_t *mod_slot(const struct fs_modmap *mods, uint64_t start)
+{
+    size_t mask = mods->nslots - 1;
+    for (size_t i = (size_t)((start >> 12) * 0x9e3779b97f4a7c15ULL) & mask;; i = (i + 1) & mask)
+        if (!mods->slots[i] || mods->mods[mods->slots[i] - 1].start == start)
+            return &mods->slots[i];
+}
+
+static void mod_index_grow(struct fs_modmap *mods)
+{
+    if (2 * (mods->n + 1) <= mods->nslots)
+        return;
+    free(mods->slots);
+    mods->nslots = mods->nslots ? 2 * mods->nslots : 32;
+    mods->slots = fs_xcalloc(mods->nslots, sizeof *mods->slots);
+    for (size_t i = 0; i < mods->n; i++)
+        *mod_slot(mods, mods->mods[i].start) = i + 1;
 }
 
 static void image_release(struct fs_image *img)
@@ -203,17 +230,20 @@ static int rec_mod(struct fs_modmap *mods, struct reader *r)
     m.buildid = fs_xstrdup(get_str(r, "buildid", false));
     m.path = fs_xstrdup(get_str(r, "path", false));
     /* The spec lets a later record for the same start replace the earlier one (dlclose and a
-     * new dlopen at the same address). */
-    for (size_t i = 0; i < mods->n; i++) {
-        if (mods->mods[i].start == m.start) {
-            free(mods->mods[i].buildid);
-            free(mods->mods[i].path);
-            mods->mods[i] = m;
-            return 0;
-        }
+     * new dlopen at the same address).  Found through a hash of the starts: a trace may hold
+     * any number of `mod` records. */
+    mod_index_grow(mods);
+    size_t *slot = mod_slot(mods, m.start);
+    if (*slot) {
+        struct fs_module *old = &mods->mods[*slot - 1];
+        free(old->buildid);
+        free(old->path);
+        *old = m;
+        return 0;
     }
     mods->mods = fs_xrealloc(mods->mods, mods->n + 1, sizeof *mods->mods);
     mods->mods[mods->n++] = m;
+    *slot = mods->n;
     return 0;
 }
 
@@ -460,6 +490,7 @@ int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
         if (!bad++ || file->recs[i].line < first_bad)
             first_bad = file->recs[i].line;
     }
+    modmap_done(&img.mods);
     if (img.pid <= 0)
         img.pid = name_pid;
     if (img.index < 0)
@@ -602,6 +633,7 @@ int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
         if (!bad++ || rec->line < first_bad)
             first_bad = rec->line;
     }
+    modmap_done(&h.mods);
     if (h.pid <= 0)
         h.pid = name_pid;
     if (h.pid <= 0) {

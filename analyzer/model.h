@@ -20,6 +20,8 @@ struct fs_module {
 struct fs_modmap {
     struct fs_module *mods;
     size_t n;
+    size_t *slots; /* while a file is loaded: mods by start (index + 1, 0 empty); else NULL */
+    size_t nslots;
 };
 
 struct fs_addrs {

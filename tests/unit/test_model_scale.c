@@ -176,3 +176,33 @@ Test(model_scale, held_count_below_one_is_refused)
     cr_assert(m.images[0].damaged);
     fs_model_release(&m);
 }
+
+Test(model_scale, many_mod_records_keep_the_latest_per_start)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    fputs("forksan-trace version=1 pid=45\n"
+          "proc pid=45 ppid=1 origin=start image=0 time=1 exe=/x comm=x cmdline=x\n",
+          f);
+    for (int i = 0; i < 20000; i++)
+        fprintf(f, "mod start=%x end=%x bias=0 buildid= path=/m%d\n", 0x1000 * (i + 1),
+                0x1000 * (i + 1) + 0x800, i);
+    /* Two replacements, at the first and at the last start. */
+    fprintf(f, "mod start=1000 end=1800 bias=0 buildid=aa path=/again-first\n");
+    fprintf(f, "mod start=%x end=%x bias=0 buildid=bb path=/again-last\n", 0x1000 * 20000,
+            0x1000 * 20000 + 0x800);
+    cr_assert_eq(fclose(f), 0);
+    struct fs_model m = {0};
+    fx_add_file(&m, "45.0.trace", text, FX_CLEAN);
+    free(text);
+    fs_model_link(&m);
+    const struct fs_modmap *mm = &m.images[0].mods;
+    cr_assert_eq(mm->n, 20000);
+    cr_assert_str_eq(mm->mods[0].path, "/again-first");
+    cr_assert_str_eq(mm->mods[19999].path, "/again-last");
+    cr_assert_str_eq(mm->mods[5000].path, "/m5000");
+    cr_assert_null(mm->slots, "the index is dropped once the file is read");
+    fs_model_release(&m);
+}
