@@ -539,6 +539,22 @@ check "summed counts saturate instead of overflowing" \
     has "$ERR" "9223372036854775807 held-lock records were lost"
 check "a negative count is refused as damage" has "$ERR" "could not be read"
 check "saturated safe count in the summary" has "$OUT" "getrandom (9223372036854775807 calls)"
+# Invalid UTF-8 and control bytes in the names the reports print (comm, thread names).
+sed -i 's/^\(proc .* comm=\)[^ ]*/\1bad%ff%c3%28%1b[2Jname/; s/^\(thread .* name=\)[^ ]*/\1t%80%fe%9b/' "$hc"
+timeout 60 "$FORKSAN" report "$TH" >"$OUT" 2>"$ERR" </dev/null
+RC=$?
+check "invalid UTF-8 names: the text report shows them escaped" \
+    eval 'has "$OUT" "bad\\\\xff\\\\xc3(\\\\x1b\[2Jname" && has "$OUT" "t\\\\x80\\\\xfe\\\\x9b"'
+check "invalid UTF-8 names: the text report is valid UTF-8" iconv -f UTF-8 -t UTF-8 -o /dev/null "$OUT"
+for fmt in json sarif; do
+    timeout 60 "$FORKSAN" report --format $fmt -o "$WORK/hostile.$fmt" "$TH" >/dev/null 2>&1 </dev/null
+    check "invalid UTF-8 names: the $fmt report is valid UTF-8" \
+        iconv -f UTF-8 -t UTF-8 -o /dev/null "$WORK/hostile.$fmt"
+    if command -v python3 >/dev/null 2>&1; then
+        check "invalid UTF-8 names: the $fmt report parses" \
+            python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$WORK/hostile.$fmt"
+    fi
+done
 
 # A symlink and a FIFO named like traces: one line each, damage, never followed or opened.
 TL=$WORK/links
