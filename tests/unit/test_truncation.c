@@ -96,7 +96,8 @@ static void every_cut(const char *set)
             fs_findings_release(&f);
             fs_model_release(&m);
             bool damaged = fs_diag_damage_count() > before;
-            bool boundary = cut > 0 && files[victim].text[cut - 1] == '\n';
+            /* An empty file (a process killed before its first write) is a boundary too. */
+            bool boundary = cut == 0 || files[victim].text[cut - 1] == '\n';
             cuts++;
             if (!damaged) {
                 silent++;
