@@ -96,6 +96,7 @@ static void snapshot_free(struct fs_fork_snapshot *s)
     for (size_t i = 0; i < s->nthreads; i++)
         free(s->threads[i].name);
     free(s->threads);
+    free(s->by_tid);
     for (size_t i = 0; i < s->nheld; i++)
         free(s->held[i].site.pc);
     free(s->held);
@@ -110,15 +111,38 @@ static void modmap_release(struct fs_modmap *mods)
     }
     free(mods->mods);
     free(mods->slots);
+    free(mods->by_start);
     memset(mods, 0, sizeof *mods);
 }
 
-/* The start index is needed only while `mod` records are read. */
+static const struct fs_modmap *sort_mods; /* qsort has no context argument */
+
+static int cmp_mod_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    uint64_t sx = sort_mods->mods[x].start, sy = sort_mods->mods[y].start;
+    if (sx != sy)
+        return sx < sy ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* The hash of starts is needed only while `mod` records are read; the symbolizer then finds an
+ * address's module by bisection over the starts (a trace may name thousands of modules). */
 static void modmap_done(struct fs_modmap *mods)
 {
     free(mods->slots);
     mods->slots = NULL;
     mods->nslots = 0;
+    free(mods->by_start);
+    mods->by_start = NULL;
+    if (!mods->n)
+        return;
+    mods->by_start = fs_xcalloc(mods->n, sizeof *mods->by_start);
+    for (size_t i = 0; i < mods->n; i++)
+        mods->by_start[i] = i;
+    sort_mods = mods;
+    qsort(mods->by_start, mods->n, sizeof *mods->by_start, cmp_mod_index);
+    sort_mods = NULL;
 }
 
 static size_t *mod_slot(const struct fs_modmap *mods, uint64_t start)
@@ -245,6 +269,33 @@ static int rec_mod(struct fs_modmap *mods, struct reader *r)
     mods->mods[mods->n++] = m;
     *slot = mods->n;
     return 0;
+}
+
+static const struct fs_fork_snapshot *sort_snapshot; /* qsort has no context argument */
+
+static int cmp_thread_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int tx = sort_snapshot->threads[x].tid, ty = sort_snapshot->threads[y].tid;
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* Rules look up a held lock's thread by tid: with thousands of threads and held locks in one
+ * snapshot, a scan per lock would be quadratic. */
+static void index_threads(struct fs_fork_snapshot *s)
+{
+    free(s->by_tid);
+    s->by_tid = NULL;
+    if (!s->nthreads)
+        return;
+    s->by_tid = fs_xcalloc(s->nthreads, sizeof *s->by_tid);
+    for (size_t i = 0; i < s->nthreads; i++)
+        s->by_tid[i] = i;
+    sort_snapshot = s;
+    qsort(s->by_tid, s->nthreads, sizeof *s->by_tid, cmp_thread_index);
+    sort_snapshot = NULL;
 }
 
 static int rec_child(struct fs_image *img, struct reader *r)
@@ -398,6 +449,10 @@ static int rec_lost(struct fs_image *img, struct reader *r)
             return 0;
         }
     }
+    /* The shim has a handful of kinds (docs/trace-format.md): thousands of different words are
+     * not a trace, and would make every later record a long scan. */
+    if (img->nlost >= FS_MODEL_MAX_LOST_KINDS)
+        return -1;
     img->lost = fs_xrealloc(img->lost, img->nlost + 1, sizeof *img->lost);
     img->lost[img->nlost].what = fs_xstrdup(what);
     img->lost[img->nlost].count = (long)count;
@@ -491,6 +546,8 @@ int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
             first_bad = file->recs[i].line;
     }
     modmap_done(&img.mods);
+    if (img.snapshot)
+        index_threads(img.snapshot);
     if (img.pid <= 0)
         img.pid = name_pid;
     if (img.index < 0)

@@ -22,6 +22,7 @@ struct fs_modmap {
     size_t n;
     size_t *slots; /* while a file is loaded: mods by start (index + 1, 0 empty); else NULL */
     size_t nslots;
+    size_t *by_start; /* once loaded: mods' indices in order of start (NULL: scan mods) */
 };
 
 struct fs_addrs {
@@ -61,6 +62,7 @@ struct fs_fork_snapshot {
     struct fs_addrs frames;
     struct fs_thread_rec *threads;
     size_t nthreads;
+    size_t *by_tid; /* threads' indices by tid, then record order (NULL: scan threads) */
     struct fs_held_rec *held;
     size_t nheld;
 };
@@ -125,6 +127,9 @@ struct fs_lost {
     char *what;
     long count;
 };
+
+/* Distinct `lost what=` words kept per image; records beyond are damage. */
+#define FS_MODEL_MAX_LOST_KINDS 64
 
 /* Counts from traces are summed across records, images and processes: a hostile or damaged
  * trace can say count=9223372036854775807, so sums saturate instead of overflowing (the model

@@ -212,6 +212,24 @@ static const struct fs_module *module_of(const struct fs_modmap *mods, uint64_t 
 {
     if (!mods)
         return NULL;
+    if (mods->by_start) {
+        /* The module with the highest start at or below addr; should recorded ranges overlap
+         * (they do not in a real process), a few lower starts are tried too. */
+        size_t lo = 0, hi = mods->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (mods->mods[mods->by_start[mid]].start <= addr)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t k = lo, tries = 0; k-- > 0 && tries < 16; tries++) {
+            const struct fs_module *m = &mods->mods[mods->by_start[k]];
+            if (addr >= m->start && addr < m->end)
+                return m;
+        }
+        return NULL;
+    }
     for (size_t i = mods->n; i-- > 0;) {
         const struct fs_module *m = &mods->mods[i];
         if (addr >= m->start && addr < m->end)

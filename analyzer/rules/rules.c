@@ -98,6 +98,19 @@ char *fs_rules_lock_kind_label(int kind, int mode, int mtype)
 
 const struct fs_thread_rec *fs_rules_thread_find(const struct fs_fork_snapshot *s, int tid)
 {
+    if (s && s->by_tid) {
+        size_t lo = 0, hi = s->nthreads;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->threads[s->by_tid[mid]].tid < tid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo < s->nthreads && s->threads[s->by_tid[lo]].tid == tid
+                   ? &s->threads[s->by_tid[lo]]
+                   : NULL;
+    }
     for (size_t i = 0; s && i < s->nthreads; i++)
         if (s->threads[i].tid == tid)
             return &s->threads[i];
@@ -290,29 +303,57 @@ static void warn_lost(const struct fs_process *p, const char *what, long count)
     free(key);
 }
 
+struct lost_sum {
+    const char *what;
+    long count;
+    size_t order; /* position of the first record of this kind in the process */
+};
+
+static int cmp_lost_what(const void *a, const void *b)
+{
+    const struct lost_sum *x = a, *y = b;
+    int c = strcmp(x->what, y->what);
+    if (c)
+        return c;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int cmp_lost_order(const void *a, const void *b)
+{
+    const struct lost_sum *x = a, *y = b;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Sums each kind of loss over a process's images and tells it once, in the order the kinds
+ * first appear: sorted, so that a process with many images stays linear. */
 static void report_lost(const struct fs_model *m)
 {
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct fs_process *p = &m->procs[i];
-        /* Sum over the process's images, so each kind of loss is told once per process. */
-        for (size_t a = 0; a < p->nimages; a++) {
-            for (size_t b = 0; b < p->images[a]->nlost; b++) {
-                const struct fs_lost *l = &p->images[a]->lost[b];
-                bool earlier = false;
-                for (size_t c = 0; c < a && !earlier; c++)
-                    for (size_t d = 0; d < p->images[c]->nlost; d++)
-                        earlier |= strcmp(p->images[c]->lost[d].what, l->what) == 0;
-                if (earlier)
-                    continue;
-                long total = 0;
-                for (size_t c = a; c < p->nimages; c++)
-                    for (size_t d = 0; d < p->images[c]->nlost; d++)
-                        if (strcmp(p->images[c]->lost[d].what, l->what) == 0)
-                            total = fs_count_add(total, p->images[c]->lost[d].count);
-                if (total > 0)
-                    warn_lost(p, l->what, total);
-            }
+        size_t n = 0;
+        for (size_t a = 0; a < p->nimages; a++)
+            n += p->images[a]->nlost;
+        if (!n)
+            continue;
+        struct lost_sum *v = fs_xcalloc(n, sizeof *v);
+        size_t k = 0;
+        for (size_t a = 0; a < p->nimages; a++)
+            for (size_t b = 0; b < p->images[a]->nlost; b++, k++)
+                v[k] = (struct lost_sum){p->images[a]->lost[b].what,
+                                         p->images[a]->lost[b].count, k};
+        qsort(v, n, sizeof *v, cmp_lost_what);
+        size_t groups = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (groups && strcmp(v[groups - 1].what, v[j].what) == 0)
+                v[groups - 1].count = fs_count_add(v[groups - 1].count, v[j].count);
+            else
+                v[groups++] = v[j];
         }
+        qsort(v, groups, sizeof *v, cmp_lost_order);
+        for (size_t j = 0; j < groups; j++)
+            if (v[j].count > 0)
+                warn_lost(p, v[j].what, v[j].count);
+        free(v);
     }
 }
 

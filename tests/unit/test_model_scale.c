@@ -206,3 +206,60 @@ Test(model_scale, many_mod_records_keep_the_latest_per_start)
     cr_assert_null(mm->slots, "the index is dropped once the file is read");
     fs_model_release(&m);
 }
+
+Test(model_scale, thread_lookup_by_tid_in_a_large_snapshot)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    fputs("forksan-trace version=1 pid=46\n"
+          "proc pid=46 ppid=1 origin=fork image=0 time=1 exe=/x comm=x cmdline=x\n"
+          "child seq=1 parent=1 forker=1 via=fork time=1 frames=1\n",
+          f);
+    for (int i = 5000; i >= 1; i--)
+        fprintf(f, "thread tid=%d name=t%d forker=0 known=1 start=0 creator=0 site=0\n", 100 + i,
+                i);
+    fputs("thread tid=101 name=second-101 forker=0 known=1 start=0 creator=0 site=0\n", f);
+    cr_assert_eq(fclose(f), 0);
+    struct fs_model m = {0};
+    fx_add_file(&m, "46.0.trace", text, FX_CLEAN);
+    free(text);
+    fs_model_link(&m);
+    const struct fs_fork_snapshot *s = m.images[0].snapshot;
+    cr_assert_not_null(s);
+    cr_assert_eq(s->nthreads, 5001);
+    for (int i = 1; i <= 5000; i += 499) {
+        const struct fs_thread_rec *t = fs_rules_thread_find(s, 100 + i);
+        cr_assert_not_null(t, "tid %d", 100 + i);
+        cr_assert_eq(t->tid, 100 + i);
+    }
+    /* A tid recorded twice: the first record, as a scan would find. */
+    cr_assert_str_eq(fs_rules_thread_find(s, 101)->name, "t1");
+    cr_assert_null(fs_rules_thread_find(s, 100));
+    cr_assert_null(fs_rules_thread_find(s, 5101));
+    const struct fs_modmap *mm = &m.images[0].mods;
+    cr_assert_eq(mm->n, 0);
+    fs_model_release(&m);
+}
+
+Test(model_scale, lost_kinds_are_bounded)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    fputs("forksan-trace version=1 pid=47\n"
+          "proc pid=47 ppid=1 origin=start image=0 time=1 exe=/x comm=x cmdline=x\n",
+          f);
+    for (int i = 0; i < 1000; i++)
+        fprintf(f, "lost what=w%d count=1\n", i);
+    cr_assert_eq(fclose(f), 0);
+    struct fs_model m = {0};
+    fx_add_file(&m, "47.0.trace", text, 0);
+    free(text);
+    fs_model_link(&m);
+    cr_assert_eq(m.images[0].nlost, FS_MODEL_MAX_LOST_KINDS);
+    cr_assert(m.images[0].damaged);
+    fs_model_release(&m);
+}
