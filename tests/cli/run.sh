@@ -279,6 +279,13 @@ if command -v setsid >/dev/null 2>&1 && ${CC:-cc} -O1 -o "$WORK/group_signal" \
     RC=$?
     check_rc "the same outside signal twice at once: one interrupt, the program goes on (3)" 3
     check "the same outside signal twice: not 'interrupted again'" eval '! has "$ERR" "again"'
+    # At a terminal: the program reads it, and Ctrl-C reaches it as it would without forksan.
+    if command -v python3 >/dev/null 2>&1; then
+        python3 "$(dirname "$0")/progs/pty_run.py" "$FORKSAN" sh -c 'read x; echo "got:$x"; sleep 10' \
+            >"$OUT" 2>&1 </dev/null
+        check "at a terminal: the program reads it, Ctrl-C ends it (130), once" \
+            eval 'has "$OUT" "^got:hello" && has "$OUT" "^status 130" && ! has "$OUT" again'
+    fi
 else
     echo "ok - # SKIP no C compiler or setsid: program-signal checks"
     passed=$((passed + 1))
