@@ -563,6 +563,24 @@ for fmt in json sarif; do
     fi
 done
 
+# A module whose .gnu_debuglink names a FIFO: libdwfl's own search would open it and block.
+if command -v objcopy >/dev/null 2>&1 && command -v strip >/dev/null 2>&1; then
+    DL=$WORK/debuglink
+    mkdir -p "$DL"
+    cp "$MUTEX" "$DL/mutex_held"
+    objcopy --only-keep-debug "$DL/mutex_held" "$DL/mutex_held.debug" &&
+        strip --strip-debug "$DL/mutex_held" &&
+        objcopy --add-gnu-debuglink="$DL/mutex_held.debug" "$DL/mutex_held"
+    rm -f "$DL/mutex_held.debug" && mkfifo "$DL/mutex_held.debug"
+    cp -r "$TD" "$DL/traces"
+    sed -i "s|path=$MUTEX\$|path=$DL/mutex_held|" "$DL"/traces/*.trace
+    timeout 60 "$FORKSAN" report "$DL/traces" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    check_rc "report with a debuglink that is a FIFO: 66, no block" 66
+    check "a FIFO debuglink is named, not opened" \
+        has "$ERR" "mutex_held.debug is not a regular file: debug information"
+fi
+
 # A symlink and a FIFO named like traces: one line each, damage, never followed or opened.
 TL=$WORK/links
 cp -r "$TD" "$TL"
