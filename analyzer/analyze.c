@@ -24,7 +24,7 @@ static void sum_safe_random(const struct fs_model *m, struct fs_analysis *out)
                 out->safe_random[j] = (struct fs_report_count){fs_xstrdup(s->src), 0};
                 out->nsafe_random++;
             }
-            out->safe_random[j].count += s->count;
+            out->safe_random[j].count = fs_count_add(out->safe_random[j].count, s->count);
         }
 }
 

@@ -99,6 +99,15 @@ const char *fs_paths_cases_bin(void);
 const char *fs_paths_cases_src(void);
 /* A fresh private trace directory under $TMPDIR or /tmp (mkdtemp, mode 0700); malloc'd. */
 char *fs_paths_make_trace_dir(void);
+/* path made absolute against the current directory, without resolving anything (a relative
+ * trace directory must not move when the program chdirs); malloc'd, NULL with errno set. */
+char *fs_paths_absolute(const char *path);
+/* Checks that an existing dir is one the shim will write into: a directory (not a symlink to
+ * one), owned by this user, not writable by group or others.  0, or -1 with a one-line reason
+ * and what to do in why. */
+int fs_paths_check_trace_dir(const char *dir, char *why, size_t size);
+/* Why a program that ran left no trace: setuid/setgid, static, or else LD_PRELOAD removed. */
+void fs_paths_untraced_reason(const char *prog, char *why, size_t size);
 /* Removes a trace directory made by forksan (its *.trace files, then the directory). */
 void fs_paths_remove_trace_dir(const char *dir);
 

@@ -3,6 +3,7 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,9 +100,14 @@ int fs_cmd_run(int argc, char **argv)
                 }
                 extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", v);
             } else if (strcmp(a, "--timeout") == 0) {
+                errno = 0;
                 opts.timeout = strtod(v, &end);
-                if (*end || opts.timeout <= 0) {
-                    fprintf(stderr, "forksan: --timeout takes a positive number of seconds\n");
+                /* nan compares false with everything: it would mean no limit at all. */
+                if (errno || end == v || *end || !isfinite(opts.timeout) || opts.timeout <= 0 ||
+                    opts.timeout > 1e9) {
+                    fprintf(stderr, "forksan: --timeout takes a positive number of seconds, "
+                                    "not '%s'\n",
+                            v);
                     return FS_EXIT_USAGE;
                 }
             } else {
@@ -133,12 +139,25 @@ int fs_cmd_run(int argc, char **argv)
 
     char *dir;
     if (trace_dir) {
-        if (mkdir(trace_dir, 0700) < 0 && errno != EEXIST) {
-            fprintf(stderr, "forksan: cannot create trace directory %s: %s\n", trace_dir,
-                    strerror(errno));
+        /* Absolute before the program starts: it may chdir, and its children inherit the
+         * variable. */
+        if (!(dir = fs_paths_absolute(trace_dir))) {
+            fprintf(stderr, "forksan: cannot make %s absolute: %s\n", trace_dir, strerror(errno));
             return FS_EXIT_INTERNAL;
         }
-        dir = fs_xstrdup(trace_dir);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            fprintf(stderr, "forksan: cannot create trace directory %s: %s\n", dir,
+                    strerror(errno));
+            free(dir);
+            return FS_EXIT_INTERNAL;
+        }
+        /* A directory the shim refuses would leave every process untraced, silently. */
+        char why[512];
+        if (fs_paths_check_trace_dir(dir, why, sizeof why) < 0) {
+            fprintf(stderr, "forksan: %s\n", why);
+            free(dir);
+            return FS_EXIT_INTERNAL;
+        }
         keep = true;
     } else if (!(dir = fs_paths_make_trace_dir())) {
         fprintf(stderr, "forksan: cannot create a trace directory: %s\n", strerror(errno));
@@ -168,10 +187,17 @@ int fs_cmd_run(int argc, char **argv)
         fprintf(stderr, "forksan: cannot read traces in %s: %s\n", dir, strerror(errno));
         rc = FS_EXIT_INTERNAL;
     } else {
-        if (res.started && a.processes == 0)
-            fs_warn("no process was traced: %s may be static, setuid, or clear LD_PRELOAD",
-                    opts.argv[0]);
-        if (fs_report_write(&ro, &a) < 0)
+        if (res.started && a.processes == 0) {
+            /* Nothing to report on is forksan failing, not a clean run (README, exit 125). */
+            char why[768];
+            if (a.damaged)
+                snprintf(why, sizeof why, "%u trace file%s in %s could not be used (see above)",
+                         a.damaged, a.damaged == 1 ? "" : "s", dir);
+            else
+                fs_paths_untraced_reason(opts.argv[0], why, sizeof why);
+            fprintf(stderr, "forksan: no process was traced: %s\n", why);
+            rc = FS_EXIT_INTERNAL;
+        } else if (fs_report_write(&ro, &a) < 0)
             rc = FS_EXIT_INTERNAL;
         else if (fs_report_fails(&ro, &a))
             rc = ro.exitcode;

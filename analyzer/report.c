@@ -21,6 +21,9 @@ void fs_report_opts_init(struct fs_report_opts *o)
     o->exitcode = FS_EXIT_FINDINGS;
 }
 
+/* What opt_value returns when the option is there without its value (already told). */
+static const char missing_value[] = "";
+
 /* Accepts "--opt value" and "--opt=value". */
 static const char *opt_value(const char *name, int argc, char **argv, int *i)
 {
@@ -34,7 +37,7 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i)
         return NULL;
     if (*i + 1 >= argc) {
         fprintf(stderr, "forksan: option %s needs a value\n", name);
-        return "";
+        return missing_value;
     }
     return argv[++*i];
 }
@@ -43,6 +46,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
 {
     const char *v;
     if ((v = opt_value("--format", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         if (strcmp(v, "text") == 0)
             o->format = FS_FORMAT_TEXT;
         else if (strcmp(v, "json") == 0)
@@ -56,6 +61,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--output", argc, argv, i)) || (v = opt_value("-o", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         if (!*v) {
             fprintf(stderr, "forksan: --output needs a file name\n");
             return -1;
@@ -64,6 +71,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--fail-on", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         if (strcmp(v, "never") == 0) {
             o->fail_on = -1;
             return 1;
@@ -77,6 +86,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--suppressions", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         char err[512];
         if (!*v || fs_suppressions_load(&suppressions, v, err, sizeof err) < 0) {
             fprintf(stderr, "forksan: %s\n", *v ? err : "--suppressions needs a file name");
@@ -89,6 +100,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--exitcode", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         char *end;
         long code = strtol(v, &end, 10);
         if (!*v || *end || code < 1 || code > 255) {

@@ -4,7 +4,17 @@
  * forks) are re-parented to it and the run ends only when the last of them has.  Signals are
  * handled synchronously with sigtimedwait: SIGCHLD reaps, the time limit ends the tree, and an
  * interrupt is passed on to the program unless the terminal already sent it to the whole
- * foreground group (a second interrupt ends the tree). */
+ * foreground group (a second interrupt ends the tree).
+ *
+ * The program stays in forksan's process group, so the terminal treats both as one job exactly as
+ * it would treat the program alone (Ctrl-C and Ctrl-Z reach the program directly, it can read the
+ * terminal, `fg`/`bg` work).  The price is that a program signalling its own group (apache
+ * stopping its workers, `kill(0, sig)`, `killpg`, a script's `kill 0`) signals forksan too.  Those
+ * are the program's signals, not the user's: a signal whose sender (si_pid, for SI_USER, SI_QUEUE
+ * and SI_TKILL) is forksan's descendant, alive or a zombie, is neither counted nor forwarded (the
+ * sender already chose its targets).  A sender that has already exited and been reaped cannot be
+ * placed and counts as outside.  The same signal again from the same outside sender within a
+ * second is the same interrupt (GNU timeout signals its child, then its whole group). */
 #include "cli.h"
 #include "diag.h"
 #include "hang.h"
@@ -165,6 +175,9 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
     double started = now_s();
     double deadline = o->timeout > 0 ? started + o->timeout : 0;
     bool child_done = false;
+    int last_sig = 0;
+    pid_t last_sender = 0;
+    double last_time = 0;
     for (;;) {
         reap(child, res, &child_done);
         if (child_done && !fs_tree_has_descendants(getpid()))
@@ -189,6 +202,16 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
         int sig = sigtimedwait(&set, &si, &ts);
         if (sig < 0 || sig == SIGCHLD)
             continue;
+        bool user_sent = si.si_code == SI_USER || si.si_code == SI_QUEUE || si.si_code == SI_TKILL;
+        if (user_sent && si.si_pid > 0 && fs_tree_contains(getpid(), si.si_pid))
+            continue; /* the program's own signal, to its own group */
+        double t = now_s();
+        if (res->interrupted && user_sent && sig == last_sig && si.si_pid == last_sender &&
+            t - last_time < 1.0)
+            continue;
+        last_sig = sig;
+        last_sender = user_sent ? si.si_pid : 0;
+        last_time = t;
         if (res->interrupted) {
             fs_warn("interrupted again: ending the program's process tree");
             fs_hang_capture_tree(getpid(), o->trace_dir, now_s() - started);

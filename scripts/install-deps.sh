@@ -3,7 +3,8 @@
 # (or sudo) and no standard input.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libunwind-dev libdw-dev libelf-dev libcriterion-dev
-      libjansson-dev python3 elfutils libpython3.11-testsuite)
+      libjansson-dev python3 elfutils libpython3.11-testsuite
+      clang libclang-rt-dev) # clang and its libFuzzer runtime: tests/fuzz
 # Test-only: the real prefork servers of tests/servers (CTest label `servers`).  Their packages
 # would start system services; a policy-rc.d that refuses every start is in place while they
 # install, and the test runs them with its own configuration on 127.0.0.1 only.

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PARENT_4200                                                                                \
@@ -307,12 +308,15 @@ Test(model, load_dir_reads_good_and_skips_unusable)
     char link[600];
     snprintf(link, sizeof link, "%s/4400.0.trace", dir);
     cr_assert_eq(symlink("4200.0.trace", link), 0);
+    snprintf(link, sizeof link, "%s/4500.0.trace", dir);
+    cr_assert_eq(mkfifo(link, 0600), 0); /* opened, it would block: never opened */
 
     struct fs_model m = {0};
     unsigned before = fs_diag_damage_count();
     cr_assert_eq(fs_model_load_dir(dir, &m), 0);
-    cr_assert_eq(m.unreadable, 2);
-    cr_assert_eq(fs_diag_damage_count(), before + 2);
+    /* Two bad files, a symlink and a FIFO: each told, each counted as damage. */
+    cr_assert_eq(m.unreadable, 4);
+    cr_assert_eq(fs_diag_damage_count(), before + 4);
     cr_assert_eq(m.nimages, 2);
     cr_assert_eq(m.nprocs, 2, "linked by load_dir");
     cr_assert_eq(m.images[0].pid, 4200);
@@ -322,7 +326,7 @@ Test(model, load_dir_reads_good_and_skips_unusable)
     fs_model_release(&m);
 
     const char *names[] = {"4242.0.trace", "4200.0.trace",     "4200.1.trace", "4200.2.trace",
-                           "notes.txt",    "4300.0.trace.tmp", "4400.0.trace"};
+                           "notes.txt",    "4300.0.trace.tmp", "4400.0.trace", "4500.0.trace"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char path[600];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -347,6 +351,31 @@ Test(model, load_dir_messages_name_the_problem, .init = cr_redirect_stderr)
     fs_model_release(&m);
     char path[600];
     snprintf(path, sizeof path, "%s/7.0.trace", dir);
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(rmdir(dir), 0);
+}
+
+Test(model, load_dir_names_symlinks_and_fifos, .init = cr_redirect_stderr)
+{
+    char dir[] = "/tmp/forksan-test-model-XXXXXX", path[600], expect[1400];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/8.0.trace", dir);
+    cr_assert_eq(symlink("/etc/passwd", path), 0);
+    snprintf(path, sizeof path, "%s/9.0.trace", dir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    struct fs_model m = {0};
+    fs_diag_set_quiet(false);
+    cr_assert_eq(fs_model_load_dir(dir, &m), 0);
+    fflush(stderr);
+    snprintf(expect, sizeof expect,
+             "forksan: %s/8.0.trace: a symbolic link, not a trace file; skipped\n"
+             "forksan: %s/9.0.trace: a FIFO, not a trace file; skipped\n",
+             dir, dir);
+    cr_assert_stderr_eq_str(expect);
+    cr_assert_eq(m.nimages, 0);
+    fs_model_release(&m);
+    cr_assert_eq(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/8.0.trace", dir);
     cr_assert_eq(unlink(path), 0);
     cr_assert_eq(rmdir(dir), 0);
 }
