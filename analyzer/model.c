@@ -1062,12 +1062,15 @@ static int cmp_image(const void *a, const void *b)
     return strcmp(x->file, y->file);
 }
 
+/* A forked child's `child` record names the process that forked it; its `proc` ppid is read
+ * when the child writes its file, by which time the parent may have ended and the child been
+ * re-parented (to forksan, the subreaper). */
 static int parent_pid_of(const struct fs_process *p)
 {
     const struct fs_image *img = p->images[0];
-    if (img->ppid > 0)
-        return img->ppid;
-    return img->snapshot ? img->snapshot->parent_pid : 0;
+    if (img->snapshot && img->snapshot->parent_pid > 0)
+        return img->snapshot->parent_pid;
+    return img->ppid > 0 ? img->ppid : 0;
 }
 
 /* With pid reuse several processes share the parent's pid: take the latest one that already

@@ -128,6 +128,26 @@ Test(model, links_parent_and_children)
     fs_model_release(&m);
 }
 
+/* A child whose parent ended before it wrote its file says ppid=<the subreaper> in `proc`; its
+ * `child` record still names the process that forked it. */
+Test(model, reparented_child_links_to_its_forker)
+{
+    struct fs_model m = {0};
+    fx_add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(&m, "4242.0.trace",
+           "forksan-trace version=1 pid=4242\n"
+           "proc pid=4242 ppid=4100 origin=fork image=0 time=1000 exe=/tmp/a.out comm=main "
+           "cmdline=./a.out\n"
+           "mod start=55d0c0a00000 end=55d0c0a05000 bias=55d0c0a00000 buildid=1f2e path=/tmp/a.out\n"
+           "child seq=1 parent=4200 forker=4200 via=fork time=1000 frames=55d0c0a01234\n");
+    fs_model_link(&m);
+    struct fs_process *p = fs_model_find(&m, 4200), *c = fs_model_find(&m, 4242);
+    cr_assert_not_null(c);
+    cr_assert_eq(c->parent, p);
+    cr_assert_not_null(fs_model_fork_of(&m, c));
+    fs_model_release(&m);
+}
+
 Test(model, exec_images_in_order)
 {
     struct fs_model m = {0};
