@@ -1137,6 +1137,33 @@ static void add_hang_only(struct fs_process *p, const struct fs_hang *h)
     p->nimages = 1;
 }
 
+/* Real traces give a tree, but a damaged or hostile directory can make two processes each
+ * other's parent (pids, times and `child parent=` are the traces' word): every walk up or down
+ * the tree would then never end.  One pass, linear: walk up from each process, stamping the way
+ * with where the walk began; meeting our own stamp is a cycle, cut at the link that closes it. */
+static void break_parent_cycles(struct fs_model *m)
+{
+    size_t *mark = fs_xcalloc(m->nprocs, sizeof *mark); /* 0 new, i+1 on walk i, SIZE_MAX done */
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct fs_process *q = &m->procs[i];
+        while (q && mark[q - m->procs] == 0) {
+            mark[q - m->procs] = i + 1;
+            if (q->parent && mark[q->parent - m->procs] == i + 1) {
+                fs_warn("process %d: its traces make it its own ancestor; the link to %d is "
+                        "dropped",
+                        q->pid, q->parent->pid);
+                if (q->nimages)
+                    q->images[0]->damaged = true; /* counted with the damaged traces */
+                q->parent = NULL;
+            }
+            q = q->parent;
+        }
+        for (q = &m->procs[i]; q && mark[q - m->procs] == i + 1; q = q->parent)
+            mark[q - m->procs] = SIZE_MAX;
+    }
+    free(mark);
+}
+
 void fs_model_link(struct fs_model *m)
 {
     procs_release(m);
@@ -1180,6 +1207,7 @@ void fs_model_link(struct fs_model *m)
     index_forks(m);
     for (size_t i = 0; i < m->nprocs; i++)
         m->procs[i].parent = find_parent(m, &m->procs[i]);
+    break_parent_cycles(m);
     for (size_t i = 0; i < m->nprocs; i++) {
         struct fs_process *c = &m->procs[i], *p = c->parent;
         if (p)

@@ -148,6 +148,28 @@ Test(model, reparented_child_links_to_its_forker)
     fs_model_release(&m);
 }
 
+/* Damaged or hostile traces can make two processes each other's parent: the cycle is cut (and
+ * counted as damage) so that no walk up or down the tree runs forever. */
+Test(model, parent_cycle_is_cut)
+{
+    struct fs_model m = {0};
+    fx_add(&m, "5001.0.trace",
+           "forksan-trace version=1 pid=5001\n"
+           "proc pid=5001 ppid=5002 origin=fork image=0 time=1000 exe=/tmp/a.out comm=a\n"
+           "child seq=1 parent=5002 forker=5002 via=fork time=1000 frames=1\n");
+    fx_add(&m, "5002.0.trace",
+           "forksan-trace version=1 pid=5002\n"
+           "proc pid=5002 ppid=5001 origin=fork image=0 time=1000 exe=/tmp/a.out comm=b\n"
+           "child seq=1 parent=5001 forker=5001 via=fork time=1000 frames=1\n");
+    fs_model_link(&m);
+    struct fs_process *a = fs_model_find(&m, 5001), *b = fs_model_find(&m, 5002);
+    cr_assert_not_null(a);
+    cr_assert_not_null(b);
+    cr_assert(!(a->parent == b && b->parent == a), "a cycle survived linking");
+    cr_assert(a->images[0]->damaged || b->images[0]->damaged);
+    fs_model_release(&m);
+}
+
 Test(model, exec_images_in_order)
 {
     struct fs_model m = {0};
