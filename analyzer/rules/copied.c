@@ -65,7 +65,7 @@ static const char *stream_name(const struct fs_stream_rec *s)
     case 2:
         return py ? "sys.stderr" : "stderr";
     default:
-        return py ? "a Python stream" : "a FILE stream";
+        return py ? "a Python file" : "a FILE stream";
     }
 }
 

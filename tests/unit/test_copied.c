@@ -112,6 +112,55 @@ Test(copied, pending_output_discarded_by_child_is_silent)
     }
 }
 
+/* A Python file opened for writing (open(path, "w")): a Python stream on fd 3, named as a file
+ * with its path. */
+Test(copied, python_file_pending_written_by_both)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                HEAD(4200, 1, "start") FORK(1, 4200, 1500, SITE_A) END("exit", 9000)
+                    "streamend layer=python id=7f00000a0000 still=1\n",
+                FX_CLEAN);
+    fx_add_file(&r.m, "4242.0.trace",
+                HEAD(4242, 4200, "fork") CHILDREC(1, 4200, 1500, SITE_A)
+                    "stream layer=python id=7f00000a0000 fd=3 pending=12 buffering=full "
+                    "bytes=job%20results%0a target=/tmp/w/results.txt\n"
+                    "end how=_exit time=5000 forked=1 sigchld=dfl frames= handlers=\n"
+                    "streamend layer=python id=7f00000a0000 still=0\n",
+                FX_CLEAN);
+    fx_run_rules(&r);
+    only(&r, "stdio-unflushed-at-fork", 1);
+    const struct fs_finding *f = fx_find(&r.out, "stdio-unflushed-at-fork", 4242);
+    cr_assert_eq(f->severity, FS_SEV_ERROR);
+    fx_detail_is(f, "stream", "a Python file");
+    fx_detail_is(f, "layer", "Python io (above libc)");
+    fx_detail_is(f, "fd", "3");
+    fx_detail_is(f, "target", "/tmp/w/results.txt");
+    fx_detail_is(f, "pending_bytes", "12");
+    fx_detail_is(f, "first_bytes", "\"job results\\n\"");
+    fx_run_release(&r);
+}
+
+/* The same file, but the child's os._exit found the bytes still pending: discarded, silent. */
+Test(copied, python_file_discarded_by_child_is_silent)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                HEAD(4200, 1, "start") FORK(1, 4200, 1500, SITE_A) END("exit", 9000)
+                    "streamend layer=python id=7f00000a0000 still=1\n",
+                FX_CLEAN);
+    fx_add_file(&r.m, "4242.0.trace",
+                HEAD(4242, 4200, "fork") CHILDREC(1, 4200, 1500, SITE_A)
+                    "stream layer=python id=7f00000a0000 fd=3 pending=12 buffering=full "
+                    "bytes=job%20results%0a target=/tmp/w/results.txt\n"
+                    "end how=_exit time=5000 forked=1 sigchld=dfl frames= handlers=\n"
+                    "streamend layer=python id=7f00000a0000 still=1\n",
+                FX_CLEAN);
+    fx_run_rules(&r);
+    cr_assert_eq(r.out.n, 0);
+    fx_run_release(&r);
+}
+
 /* ---- child-exit-runs-parent-cleanup ------------------------------------------------------------ */
 
 Test(copied, child_exit_with_inherited_handler)
