@@ -87,9 +87,14 @@ void fs_wait_stamp_exit(void)
 {
     if (!shm)
         return;
+    /* A forked child that has not forked itself still has the record of the fork that made it:
+     * its parent without a system call on the fork-_exit path. */
+    int ppid = fs_proc.forked_image && fs_proc.fork_seq == 0 && fs_fork_ctx.valid
+                   ? fs_fork_ctx.parent_pid
+                   : (int)getppid();
     struct exit_stamp *e = &shm->slot[(unsigned)fs_pid & (EXIT_SLOTS - 1)];
     __atomic_store_n(&e->pid, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&e->ppid, (int32_t)getppid(), __ATOMIC_RELAXED);
+    __atomic_store_n(&e->ppid, (int32_t)ppid, __ATOMIC_RELAXED);
     __atomic_store_n(&e->time, fs_now_ns(), __ATOMIC_RELAXED);
     __atomic_store_n(&e->pid, (int32_t)fs_pid, __ATOMIC_RELEASE);
 }
