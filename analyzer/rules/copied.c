@@ -485,6 +485,9 @@ static const struct fs_fork_event *repeat_of(const struct fs_process *c)
 static void count_cascade(const struct fs_process *p, const struct fs_fork_snapshot *site,
                           size_t *procs, int depth, int *generations)
 {
+    /* A damaged trace set can link a process below itself: the tree is then a cycle. */
+    if (depth > 4096)
+        return;
     if (depth > *generations)
         *generations = depth;
     for (size_t i = 0; i < p->nchildren; i++) {
@@ -545,7 +548,7 @@ static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
 static int depth_of(const struct fs_process *p)
 {
     int d = 0;
-    for (; p && p->parent; p = p->parent)
+    for (; p && p->parent && d < 4096; p = p->parent) /* bounded: see count_cascade */
         d++;
     return d;
 }
