@@ -182,7 +182,12 @@ static const char *type_name(const void *obj)
 
 static int is_type(const void *obj, const char *name)
 {
-    return obj && strcmp(type_name(obj), name) == 0;
+    if (!obj)
+        return 0;
+    /* The first byte first: the scans of __main__ test every value against a few names, and
+     * almost none share the first letter (measured: most of the scan's cost without it). */
+    const char *n = type_name(obj);
+    return n[0] == name[0] && strcmp(n, name) == 0;
 }
 
 /* The first bytes of a pending_bytes item (bytes or ASCII str). */
