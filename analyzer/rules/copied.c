@@ -485,8 +485,9 @@ static const struct fs_fork_event *repeat_of(const struct fs_process *c)
 static void count_cascade(const struct fs_process *p, const struct fs_fork_snapshot *site,
                           size_t *procs, int depth, int *generations)
 {
-    /* A damaged trace set can link a process below itself: the tree is then a cycle. */
-    if (depth > 4096)
+    /* A damaged trace set can link a process below itself: the tree is then a cycle, walked
+     * at most this deep and this wide. */
+    if (depth > 4096 || *procs > 1000000)
         return;
     if (depth > *generations)
         *generations = depth;
