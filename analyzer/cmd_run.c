@@ -36,6 +36,9 @@ static const char usage[] =
     "                         EAGAIN (default 512; 0 = no limit)\n"
     "  --max-forks N          forks by the whole tree before fork() fails with EAGAIN\n"
     "                         (default 100000; 0 = no limit)\n"
+    "  --zombie-threshold SECONDS\n"
+    "                         report a child that stayed a zombie longer than SECONDS before\n"
+    "                         its parent waited for it (default 3)\n"
     "  --on-deadlock POLICY   when a forked child acquires a lock inherited held by a vanished\n"
     "                         thread: wait (default: the call blocks, as it would), fail (the\n"
     "                         call returns the error a timed variant would), abort (the child\n"
@@ -79,7 +82,8 @@ int fs_cmd_run(int argc, char **argv)
             fs_diag_set_quiet(true);
         } else if ((strcmp(a, "--timeout") == 0 || strcmp(a, "--trace-dir") == 0 ||
                     strcmp(a, "--lock-stack") == 0 || strcmp(a, "--on-deadlock") == 0 ||
-                    strcmp(a, "--max-processes") == 0 || strcmp(a, "--max-forks") == 0) &&
+                    strcmp(a, "--max-processes") == 0 || strcmp(a, "--max-forks") == 0 ||
+                    strcmp(a, "--zombie-threshold") == 0) &&
                    i + 1 < argc) {
             const char *v = argv[++i];
             char *end;
@@ -93,6 +97,17 @@ int fs_cmd_run(int argc, char **argv)
                 }
                 extra[nextra++] = fs_xasprintf("FORKSAN_MAX_%s=%ld",
                                                a[6] == 'p' ? "PROCESSES" : "FORKS", n);
+            } else if (strcmp(a, "--zombie-threshold") == 0) {
+                errno = 0;
+                double sec = strtod(v, &end);
+                if (errno || end == v || *end || !isfinite(sec) || sec < 0 || sec > 1e6) {
+                    fprintf(stderr, "forksan: --zombie-threshold takes a number of seconds from "
+                                    "0 to 1000000, not '%s'\n",
+                            v);
+                    return FS_EXIT_USAGE;
+                }
+                extra[nextra++] = fs_xasprintf("FORKSAN_ZOMBIE_THRESHOLD_MS=%ld",
+                                               (long)(sec * 1000.0 + 0.5));
             } else if (strcmp(a, "--on-deadlock") == 0) {
                 if (strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0 && strcmp(v, "abort") != 0) {
                     fprintf(stderr, "forksan: --on-deadlock takes wait, fail or abort\n");

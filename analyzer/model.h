@@ -178,6 +178,12 @@ struct fs_refused {
     struct fs_addrs frames;
 };
 
+/* A child this image reaped after it had been a zombie longer than the threshold (`reaped`). */
+struct fs_late_reap {
+    int pid;
+    int64_t zombie_ns, threshold_ns, time;
+};
+
 /* A forked child (before any exec) acquiring a lock it inherited held by a vanished thread:
  * written by the child's shim when it happens, before the call blocks. */
 struct fs_deadlock_rec {
@@ -296,6 +302,8 @@ struct fs_image {
     struct fs_end_rec *end; /* the last `end` record other than how=exec, else an exec one */
     struct fs_refused *refused;
     size_t nrefused;
+    struct fs_late_reap *late_reaps;
+    size_t nlate_reaps;
     bool damaged;    /* truncated or had unparsable lines */
     bool unfinished; /* the writer promised an `end` record and there is none (killed, or cut) */
 };

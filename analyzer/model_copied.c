@@ -1,4 +1,4 @@
-/* The records of the copied-state family (stream, streamend, end, zombie, refused;
+/* The records of the copied-state family (stream, streamend, end, zombie, refused, reaped, fd;
  * docs/trace-format.md) into the image that wrote them.  Kept apart from model.c, which owns
  * everything else. */
 #include "model.h"
@@ -141,6 +141,20 @@ static int add_refused(struct fs_image *img, const struct fs_record *rec)
     return 1;
 }
 
+static int add_reaped(struct fs_image *img, const struct fs_record *rec)
+{
+    struct fs_late_reap r = {0};
+    r.pid = (int)dec_or(rec, "pid", -1);
+    r.zombie_ns = dec_or(rec, "zombie", -1);
+    r.threshold_ns = dec_or(rec, "threshold", 0);
+    r.time = dec_or(rec, "time", 0);
+    if (r.pid <= 0 || r.zombie_ns < 0)
+        return -1;
+    img->late_reaps = fs_xrealloc(img->late_reaps, img->nlate_reaps + 1, sizeof *img->late_reaps);
+    img->late_reaps[img->nlate_reaps++] = r;
+    return 1;
+}
+
 static int add_fd(struct fs_image *img, const struct fs_record *rec)
 {
     long fd = dec_or(rec, "fd", -1);
@@ -167,6 +181,8 @@ int fs_model_copied_record(struct fs_image *img, const struct fs_record *rec)
         return add_refused(img, rec);
     if (strcmp(tag, FS_REC_FD) == 0)
         return add_fd(img, rec);
+    if (strcmp(tag, FS_REC_REAPED) == 0)
+        return add_reaped(img, rec);
     return 0;
 }
 
@@ -188,6 +204,7 @@ void fs_model_copied_release(struct fs_image *img)
         free(img->refused[i].frames.pc);
     }
     free(img->refused);
+    free(img->late_reaps);
     for (size_t i = 0; i < img->nfds; i++)
         free(img->fds[i].target);
     free(img->fds);

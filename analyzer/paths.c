@@ -230,7 +230,8 @@ void fs_paths_remove_trace_dir(const char *dir)
         bool ours = (n > 6 && strcmp(e->d_name + n - 6, ".trace") == 0) ||
                     (n > 5 && strcmp(e->d_name + n - 5, ".hang") == 0) ||
                     (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0) ||
-                    strcmp(e->d_name, "limits") == 0; /* the shim's fork counters */
+                    strcmp(e->d_name, "limits") == 0 || /* the shim's fork counters */
+                    strcmp(e->d_name, "exits") == 0;     /* its exit stamps (hooks_wait.c) */
         struct stat st;
         /* "<pid>.d": a dropped process's directory for its descendants' traces (one level). */
         if (n > 2 && strcmp(e->d_name + n - 2, ".d") == 0 &&

@@ -37,6 +37,7 @@
 #define FS_REC_END       "end"
 #define FS_REC_ZOMBIE    "zombie"
 #define FS_REC_REFUSED   "refused"
+#define FS_REC_REAPED    "reaped"
 #define FS_REC_FD        "fd"
 /* Python (CPython processes): the interpreter, its threads' Python stacks and names, and the
  * locks it could name, after a `child` record (of=fork) or a `deadlock` record (of=deadlock). */

@@ -464,6 +464,7 @@ static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
         fs_fork_records_flush_final();
         fs_end_record("_exit", status);
         fs_storm_end();
+        fs_wait_stamp_exit();
     }
     if (real)
         real(status);

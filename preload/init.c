@@ -36,6 +36,7 @@ __attribute__((constructor(101))) static void fs_init(void)
     }
     fs_stdio_init();
     fs_storm_init();
+    fs_wait_init();
     fs_fork_init();
     (void)fs_self(); /* the main thread's slot */
 }
@@ -49,5 +50,6 @@ __attribute__((destructor)) static void fs_fini(void)
         fs_fork_records_flush_final();
         fs_end_record("exit", -1);
         fs_storm_end();
+        fs_wait_stamp_exit();
     }
 }

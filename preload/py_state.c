@@ -8,6 +8,15 @@
  * (PyGILState_Check), as os.fork() and os._exit() do.  The C API is resolved lazily with
  * dlsym(RTLD_DEFAULT), so a process without libpython pays one failed lookup, once.
  *
+ * Which streams: sys.stdout and sys.stderr, and the files a program opened for writing where
+ * users keep them: the globals of __main__, one level of attributes of the plain instances found
+ * there (self.log = open(...)), and the stream of every logging handler (logging._handlerList).
+ * CPython keeps no registry of open files and a heap walk costs milliseconds, so this bounded set
+ * is read instead (docs/python.md says what it misses: a file held only in a function's locals).
+ * Only dictionaries are read, with PyDict_Next and borrowed references, and an instance's
+ * dictionary only when its class is a heap type with the generic attribute lookup: no property,
+ * __getattr__ or other program code runs.
+ *
  * What the C API does not expose (a stream's pending bytes) is read from the objects' memory:
  * CPython's TextIOWrapper and Buffered structures have kept the fields used here at the same
  * offsets from 3.8 to 3.13.  Every read is guarded by checking the type names the pointers lead
@@ -47,13 +56,26 @@ static struct {
     const char *(*PyUnicode_AsUTF8AndSize)(py_object *, ssize_t *);
     py_object *(*PyList_GetItem)(py_object *, ssize_t); /* borrowed */
     ssize_t (*PyList_Size)(py_object *);
+    /* For the files opened for writing: optional, without them only sys.stdout/stderr. */
+    int (*PyDict_Next)(py_object *, ssize_t *, py_object **, py_object **);
+    py_object *(*PyModule_GetDict)(py_object *); /* borrowed */
+    unsigned long (*PyType_GetFlags)(void *);
+    void *(*PyType_GetSlot)(void *, int);
+    py_object *(*PyObject_GenericGetDict)(py_object *, void *);
+    py_object *(*PyObject_GenericGetAttr)(py_object *, py_object *);
+    py_object *(*PyWeakref_GetObject)(py_object *); /* borrowed */
+    void (*PyErr_Clear)(void);
+    py_object **(*_PyObject_GetDictPtr)(py_object *); /* 3.8, 3.9: never allocates there */
+    void (*Py_IncRef)(py_object *);
 } api;
 static int api_state; /* 0 unresolved, 1 ready, -1 no interpreter here */
 
 FS_HIDDEN struct fs_pystate_fork_state fs_pystate_fork;
 
 /* Streams captured by the fork wrapper, for the prepare handler of the same fork. */
-static struct fs_stream py_streams[2];
+#define PY_STREAMS_MAX 8
+#define PY_SCAN_MAX    512 /* dictionary entries read per scan: a huge __main__ stays cheap */
+static struct fs_stream py_streams[PY_STREAMS_MAX];
 static unsigned py_nstreams;
 static __thread int tls_py_armed __attribute__((tls_model("initial-exec")));
 
@@ -84,6 +106,16 @@ static int resolve(void)
     RESOLVE(PyUnicode_AsUTF8AndSize);
     RESOLVE(PyList_GetItem);
     RESOLVE(PyList_Size);
+    RESOLVE(PyDict_Next);
+    RESOLVE(PyModule_GetDict);
+    RESOLVE(PyType_GetFlags);
+    RESOLVE(PyType_GetSlot);
+    RESOLVE(PyObject_GenericGetDict);
+    RESOLVE(PyObject_GenericGetAttr);
+    RESOLVE(PyWeakref_GetObject);
+    RESOLVE(PyErr_Clear);
+    RESOLVE(_PyObject_GetDictPtr);
+    RESOLVE(Py_IncRef);
     st = api.Py_IsInitialized && api.PyGILState_Check && api.PySys_GetObject &&
                  api.PyDict_GetItemString && api.PyObject_GetAttrString &&
                  api.PyObject_CallObject && api.PyLong_AsLong && api.Py_DecRef &&
@@ -150,7 +182,12 @@ static const char *type_name(const void *obj)
 
 static int is_type(const void *obj, const char *name)
 {
-    return obj && strcmp(type_name(obj), name) == 0;
+    if (!obj)
+        return 0;
+    /* The first byte first: the scans of __main__ test every value against a few names, and
+     * almost none share the first letter (measured: most of the scan's cost without it). */
+    const char *n = type_name(obj);
+    return n[0] == name[0] && strcmp(n, name) == 0;
 }
 
 /* The first bytes of a pending_bytes item (bytes or ASCII str). */
@@ -168,31 +205,49 @@ static ssize_t item_bytes(py_object *item, const char **out)
     return -1;
 }
 
-/* What a sys.stdout-like object has buffered: the BufferedWriter's bytes come out first, then
- * the text layer's.  Returns 0 and fills s, or -1 when the object is not the layout we know. */
-static int read_stream(py_object *obj, struct fs_stream *s)
+static int is_writer(const void *obj)
 {
-    if (!is_type(obj, "_io.TextIOWrapper"))
-        return -1;
-    const struct py_textio *t = (const void *)obj;
-    const struct py_buffered *b = (const void *)t->buffer;
-    if (!t->ok || t->detached || !b ||
-        (!is_type(b, "_io.BufferedWriter") && !is_type(b, "_io.BufferedRandom")))
-        return -1;
-    if (!is_type(b->raw, "_io.FileIO") || t->pending_bytes_count < 0)
+    return is_type(obj, "_io.BufferedWriter") || is_type(obj, "_io.BufferedRandom");
+}
+
+/* The BufferedWriter's own pending bytes (open(path, "wb"), or the layer under a text file). */
+static int read_buffered(const struct py_buffered *b, struct fs_stream *s)
+{
+    if (!b || !is_writer(b) || !b->ok || b->detached || !is_type(b->raw, "_io.FileIO"))
         return -1;
     memset(s, 0, sizeof *s);
     s->layer = FS_LAYER_PYTHON;
-    s->id = (uintptr_t)obj;
+    s->id = (uintptr_t)b;
     s->fd = ((const struct py_fileio *)b->raw)->fd;
-    s->buffering = t->line_buffering ? FS_BUF_LINE : t->write_through ? FS_BUF_NONE : FS_BUF_FULL;
+    s->buffering = FS_BUF_FULL;
     long inbuf = 0;
     if (b->writable && b->buffer && b->write_end > b->write_pos && b->write_pos >= 0)
         inbuf = (long)(b->write_end - b->write_pos);
-    s->pending = inbuf + (long)t->pending_bytes_count;
+    s->pending = inbuf;
     size_t n = inbuf < FS_STREAM_BYTES ? (size_t)inbuf : FS_STREAM_BYTES;
     if (n)
         memcpy(s->bytes, b->buffer + b->write_pos, n);
+    s->nbytes = (int)n;
+    return 0;
+}
+
+/* What a stream object has buffered: a TextIOWrapper over a BufferedWriter (the BufferedWriter's
+ * bytes come out first, then the text layer's), or a bare BufferedWriter.  Returns 0 and fills
+ * s, or -1 when the object is not the layout we know. */
+static int read_stream(py_object *obj, struct fs_stream *s)
+{
+    if (is_writer(obj))
+        return read_buffered((const void *)obj, s);
+    if (!is_type(obj, "_io.TextIOWrapper"))
+        return -1;
+    const struct py_textio *t = (const void *)obj;
+    if (!t->ok || t->detached || t->pending_bytes_count < 0 ||
+        read_buffered((const void *)t->buffer, s) < 0)
+        return -1;
+    s->id = (uintptr_t)obj;
+    s->buffering = t->line_buffering ? FS_BUF_LINE : t->write_through ? FS_BUF_NONE : FS_BUF_FULL;
+    s->pending += (long)t->pending_bytes_count;
+    size_t n = (size_t)s->nbytes;
     /* The text layer's pending output: one bytes/str object, or a list of them (one per
      * write() since the last flush), in order. */
     py_object *pend = t->pending_bytes;
@@ -214,19 +269,157 @@ static int read_stream(py_object *obj, struct fs_stream *s)
     return 0;
 }
 
-static void capture_streams(void)
+/* ---- where the streams are looked for ------------------------------------------------------ */
+
+/* One scan's findings: every stream object seen (pending or not, so that a text file and its
+ * own BufferedWriter are reported once), with what each had pending. */
+struct scan {
+    struct fs_stream found[PY_STREAMS_MAX];
+    uintptr_t under[PY_STREAMS_MAX]; /* a text stream's BufferedWriter */
+    unsigned n;
+    unsigned budget; /* dictionary entries left to read */
+};
+
+static int seen(const struct scan *sc, uintptr_t id)
+{
+    for (unsigned i = 0; i < sc->n; i++)
+        if (sc->found[i].id == id || sc->under[i] == id)
+            return 1;
+    return 0;
+}
+
+static void consider(struct scan *sc, py_object *obj)
+{
+    struct fs_stream s;
+    if (!obj || sc->n >= PY_STREAMS_MAX || seen(sc, (uintptr_t)obj) || read_stream(obj, &s) < 0)
+        return;
+    uintptr_t under = is_type(obj, "_io.TextIOWrapper")
+                          ? (uintptr_t)((const struct py_textio *)(const void *)obj)->buffer
+                          : 0;
+    /* A BufferedWriter seen first, then the text file above it: the text file replaces it. */
+    for (unsigned i = 0; under && i < sc->n; i++)
+        if (sc->found[i].id == under) {
+            sc->found[i] = s;
+            sc->under[i] = under;
+            return;
+        }
+    sc->found[sc->n] = s;
+    sc->under[sc->n++] = under;
+}
+
+/* The instance dictionary of obj when reading it runs no program code: obj's class is a heap
+ * type (a class statement) whose attribute lookup is the generic one (no __getattr__ or
+ * __getattribute__).  New reference, or NULL.  With the GC paused (3.10+) the dictionary may be
+ * created (PyObject_GenericGetDict; 3.11+ creates instance dictionaries lazily); 3.8 and 3.9
+ * have no PyGC_Disable but always keep the dictionary in the object, read in place. */
+#define FS_PY_TPFLAGS_HEAPTYPE (1UL << 9)
+#define FS_PY_TP_GETATTRO      58 /* typeslots.h: Py_tp_getattro, the same since 3.2 */
+static py_object *plain_dict(py_object *obj)
+{
+    void *type = ((const struct py_head *)(const void *)obj)->type;
+    if (!api.PyType_GetFlags || !api.PyType_GetSlot || !api.PyObject_GenericGetDict ||
+        !api.PyObject_GenericGetAttr || !(api.PyType_GetFlags(type) & FS_PY_TPFLAGS_HEAPTYPE) ||
+        api.PyType_GetSlot(type, FS_PY_TP_GETATTRO) != (void *)api.PyObject_GenericGetAttr)
+        return NULL;
+    if (!api.PyGC_Disable) {
+        py_object **slot = api._PyObject_GetDictPtr && api.Py_IncRef
+                               ? api._PyObject_GetDictPtr(obj)
+                               : NULL;
+        py_object *d = slot ? *slot : NULL;
+        if (!d || !is_type(d, "dict"))
+            return NULL;
+        api.Py_IncRef(d);
+        return d;
+    }
+    py_object *d = api.PyObject_GenericGetDict(obj, NULL);
+    if (!d && api.PyErr_Clear)
+        api.PyErr_Clear(); /* __slots__ only: no dictionary */
+    if (d && !is_type(d, "dict")) {
+        api.Py_DecRef(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* The values of a dictionary; with depth 1, also the values of each plain instance's own
+ * dictionary. */
+static void scan_dict(struct scan *sc, py_object *dict, int depth)
+{
+    if (!dict || !is_type(dict, "dict"))
+        return;
+    ssize_t pos = 0;
+    py_object *key, *value;
+    while (sc->budget && api.PyDict_Next(dict, &pos, &key, &value)) {
+        sc->budget--;
+        consider(sc, value);
+        if (depth <= 0 || is_type(value, "_io.TextIOWrapper") || is_writer(value))
+            continue;
+        py_object *inner = plain_dict(value);
+        if (inner) {
+            scan_dict(sc, inner, depth - 1);
+            api.Py_DecRef(inner);
+        }
+    }
+}
+
+static py_object *module(const char *name)
+{
+    py_object *mods = api.PySys_GetObject("modules");
+    return mods && is_type(mods, "dict") ? api.PyDict_GetItemString(mods, name) : NULL;
+}
+
+/* logging._handlerList holds a weak reference to every handler ever created; a handler's
+ * stream (StreamHandler, FileHandler) is in its instance dictionary. */
+static void scan_logging(struct scan *sc)
+{
+    py_object *mod = module("logging");
+    if (!mod || !is_type(mod, "module") || !api.PyWeakref_GetObject)
+        return;
+    py_object *list = api.PyDict_GetItemString(api.PyModule_GetDict(mod), "_handlerList");
+    if (!list || !is_type(list, "list"))
+        return;
+    ssize_t n = api.PyList_Size(list);
+    for (ssize_t i = 0; i < n && i < 64 && sc->budget; i++, sc->budget--) {
+        py_object *ref = api.PyList_GetItem(list, i);
+        py_object *h = ref && is_type(ref, "weakref.ReferenceType") ? api.PyWeakref_GetObject(ref)
+                       : ref && is_type(ref, "weakref")             ? api.PyWeakref_GetObject(ref)
+                                                                    : NULL;
+        py_object *d = h ? plain_dict(h) : NULL;
+        if (!d)
+            continue;
+        consider(sc, api.PyDict_GetItemString(d, "stream"));
+        api.Py_DecRef(d);
+    }
+}
+
+/* Every place named at the top of this file.  The GC is paused: an instance's dictionary may be
+ * created on first read (3.11+), and a collection there could run a finalizer. */
+static void scan_streams(struct scan *sc)
 {
     static const char *const names[] = {"stdout", "stderr"};
+    sc->n = 0;
+    sc->budget = PY_SCAN_MAX;
+    for (unsigned i = 0; i < 2; i++)
+        consider(sc, api.PySys_GetObject(names[i]));
+    if (!api.PyDict_Next || !api.PyModule_GetDict || !api.PyErr_Clear)
+        return;
+    int gc_was = api.PyGC_Disable && api.PyGC_Enable ? api.PyGC_Disable() : 0;
+    py_object *main_mod = module("__main__");
+    if (main_mod && is_type(main_mod, "module"))
+        scan_dict(sc, api.PyModule_GetDict(main_mod), 1);
+    scan_logging(sc);
+    if (gc_was)
+        api.PyGC_Enable();
+}
+
+static void capture_streams(void)
+{
+    static struct scan sc; /* os.fork holds the GIL: one scan at a time */
+    scan_streams(&sc);
     py_nstreams = 0;
-    for (unsigned i = 0; i < 2; i++) {
-        struct fs_stream s;
-        py_object *obj = api.PySys_GetObject(names[i]);
-        if (!obj || read_stream(obj, &s) < 0 || s.pending <= 0)
-            continue;
-        if (i == 1 && py_nstreams && py_streams[0].id == s.id)
-            continue;
-        py_streams[py_nstreams++] = s;
-    }
+    for (unsigned i = 0; i < sc.n; i++)
+        if (sc.found[i].pending > 0)
+            py_streams[py_nstreams++] = sc.found[i];
 }
 
 /* atexit._ncallbacks(), without importing anything: a program that never imported atexit has
@@ -331,15 +524,20 @@ void fs_py_streams_append(void)
 int fs_py_stream_still_pending(const struct fs_stream *s)
 {
     if (!fs_py_active())
-        return 0; /* finalized: Py_FinalizeEx flushed sys.stdout and sys.stderr */
-    static const char *const names[] = {"stdout", "stderr"};
-    for (unsigned i = 0; i < 2; i++) {
-        py_object *obj = api.PySys_GetObject(names[i]);
-        struct fs_stream now;
-        if ((uintptr_t)obj != s->id || read_stream(obj, &now) < 0)
+        return 0; /* finalized: Py_FinalizeEx flushed sys.stdout, sys.stderr and open files */
+    /* The object is looked for where it was found at fork, never dereferenced blindly: a file
+     * closed since (and so flushed) may be freed memory now. */
+    static struct scan sc;
+    py_object *et, *ev, *tb;
+    api.PyErr_Fetch(&et, &ev, &tb); /* os._exit may run with an exception set */
+    scan_streams(&sc);
+    api.PyErr_Restore(et, ev, tb);
+    for (unsigned i = 0; i < sc.n; i++) {
+        const struct fs_stream *now = &sc.found[i];
+        if (now->id != s->id)
             continue;
-        return now.pending >= s->pending && now.nbytes >= s->nbytes &&
-               memcmp(now.bytes, s->bytes, (size_t)s->nbytes) == 0;
+        return now->pending >= s->pending && now->nbytes >= s->nbytes &&
+               memcmp(now->bytes, s->bytes, (size_t)s->nbytes) == 0;
     }
     return 0;
 }

@@ -132,6 +132,11 @@ static const struct real_row rows[] = {
     ROW(dup2),
     ROW(dup3),
     ROW(posix_spawn_file_actions_adddup2),
+    ROW(wait),
+    ROW(waitpid),
+    ROW(wait3),
+    ROW(wait4),
+    ROW(waitid),
 };
 
 void fs_real_resolve(void)

@@ -12,7 +12,9 @@
 #include <semaphore.h>
 #include <spawn.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
 
@@ -125,6 +127,11 @@ struct fs_real_table {
     int (*dup2)(int, int);
     int (*dup3)(int, int, int); /* optional */
     int (*posix_spawn_file_actions_adddup2)(posix_spawn_file_actions_t *, int, int);
+    pid_t (*wait)(int *);
+    pid_t (*waitpid)(pid_t, int *, int);
+    pid_t (*wait3)(int *, int, struct rusage *);
+    pid_t (*wait4)(pid_t, int *, int, struct rusage *);
+    int (*waitid)(idtype_t, id_t, siginfo_t *, int);
 };
 
 FS_HIDDEN extern struct fs_real_table fs_real;
@@ -739,6 +746,10 @@ FS_HIDDEN int fs_storm_reserve(const uintptr_t *frames, int nframes);
 FS_HIDDEN void fs_storm_fork_failed(void); /* the real fork failed after a reservation */
 FS_HIDDEN void fs_storm_child(void);       /* in the child handler */
 FS_HIDDEN void fs_storm_end(void);         /* exit and _exit: this process no longer counts */
+/* hooks_wait.c: how long each reaped child was a zombie (FORKSAN_ZOMBIE_THRESHOLD_MS). */
+#define FS_ZOMBIE_DEFAULT_MS 3000
+FS_HIDDEN void fs_wait_init(void);
+FS_HIDDEN void fs_wait_stamp_exit(void); /* exit and _exit: when this process ended */
 /* ---- Python (python.c): CPython's stacks, thread and lock names, captured through its C API
  * before a fork made with the GIL held, and at a child's deadlock.  Plain data in static memory;
  * the child writes it with its snapshot. */

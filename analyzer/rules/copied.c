@@ -65,7 +65,7 @@ static const char *stream_name(const struct fs_stream_rec *s)
     case 2:
         return py ? "sys.stderr" : "stderr";
     default:
-        return py ? "a Python stream" : "a FILE stream";
+        return py ? "a Python file" : "a FILE stream";
     }
 }
 
@@ -360,6 +360,89 @@ static void check_zombies(const struct fs_model *m, const struct fs_process *p,
     fs_rules_path(f, p);
 }
 
+/* Whether a traced child of p accounts for fork event ev. */
+static bool fork_traced(const struct fs_process *p, const struct fs_fork_event *ev)
+{
+    for (size_t c = 0; c < p->nchildren; c++) {
+        const struct fs_image *ci = fs_process_first_image(p->children[c]);
+        if (ci && ci->snapshot && ci->snapshot->seq == ev->seq && ci->snapshot->time == ev->time)
+            return true;
+    }
+    return false;
+}
+
+/* The fork that created the child reaped by r: the child's own record when it was traced, else
+ * the parent's last fork before the child ended that no traced child accounts for (a child that
+ * ended at once with nothing to record wrote no trace; fork records do not carry the child's
+ * pid).  Added as the finding's "fork" stack; false when neither is known. */
+static bool fork_stack_of(const struct fs_model *m, const struct fs_process *p,
+                          const struct fs_late_reap *r, struct fs_symbolizer *sym,
+                          struct fs_finding *f)
+{
+    const struct fs_process *c = fs_model_find(m, r->pid);
+    const struct fs_image *ci = c ? fs_process_first_image(c) : NULL;
+    if (ci && ci->snapshot && c->parent == p) {
+        fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
+        return true;
+    }
+    const struct fs_fork_event *best = NULL;
+    const struct fs_image *best_img = NULL;
+    int64_t ended = r->time - r->zombie_ns;
+    for (size_t k = 0; k < p->nimages; k++)
+        for (size_t j = 0; j < p->images[k]->nforks; j++) {
+            const struct fs_fork_event *ev = &p->images[k]->forks[j];
+            if (ev->spawn || ev->time > ended || fork_traced(p, ev) ||
+                (best && best->time >= ev->time))
+                continue;
+            best = ev;
+            best_img = p->images[k];
+        }
+    if (!best)
+        return false;
+    fs_rules_stack(f, sym, &best_img->mods, "fork", best->tid, &best->frames);
+    return true;
+}
+
+/* A parent that ran on while children it had forked were zombies, and reaped them only after the
+ * threshold: the shim's `reaped` records (hooks_wait.c).  One finding per parent. */
+static void check_late_reaps(const struct fs_model *m, const struct fs_process *p,
+                             struct fs_symbolizer *sym, struct fs_findings *out)
+{
+    size_t n = 0;
+    const struct fs_late_reap *worst = NULL;
+    for (size_t k = 0; k < p->nimages; k++)
+        for (size_t i = 0; i < p->images[k]->nlate_reaps; i++) {
+            const struct fs_late_reap *r = &p->images[k]->late_reaps[i];
+            n++;
+            if (!worst || r->zombie_ns > worst->zombie_ns)
+                worst = r;
+        }
+    if (!n)
+        return;
+    struct fs_finding *f = fs_findings_add(out, "unreaped-child", FS_SEV_WARNING, p->pid);
+    fs_finding_summary(f,
+                       "process %d ran on without waiting for %zu ended child%s: child %d stayed "
+                       "a zombie for %.3f s before it was reaped (threshold %.3f s)",
+                       p->pid, n, n > 1 ? "ren" : "", worst->pid, (double)worst->zombie_ns / 1e9,
+                       (double)worst->threshold_ns / 1e9);
+    fs_finding_detail(f, "parent", "%d", p->pid);
+    fs_finding_detail(f, "threshold", "%.3f s", (double)worst->threshold_ns / 1e9);
+    bool stacked = false;
+    size_t listed = 0;
+    for (size_t k = 0; k < p->nimages; k++)
+        for (size_t i = 0; i < p->images[k]->nlate_reaps; i++) {
+            const struct fs_late_reap *r = &p->images[k]->late_reaps[i];
+            if (listed++ < 16)
+                fs_finding_detail(f, "zombie", "%d for %.3f s, then reaped", r->pid,
+                                  (double)r->zombie_ns / 1e9);
+            if (!stacked)
+                stacked = fork_stack_of(m, p, r, sym, f);
+        }
+    if (listed > 16)
+        fs_finding_detail(f, "zombies_not_listed", "%zu", listed - 16);
+    fs_rules_path(f, p);
+}
+
 /* ---- child-repeats-fork ---------------------------------------------------------------------- */
 
 /* Two forks from the same place: the same Python stack when both were made from Python (every
@@ -479,7 +562,7 @@ static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
 static int depth_of(const struct fs_process *p)
 {
     int d = 0;
-    for (; p && p->parent; p = p->parent)
+    for (; p && p->parent && d < 4096; p = p->parent) /* bounded, should a damaged tree be deep */
         d++;
     return d;
 }
@@ -709,6 +792,7 @@ void fs_rules_copied(const struct fs_model *m, struct fs_symbolizer *sym, struct
         check_streams(p, sym, out, &stdio_mg);
         check_exit(p, sym, out, &exit_mg);
         check_zombies(m, p, sym, out);
+        check_late_reaps(m, p, sym, out);
         check_repeat(p, sym, out, &repeat_mg);
         check_fds(p, sym, out, &fd_mg);
     }

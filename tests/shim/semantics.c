@@ -20,6 +20,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <threads.h>
@@ -1604,6 +1605,87 @@ static void test_small_stack(void)
                "fork + execv from a thread with a PTHREAD_STACK_MIN stack");
 }
 
+/* The wait family (interposed to time zombies): results, statuses, errno, stop reports. */
+static pid_t child_exiting(int code)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork", errno);
+    if (pid == 0)
+        _exit(code);
+    return pid;
+}
+
+static void test_wait(void)
+{
+    int st = 0, r;
+    struct rusage ru;
+    siginfo_t info;
+
+    errno = 0;
+    r = wait(NULL);
+    expect_fail(r, errno, ECHILD, "wait, no children: -1 ECHILD");
+    errno = 0;
+    r = waitpid(-1, &st, WNOHANG);
+    expect_fail(r, errno, ECHILD, "waitpid, no children: -1 ECHILD");
+    errno = 0;
+    r = waitpid(-1, &st, 0x40000);
+    expect_fail(r, errno, EINVAL, "waitpid, bad options: -1 EINVAL");
+    errno = 0;
+    r = wait3(&st, 0, &ru);
+    expect_fail(r, errno, ECHILD, "wait3, no children: -1 ECHILD");
+    errno = 0;
+    r = waitid(P_ALL, 0, &info, WEXITED);
+    expect_fail(r, errno, ECHILD, "waitid, no children: -1 ECHILD");
+
+    pid_t pid = child_exiting(7);
+    errno = SENTINEL_ERRNO;
+    r = waitpid(pid, &st, 0);
+    expect(r == pid && WIFEXITED(st) && WEXITSTATUS(st) == 7 && errno == SENTINEL_ERRNO,
+           "waitpid reaps the child: its pid, exit status 7, errno untouched");
+    pid = child_exiting(3);
+    r = wait(&st);
+    expect(r == pid && WIFEXITED(st) && WEXITSTATUS(st) == 3, "wait reaps the child: status 3");
+    pid = child_exiting(4);
+    r = wait3(&st, 0, &ru);
+    expect(r == pid && WIFEXITED(st) && WEXITSTATUS(st) == 4, "wait3 reaps the child: status 4");
+    pid = child_exiting(5);
+    r = wait4(pid, NULL, 0, &ru);
+    expect_num(r, pid, "wait4 with a NULL status reaps the child");
+    pid = child_exiting(6);
+    memset(&info, 0, sizeof info);
+    r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT);
+    expect(r == 0 && info.si_pid == pid && info.si_code == CLD_EXITED && info.si_status == 6,
+           "waitid WNOWAIT reports the exit without reaping");
+    memset(&info, 0, sizeof info);
+    r = waitid(P_PID, (id_t)pid, &info, WEXITED);
+    expect(r == 0 && info.si_pid == pid && info.si_status == 6, "waitid then reaps it");
+
+    /* A running child: WNOHANG returns 0; a stopped one is reported, not reaped. */
+    int fds[2];
+    if (pipe(fds) < 0)
+        die("pipe", errno);
+    pid = fork();
+    if (pid < 0)
+        die("fork", errno);
+    if (pid == 0) {
+        char c;
+        close(fds[1]);
+        raise(SIGSTOP);
+        _exit(read(fds[0], &c, 1) == 0 ? 0 : 1);
+    }
+    close(fds[0]);
+    r = waitpid(pid, &st, WUNTRACED);
+    expect(r == pid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP,
+           "waitpid WUNTRACED reports the stopped child");
+    kill(pid, SIGCONT);
+    r = waitpid(pid, &st, WNOHANG);
+    expect_num(r, 0, "waitpid WNOHANG, child running (blocked on a pipe): 0");
+    close(fds[1]);
+    r = waitpid(pid, &st, 0);
+    expect(r == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "waitpid then reaps it");
+}
+
 int main(void)
 {
     /* A hang is a failure: SIGALRM's default action ends the process. */
@@ -1634,6 +1716,7 @@ int main(void)
     test_exec_env();
     test_spawn();
     test_small_stack();
+    test_wait();
 
     printf("%d passed, %d failed", npassed, nfailed);
     if (nskipped)

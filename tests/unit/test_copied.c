@@ -1,6 +1,6 @@
 /* Unit tests for the copied-state rules (analyzer/rules/copied.c) on synthetic traces: pending
  * output at fork and who wrote it, a child's exit through exit() with inherited handlers, zombies
- * left at a parent's end, a child forking again from its creator's site (native and Python
+ * left at a parent's end or reaped past the threshold, a child forking again from its creator's site (native and Python
  * stacks), and refused forks.  Each rule is checked to fire on its hazard and to stay silent on
  * the look-alike. */
 #include "trace_read.h"
@@ -112,6 +112,55 @@ Test(copied, pending_output_discarded_by_child_is_silent)
     }
 }
 
+/* A Python file opened for writing (open(path, "w")): a Python stream on fd 3, named as a file
+ * with its path. */
+Test(copied, python_file_pending_written_by_both)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                HEAD(4200, 1, "start") FORK(1, 4200, 1500, SITE_A) END("exit", 9000)
+                    "streamend layer=python id=7f00000a0000 still=1\n",
+                FX_CLEAN);
+    fx_add_file(&r.m, "4242.0.trace",
+                HEAD(4242, 4200, "fork") CHILDREC(1, 4200, 1500, SITE_A)
+                    "stream layer=python id=7f00000a0000 fd=3 pending=12 buffering=full "
+                    "bytes=job%20results%0a target=/tmp/w/results.txt\n"
+                    "end how=_exit time=5000 forked=1 sigchld=dfl frames= handlers=\n"
+                    "streamend layer=python id=7f00000a0000 still=0\n",
+                FX_CLEAN);
+    fx_run_rules(&r);
+    only(&r, "stdio-unflushed-at-fork", 1);
+    const struct fs_finding *f = fx_find(&r.out, "stdio-unflushed-at-fork", 4242);
+    cr_assert_eq(f->severity, FS_SEV_ERROR);
+    fx_detail_is(f, "stream", "a Python file");
+    fx_detail_is(f, "layer", "Python io (above libc)");
+    fx_detail_is(f, "fd", "3");
+    fx_detail_is(f, "target", "/tmp/w/results.txt");
+    fx_detail_is(f, "pending_bytes", "12");
+    fx_detail_is(f, "first_bytes", "\"job results\\n\"");
+    fx_run_release(&r);
+}
+
+/* The same file, but the child's os._exit found the bytes still pending: discarded, silent. */
+Test(copied, python_file_discarded_by_child_is_silent)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                HEAD(4200, 1, "start") FORK(1, 4200, 1500, SITE_A) END("exit", 9000)
+                    "streamend layer=python id=7f00000a0000 still=1\n",
+                FX_CLEAN);
+    fx_add_file(&r.m, "4242.0.trace",
+                HEAD(4242, 4200, "fork") CHILDREC(1, 4200, 1500, SITE_A)
+                    "stream layer=python id=7f00000a0000 fd=3 pending=12 buffering=full "
+                    "bytes=job%20results%0a target=/tmp/w/results.txt\n"
+                    "end how=_exit time=5000 forked=1 sigchld=dfl frames= handlers=\n"
+                    "streamend layer=python id=7f00000a0000 still=1\n",
+                FX_CLEAN);
+    fx_run_rules(&r);
+    cr_assert_eq(r.out.n, 0);
+    fx_run_release(&r);
+}
+
 /* ---- child-exit-runs-parent-cleanup ------------------------------------------------------------ */
 
 Test(copied, child_exit_with_inherited_handler)
@@ -216,6 +265,78 @@ Test(copied, no_zombie_no_finding)
                 HEAD(4200, 1, "start") FORK(1, 4200, 1500, SITE_A) END("exit", 9000), FX_CLEAN);
     fx_run_rules(&r);
     cr_assert_eq(r.out.n, 0);
+    fx_run_release(&r);
+}
+
+/* A parent that ran on and reaped two untraced children late (`reaped`, from its wait hook):
+ * one finding, the worst zombie in the summary, each listed, and the fork site found among the
+ * parent's forks made before the child ended. */
+Test(copied, children_reaped_after_the_threshold)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                HEAD(4200, 1, "start") FORK(1, 4200, 1500, SITE_A) FORK(2, 4200, 900000000,
+                                                                        SITE_B)
+                    "reaped pid=4242 zombie=4500000000 threshold=3000000000 time=5000000000\n"
+                    "reaped pid=4243 zombie=3200000000 threshold=3000000000 time=5100000000\n"
+                    END("exit", 6000000000),
+                FX_CLEAN);
+    fx_run_rules(&r);
+    only(&r, "unreaped-child", 1);
+    const struct fs_finding *f = fx_find(&r.out, "unreaped-child", 4200);
+    cr_assert_eq(f->severity, FS_SEV_WARNING);
+    cr_assert_not_null(strstr(f->summary, "child 4242 stayed a zombie for 4.500 s"));
+    fx_detail_is(f, "threshold", "3.000 s");
+    size_t zombies = 0;
+    for (size_t i = 0; i < f->ndetails; i++)
+        if (strcmp(f->details[i].key, "zombie") == 0) {
+            cr_assert_str_eq(f->details[i].value, zombies == 0 ? "4242 for 4.500 s, then reaped"
+                                                               : "4243 for 3.200 s, then reaped");
+            zombies++;
+        }
+    cr_assert_eq(zombies, 2);
+    /* 4242 ended at 0.5 s: the fork at 0.9 s (SITE_B) cannot have made it. */
+    const struct fs_stack *st = fx_stack(f, "fork");
+    cr_assert_not_null(st);
+    cr_assert_eq(st->frames[0].pc, 0x55d0c0a01234ULL);
+    fx_run_release(&r);
+}
+
+/* A traced child's own fork record gives the site; a parent with no `reaped` record is silent. */
+Test(copied, late_reap_uses_the_traced_childs_fork)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                HEAD(4200, 1, "start") FORK(1, 4200, 1500, SITE_B)
+                    "reaped pid=4242 zombie=4000000000 threshold=3000000000 time=5000000000\n"
+                    END("exit", 6000000000),
+                FX_CLEAN);
+    fx_add_file(&r.m, "4242.0.trace",
+                HEAD(4242, 4200, "fork") CHILDREC(1, 4200, 1500, SITE_B)
+                    "end how=_exit time=1000000000 forked=1 sigchld=dfl frames= handlers=\n",
+                FX_CLEAN);
+    fx_add_file(&r.m, "4300.0.trace",
+                HEAD(4300, 1, "start") FORK(1, 4300, 1500, SITE_A) END("exit", 9000), FX_CLEAN);
+    fx_run_rules(&r);
+    only(&r, "unreaped-child", 1);
+    const struct fs_finding *f = fx_find(&r.out, "unreaped-child", 4200);
+    const struct fs_stack *st = fx_stack(f, "fork");
+    cr_assert_not_null(st);
+    cr_assert_eq(st->frames[0].pc, 0x55d0c0a01300ULL);
+    cr_assert_eq(r.out.items[0].pid, 4200, "only the parent that reaped late");
+    fx_run_release(&r);
+}
+
+/* A `reaped` record with no zombie time is malformed: the file is damaged, no finding. */
+Test(copied, malformed_reaped_record_is_no_finding)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                HEAD(4200, 1, "start") FORK(1, 4200, 1500, SITE_A)
+                    "reaped pid=4242 threshold=3000000000 time=5000000000\n" END("exit", 6000000000),
+                FX_CLEAN);
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "unreaped-child"), 0);
     fx_run_release(&r);
 }
 

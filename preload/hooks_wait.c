@@ -1,0 +1,214 @@
+/* unreaped-child for a parent that runs on: how long each child stayed a zombie before its
+ * parent waited for it.
+ *
+ * A process that ends stamps its pid, its parent's pid and the time into a small table shared by
+ * the whole traced tree (the `exits` file of the private trace directory, mapped MAP_SHARED by
+ * every image, inherited by forked children, mapped again by exec'd ones).  The wait family
+ * (wait, waitpid, wait3, wait4, waitid: rare calls, never on a lock path) is interposed: after a
+ * call that reaped a child, its stamp gives how long it was a zombie, and a zombie older than the
+ * threshold (FORKSAN_ZOMBIE_THRESHOLD_MS, `forksan run --zombie-threshold`) is recorded at once
+ * as a `reaped` record, so the finding survives a parent killed later.  The real call's result,
+ * status and errno are returned untouched.  A child that ended by a signal, or whose stamp was
+ * overwritten (4096 slots, by pid), has no stamp: no verdict.  Anything that fails here (no
+ * directory, no mmap) turns the check off, never the program's wait. */
+#include "shim.h"
+#include "linebuf.h"
+#include "trace_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXIT_SLOTS 4096 /* a power of two: indexed by pid */
+
+struct exit_stamp {
+    int32_t pid; /* written last, cleared first: a reader that sees it sees the rest */
+    int32_t ppid;
+    int64_t time;
+};
+struct exits_shm {
+    uint32_t magic;
+    uint32_t pad;
+    struct exit_stamp slot[EXIT_SLOTS];
+};
+#define EXITS_MAGIC 0x666b7a31u /* "fkz1" */
+
+static struct exits_shm *shm;
+static int64_t threshold_ns = (int64_t)FS_ZOMBIE_DEFAULT_MS * 1000000;
+
+void fs_wait_init(void)
+{
+    const char *t = getenv("FORKSAN_ZOMBIE_THRESHOLD_MS");
+    if (t && *t) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        if (*end || v < 0)
+            fs_complain("ignoring a malformed FORKSAN_ZOMBIE_THRESHOLD_MS");
+        else
+            threshold_ns = (int64_t)v * 1000000;
+    }
+    char path[FS_PATH_MAX];
+    size_t n = fs_fmt_str(path, sizeof path, 0, fs_config.trace_dir);
+    n = fs_fmt_str(path, sizeof path, n, "/exits");
+    if (n == (size_t)-1)
+        return;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    struct stat st;
+    /* Growing a file to the same size from several processes at once is harmless. */
+    if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || !S_ISREG(st.st_mode) ||
+        (st.st_size < (off_t)sizeof *shm && ftruncate(fd, sizeof *shm) < 0)) {
+        close(fd);
+        return;
+    }
+    void *m = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return;
+    struct exits_shm *s = m;
+    uint32_t zero = 0;
+    __atomic_compare_exchange_n(&s->magic, &zero, EXITS_MAGIC, 0, __ATOMIC_ACQ_REL,
+                                __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&s->magic, __ATOMIC_ACQUIRE) != EXITS_MAGIC) {
+        munmap(m, sizeof *shm);
+        return;
+    }
+    shm = s;
+}
+
+void fs_wait_stamp_exit(void)
+{
+    if (!shm)
+        return;
+    /* A forked child that has not forked itself still has the record of the fork that made it:
+     * its parent without a system call on the fork-_exit path. */
+    int ppid = fs_proc.forked_image && fs_proc.fork_seq == 0 && fs_fork_ctx.valid
+                   ? fs_fork_ctx.parent_pid
+                   : (int)getppid();
+    struct exit_stamp *e = &shm->slot[(unsigned)fs_pid & (EXIT_SLOTS - 1)];
+    __atomic_store_n(&e->pid, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->ppid, (int32_t)ppid, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->time, fs_now_ns(), __ATOMIC_RELAXED);
+    __atomic_store_n(&e->pid, (int32_t)fs_pid, __ATOMIC_RELEASE);
+}
+
+static void record_late(int pid, int64_t zombie_ns, int64_t now)
+{
+    struct fs_linebuf local, *lb = &local;
+    char buf[FS_LOCAL_RECORD_MAX];
+    if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
+        return;
+    fs_lb_begin(lb, FS_REC_REAPED);
+    fs_lb_dec(lb, "pid", pid);
+    fs_lb_dec(lb, "zombie", zombie_ns);
+    fs_lb_dec(lb, "threshold", threshold_ns);
+    fs_lb_dec(lb, "time", now);
+    fs_lb_end(lb);
+    fs_trace_end_local(lb);
+}
+
+/* pid was reaped by this process just now. */
+static void reaped(int pid)
+{
+    if (!shm || pid <= 0 || !fs_config.active)
+        return;
+    int saved = errno;
+    struct exit_stamp *e = &shm->slot[(unsigned)pid & (EXIT_SLOTS - 1)];
+    int32_t want = pid;
+    if (__atomic_load_n(&e->pid, __ATOMIC_ACQUIRE) == pid) {
+        int32_t ppid = __atomic_load_n(&e->ppid, __ATOMIC_RELAXED);
+        int64_t at = __atomic_load_n(&e->time, __ATOMIC_RELAXED);
+        /* Ours only if the child's parent was this process (a subreaper's orphans report
+         * their first parent; they were not this process's to wait for until re-parented). */
+        if (__atomic_compare_exchange_n(&e->pid, &want, 0, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED) &&
+            ppid == fs_pid) {
+            int64_t now = fs_now_ns();
+            if (now - at > threshold_ns)
+                record_late(pid, now - at, now);
+        }
+    }
+    errno = saved;
+}
+
+/* A successful wait with a status: did it reap (not a stop or a continue report)? */
+static void after_wait(pid_t r, const int *status, int options)
+{
+    if (r <= 0)
+        return;
+    if (status ? (WIFEXITED(*status) || WIFSIGNALED(*status))
+               : !(options & (WUNTRACED | WCONTINUED)))
+        reaped(r);
+}
+
+/* Each hook forwards to the same libc function with the same arguments. */
+pid_t wait(int *status)
+{
+    FS_REAL_READY();
+    if (!fs_real.wait) {
+        errno = ENOSYS;
+        return -1;
+    }
+    pid_t r = fs_real.wait(status);
+    after_wait(r, status, 0);
+    return r;
+}
+
+pid_t waitpid(pid_t pid, int *status, int options)
+{
+    FS_REAL_READY();
+    if (!fs_real.waitpid) {
+        errno = ENOSYS;
+        return -1;
+    }
+    pid_t r = fs_real.waitpid(pid, status, options);
+    after_wait(r, status, options);
+    return r;
+}
+
+pid_t wait3(int *status, int options, struct rusage *usage)
+{
+    FS_REAL_READY();
+    if (!fs_real.wait3) {
+        errno = ENOSYS;
+        return -1;
+    }
+    pid_t r = fs_real.wait3(status, options, usage);
+    after_wait(r, status, options);
+    return r;
+}
+
+pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
+{
+    FS_REAL_READY();
+    if (!fs_real.wait4) {
+        errno = ENOSYS;
+        return -1;
+    }
+    pid_t r = fs_real.wait4(pid, status, options, usage);
+    after_wait(r, status, options);
+    return r;
+}
+
+int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+    FS_REAL_READY();
+    if (!fs_real.waitid) {
+        errno = ENOSYS;
+        return -1;
+    }
+    int r = fs_real.waitid(idtype, id, info, options);
+    /* WNOWAIT leaves the child a zombie; WNOHANG with nothing to report leaves si_pid 0. */
+    if (r == 0 && info && !(options & WNOWAIT) && info->si_pid > 0 &&
+        (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
+         info->si_code == CLD_DUMPED))
+        reaped(info->si_pid);
+    return r;
+}
