@@ -73,6 +73,9 @@ static struct fs_thread *claim(unsigned i)
     t->py_line = 0;
     t->create_site = 0;
     t->blocked_on_sem = 0;
+    t->cond_wait = 0;
+    t->used_overwritten = 0;
+    memset(t->used, 0, sizeof t->used); /* a new thread has used no lock */
     t->name[0] = '\0';
     t->guard.lock = FS_HELD_GUARD;
     return t;
@@ -157,7 +160,7 @@ struct fs_thread *fs_self_slow(void)
 
 int fs_fast_allowed(void)
 {
-    return fs_config.active && fs_config.lock_stack <= 1 && !fs_ninherited;
+    return fs_config.active && fs_config.lock_stack <= 1 && !fs_ninherited && !fs_nrace;
 }
 
 int fs_held_pop_slow(const void *lock)

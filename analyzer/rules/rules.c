@@ -437,6 +437,7 @@ void fs_rules_run(const struct fs_model *m, struct fs_symbolizer *sym, struct fs
     fs_rules_locks(m, sym, out);
     fs_rules_threads(m, sym, out);
     fs_rules_deadlock(m, sym, out);
+    fs_rules_race(m, sym, out);
     fs_rules_hang(m, sym, out);
     fs_rules_rng(m, sym, out);
     fs_rules_copied(m, sym, out);
