@@ -368,6 +368,11 @@ static void warn_lost(const struct fs_process *p, const char *what, long count)
     else if (strcmp(what, "write") == 0)
         fs_warn_once(key, "pid %d: %ld trace write%s failed; the report may miss events", p->pid,
                      count, count == 1 ? "" : "s");
+    else if (strcmp(what, "lockuse") == 0)
+        fs_warn_once(key,
+                     "pid %d: %ld lock-use entr%s of vanished parent threads overwritten by "
+                     "other locks (%d per thread); fork-lock-race may miss a lock",
+                     p->pid, count, count == 1 ? "y was" : "ies were", 64);
     else if (strcmp(what, "frames") == 0)
         fs_warn_once(key, "pid %d: %ld stack%s cut short; backtraces may be incomplete", p->pid,
                      count, count == 1 ? " was" : "s were");
