@@ -198,10 +198,28 @@ void fs_held_remove_at(struct fs_thread *t, unsigned i, unsigned n)
     __atomic_store_n(&t->nheld, n - 1, __ATOMIC_RELEASE);
 }
 
+/* The lock's memory is about to become another lock (destroyed, or initialised anew): no
+ * thread's earlier use of that address may count as a use of the new lock (fork-lock-race:
+ * Python allocates and frees a lock per condition wait, so addresses are reused all the time).
+ * One bucket per live slot; the CAS leaves an entry another lock has taken since alone. */
+static void used_forget(uintptr_t lock)
+{
+    unsigned b = (unsigned)(lock >> 3) & (FS_USED_MAX - 1);
+    for (unsigned i = 0, n = fs_threads_used(); i < n; i++) {
+        uintptr_t expect = lock;
+        struct fs_used_entry *u = &fs_threads[i].used[b];
+        if (__atomic_load_n(&u->lock, __ATOMIC_RELAXED) == lock)
+            __atomic_compare_exchange_n(&u->lock, &expect, 0, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED);
+    }
+}
+
 void fs_held_forget(const void *lock)
 {
     while (fs_held_pop(lock))
         ;
+    if (fs_config.active)
+        used_forget((uintptr_t)lock);
 }
 
 /* ---- semaphores ----------------------------------------------------------------------------

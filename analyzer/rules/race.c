@@ -43,6 +43,36 @@ static bool held_at_fork(const struct fs_fork_snapshot *s, uint64_t lock)
     return false;
 }
 
+/* CPython's own after-fork code, before it re-creates the runtime's locks: 3.8-3.11 take the
+ * interpreter list's lock (HEAD_LOCK) in _PyThreadState_DeleteExcept from PyOS_AfterFork_Child
+ * and only then replace it.  A window inside the interpreter that no program can close: the
+ * runtime resets that lock in the child, so it is treated like the other runtime-reset locks
+ * (docs/hazards.md).  Needs symbols; unsymbolized, the finding stays. */
+static bool in_cpython_reinit(struct fs_symbolizer *sym, const struct fs_image *img,
+                              const struct fs_race_rec *r)
+{
+    static const char *const fns[] = {"_PyThreadState_DeleteExcept",
+                                      "_PyInterpreterState_DeleteExceptMain",
+                                      "_PyGILState_Reinit", "_PyEval_ReInitThreads",
+                                      "PyEval_ReInitThreads", "_PyImport_ReInitLock",
+                                      "_PyRuntimeState_ReInitThreads"};
+    if (!sym || !r->frames.n)
+        return false;
+    struct fs_findings tmp = {0};
+    struct fs_finding *f = fs_findings_add(&tmp, "scratch", FS_SEV_NOTE, 0);
+    struct fs_addrs top = {.pc = r->frames.pc, .n = r->frames.n < 4 ? r->frames.n : 4};
+    fs_rules_stack(f, sym, &img->mods, "child-acquire", 0, &top);
+    bool found = false;
+    for (size_t i = 0; !found && f->nstacks && i < f->stacks[0].nframes; i++) {
+        const char *fn = f->stacks[0].frames[i].function;
+        for (size_t k = 0; fn && k < sizeof fns / sizeof *fns; k++)
+            if (strcmp(fn, fns[k]) == 0)
+                found = true;
+    }
+    fs_findings_release(&tmp);
+    return found;
+}
+
 static char *merge_key(const struct fs_process *c, const struct fs_fork_snapshot *s,
                        const struct fs_race_rec *r)
 {
@@ -131,6 +161,8 @@ void fs_rules_race(const struct fs_model *m, struct fs_symbolizer *sym, struct f
                 const struct fs_race_rec *r = &img->races[j];
                 if (held_at_fork(s, r->lock))
                     continue; /* lock-held-at-fork and child-deadlock tell it */
+                if (in_cpython_reinit(sym, img, r))
+                    continue;
                 char *key = merge_key(c, s, r);
                 if (fs_rules_merge_seen(&mg, key, c->pid)) {
                     free(key);

@@ -370,8 +370,8 @@ static void warn_lost(const struct fs_process *p, const char *what, long count)
                      count, count == 1 ? "" : "s");
     else if (strcmp(what, "lockuse") == 0)
         fs_warn_once(key,
-                     "pid %d: %ld lock-use entr%s of vanished parent threads overwritten by "
-                     "other locks (%d per thread); fork-lock-race may miss a lock",
+                     "pid %d: %ld lock-use entr%s overwritten in the tables of vanished parent "
+                     "threads (%d per thread); fork-lock-race may miss a lock",
                      p->pid, count, count == 1 ? "y was" : "ies were", 64);
     else if (strcmp(what, "frames") == 0)
         fs_warn_once(key, "pid %d: %ld stack%s cut short; backtraces may be incomplete", p->pid,
