@@ -223,7 +223,7 @@ __attribute__((noinline)) void fs_race_check(const void *lock, int mode, const c
         record(c, mode, call, is_try, frames, n);
         fs_py_child_stack("race");
     }
-    errno = saved;
+    errno = saved; /* after the Python capture too: nothing here may change the call's errno */
 }
 
 /* The child re-initialised or destroyed the lock: from now on it is not the parent's. */
