@@ -577,6 +577,7 @@ static int rec_race(struct fs_image *img, struct reader *r)
         .lock = get_hex(r, "lock", true),
         .tid = get_int(r, "tid", true, 0),
         .site = get_hex(r, "site", false),
+        .others = get_int(r, "others", false, 0),
         .trylock = get_int(r, "try", false, 0) != 0,
         .time = get_dec(r, "time", false, 0),
     };

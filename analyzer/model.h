@@ -200,6 +200,7 @@ struct fs_race_rec {
     int tid;         /* the other thread, in the parent */
     int other_mode;  /* its last use of the lock */
     uint64_t site;   /* where it last acquired, tried or waited on the lock */
+    int others;      /* further vanished threads that used it too */
     char state;      /* its /proc state just after the fork ('R', 'S', 'D', ...), '?' unknown */
     char *call;      /* the child's function */
     bool trylock;

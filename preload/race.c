@@ -19,10 +19,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+/* One per lock: the first vanished thread found to have used it (a writer preferred for an
+ * rwlock), and how many others did. */
 struct fs_race_cand {
     uintptr_t lock;
     uintptr_t site; /* the other thread's last use of the lock */
     int tid;
+    int others; /* further vanished threads that used it */
     uint8_t kind, mode;
     char state;   /* the other thread's state in /proc just after the fork, '?' unknown */
     int reported; /* a race record was written for it */
@@ -31,6 +34,21 @@ struct fs_race_cand {
 FS_HIDDEN unsigned fs_nrace;
 static struct fs_race_cand cands[FS_RACE_MAX];
 static unsigned cands_lost;
+static int cands_lost_told;
+/* Open addressing over cands, by lock: index + 1, 0 empty.  Twice the capacity. */
+#define RACE_HASH (2 * FS_RACE_MAX)
+static uint16_t cand_hash[RACE_HASH];
+/* /proc reads per fork: a child of a parent with thousands of threads reads a bounded number. */
+#define STATE_READS_MAX 64
+static unsigned state_reads;
+
+static uint16_t *cand_slot(uintptr_t lock)
+{
+    unsigned h = (unsigned)(((lock >> 3) * 0x9E3779B97F4A7C15ull) >> 40) & (RACE_HASH - 1);
+    for (;; h = (h + 1) & (RACE_HASH - 1))
+        if (!cand_hash[h] || cands[cand_hash[h] - 1].lock == lock)
+            return &cand_hash[h];
+}
 
 #define GLIBC_MUTEX_PSHARED_BIT 128
 #define GLIBC_SEM_SHARED        128
@@ -95,7 +113,7 @@ static int runtime_resets(uintptr_t lock)
 
 static void collect_thread(const struct fs_thread *t, const struct fs_thread *forker, int ppid)
 {
-    char state = 0;
+    char state = 0; /* read once per thread, for the first STATE_READS_MAX threads */
     for (unsigned b = 0; b < FS_USED_MAX; b++) {
         const struct fs_used_entry *u = &t->used[b];
         uintptr_t lock = __atomic_load_n(&u->lock, __ATOMIC_ACQUIRE);
@@ -110,14 +128,29 @@ static void collect_thread(const struct fs_thread *t, const struct fs_thread *fo
             continue;
         if (inherited(lock) || runtime_resets(lock))
             continue;
+        uint16_t *slot = cand_slot(lock);
+        if (*slot) {
+            struct fs_race_cand *c = &cands[*slot - 1];
+            if (c->reported)
+                continue; /* from further up, and already told or re-initialised */
+            c->others++;
+            if (mode == FS_MODE_WRITE && c->mode != FS_MODE_WRITE) {
+                c->tid = t->tid;
+                c->site = u->site & FS_USED_SITE_MASK;
+                c->mode = mode;
+                c->state = '?';
+            }
+            continue;
+        }
         if (fs_nrace >= FS_RACE_MAX) {
             cands_lost++;
             continue;
         }
         if (!state)
-            state = thread_state(ppid, t->tid);
-        cands[fs_nrace++] = (struct fs_race_cand){lock, u->site & FS_USED_SITE_MASK, t->tid,
-                                                  kind, mode, state, 0};
+            state = state_reads++ < STATE_READS_MAX ? thread_state(ppid, t->tid) : '?';
+        cands[fs_nrace] = (struct fs_race_cand){lock, u->site & FS_USED_SITE_MASK, t->tid, 0,
+                                                kind, mode, state, 0};
+        *slot = (uint16_t)++fs_nrace;
     }
 }
 
@@ -128,6 +161,7 @@ void fs_race_collect(void)
      * can lose the same race. */
     if (!ctx->valid)
         return;
+    state_reads = 0;
     const struct fs_thread *forker = NULL;
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];
@@ -191,11 +225,16 @@ static void record(const struct fs_race_cand *c, int mode, const char *call, int
     fs_lb_str(lb, "othermode", fs_lock_mode_name(c->mode));
     fs_lb_hex(lb, "site", c->site);
     fs_lb_str(lb, "state", state);
+    fs_lb_dec(lb, "others", c->others);
     fs_lb_str(lb, "call", call);
     fs_lb_dec(lb, "try", is_try);
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_hexlist(lb, "frames", frames, nframes > 0 ? (size_t)nframes : 0);
     fs_lb_end(lb);
+    if (cands_lost && !cands_lost_told) {
+        cands_lost_told = 1; /* candidates past FS_RACE_MAX: told once, with the first race */
+        fs_trace_lost(lb, "racelocks", cands_lost);
+    }
     fs_trace_end(lb);
 }
 
@@ -203,16 +242,17 @@ static void record(const struct fs_race_cand *c, int mode, const char *call, int
 __attribute__((noinline)) void fs_race_check(const void *lock, int mode, const char *call, int is_try)
 {
     int saved = errno;
-    for (unsigned i = 0; i < fs_nrace; i++) {
-        struct fs_race_cand *c = &cands[i];
-        if (c->lock != (uintptr_t)lock || c->reported)
-            continue;
+    uint16_t *slot = cand_slot((uintptr_t)lock);
+    if (*slot) {
+        struct fs_race_cand *c = &cands[*slot - 1];
+        if (c->reported)
+            goto out;
         /* Readers share a read-held rwlock: only a writer on either side waits. */
         if (c->kind == FS_LOCK_RWLOCK && c->mode == FS_MODE_READ && mode == FS_MODE_READ)
-            continue;
+            goto out;
         c->reported = 1;
         if (process_shared(c))
-            continue;
+            goto out;
         uintptr_t frames[FS_FORK_STACK_MAX];
         int n;
         {
@@ -223,13 +263,14 @@ __attribute__((noinline)) void fs_race_check(const void *lock, int mode, const c
         record(c, mode, call, is_try, frames, n);
         fs_py_child_stack("race");
     }
+out:
     errno = saved; /* after the Python capture too: nothing here may change the call's errno */
 }
 
 /* The child re-initialised or destroyed the lock: from now on it is not the parent's. */
 void fs_race_forget(const void *lock)
 {
-    for (unsigned i = 0; i < fs_nrace; i++)
-        if (cands[i].lock == (uintptr_t)lock)
-            cands[i].reported = 1;
+    uint16_t *slot = cand_slot((uintptr_t)lock);
+    if (*slot)
+        cands[*slot - 1].reported = 1;
 }

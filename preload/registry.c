@@ -201,16 +201,18 @@ void fs_held_remove_at(struct fs_thread *t, unsigned i, unsigned n)
 /* The lock's memory is about to become another lock (destroyed, or initialised anew): no
  * thread's earlier use of that address may count as a use of the new lock (fork-lock-race:
  * Python allocates and frees a lock per condition wait, so addresses are reused all the time).
- * One bucket per live slot; the CAS leaves an entry another lock has taken since alone. */
+ * Two buckets per live slot; the CAS leaves an entry another lock has taken since alone. */
 static void used_forget(uintptr_t lock)
 {
     unsigned b = (unsigned)(lock >> 3) & (FS_USED_MAX - 1);
     for (unsigned i = 0, n = fs_threads_used(); i < n; i++) {
-        uintptr_t expect = lock;
-        struct fs_used_entry *u = &fs_threads[i].used[b];
-        if (__atomic_load_n(&u->lock, __ATOMIC_RELAXED) == lock)
-            __atomic_compare_exchange_n(&u->lock, &expect, 0, 0, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED);
+        for (unsigned k = 0; k < 2; k++) { /* its bucket, and the next (fs_used_note) */
+            uintptr_t expect = lock;
+            struct fs_used_entry *u = &fs_threads[i].used[(b + k) & (FS_USED_MAX - 1)];
+            if (__atomic_load_n(&u->lock, __ATOMIC_RELAXED) == lock)
+                __atomic_compare_exchange_n(&u->lock, &expect, 0, 0, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED);
+        }
     }
 }
 

@@ -335,24 +335,34 @@ static inline unsigned fs_slot_index(const struct fs_thread *t)
 
 /* fork-lock-race: the calling thread used `lock` (acquired, tried or waited on it) at `site`.
  * One compare and two stores while the lock keeps its bucket; a forked child reads the tables
- * of the threads it lost (race.c).  A lock whose bucket another lock holds replaces it, and the
- * replacement is counted: a race on the evicted lock can then go unseen, and the report says how
- * often that happened. */
+ * of the threads it lost (race.c).  Two choices: a lock whose bucket another lock holds goes to
+ * the next bucket if that one is free (or already its own), and only when both are taken does it
+ * replace the first, which is counted: a race on the evicted lock can then go unseen, and the
+ * report says how often that happened. */
 #define FS_USED_TAG(kind, mode) ((uint8_t)((kind) | (mode) << 4))
 static inline __attribute__((always_inline)) void fs_used_note(struct fs_thread *t,
                                                                const void *lock, uint8_t tag,
                                                                uintptr_t site)
 {
-    struct fs_used_entry *u = &t->used[((uintptr_t)lock >> 3) & (FS_USED_MAX - 1)];
+    unsigned b = (unsigned)((uintptr_t)lock >> 3) & (FS_USED_MAX - 1);
+    struct fs_used_entry *u = &t->used[b];
     if (FS_UNLIKELY(u->lock != (uintptr_t)lock)) {
-        t->used_overwritten += u->lock != 0;
-        __atomic_store_n(&u->lock, 0, __ATOMIC_RELAXED);
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        u->site = site;
-        u->tag = tag;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        __atomic_store_n(&u->lock, (uintptr_t)lock, __ATOMIC_RELAXED);
-        return;
+        struct fs_used_entry *v = &t->used[(b + 1) & (FS_USED_MAX - 1)];
+        if (v->lock == (uintptr_t)lock) {
+            u = v;
+        } else {
+            if (u->lock && !v->lock)
+                u = v;
+            else
+                t->used_overwritten += u->lock != 0;
+            __atomic_store_n(&u->lock, 0, __ATOMIC_RELAXED);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            u->site = site;
+            u->tag = tag;
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            __atomic_store_n(&u->lock, (uintptr_t)lock, __ATOMIC_RELAXED);
+            return;
+        }
     }
     u->site = site;
     u->tag = tag;
@@ -524,7 +534,7 @@ FS_HIDDEN void fs_inherited_forget(const void *lock, const char *call);
 
 /* fork-lock-race (race.c): locks that vanished parent threads had used, checked at each of the
  * child's acquisitions. */
-#define FS_RACE_MAX 512
+#define FS_RACE_MAX 4096 /* candidate locks in a child (race.c); < 65536 */
 FS_HIDDEN extern unsigned fs_nrace;
 FS_HIDDEN void fs_race_collect(void); /* child, at fork, after the inherited set is built */
 struct fs_linebuf;

@@ -122,6 +122,9 @@ static void emit(const struct fs_process *c, const struct fs_image *img,
         fs_finding_detail(f, "other_start", "%s", start);
         free(start);
     }
+    if (r->others > 0)
+        fs_finding_detail(f, "other_threads", "%d more vanished thread%s used it", r->others,
+                          r->others == 1 ? "" : "s");
     fs_finding_detail(f, "other_mode", "%s", fs_lock_mode_name(r->other_mode));
     fs_finding_detail(f, "other_state", "%s (from /proc just after the fork)",
                       state_name(r->state));

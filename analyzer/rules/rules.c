@@ -373,6 +373,11 @@ static void warn_lost(const struct fs_process *p, const char *what, long count)
                      "pid %d: %ld lock-use entr%s overwritten in the tables of vanished parent "
                      "threads (%d per thread); fork-lock-race may miss a lock",
                      p->pid, count, count == 1 ? "y was" : "ies were", 64);
+    else if (strcmp(what, "racelocks") == 0)
+        fs_warn_once(key,
+                     "pid %d: %ld lock%s used by vanished parent threads did not fit the "
+                     "child's set (%d); fork-lock-race may miss a lock",
+                     p->pid, count, count == 1 ? "" : "s", 4096);
     else if (strcmp(what, "frames") == 0)
         fs_warn_once(key, "pid %d: %ld stack%s cut short; backtraces may be incomplete", p->pid,
                      count, count == 1 ? " was" : "s were");

@@ -59,6 +59,22 @@ Test(race, reported_with_its_evidence)
     fx_run_release(&r);
 }
 
+Test(race, other_users_are_counted)
+{
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add(&r.m, "4242.0.trace",
+           CHILD(4242, 1) "race lock=55d0c0a04080 kind=mutex mode=excl tid=4201 othermode=excl "
+                          "site=55d0c0a01130 state=R others=3 call=pthread_mutex_lock try=0 "
+                          "time=2000 frames=" CHILD_FRAMES "\n");
+    fx_run_rules(&r);
+    const struct fs_finding *f = fx_find(&r.out, "fork-lock-race", 4242);
+    cr_assert_not_null(f);
+    fx_detail_is(f, "other_threads", "3 more vanished threads used it");
+    fx_detail_is(f, "other_state", "running (from /proc just after the fork)");
+    fx_run_release(&r);
+}
+
 Test(race, unknown_state_is_said)
 {
     struct fx_run r = {0};
@@ -68,6 +84,7 @@ Test(race, unknown_state_is_said)
     const struct fs_finding *f = fx_find(&r.out, "fork-lock-race", 4242);
     cr_assert_not_null(f);
     fx_detail_is(f, "other_state", "unknown (from /proc just after the fork)");
+    cr_assert_null(fs_finding_detail_get(f, "other_threads"));
     fx_run_release(&r);
 }
 

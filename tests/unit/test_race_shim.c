@@ -177,19 +177,27 @@ Test(race_shim, an_exited_thread_leaves_no_candidate)
     cr_assert_eq(fs_nrace, 0);
 }
 
-/* Direct-mapped: a second lock in the same bucket replaces the first and counts the loss. */
+/* Two choices: a second lock of the bucket takes the next one; a third replaces the first and
+ * counts the loss. */
 Test(race_shim, overwrites_are_counted)
 {
     struct fs_thread *t = &fs_threads[2];
     memset(t, 0, sizeof *t);
-    uintptr_t a = 0x10000, b = a + 8 * FS_USED_MAX; /* same bucket */
+    uintptr_t a = 0x10000, b = a + 8 * FS_USED_MAX, c = b + 8 * FS_USED_MAX; /* one bucket */
+    unsigned i = (unsigned)(a >> 3) & (FS_USED_MAX - 1);
     use(t, (void *)a, FS_LOCK_MUTEX, FS_MODE_EXCL, 1);
     use(t, (void *)a, FS_LOCK_MUTEX, FS_MODE_EXCL, 2);
-    cr_assert_eq(t->used_overwritten, 0);
     use(t, (void *)b, FS_LOCK_MUTEX, FS_MODE_EXCL, 3);
+    use(t, (void *)b, FS_LOCK_RWLOCK, FS_MODE_WRITE, 4);
+    cr_assert_eq(t->used_overwritten, 0);
+    cr_assert_eq(t->used[i].lock, a);
+    cr_assert_eq(t->used[i].site & FS_USED_SITE_MASK, 2);
+    cr_assert_eq(t->used[i + 1].lock, b);
+    cr_assert_eq(t->used[i + 1].site & FS_USED_SITE_MASK, 4);
+    cr_assert_eq(t->used[i + 1].tag, FS_USED_TAG(FS_LOCK_RWLOCK, FS_MODE_WRITE));
+    use(t, (void *)c, FS_LOCK_MUTEX, FS_MODE_EXCL, 5);
     cr_assert_eq(t->used_overwritten, 1);
-    const struct fs_used_entry *u = &t->used[(a >> 3) & (FS_USED_MAX - 1)];
-    cr_assert_eq(u->lock, b);
-    cr_assert_eq(u->site & FS_USED_SITE_MASK, 3);
-    cr_assert_eq(u->tag, FS_USED_TAG(FS_LOCK_MUTEX, FS_MODE_EXCL));
+    cr_assert_eq(t->used[i].lock, c);
+    cr_assert_eq(t->used[i].site & FS_USED_SITE_MASK, 5);
+    cr_assert_eq(t->used[i + 1].lock, b);
 }
