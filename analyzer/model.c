@@ -205,6 +205,12 @@ static void image_release(struct fs_image *img)
         free(img->reinits[i].frames.pc);
     }
     free(img->reinits);
+    for (size_t i = 0; i < img->nraces; i++) {
+        free(img->races[i].call);
+        free(img->races[i].frames.pc);
+        fs_py_info_free(img->races[i].py);
+    }
+    free(img->races);
     fs_model_rng_release(img);
     fs_model_copied_release(img);
     memset(img, 0, sizeof *img);
@@ -565,6 +571,34 @@ static int rec_reinit(struct fs_image *img, struct reader *r)
     return 0;
 }
 
+static int rec_race(struct fs_image *img, struct reader *r)
+{
+    struct fs_race_rec d = {
+        .lock = get_hex(r, "lock", true),
+        .tid = get_int(r, "tid", true, 0),
+        .site = get_hex(r, "site", false),
+        .others = get_int(r, "others", false, 0),
+        .trylock = get_int(r, "try", false, 0) != 0,
+        .time = get_dec(r, "time", false, 0),
+    };
+    const char *kind = get_str(r, "kind", true), *mode = get_str(r, "mode", false),
+               *other = get_str(r, "othermode", false), *state = get_str(r, "state", false),
+               *call = get_str(r, "call", true);
+    if (r->bad)
+        return -1;
+    d.kind = fs_lock_kind_from_name(kind);
+    d.mode = mode ? fs_lock_mode_from_name(mode) : FS_MODE_EXCL;
+    d.other_mode = other ? fs_lock_mode_from_name(other) : FS_MODE_EXCL;
+    d.state = state && state[0] && !state[1] && state[0] >= 'A' && state[0] <= 'Z' ? state[0] : '?';
+    get_addrs(r, "frames", &d.frames);
+    if (r->bad)
+        return -1;
+    d.call = fs_xstrdup(call);
+    img->races = fs_xrealloc(img->races, img->nraces + 1, sizeof *img->races);
+    img->races[img->nraces++] = d;
+    return 0;
+}
+
 /* Dispatches one record; -1 when a known record had fields that did not parse. */
 static int add_record(struct fs_image *img, const struct fs_record *rec)
 {
@@ -605,6 +639,8 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
         return rec_deadlock(img, &r);
     if (strcmp(tag, FS_REC_REINIT) == 0)
         return rec_reinit(img, &r);
+    if (strcmp(tag, FS_REC_RACE) == 0)
+        return rec_race(img, &r);
     if (strcmp(tag, FS_REC_UNTRACED) == 0)
         return rec_untraced(img, &r);
     return 0; /* unknown tags are for later versions */

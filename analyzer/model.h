@@ -198,6 +198,23 @@ struct fs_deadlock_rec {
     struct fs_py_info *py;  /* the calling thread's Python stack, NULL when none */
 };
 
+/* fork-lock-race: a forked child (before any exec) used a lock that a parent thread, alive at the
+ * fork and absent in the child, had also used (`race`, written by the child at the call). */
+struct fs_race_rec {
+    uint64_t lock;
+    int kind, mode;  /* the child's use */
+    int tid;         /* the other thread, in the parent */
+    int other_mode;  /* its last use of the lock */
+    uint64_t site;   /* where it last acquired, tried or waited on the lock */
+    int others;      /* further vanished threads that used it too */
+    char state;      /* its /proc state just after the fork ('R', 'S', 'D', ...), '?' unknown */
+    char *call;      /* the child's function */
+    bool trylock;
+    int64_t time;
+    struct fs_addrs frames; /* the child's stack at the call */
+    struct fs_py_info *py;  /* the child's Python stack, NULL when none */
+};
+
 /* A forked child re-initialised (or destroyed) a lock it inherited held by a vanished thread. */
 struct fs_reinit_rec {
     uint64_t lock;
@@ -289,6 +306,8 @@ struct fs_image {
     size_t ndeadlocks;
     struct fs_reinit_rec *reinits;
     size_t nreinits;
+    struct fs_race_rec *races;
+    size_t nraces;
     struct fs_rng_draw *draws;
     size_t ndraws;
     struct fs_rng_seed *seeds;

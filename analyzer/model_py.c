@@ -44,6 +44,8 @@ static struct fs_py_info **slot_of(struct fs_image *img, const struct fs_record 
     const char *of = fs_rec_str(rec, "of");
     if (of && strcmp(of, "deadlock") == 0)
         return img->ndeadlocks ? &img->deadlocks[img->ndeadlocks - 1].py : NULL;
+    if (of && strcmp(of, "race") == 0)
+        return img->nraces ? &img->races[img->nraces - 1].py : NULL;
     return img->snapshot ? &img->snapshot->py : NULL;
 }
 

@@ -28,6 +28,9 @@ static const struct hazard_rule {
     {"child-deadlock", FS_SEV_ERROR,
      "A forked child tried to acquire a lock it inherited held by a thread that does not exist in "
      "the child."},
+    {"fork-lock-race", FS_SEV_WARNING,
+     "A forked child used a lock that another parent thread, alive at fork and absent in the "
+     "child, also used: a fork at another instant leaves it held forever in the child."},
     {"child-hang", FS_SEV_ERROR, "A traced process did not finish within the run's time limit."},
     {"lock-held-by-forker", FS_SEV_NOTE, "The forking thread itself held a lock at fork."},
     {"threads-at-fork", FS_SEV_WARNING,

@@ -24,6 +24,8 @@ void fs_rules_threads(const struct fs_model *m, struct fs_symbolizer *sym, struc
 /* child-deadlock: a forked child acquiring a lock it inherited held (rules/deadlock.c). */
 void fs_rules_deadlock(const struct fs_model *m, struct fs_symbolizer *sym,
                        struct fs_findings *out);
+/* fork-lock-race: a child used a lock a vanished parent thread had used (rules/race.c). */
+void fs_rules_race(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
 /* rng-duplicated, rng-inherited, rng-unseeded (rules/rng.c). */
 void fs_rules_rng(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out);
 /* child-hang: processes still alive at the run's time limit (rules/hang.c). */

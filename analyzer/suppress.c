@@ -18,6 +18,7 @@ static bool known_hazard(const char *h)
         "lock-held-by-forker",
         "threads-at-fork",
         "child-deadlock",
+        "fork-lock-race",
         "child-hang",
         "rng-duplicated",
         "rng-inherited",

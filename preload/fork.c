@@ -177,7 +177,7 @@ static void atfork_child(void)
     fs_exit_forked();
     fs_storm_child();
     fs_snapshot_write();
-    if (fs_ninherited) /* every acquisition is checked against them: no fast path */
+    if (fs_ninherited || fs_nrace) /* every acquisition is checked against them: no fast path */
         fs_tls_fast = NULL;
     fs_rng_after_fork(1);
     if (errno != saved)

@@ -38,7 +38,12 @@ static inline __attribute__((always_inline)) void back_after_wait(const void *m,
         if (!fs_real.name)                                                                         \
             return ENOSYS;                                                                         \
         int had = fs_held_pop_slow(m);                                                             \
+        struct fs_thread *self_ = fs_tls_self;                                                     \
+        if (self_)                                                                                 \
+            self_->cond_wait = (uintptr_t)(m);                                                     \
         int r = fs_real.name args;                                                                 \
+        if (self_)                                                                                 \
+            self_->cond_wait = 0;                                                                  \
         if (had)                                                                                   \
             back_after_wait(m, kind, site_);                                                       \
         return r;                                                                                  \
@@ -48,7 +53,10 @@ static inline __attribute__((always_inline)) void back_after_wait(const void *m,
         if (FS_UNLIKELY(!fs_tls_fast) || ((optional) && !fs_real.name))                            \
             return name##_slow(FS_CALLER(), UNPAREN args);                                         \
         int had = forget_for_wait(m);                                                              \
+        struct fs_thread *self_ = fs_tls_fast;                                                     \
+        self_->cond_wait = (uintptr_t)(m); /* parked on m: quiesced for fork-lock-race */         \
         int r = fs_real.name args;                                                                 \
+        self_->cond_wait = 0;                                                                      \
         if (had)                                                                                   \
             back_after_wait(m, kind, FS_CALLER());                                                 \
         return r;                                                                                  \

@@ -63,8 +63,11 @@ __attribute__((noinline)) int fs_child_acquire(const void *lock, int mode, const
     if (fs_tls_internal)
         return 0; /* the shim's own calls (the Python capture taking the GIL) */
     struct fs_inherited *in = find(lock);
-    if (!in)
+    if (!in) {
+        if (fs_nrace)
+            fs_race_check(lock, mode, call, is_try);
         return 0;
+    }
     in->used = 1;
     if (!conflicts(in, lock, mode))
         return 0;
@@ -113,9 +116,11 @@ static void record_reinit(const struct fs_inherited *in, const char *call, const
     fs_trace_end(lb);
 }
 
-/* Runs only in a child that inherited held locks (the macro checks the count first). */
+/* Runs only in a child that inherited held locks or race candidates (the macro checks). */
 __attribute__((noinline)) void fs_inherited_forget(const void *lock, const char *call)
 {
+    if (fs_nrace)
+        fs_race_forget(lock);
     struct fs_inherited *in = find(lock);
     if (!in)
         return;

@@ -715,6 +715,11 @@ static int only_thread(void)
  * other thread can hold it or run Python code, so taking it back cannot wait). */
 void fs_py_deadlock(void)
 {
+    fs_py_child_stack("deadlock");
+}
+
+void fs_py_child_stack(const char *of)
+{
     if (!probe() || !py.Py_IsInitialized())
         return;
     struct fs_py_capture *c = &py_child;
@@ -731,6 +736,6 @@ void fs_py_deadlock(void)
     struct fs_linebuf *lb = fs_trace_begin();
     if (!lb)
         return;
-    fs_py_write(lb, c, "deadlock");
+    fs_py_write(lb, c, of);
     fs_trace_end(lb);
 }

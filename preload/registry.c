@@ -73,6 +73,9 @@ static struct fs_thread *claim(unsigned i)
     t->py_line = 0;
     t->create_site = 0;
     t->blocked_on_sem = 0;
+    t->cond_wait = 0;
+    t->used_overwritten = 0;
+    memset(t->used, 0, sizeof t->used); /* a new thread has used no lock */
     t->name[0] = '\0';
     t->guard.lock = FS_HELD_GUARD;
     return t;
@@ -157,7 +160,7 @@ struct fs_thread *fs_self_slow(void)
 
 int fs_fast_allowed(void)
 {
-    return fs_config.active && fs_config.lock_stack <= 1 && !fs_ninherited;
+    return fs_config.active && fs_config.lock_stack <= 1 && !fs_ninherited && !fs_nrace;
 }
 
 int fs_held_pop_slow(const void *lock)
@@ -195,10 +198,30 @@ void fs_held_remove_at(struct fs_thread *t, unsigned i, unsigned n)
     __atomic_store_n(&t->nheld, n - 1, __ATOMIC_RELEASE);
 }
 
+/* The lock's memory is about to become another lock (destroyed, or initialised anew): no
+ * thread's earlier use of that address may count as a use of the new lock (fork-lock-race:
+ * Python allocates and frees a lock per condition wait, so addresses are reused all the time).
+ * Two buckets per live slot; the CAS leaves an entry another lock has taken since alone. */
+static void used_forget(uintptr_t lock)
+{
+    unsigned b = (unsigned)(lock >> 3) & (FS_USED_MAX - 1);
+    for (unsigned i = 0, n = fs_threads_used(); i < n; i++) {
+        for (unsigned k = 0; k < 2; k++) { /* its bucket, and the next (fs_used_note) */
+            uintptr_t expect = lock;
+            struct fs_used_entry *u = &fs_threads[i].used[(b + k) & (FS_USED_MAX - 1)];
+            if (__atomic_load_n(&u->lock, __ATOMIC_RELAXED) == lock)
+                __atomic_compare_exchange_n(&u->lock, &expect, 0, 0, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED);
+        }
+    }
+}
+
 void fs_held_forget(const void *lock)
 {
     while (fs_held_pop(lock))
         ;
+    if (fs_config.active)
+        used_forget((uintptr_t)lock);
 }
 
 /* ---- semaphores ----------------------------------------------------------------------------

@@ -207,6 +207,7 @@ FS_HIDDEN void fs_complain(const char *msg);
 #define FS_MAX_THREADS 4096
 #define FS_HELD_MAX    32
 #define FS_SEM_SLOTS   2048
+#define FS_USED_MAX    64 /* locks a thread has used, direct-mapped (fork-lock-race); power of 2 */
 
 enum fs_slot_state { FS_SLOT_FREE = 0, FS_SLOT_RESERVED, FS_SLOT_LIVE };
 
@@ -223,6 +224,23 @@ struct fs_held_entry {
     uint8_t pad_[12];
 };
 
+/* One lock a thread has acquired, tried or waited on, and where it did so last (fork-lock-race).
+ * `tag` is the top byte of the site (user-space code addresses leave it zero): kind | mode << 4
+ * of that last use, written with one byte store.  The entry is rewritten as lock = 0, site, lock
+ * when another lock takes the bucket, so a child's snapshot never pairs one lock with another's
+ * site. */
+struct fs_used_entry {
+    uintptr_t lock;
+    union {
+        uintptr_t site;
+        struct {
+            uint8_t site_bytes_[sizeof(uintptr_t) - 1];
+            uint8_t tag;
+        };
+    };
+};
+#define FS_USED_SITE_MASK (((uintptr_t)1 << (8 * (sizeof(uintptr_t) - 1))) - 1)
+
 struct fs_thread {
     int state; /* enum fs_slot_state, atomic */
     int tid;
@@ -238,6 +256,8 @@ struct fs_thread {
     char py_file[112];
     char py_func[40];
     uintptr_t blocked_on_sem; /* the sem this thread is inside sem_wait on, 0 when none */
+    uintptr_t cond_wait;      /* the mutex this thread is inside a condition wait on, or 0 */
+    unsigned used_overwritten; /* used[] entries overwritten by another lock (counted loss) */
     pthread_t self;
     void *(*user_fn)(void *);  /* pthread_create trampoline */
     thrd_start_t user_thrd_fn; /* thrd_create trampoline */
@@ -247,6 +267,8 @@ struct fs_thread {
      * compares held[nheld - 1] without testing for an empty stack first. */
     struct fs_held_entry guard;
     struct fs_held_entry held[FS_HELD_MAX];
+    /* The locks this thread has used, indexed by address bits (fs_used_note). */
+    struct fs_used_entry used[FS_USED_MAX];
 };
 #define FS_HELD_GUARD UINTPTR_MAX
 
@@ -318,6 +340,41 @@ static inline unsigned fs_slot_index(const struct fs_thread *t)
     return (unsigned)(t - fs_threads);
 }
 
+/* fork-lock-race: the calling thread used `lock` (acquired, tried or waited on it) at `site`.
+ * One compare and two stores while the lock keeps its bucket; a forked child reads the tables
+ * of the threads it lost (race.c).  Two choices: a lock whose bucket another lock holds goes to
+ * the next bucket if that one is free (or already its own), and only when both are taken does it
+ * replace the first, which is counted: a race on the evicted lock can then go unseen, and the
+ * report says how often that happened. */
+#define FS_USED_TAG(kind, mode) ((uint8_t)((kind) | (mode) << 4))
+static inline __attribute__((always_inline)) void fs_used_note(struct fs_thread *t,
+                                                               const void *lock, uint8_t tag,
+                                                               uintptr_t site)
+{
+    unsigned b = (unsigned)((uintptr_t)lock >> 3) & (FS_USED_MAX - 1);
+    struct fs_used_entry *u = &t->used[b];
+    if (FS_UNLIKELY(u->lock != (uintptr_t)lock)) {
+        struct fs_used_entry *v = &t->used[(b + 1) & (FS_USED_MAX - 1)];
+        if (v->lock == (uintptr_t)lock) {
+            u = v;
+        } else {
+            if (u->lock && !v->lock)
+                u = v;
+            else
+                t->used_overwritten += u->lock != 0;
+            __atomic_store_n(&u->lock, 0, __ATOMIC_RELAXED);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            u->site = site;
+            u->tag = tag;
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            __atomic_store_n(&u->lock, (uintptr_t)lock, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    u->site = site;
+    u->tag = tag;
+}
+
 /* Recording an acquisition is split in two so that almost nothing happens while the lock is
  * held (under contention, every nanosecond inside the critical section is paid by all waiters):
  * fs_held_prepare writes the entry past the published end before the real call, and
@@ -341,6 +398,7 @@ fs_held_prepare(const void *lock, int kind, int mode, uintptr_t site)
     e->kind = (uint8_t)kind;
     e->mode = (uint8_t)mode;
     e->lock = (uintptr_t)lock;
+    fs_used_note(t, lock, FS_USED_TAG(kind, mode), site);
     return t;
 }
 
@@ -401,6 +459,7 @@ static inline struct fs_thread *fs_fast_prepare(const void *lock, int kind, int 
     e->site = site;
     e->kind_mode = (uint32_t)(kind | mode << 8);
     e->lock = (uintptr_t)lock;
+    fs_used_note(t, lock, FS_USED_TAG(kind, mode), site);
     return t;
 }
 
@@ -441,6 +500,7 @@ static inline int fs_fast_push(const void *lock, int kind, int mode, uintptr_t s
     e->site = site;
     e->kind_mode = (uint32_t)(kind | mode << 8);
     e->lock = (uintptr_t)lock;
+    fs_used_note(t, lock, FS_USED_TAG(kind, mode), site);
     __atomic_store_n(&t->nheld, n + 1, __ATOMIC_RELEASE);
     return 1;
 }
@@ -479,11 +539,21 @@ FS_HIDDEN int fs_child_acquire(const void *lock, int mode, const char *call, int
  * record says whether the child had used it before (a fresh lock is not the inherited one). */
 FS_HIDDEN void fs_inherited_forget(const void *lock, const char *call);
 
+/* fork-lock-race (race.c): locks that vanished parent threads had used, checked at each of the
+ * child's acquisitions. */
+#define FS_RACE_MAX 4096 /* candidate locks in a child (race.c); < 65536 */
+FS_HIDDEN extern unsigned fs_nrace;
+FS_HIDDEN void fs_race_collect(void); /* child, at fork, after the inherited set is built */
+struct fs_linebuf;
+FS_HIDDEN void fs_race_write_lost(struct fs_linebuf *lb, int forker_tid);
+FS_HIDDEN void fs_race_check(const void *lock, int mode, const char *call, int is_try);
+FS_HIDDEN void fs_race_forget(const void *lock);
+
 /* In every lock hook's slow path, before the real call (a child with inherited locks never
  * takes the fast path).  `call` names the interposed function. */
 #define FS_CHILD_CHECK_AS(call, lock, mode, is_try, fail_value)                                    \
     do {                                                                                           \
-        if (FS_UNLIKELY(fs_ninherited) && fs_child_acquire(lock, mode, call, is_try))              \
+        if (FS_UNLIKELY(fs_ninherited | fs_nrace) && fs_child_acquire(lock, mode, call, is_try))              \
             return fail_value;                                                                     \
     } while (0)
 #define FS_CHILD_CHECK(lock, mode, is_try, fail_value)                                             \
@@ -491,7 +561,7 @@ FS_HIDDEN void fs_inherited_forget(const void *lock, const char *call);
 /* In init and destroy hooks: a re-initialised lock is no longer the inherited one. */
 #define FS_CHILD_FORGET(lock)                                                                      \
     do {                                                                                           \
-        if (FS_UNLIKELY(fs_ninherited))                                                            \
+        if (FS_UNLIKELY(fs_ninherited | fs_nrace))                                                 \
             fs_inherited_forget(lock, __func__);                                                   \
     } while (0)
 
@@ -795,6 +865,8 @@ FS_HIDDEN void fs_py_before_fork(void);
 FS_HIDDEN void fs_py_write(struct fs_linebuf *lb, const struct fs_py_capture *c, const char *of);
 FS_HIDDEN void fs_py_write_fork(struct fs_linebuf *lb, int forker_tid);
 FS_HIDDEN void fs_py_deadlock(void);
+/* The calling thread's Python stack in a forked child, written as `python of=<of>` records. */
+FS_HIDDEN void fs_py_child_stack(const char *of);
 struct fs_thread;
 FS_HIDDEN void fs_py_thread_site(struct fs_thread *t);
 /* Changes whenever a module is loaded (dl_iterate_phdr's adds counter, last seen). */

@@ -302,6 +302,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE)
             write_thread_locks(lb, t, t->tid == ctx->forker_tid);
     }
+    fs_race_write_lost(lb, ctx->forker_tid);
     fs_py_write_fork(lb, ctx->forker_tid);
 }
 
@@ -373,6 +374,7 @@ void fs_snapshot_write(void)
     }
     fs_proc.child_file_pending = 0;
     write_child_file(0);
+    fs_race_collect(); /* needs the inherited set, and the vanished threads' slots */
     registry_after_fork(fs_fork_ctx.forker_tid);
 }
 

@@ -368,6 +368,16 @@ static void warn_lost(const struct fs_process *p, const char *what, long count)
     else if (strcmp(what, "write") == 0)
         fs_warn_once(key, "pid %d: %ld trace write%s failed; the report may miss events", p->pid,
                      count, count == 1 ? "" : "s");
+    else if (strcmp(what, "lockuse") == 0)
+        fs_warn_once(key,
+                     "pid %d: %ld lock-use entr%s overwritten in the tables of vanished parent "
+                     "threads (%d per thread); fork-lock-race may miss a lock",
+                     p->pid, count, count == 1 ? "y was" : "ies were", 64);
+    else if (strcmp(what, "racelocks") == 0)
+        fs_warn_once(key,
+                     "pid %d: %ld lock%s used by vanished parent threads did not fit the "
+                     "child's set (%d); fork-lock-race may miss a lock",
+                     p->pid, count, count == 1 ? "" : "s", 4096);
     else if (strcmp(what, "frames") == 0)
         fs_warn_once(key, "pid %d: %ld stack%s cut short; backtraces may be incomplete", p->pid,
                      count, count == 1 ? " was" : "s were");
@@ -437,6 +447,7 @@ void fs_rules_run(const struct fs_model *m, struct fs_symbolizer *sym, struct fs
     fs_rules_locks(m, sym, out);
     fs_rules_threads(m, sym, out);
     fs_rules_deadlock(m, sym, out);
+    fs_rules_race(m, sym, out);
     fs_rules_hang(m, sym, out);
     fs_rules_rng(m, sym, out);
     fs_rules_copied(m, sym, out);

@@ -1,12 +1,14 @@
-# forksan case: control, a named thread took and released a threading.Lock before main forks
+# forksan case: a named thread takes and releases a threading.Lock; main forks while it is free
 # requires: python3
 # python: 3.8-3.13
 # expect: lock-held-at-fork note holder=@parked python=3.8-3.12
 # expect: threads-at-fork warning fork=@fork
+# expect: fork-lock-race warning holder=@parked fork=@fork child=@child
 
-# The thread is alive at the fork (so threads-at-fork), parked in a read, but released cache_lock
-# before: the child takes the lock at once.  What remains is the thread's own tstate lock, which
-# CPython forgets in the child: a note, never a warning.
+# The thread is alive at the fork (so threads-at-fork), parked in a read, and released cache_lock
+# before: the child takes the lock at once.  But the fork could as well have landed inside the
+# thread's `with cache_lock:`, and the child's acquire would then wait forever: fork-lock-race.
+# The thread's own tstate lock, which CPython forgets in the child, stays a note.
 import os
 import signal
 import sys
@@ -33,8 +35,9 @@ def wait_blocked_in_read(tid, fd, limit=3.0):
 
 
 def flush(park, done):
-    with cache_lock:
-        pass
+    for _ in range(100):
+        with cache_lock:
+            pass
     os.write(done, b"d")
     os.read(park, 1)  # @parked
 
@@ -49,7 +52,7 @@ def main():
     wait_blocked_in_read(t.native_id, park_r)
     pid = os.fork()  # @fork
     if pid == 0:
-        got = cache_lock.acquire(timeout=1.0)
+        got = cache_lock.acquire(timeout=1.0)  # @child
         os._exit(0 if got else 3)
     _, status = os.waitpid(pid, 0)
     os.write(park_w, b"x")
