@@ -12,9 +12,12 @@ static const char usage[] =
     "Analyses the traces in TRACE_DIR (written by forksan run --trace-dir, or by a program run\n"
     "with LD_PRELOAD=libforksan.so FORKSAN_TRACE_DIR=TRACE_DIR) and reports fork hazards.\n"
     "\n"
-    "  --format text|json|sarif\n"
-    "                         report format (default text; sarif is SARIF 2.1.0 for CI)\n"
-    "  -o, --output FILE      write the report to FILE instead of standard output\n"
+    "  --format FORMAT[,FORMAT...]\n"
+    "                         text (default), json or sarif (SARIF 2.1.0 for CI); several in\n"
+    "                         one run need -o\n"
+    "  -o, --output FILE      write the report to FILE instead of standard output; with\n"
+    "                         several formats, a base name (FILE.txt, FILE.json, FILE.sarif)\n"
+    "                         or one -o per format, in the order of --format\n"
     "  --fail-on LEVEL        note, warning (default), error or never\n"
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
     "  --suppressions FILE    drop findings matching FILE's HAZARD:PATTERN lines (repeatable;\n"
@@ -60,6 +63,9 @@ int fs_cmd_report(int argc, char **argv)
         return FS_EXIT_USAGE;
     }
     ro.command = dir;
+    int orc = fs_report_open(&ro);
+    if (orc != 0)
+        return orc;
     struct fs_analysis a;
     if (fs_analyze_dir(dir, &a) < 0) {
         fprintf(stderr, "forksan: cannot read trace directory %s: %s\n", dir, strerror(errno));

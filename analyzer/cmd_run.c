@@ -1,5 +1,6 @@
 /* forksan run: run a program and its whole process tree under the shim, then report. */
 #include "cli.h"
+#include "deadwatch.h"
 #include "diag.h"
 
 #include <errno.h>
@@ -9,16 +10,45 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+/* "2s", "500ms", "1m", "1.5" (seconds): a positive duration in seconds, or -1. */
+static int parse_duration(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || !(d > 0))
+        return -1;
+    if (strcmp(end, "ms") == 0)
+        d /= 1000;
+    else if (strcmp(end, "m") == 0)
+        d *= 60;
+    else if (strcmp(end, "h") == 0)
+        d *= 3600;
+    else if (*end && strcmp(end, "s") != 0)
+        return -1;
+    if (!(d > 0) || d > 1e9)
+        return -1;
+    *out = d;
+    return 0;
+}
+
 static const char usage[] =
     "usage: forksan run [options] [--] PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with libforksan.so preloaded, follows every process it starts (through fork\n"
     "and exec), waits for the whole process tree, then reports fork hazards.\n"
     "\n"
+    "The text report goes to standard error, as the sanitizers' do, so that the program keeps\n"
+    "standard output to itself; machine formats go to the file named with -o.\n"
+    "\n"
     "Report options:\n"
-    "  --format text|json|sarif\n"
-    "                         report format (default text; sarif is SARIF 2.1.0 for CI)\n"
-    "  -o, --output FILE      write the report to FILE instead of standard output\n"
+    "  --format FORMAT[,FORMAT...]\n"
+    "                         text (default), json or sarif (SARIF 2.1.0 for CI); json and\n"
+    "                         sarif need -o\n"
+    "  -o, --output FILE      write the report to FILE (- for standard output); with several\n"
+    "                         formats, a base name (FILE.txt, FILE.json, FILE.sarif) or one -o\n"
+    "                         per format, in the order of --format.  Checked before PROGRAM\n"
+    "                         starts\n"
     "  --fail-on LEVEL        note, warning (default), error or never: findings at or above\n"
     "                         LEVEL make forksan exit with --exitcode\n"
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
@@ -27,19 +57,21 @@ static const char usage[] =
     "  --native               Python processes: show the interpreter's own frames (libpython,\n"
     "                         ceval) among the Python frames instead of folding them away\n"
     "Run options:\n"
-    "  --timeout SECONDS      end the process tree after SECONDS (default: no limit)\n"
-    "  --trace-dir DIR        write traces to DIR (created, mode 0700) and keep them\n"
+    "  --timeout DURATION     end the process tree after DURATION: 2s, 500ms, 1m, or plain\n"
+    "                         seconds (default: no limit)\n"    "  --trace-dir DIR        write traces to DIR (created, mode 0700) and keep them\n"
     "  --keep-traces          keep the temporary trace directory and print its path\n"
     "  --lock-stack N         frames recorded per lock acquisition (default 1, max 16)\n"
     "  --max-processes N      processes of the tree alive at once before fork() fails with\n"
     "                         EAGAIN (default 512; 0 = no limit)\n"
     "  --max-forks N          forks by the whole tree before fork() fails with EAGAIN\n"
     "                         (default 100000; 0 = no limit)\n"
-    "  --on-deadlock POLICY   when a forked child acquires a lock inherited held by a vanished\n"
-    "                         thread: wait (default: the call blocks, as it would), fail (the\n"
-    "                         call returns the error a timed variant would), abort (the child\n"
-    "                         gets SIGABRT after the finding is written)\n"
-    "  -q, --quiet            no forksan messages on standard error (the report still prints)\n"
+    "  --on-deadlock POLICY   a forked child calling a lock function on a lock inherited held by\n"
+    "                         a thread that does not exist in it is announced on standard error\n"
+    "                         at once; then: end (default: if still blocked 1 s later, its\n"
+    "                         stacks are captured and it is killed with SIGKILL, as a crash\n"
+    "                         would end it; the rest of the tree goes on), wait (the call\n"
+    "                         blocks, as it would), fail (the call returns the error a timed\n"
+    "                         variant would), abort (the child gets SIGABRT)\n"    "  -q, --quiet            no forksan messages on standard error (the report still prints)\n"
     "  -h, --help             this help\n"
     "\n"
     "Exit status: the program's own (128+N if it was killed by signal N), unless findings reach\n"
@@ -53,6 +85,7 @@ int fs_cmd_run(int argc, char **argv)
     struct fs_run_opts opts = {.stdout_fd = -1, .stderr_fd = -1};
     const char *trace_dir = NULL;
     bool keep = false;
+    const char *on_deadlock = "end";
     char *extra[8] = {0};
     size_t nextra = 0;
     int i = 1;
@@ -82,6 +115,10 @@ int fs_cmd_run(int argc, char **argv)
                    i + 1 < argc) {
             const char *v = argv[++i];
             char *end;
+            if (nextra + 2 >= sizeof extra / sizeof *extra) {
+                fprintf(stderr, "forksan: too many run options\n");
+                return FS_EXIT_USAGE;
+            }
             if (strcmp(a, "--trace-dir") == 0) {
                 trace_dir = v;
             } else if (strcmp(a, "--max-processes") == 0 || strcmp(a, "--max-forks") == 0) {
@@ -93,15 +130,17 @@ int fs_cmd_run(int argc, char **argv)
                 extra[nextra++] = fs_xasprintf("FORKSAN_MAX_%s=%ld",
                                                a[6] == 'p' ? "PROCESSES" : "FORKS", n);
             } else if (strcmp(a, "--on-deadlock") == 0) {
-                if (strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0 && strcmp(v, "abort") != 0) {
-                    fprintf(stderr, "forksan: --on-deadlock takes wait, fail or abort\n");
+                if (strcmp(v, "end") != 0 && strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0 &&
+                    strcmp(v, "abort") != 0) {
+                    fprintf(stderr, "forksan: --on-deadlock takes end, wait, fail or abort\n");
                     return FS_EXIT_USAGE;
                 }
-                extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", v);
+                on_deadlock = v;
             } else if (strcmp(a, "--timeout") == 0) {
-                opts.timeout = strtod(v, &end);
-                if (*end || opts.timeout <= 0) {
-                    fprintf(stderr, "forksan: --timeout takes a positive number of seconds\n");
+                if (parse_duration(v, &opts.timeout) < 0) {
+                    fprintf(stderr, "forksan: --timeout takes a duration such as 2s, 500ms, 1m "
+                                    "or 30 (seconds), not '%s'\n",
+                            v);
                     return FS_EXIT_USAGE;
                 }
             } else {
@@ -123,7 +162,16 @@ int fs_cmd_run(int argc, char **argv)
         return FS_EXIT_USAGE;
     }
     opts.argv = argv + i;
+    /* end is forksan's: the shim lets the call block, and the runner ends the child. */
+    extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s",
+                                   strcmp(on_deadlock, "end") == 0 ? "wait" : on_deadlock);
+    opts.watch_deadlocks = true;
+    opts.end_deadlocked = strcmp(on_deadlock, "end") == 0;
     opts.extra_env = extra;
+    ro.run = true;
+    int orc = fs_report_open(&ro);
+    if (orc != 0)
+        return orc;
     opts.shim_path = fs_paths_shim();
     if (!opts.shim_path) {
         fprintf(stderr, "forksan: cannot find libforksan.so next to this forksan; build or "

@@ -16,7 +16,6 @@ static struct fs_suppressions suppressions;
 void fs_report_opts_init(struct fs_report_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->format = FS_FORMAT_TEXT;
     o->fail_on = FS_SEV_WARNING;
     o->exitcode = FS_EXIT_FINDINGS;
 }
@@ -39,28 +38,62 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+static const char *const format_names[FS_FORMAT_COUNT] = {
+    [FS_FORMAT_TEXT] = "text",
+    [FS_FORMAT_JSON] = "json",
+    [FS_FORMAT_SARIF] = "sarif",
+};
+
+/* What a base name given to -o gets for each format when there are several. */
+static const char *const format_suffixes[FS_FORMAT_COUNT] = {
+    [FS_FORMAT_TEXT] = ".txt",
+    [FS_FORMAT_JSON] = ".json",
+    [FS_FORMAT_SARIF] = ".sarif",
+};
+
+/* "text", "json,sarif", ...: each format once; a later --format replaces an earlier one. */
+static int parse_formats(struct fs_report_opts *o, const char *v)
+{
+    o->nformats = 0;
+    const char *p = v;
+    do {
+        size_t len = strcspn(p, ",");
+        int found = -1;
+        for (int k = 0; k < FS_FORMAT_COUNT; k++)
+            if (strlen(format_names[k]) == len && strncmp(p, format_names[k], len) == 0)
+                found = k;
+        if (found < 0) {
+            fprintf(stderr, "forksan: unknown --format '%.*s' (text, json or sarif, or several "
+                            "separated by commas)\n",
+                    (int)len, p);
+            return -1;
+        }
+        for (size_t j = 0; j < o->nformats; j++)
+            if ((int)o->formats[j] == found) {
+                fprintf(stderr, "forksan: --format names %s twice\n", format_names[found]);
+                return -1;
+            }
+        o->formats[o->nformats++] = (enum fs_format)found;
+        p += len;
+    } while (*p++ == ',');
+    return 1;
+}
+
 int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int *i)
 {
     const char *v;
-    if ((v = opt_value("--format", argc, argv, i))) {
-        if (strcmp(v, "text") == 0)
-            o->format = FS_FORMAT_TEXT;
-        else if (strcmp(v, "json") == 0)
-            o->format = FS_FORMAT_JSON;
-        else if (strcmp(v, "sarif") == 0)
-            o->format = FS_FORMAT_SARIF;
-        else {
-            fprintf(stderr, "forksan: unknown --format '%s' (text, json or sarif)\n", v);
-            return -1;
-        }
-        return 1;
-    }
+    if ((v = opt_value("--format", argc, argv, i)))
+        return parse_formats(o, v);
     if ((v = opt_value("--output", argc, argv, i)) || (v = opt_value("-o", argc, argv, i))) {
         if (!*v) {
             fprintf(stderr, "forksan: --output needs a file name\n");
             return -1;
         }
-        o->output = v;
+        if (o->noutputs == FS_REPORT_MAX_OUTPUTS) {
+            fprintf(stderr, "forksan: more -o options than formats\n");
+            return -1;
+        }
+        o->outputs[o->noutputs++] = v;
         return 1;
     }
     if ((v = opt_value("--fail-on", argc, argv, i))) {
@@ -106,8 +139,101 @@ bool fs_report_fails(const struct fs_report_opts *o, const struct fs_analysis *a
     return o->fail_on >= 0 && fs_findings_max_severity(&a->findings) >= o->fail_on;
 }
 
-int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a)
+int fs_report_open(struct fs_report_opts *o)
 {
+    if (o->opened)
+        return 0;
+    if (o->nformats == 0)
+        o->formats[o->nformats++] = FS_FORMAT_TEXT;
+    if (o->noutputs > 1 && o->noutputs != o->nformats) {
+        fprintf(stderr, "forksan: %zu -o options for %zu formats: give one -o per format, or one "
+                        "base name\n",
+                o->noutputs, o->nformats);
+        return FS_EXIT_USAGE;
+    }
+    for (size_t k = 0; k < o->nformats; k++) {
+        enum fs_format fmt = o->formats[k];
+        const char *name = o->noutputs == o->nformats ? o->outputs[k]
+                           : o->noutputs == 1         ? o->outputs[0]
+                                                      : NULL;
+        if (!name && o->nformats > 1 && !o->run) {
+            fprintf(stderr, "forksan: several formats need -o (a base name, or one per format)\n");
+            return FS_EXIT_USAGE;
+        }
+        if (!name && o->run && fmt != FS_FORMAT_TEXT) {
+            fprintf(stderr, "forksan: --format %s goes to a file: add -o FILE (-o - for standard "
+                            "output, which the program shares)\n",
+                    format_names[fmt]);
+            return FS_EXIT_USAGE;
+        }
+        if (!name) {
+            o->files[k] = o->run ? stderr : stdout;
+            continue;
+        }
+        if (strcmp(name, "-") == 0) {
+            if (o->nformats > 1) {
+                fprintf(stderr, "forksan: -o - takes one format: give one -o per format\n");
+                return FS_EXIT_USAGE;
+            }
+            o->files[k] = stdout;
+            continue;
+        }
+        o->paths[k] = o->noutputs == o->nformats ? fs_xstrdup(name)
+                      : o->nformats == 1         ? fs_xstrdup(name)
+                                                 : fs_xasprintf("%s%s", name, format_suffixes[fmt]);
+        /* Close-on-exec: the program must not inherit the report's descriptor. */
+        o->files[k] = fopen(o->paths[k], "we");
+        if (!o->files[k]) {
+            fprintf(stderr, "forksan: cannot write report to %s: %s\n", o->paths[k],
+                    strerror(errno));
+            return FS_EXIT_INTERNAL;
+        }
+    }
+    o->opened = true;
+    return 0;
+}
+
+/* The one line a run with its reports in files still says on stderr. */
+static void say_where(const struct fs_report_opts *o, const struct fs_analysis *a)
+{
+    size_t nfiles = 0;
+    for (size_t k = 0; k < o->nformats; k++)
+        nfiles += o->paths[k] != NULL;
+    if (!nfiles)
+        return;
+    unsigned count[3] = {0, 0, 0};
+    for (size_t i = 0; i < a->findings.n; i++)
+        if ((unsigned)a->findings.items[i].severity < 3)
+            count[a->findings.items[i].severity]++;
+    char *where = fs_xstrdup("");
+    for (size_t k = 0; k < o->nformats; k++) {
+        if (!o->paths[k])
+            continue;
+        char *more = fs_xasprintf("%s%s%s", where, *where ? ", " : "", o->paths[k]);
+        free(where);
+        where = more;
+    }
+    fs_warn("%u error%s, %u warning%s, %u note%s: report in %s", count[FS_SEV_ERROR],
+            count[FS_SEV_ERROR] == 1 ? "" : "s", count[FS_SEV_WARNING],
+            count[FS_SEV_WARNING] == 1 ? "" : "s", count[FS_SEV_NOTE],
+            count[FS_SEV_NOTE] == 1 ? "" : "s", where);
+    free(where);
+}
+
+static int render_one(enum fs_format fmt, FILE *out, struct fs_analysis *a,
+                      const struct fs_report_meta *meta)
+{
+    if (fmt == FS_FORMAT_JSON)
+        return fs_render_json(out, &a->findings, meta);
+    if (fmt == FS_FORMAT_SARIF)
+        return fs_render_sarif(out, &a->findings, meta);
+    return fs_render_text(out, &a->findings, meta, isatty(fileno(out)) != 0);
+}
+
+int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
+{
+    if (!o->opened && fs_report_open(o) != 0)
+        return -1;
     if (suppressions.n) {
         a->suppressed += (unsigned)fs_suppressions_apply(&suppressions, &a->findings);
         if (a->suppressed)
@@ -115,14 +241,6 @@ int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a)
                     a->suppressed == 1 ? "" : "s");
     }
     fs_findings_finish(&a->findings, o->native);
-    FILE *out = stdout;
-    if (o->output && strcmp(o->output, "-") != 0) {
-        out = fopen(o->output, "w");
-        if (!out) {
-            fprintf(stderr, "forksan: cannot write report to %s: %s\n", o->output, strerror(errno));
-            return -1;
-        }
-    }
     struct fs_report_meta meta = {
         .version = FORKSAN_VERSION,
         .command = o->command,
@@ -132,18 +250,31 @@ int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a)
         .nsafe_random = a->nsafe_random,
         .suppressed = a->suppressed,
     };
-    int rc;
-    if (o->format == FS_FORMAT_JSON)
-        rc = fs_render_json(out, &a->findings, &meta);
-    else if (o->format == FS_FORMAT_SARIF)
-        rc = fs_render_sarif(out, &a->findings, &meta);
-    else
-        rc = fs_render_text(out, &a->findings, &meta, out == stdout && isatty(STDOUT_FILENO));
-    if (out != stdout && fclose(out) != 0)
-        rc = -1;
-    else if (out == stdout && fflush(stdout) != 0)
-        rc = -1;
-    if (rc < 0)
-        fprintf(stderr, "forksan: writing the report failed: %s\n", strerror(errno));
+    int rc = 0;
+    for (size_t k = 0; k < o->nformats; k++) {
+        FILE *out = o->files[k];
+        if (out == stderr || out == stdout)
+            fflush(stdout); /* the text report after what is already there, not inside it */
+        int r = render_one(o->formats[k], out, a, &meta);
+        if (out != stdout && out != stderr) {
+            if (fclose(out) != 0)
+                r = -1;
+        } else if (fflush(out) != 0) {
+            r = -1;
+        }
+        o->files[k] = NULL;
+        if (r < 0) {
+            fprintf(stderr, "forksan: writing the %s report%s%s failed: %s\n",
+                    format_names[o->formats[k]], o->paths[k] ? " to " : "",
+                    o->paths[k] ? o->paths[k] : "", strerror(errno));
+            rc = -1;
+        }
+    }
+    if (rc == 0)
+        say_where(o, a);
+    for (size_t k = 0; k < o->nformats; k++) {
+        free(o->paths[k]);
+        o->paths[k] = NULL;
+    }
     return rc;
 }

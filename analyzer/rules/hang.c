@@ -201,11 +201,24 @@ static void emit(const struct fs_model *m, const struct fs_hang *h, struct fs_sy
         fs_finding_detail(f, "stacks", "not available: %s",
                           h->error && *h->error ? h->error : "unknown error");
 
-    fs_finding_summary(f, "process %d (%s) was still running after %s s: %s%s%s%s%s", h->pid, name,
-                       after, states, blocked ? ", blocked on an inherited lock" : "",
-                       h->attached ? "" : "; its stacks could not be read (",
-                       h->attached ? "" : (h->error && *h->error ? h->error : "unknown error"),
-                       h->attached ? "" : ")");
+    bool ended_deadlock = h->ended && strcmp(h->ended, "deadlock") == 0;
+    if (ended_deadlock)
+        fs_finding_detail(f, "ended_by_forksan", "%s",
+                          "blocked on an inherited lock: ended with SIGKILL (--on-deadlock end)");
+    if (ended_deadlock)
+        fs_finding_summary(f,
+                           "process %d (%s) could never return from an inherited lock: forksan "
+                           "ended it %s s into the run (--on-deadlock end): %s%s%s%s",
+                           h->pid, name, after, states,
+                           h->attached ? "" : "; its stacks could not be read (",
+                           h->attached ? "" : (h->error && *h->error ? h->error : "unknown error"),
+                           h->attached ? "" : ")");
+    else
+        fs_finding_summary(f, "process %d (%s) was still running after %s s: %s%s%s%s%s", h->pid,
+                           name, after, states, blocked ? ", blocked on an inherited lock" : "",
+                           h->attached ? "" : "; its stacks could not be read (",
+                           h->attached ? "" : (h->error && *h->error ? h->error : "unknown error"),
+                           h->attached ? "" : ")");
     free(after);
     free(states);
 
