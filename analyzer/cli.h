@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Exit statuses, documented in `forksan --help` and the README. */
 enum {
@@ -44,6 +45,8 @@ struct fs_run_result {
     unsigned leftovers; /* descendants still alive when the program's tree was ended */
     unsigned deadlocks_ended; /* children ended because they blocked on an inherited lock */
     double duration;          /* seconds from start to the end of the tree */
+    struct timespec start_wall; /* CLOCK_REALTIME at the start */
+    int64_t start_mono_ns;      /* CLOCK_MONOTONIC at the start */
 };
 
 /* Runs the program with the shim and waits for its whole process tree (forksan is a child
@@ -62,6 +65,8 @@ struct fs_analysis {
     struct fs_report_count *safe_random; /* fork-safe randomness sources, summed over the tree */
     size_t nsafe_random;
     unsigned suppressed; /* findings removed by --suppressions */
+    struct fs_report_proc *procs; /* the process tree */
+    size_t nprocs;
 };
 
 /* Loads dir, applies every rule, symbolizes.  Returns 0, or -1 when dir cannot be read at all
@@ -90,6 +95,7 @@ struct fs_report_opts {
     int exitcode;                       /* status when findings reach fail_on */
     const char *command;                /* what was analysed, for the report header */
     bool native; /* --native: keep the interpreter's frames among Python frames */
+    const struct fs_report_run *run_info; /* forksan run's facts, NULL for report */
 };
 
 /* Parses the options every reporting subcommand shares; returns 1 if argv[*i] was one of them

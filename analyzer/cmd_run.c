@@ -210,6 +210,29 @@ int fs_cmd_run(int argc, char **argv)
         fs_warn("%s was killed by signal %d (%s)", opts.argv[0], WTERMSIG(res.status),
                 strsignal(WTERMSIG(res.status)));
 
+    /* forksan run's own options, for the report's run object. */
+    int first_opt = 1, nopts = (int)(opts.argv - argv) - 1;
+    if (nopts > 0 && strcmp(argv[first_opt + nopts - 1], "--") == 0)
+        nopts--;
+    char **options = fs_xcalloc((size_t)nopts + 1, sizeof *options);
+    for (int k = 0; k < nopts; k++)
+        options[k] = argv[first_opt + k];
+    struct fs_report_run run = {
+        .argv = opts.argv,
+        .options = options,
+        .started = res.started,
+        .exit_code = res.started && WIFEXITED(res.status) ? WEXITSTATUS(res.status) : -1,
+        .signal = res.started && WIFSIGNALED(res.status) ? WTERMSIG(res.status) : 0,
+        .timed_out = res.timed_out,
+        .timeout = opts.timeout,
+        .interrupted = res.interrupted,
+        .deadlocks_ended = res.deadlocks_ended,
+        .duration = res.duration,
+        .start_wall_s = (int64_t)res.start_wall.tv_sec,
+        .start_wall_ns = res.start_wall.tv_nsec,
+        .start_mono_ns = res.start_mono_ns,
+    };
+    ro.run_info = &run;
     struct fs_analysis a;
     int rc = status;
     if (fs_analyze_dir(dir, &a) < 0) {
@@ -225,6 +248,7 @@ int fs_cmd_run(int argc, char **argv)
             rc = ro.exitcode;
         fs_analysis_release(&a);
     }
+    free(options);
     if (keep)
         fs_warn("traces kept in %s", dir);
     else

@@ -187,7 +187,7 @@ struct fs_kv *fs_finding_item(struct fs_finding *f, const char *list, const char
     va_end(ap);
     struct fs_kv *kv = detail_new(f, key, value);
     kv->type = FS_DT_ITEM;
-    kv->list = fs_xstrdup(list);
+    kv->list = list ? fs_xstrdup(list) : NULL;
     return kv;
 }
 

@@ -241,6 +241,7 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
                     a->suppressed == 1 ? "" : "s");
     }
     fs_findings_finish(&a->findings, o->native);
+    fs_findings_number(&a->findings);
     struct fs_report_meta meta = {
         .version = FORKSAN_VERSION,
         .command = o->command,
@@ -249,6 +250,9 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
         .safe_random = a->safe_random,
         .nsafe_random = a->nsafe_random,
         .suppressed = a->suppressed,
+        .run = o->run_info,
+        .procs = a->procs,
+        .nprocs = a->nprocs,
     };
     int rc = 0;
     for (size_t k = 0; k < o->nformats; k++) {

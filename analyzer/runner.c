@@ -172,6 +172,8 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
     res->exec_errno = res->started ? 0 : exec_err;
 
     double started = now_s();
+    clock_gettime(CLOCK_REALTIME, &res->start_wall);
+    res->start_mono_ns = (int64_t)(started * 1e9);
     double deadline = o->timeout > 0 ? started + o->timeout : 0;
     bool child_done = false;
     struct fs_deadwatch *watch =
