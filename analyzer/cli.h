@@ -96,6 +96,7 @@ struct fs_report_opts {
     const char *command;                /* what was analysed, for the report header */
     bool native; /* --native: keep the interpreter's frames among Python frames */
     const struct fs_report_run *run_info; /* forksan run's facts, NULL for report */
+    char *source_root;                    /* --source-root, made absolute */
 };
 
 /* Parses the options every reporting subcommand shares; returns 1 if argv[*i] was one of them

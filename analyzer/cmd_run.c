@@ -54,6 +54,8 @@ static const char usage[] =
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
     "  --suppressions FILE    drop findings matching FILE's HAZARD:PATTERN lines (repeatable;\n"
     "                         see docs/suppressions.md)\n"
+    "  --source-root DIR      SARIF: files under DIR become relative URIs (uriBaseId\n"
+    "                         %SRCROOT%), as GitHub code scanning wants them\n"
     "  --native               Python processes: show the interpreter's own frames (libpython,\n"
     "                         ceval) among the Python frames instead of folding them away\n"
     "Run options:\n"

@@ -63,6 +63,7 @@ struct fs_report_meta {
     size_t nsafe_random;
     unsigned suppressed; /* findings removed by suppressions */
     const struct fs_report_run *run;
+    const char *source_root; /* --source-root: an absolute directory, or NULL */
     const struct fs_report_proc *procs; /* the whole tree */
     size_t nprocs;
 };

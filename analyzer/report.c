@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* --suppressions files, for the whole command (one report per invocation). */
@@ -115,6 +116,19 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
             fprintf(stderr, "forksan: %s\n", *v ? err : "--suppressions needs a file name");
             return -1;
         }
+        return 1;
+    }
+    if ((v = opt_value("--source-root", argc, argv, i))) {
+        char *abs = *v ? realpath(v, NULL) : NULL;
+        struct stat st;
+        if (!abs || stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "forksan: --source-root %s: %s\n", v,
+                    abs ? "not a directory" : *v ? strerror(errno) : "needs a directory");
+            free(abs);
+            return -1;
+        }
+        free(o->source_root);
+        o->source_root = abs;
         return 1;
     }
     if (strcmp(argv[*i], "--native") == 0) {
@@ -251,6 +265,7 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
         .nsafe_random = a->nsafe_random,
         .suppressed = a->suppressed,
         .run = o->run_info,
+        .source_root = o->source_root,
         .procs = a->procs,
         .nprocs = a->nprocs,
     };

@@ -17,3 +17,9 @@ set_tests_properties(install PROPERTIES TIMEOUT 120)
 add_test(NAME storm COMMAND bash ${CMAKE_SOURCE_DIR}/tests/storm/no_leftovers.sh
                             $<TARGET_FILE:forksan> ${FORKSAN_CASES_BIN_DIR})
 set_tests_properties(storm PROPERTIES TIMEOUT 120)
+
+# Every SARIF log validated by the SARIF multitool (schema + GitHub rules); skipped (77) when
+# scripts/install-sarif-tools.sh could not install it.
+add_test(NAME sarif COMMAND bash ${CMAKE_SOURCE_DIR}/tests/sarif/validate.sh $<TARGET_FILE:forksan>
+         ${FORKSAN_CASES_BIN_DIR} ${CMAKE_SOURCE_DIR}/tests/golden ${CMAKE_BINARY_DIR}/test-artifacts)
+set_tests_properties(sarif PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77)
