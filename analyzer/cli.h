@@ -76,7 +76,14 @@ void fs_analysis_release(struct fs_analysis *a);
 
 /* ---- reporting (report.c) ------------------------------------------------------------------ */
 
-enum fs_format { FS_FORMAT_TEXT, FS_FORMAT_JSON, FS_FORMAT_SARIF, FS_FORMAT_COUNT };
+enum fs_format {
+    FS_FORMAT_TEXT,
+    FS_FORMAT_JSON,
+    FS_FORMAT_SARIF,
+    FS_FORMAT_JUNIT,
+    FS_FORMAT_HTML,
+    FS_FORMAT_COUNT
+};
 
 #define FS_REPORT_MAX_OUTPUTS FS_FORMAT_COUNT
 

@@ -77,6 +77,13 @@ int fs_render_text(FILE *out, const struct fs_findings *f, const struct fs_repor
                    bool color);
 /* Always prints one complete JSON document, also without findings. */
 int fs_render_json(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
+/* The JSON report as one compact string (malloc'd), for renderers built on it; NULL on failure. */
+char *fs_report_json_string(const struct fs_findings *f, const struct fs_report_meta *meta);
+/* JUnit XML (docs/report-junit.md): a test case per finding and per process. */
+int fs_render_junit(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
+/* One self-contained HTML page (docs/report-html.md), drawn in the browser from the JSON report
+ * embedded in it. */
+int fs_render_html(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
 /* A SARIF 2.1.0 log (docs/report-sarif.md), always complete, also without findings. */
 int fs_render_sarif(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
 

@@ -317,6 +317,16 @@ static json_t *report_json(const struct fs_findings *f, const struct fs_report_m
     return root;
 }
 
+char *fs_report_json_string(const struct fs_findings *f, const struct fs_report_meta *meta)
+{
+    json_t *root = report_json(f, meta);
+    if (!root)
+        return NULL;
+    char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return s;
+}
+
 int fs_render_json(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta)
 {
     return write_document(out, report_json(f, meta));

@@ -43,6 +43,8 @@ static const char *const format_names[FS_FORMAT_COUNT] = {
     [FS_FORMAT_TEXT] = "text",
     [FS_FORMAT_JSON] = "json",
     [FS_FORMAT_SARIF] = "sarif",
+    [FS_FORMAT_JUNIT] = "junit",
+    [FS_FORMAT_HTML] = "html",
 };
 
 /* What a base name given to -o gets for each format when there are several. */
@@ -50,6 +52,8 @@ static const char *const format_suffixes[FS_FORMAT_COUNT] = {
     [FS_FORMAT_TEXT] = ".txt",
     [FS_FORMAT_JSON] = ".json",
     [FS_FORMAT_SARIF] = ".sarif",
+    [FS_FORMAT_JUNIT] = ".junit.xml",
+    [FS_FORMAT_HTML] = ".html",
 };
 
 /* "text", "json,sarif", ...: each format once; a later --format replaces an earlier one. */
@@ -64,8 +68,8 @@ static int parse_formats(struct fs_report_opts *o, const char *v)
             if (strlen(format_names[k]) == len && strncmp(p, format_names[k], len) == 0)
                 found = k;
         if (found < 0) {
-            fprintf(stderr, "forksan: unknown --format '%.*s' (text, json or sarif, or several "
-                            "separated by commas)\n",
+            fprintf(stderr, "forksan: unknown --format '%.*s' (text, json, sarif, junit or html, "
+                            "or several separated by commas)\n",
                     (int)len, p);
             return -1;
         }
@@ -241,6 +245,10 @@ static int render_one(enum fs_format fmt, FILE *out, struct fs_analysis *a,
         return fs_render_json(out, &a->findings, meta);
     if (fmt == FS_FORMAT_SARIF)
         return fs_render_sarif(out, &a->findings, meta);
+    if (fmt == FS_FORMAT_JUNIT)
+        return fs_render_junit(out, &a->findings, meta);
+    if (fmt == FS_FORMAT_HTML)
+        return fs_render_html(out, &a->findings, meta);
     return fs_render_text(out, &a->findings, meta, isatty(fileno(out)) != 0);
 }
 

@@ -23,3 +23,9 @@ set_tests_properties(storm PROPERTIES TIMEOUT 120)
 add_test(NAME sarif COMMAND bash ${CMAKE_SOURCE_DIR}/tests/sarif/validate.sh $<TARGET_FILE:forksan>
          ${FORKSAN_CASES_BIN_DIR} ${CMAKE_SOURCE_DIR}/tests/golden ${CMAKE_BINARY_DIR}/test-artifacts)
 set_tests_properties(sarif PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77)
+
+# The HTML report in headless Chromium; skipped (77) without a browser
+# (scripts/install-browser.sh).  Screenshots go to test-artifacts/.
+add_test(NAME html COMMAND bash ${CMAKE_SOURCE_DIR}/tests/html/browser.sh $<TARGET_FILE:forksan>
+         ${FORKSAN_CASES_BIN_DIR} ${CMAKE_BINARY_DIR}/test-artifacts)
+set_tests_properties(html PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
