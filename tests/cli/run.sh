@@ -525,6 +525,16 @@ fs run --format text,json,sarif -o "$WORK/multi" -- "$MUTEX"
 check_rc "run --format text,json,sarif -o BASE: 66" 66
 check "run -o BASE: BASE.txt, BASE.json and BASE.sarif" \
     eval 'has "$WORK/multi.txt" "WARNING: forksan: lock-held-at-fork" && json_check "$WORK/multi.json" && has "$WORK/multi.sarif" "\"version\": \"2.1.0\""'
+fs run --format junit,html -o "$WORK/ci" -- "$MUTEX"
+check "run --format junit,html -o BASE: BASE.junit.xml and BASE.html" \
+    eval 'has "$WORK/ci.junit.xml" "<testsuite name=\"forksan.hazards\" tests=\"3\" failures=\"3\"" &&
+          has "$WORK/ci.junit.xml" "<failure type=\"lock-held-at-fork\"" &&
+          has "$WORK/ci.junit.xml" "<testsuite name=\"forksan.processes\" tests=\"2\"" &&
+          has "$WORK/ci.html" "id=\"report\"" && ! has "$WORK/ci.html" "<script src="'
+if command -v python3 >/dev/null 2>&1; then
+    check "the JUnit report is well-formed XML" \
+        python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$WORK/ci.junit.xml"
+fi
 fs run --format sarif,json -o "$WORK/one.sarif" -o "$WORK/two.json" -- "$MUTEX"
 check "run with one -o per format: each where it was named" \
     eval 'json_check "$WORK/two.json" && has "$WORK/one.sarif" "\"version\": \"2.1.0\""'
