@@ -70,8 +70,8 @@ static void copy_tree(const struct fs_model *m, struct fs_analysis *out)
                 r->ended_by_forksan = m->hangs[h].ended && *m->hangs[h].ended;
                 if (!r->nimages && m->hangs[h].comm) {
                     r->images = fs_xrealloc(r->images, 1, sizeof *r->images);
-                    r->images[0] = (struct fs_report_image){
-                        fs_xstrdup(m->hangs[h].exe), fs_xstrdup(m->hangs[h].comm), NULL, 0};
+                    r->images[0] = (struct fs_report_image){fs_xstrdup(m->hangs[h].exe),
+                                                            fs_xstrdup(m->hangs[h].comm), NULL, 0};
                     r->nimages = 1;
                 }
             }

@@ -43,8 +43,8 @@ struct fs_run_result {
     bool timed_out;     /* the time limit expired and the tree was ended */
     int interrupted;    /* the signal (SIGINT, SIGTERM, SIGHUP) that interrupted the run, or 0 */
     unsigned leftovers; /* descendants still alive when the program's tree was ended */
-    unsigned deadlocks_ended; /* children ended because they blocked on an inherited lock */
-    double duration;          /* seconds from start to the end of the tree */
+    unsigned deadlocks_ended;   /* children ended because they blocked on an inherited lock */
+    double duration;            /* seconds from start to the end of the tree */
     struct timespec start_wall; /* CLOCK_REALTIME at the start */
     int64_t start_mono_ns;      /* CLOCK_MONOTONIC at the start */
 };
@@ -64,7 +64,7 @@ struct fs_analysis {
     unsigned damaged;                    /* trace files damaged or unusable */
     struct fs_report_count *safe_random; /* fork-safe randomness sources, summed over the tree */
     size_t nsafe_random;
-    unsigned suppressed; /* findings removed by --suppressions */
+    unsigned suppressed;          /* findings removed by --suppressions */
     struct fs_report_proc *procs; /* the process tree */
     size_t nprocs;
 };
@@ -98,10 +98,10 @@ struct fs_report_opts {
     FILE *files[FS_REPORT_MAX_OUTPUTS]; /* opened by fs_report_open, one per format */
     char *paths[FS_REPORT_MAX_OUTPUTS]; /* their names, for messages; NULL for std streams */
     bool opened;
-    int fail_on;                        /* enum fs_severity, or -1 for never */
-    int exitcode;                       /* status when findings reach fail_on */
-    const char *command;                /* what was analysed, for the report header */
-    bool native; /* --native: keep the interpreter's frames among Python frames */
+    int fail_on;         /* enum fs_severity, or -1 for never */
+    int exitcode;        /* status when findings reach fail_on */
+    const char *command; /* what was analysed, for the report header */
+    bool native;         /* --native: keep the interpreter's frames among Python frames */
     const struct fs_report_run *run_info; /* forksan run's facts, NULL for report */
     char *source_root;                    /* --source-root, made absolute */
 };

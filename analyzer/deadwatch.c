@@ -213,8 +213,8 @@ struct fs_deadwatch *fs_deadwatch_open(const char *trace_dir, bool end, double s
         return NULL;
     }
     if (inotify_add_watch(fd, trace_dir, IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE) < 0) {
-        fs_warn("cannot watch %s (%s): deadlocked children are not announced or ended",
-                trace_dir, strerror(errno));
+        fs_warn("cannot watch %s (%s): deadlocked children are not announced or ended", trace_dir,
+                strerror(errno));
         close(fd);
         return NULL;
     }

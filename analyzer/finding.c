@@ -124,8 +124,8 @@ void fs_finding_detail_int(struct fs_finding *f, const char *key, long long v)
     kv->i = v;
 }
 
-void fs_finding_detail_int_text(struct fs_finding *f, const char *key, long long v,
-                                const char *fmt, ...)
+void fs_finding_detail_int_text(struct fs_finding *f, const char *key, long long v, const char *fmt,
+                                ...)
 {
     va_list ap;
     va_start(ap, fmt);

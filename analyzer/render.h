@@ -38,19 +38,19 @@ struct fs_report_proc {
 
 /* What forksan run knows of the run itself; NULL for forksan report. */
 struct fs_report_run {
-    char *const *argv;         /* the program and its arguments */
-    char *const *options;      /* forksan run's own options, before the program */
-    bool started;              /* exec succeeded */
-    int exit_code;             /* -1 unless it exited */
-    int signal;                /* 0 unless killed by a signal */
-    bool timed_out;            /* --timeout fired */
-    double timeout;            /* seconds, 0 = none */
-    int interrupted;           /* the signal that interrupted the run, or 0 */
-    unsigned deadlocks_ended;  /* children ended by --on-deadlock end */
-    double duration;           /* seconds */
-    int64_t start_wall_s;      /* Unix time of the start */
+    char *const *argv;        /* the program and its arguments */
+    char *const *options;     /* forksan run's own options, before the program */
+    bool started;             /* exec succeeded */
+    int exit_code;            /* -1 unless it exited */
+    int signal;               /* 0 unless killed by a signal */
+    bool timed_out;           /* --timeout fired */
+    double timeout;           /* seconds, 0 = none */
+    int interrupted;          /* the signal that interrupted the run, or 0 */
+    unsigned deadlocks_ended; /* children ended by --on-deadlock end */
+    double duration;          /* seconds */
+    int64_t start_wall_s;     /* Unix time of the start */
     long start_wall_ns;
-    int64_t start_mono_ns;     /* CLOCK_MONOTONIC of the start, the origin of trace times */
+    int64_t start_mono_ns; /* CLOCK_MONOTONIC of the start, the origin of trace times */
 };
 
 /* What the report says about the run as a whole.  Any pointer may be NULL. */
@@ -63,7 +63,7 @@ struct fs_report_meta {
     size_t nsafe_random;
     unsigned suppressed; /* findings removed by suppressions */
     const struct fs_report_run *run;
-    const char *source_root; /* --source-root: an absolute directory, or NULL */
+    const char *source_root;            /* --source-root: an absolute directory, or NULL */
     const struct fs_report_proc *procs; /* the whole tree */
     size_t nprocs;
 };

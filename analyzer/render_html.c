@@ -27,8 +27,7 @@ static json_t *source_excerpt(const char *path, int line)
     int first = line > CONTEXT_LINES ? line - CONTEXT_LINES : 1;
     char *buf = NULL;
     size_t cap = 0;
-    ssize_t len;
-    for (int n = 1; n <= line + CONTEXT_LINES && (len = getline(&buf, &cap, fp)) >= 0; n++) {
+    for (int n = 1; n <= line + CONTEXT_LINES && getline(&buf, &cap, fp) >= 0; n++) {
         if (n < first)
             continue;
         buf[strcspn(buf, "\n")] = '\0';

@@ -87,9 +87,9 @@ static json_t *item_json(const struct fs_kv *kv)
     int rc = 0;
     for (size_t k = 0; k < kv->nfields && rc == 0; k++) {
         const struct fs_field_val *fv = &kv->fields[k];
-        rc |= set(o, fv->name,
-                  scalar_json(fv->type, fv->s, fv->i, fv->r, fv->b, fv->ints, fv->reals,
-                              fv->nints));
+        rc |=
+            set(o, fv->name,
+                scalar_json(fv->type, fv->s, fv->i, fv->r, fv->b, fv->ints, fv->reals, fv->nints));
     }
     if (rc) {
         json_decref(o);
@@ -120,9 +120,9 @@ static json_t *details_json(const struct fs_finding *f)
         } else if (kv->type == FS_DT_STRING) {
             rc |= add_detail(details, kv);
         } else {
-            rc |= set(details, kv->key,
-                      scalar_json(kv->type, kv->value, kv->i, kv->r, kv->b, kv->ints, NULL,
-                                  kv->nints));
+            rc |= set(
+                details, kv->key,
+                scalar_json(kv->type, kv->value, kv->i, kv->r, kv->b, kv->ints, NULL, kv->nints));
         }
     }
     if (rc) {
@@ -260,9 +260,10 @@ static json_t *process_json(const struct fs_report_proc *p)
     rc |= set(o, "images", images);
     rc |= set(o, "start_ns", time_or_null(p->nimages ? p->images[0].time_ns : 0));
     rc |= set(o, "end_ns", time_or_null(p->end_ns));
-    rc |= set(o, "end", jstr(p->ended_by_forksan ? "ended-by-forksan"
-                             : p->hung               ? "hung"
-                                                     : p->end_how));
+    rc |= set(o, "end",
+              jstr(p->ended_by_forksan ? "ended-by-forksan"
+                   : p->hung           ? "hung"
+                                       : p->end_how));
     rc |= set(o, "hang_after_s", p->hung ? json_real(p->hang_after) : json_null());
     if (rc) {
         json_decref(o);

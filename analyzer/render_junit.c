@@ -101,8 +101,8 @@ int fs_render_junit(FILE *out, const struct fs_findings *f, const struct fs_repo
     bool *bad = fs_xcalloc(nprocs ? nprocs : 1, sizeof *bad);
     for (size_t p = 0; p < nprocs; p++) {
         for (size_t i = 0; i < n; i++)
-            bad[p] |= f->items[i].pid == meta->procs[p].pid &&
-                      f->items[i].severity >= FS_SEV_WARNING;
+            bad[p] |=
+                f->items[i].pid == meta->procs[p].pid && f->items[i].severity >= FS_SEV_WARNING;
         proc_failures += bad[p];
     }
     double secs = meta && meta->run ? meta->run->duration : 0;

@@ -40,20 +40,14 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i)
 }
 
 static const char *const format_names[FS_FORMAT_COUNT] = {
-    [FS_FORMAT_TEXT] = "text",
-    [FS_FORMAT_JSON] = "json",
-    [FS_FORMAT_SARIF] = "sarif",
-    [FS_FORMAT_JUNIT] = "junit",
-    [FS_FORMAT_HTML] = "html",
+    [FS_FORMAT_TEXT] = "text",   [FS_FORMAT_JSON] = "json", [FS_FORMAT_SARIF] = "sarif",
+    [FS_FORMAT_JUNIT] = "junit", [FS_FORMAT_HTML] = "html",
 };
 
 /* What a base name given to -o gets for each format when there are several. */
 static const char *const format_suffixes[FS_FORMAT_COUNT] = {
-    [FS_FORMAT_TEXT] = ".txt",
-    [FS_FORMAT_JSON] = ".json",
-    [FS_FORMAT_SARIF] = ".sarif",
-    [FS_FORMAT_JUNIT] = ".junit.xml",
-    [FS_FORMAT_HTML] = ".html",
+    [FS_FORMAT_TEXT] = ".txt",        [FS_FORMAT_JSON] = ".json", [FS_FORMAT_SARIF] = ".sarif",
+    [FS_FORMAT_JUNIT] = ".junit.xml", [FS_FORMAT_HTML] = ".html",
 };
 
 /* "text", "json,sarif", ...: each format once; a later --format replaces an earlier one. */
@@ -68,8 +62,9 @@ static int parse_formats(struct fs_report_opts *o, const char *v)
             if (strlen(format_names[k]) == len && strncmp(p, format_names[k], len) == 0)
                 found = k;
         if (found < 0) {
-            fprintf(stderr, "forksan: unknown --format '%.*s' (text, json, sarif, junit or html, "
-                            "or several separated by commas)\n",
+            fprintf(stderr,
+                    "forksan: unknown --format '%.*s' (text, json, sarif, junit or html, "
+                    "or several separated by commas)\n",
                     (int)len, p);
             return -1;
         }
@@ -127,7 +122,9 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         struct stat st;
         if (!abs || stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
             fprintf(stderr, "forksan: --source-root %s: %s\n", v,
-                    abs ? "not a directory" : *v ? strerror(errno) : "needs a directory");
+                    abs  ? "not a directory"
+                    : *v ? strerror(errno)
+                         : "needs a directory");
             free(abs);
             return -1;
         }
@@ -164,8 +161,9 @@ int fs_report_open(struct fs_report_opts *o)
     if (o->nformats == 0)
         o->formats[o->nformats++] = FS_FORMAT_TEXT;
     if (o->noutputs > 1 && o->noutputs != o->nformats) {
-        fprintf(stderr, "forksan: %zu -o options for %zu formats: give one -o per format, or one "
-                        "base name\n",
+        fprintf(stderr,
+                "forksan: %zu -o options for %zu formats: give one -o per format, or one "
+                "base name\n",
                 o->noutputs, o->nformats);
         return FS_EXIT_USAGE;
     }
@@ -179,8 +177,9 @@ int fs_report_open(struct fs_report_opts *o)
             return FS_EXIT_USAGE;
         }
         if (!name && o->run && fmt != FS_FORMAT_TEXT) {
-            fprintf(stderr, "forksan: --format %s goes to a file: add -o FILE (-o - for standard "
-                            "output, which the program shares)\n",
+            fprintf(stderr,
+                    "forksan: --format %s goes to a file: add -o FILE (-o - for standard "
+                    "output, which the program shares)\n",
                     format_names[fmt]);
             return FS_EXIT_USAGE;
         }

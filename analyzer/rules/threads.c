@@ -126,8 +126,8 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
         char *k = fs_xasprintf("thread %d", t->tid);
         const struct fs_py_thread_rec *pt = fs_py_thread_of(s->py, t->tid);
         const char *name = pt && *pt->name ? pt->name : t->name ? t->name : "";
-        struct fs_kv *it = fs_finding_item(f, "other_threads", k, "\"%s\" start=%s %s", name,
-                                           start, t->known ? "known" : "found only in /proc");
+        struct fs_kv *it = fs_finding_item(f, "other_threads", k, "\"%s\" start=%s %s", name, start,
+                                           t->known ? "known" : "found only in /proc");
         fs_kv_int(it, "tid", t->tid);
         fs_kv_str(it, "name", name);
         fs_kv_str(it, "start", start);
