@@ -102,6 +102,8 @@ struct fs_report_opts {
     int exitcode;        /* status when findings reach fail_on */
     const char *command; /* what was analysed, for the report header */
     bool native;         /* --native: keep the interpreter's frames among Python frames */
+    int color;           /* --color: -1 auto (a terminal, and NO_COLOR unset), 0 never, 1 always */
+    bool gen_suppressions; /* --gen-suppressions: print a suppression line per finding */
     const struct fs_report_run *run_info; /* forksan run's facts, NULL for report */
     char *source_root;                    /* --source-root, made absolute */
 };

@@ -26,6 +26,8 @@ static const char usage[] =
     "                         %SRCROOT%), as GitHub code scanning wants them\n"
     "  --native               Python processes: show the interpreter's own frames (libpython,\n"
     "                         ceval) among the Python frames instead of folding them away\n"
+    "  --color WHEN           auto (default; NO_COLOR turns it off), always or never\n"
+    "  --gen-suppressions     print a HAZARD:PATTERN suppression line per finding (stderr)\n"
     "  -q, --quiet            no forksan messages on standard error\n"
     "  -h, --help             this help\n"
     "\n"

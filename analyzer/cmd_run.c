@@ -76,14 +76,22 @@ static const char usage[] =
     "                         would end it; the rest of the tree goes on), wait (the call\n"
     "                         blocks, as it would), fail (the call returns the error a timed\n"
     "                         variant would), abort (the child gets SIGABRT)\n"
+    "  --color WHEN           color the text report: auto (default: on a terminal, unless\n"
+    "                         NO_COLOR is set), always, never\n"
+    "  --gen-suppressions     after the report, print a HAZARD:PATTERN suppression line per\n"
+    "                         finding on standard error\n"
     "  -q, --quiet            no forksan messages on standard error (the report still prints)\n"
     "  -h, --help             this help\n"
+    "\n"
+    "Options can also come from the environment: FORKSAN_OPTIONS=\"--timeout 30s --format\n"
+    "sarif -o r.sarif\" (options only, separated by spaces, no quoting) is read before the\n"
+    "command line, which wins where both give one.\n"
     "\n"
     "Exit status: the program's own (128+N if it was killed by signal N), unless findings reach\n"
     "--fail-on (66); 2 usage error; 125 forksan failed; 126 PROGRAM not executable; 127 not "
     "found.\n";
 
-int fs_cmd_run(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
     struct fs_report_opts ro;
     fs_report_opts_init(&ro);
@@ -261,5 +269,39 @@ int fs_cmd_run(int argc, char **argv)
     free(dir);
     for (size_t k = 0; k < nextra; k++)
         free(extra[k]);
+    return rc;
+}
+
+/* FORKSAN_OPTIONS, like ASAN_OPTIONS: for harnesses that cannot change the command line, its
+ * words go before the command line's options, so that those win. */
+int fs_cmd_run(int argc, char **argv)
+{
+    const char *env = getenv("FORKSAN_OPTIONS");
+    if (!env || !*env)
+        return run_main(argc, argv);
+    char *copy = fs_xstrdup(env);
+    size_t nwords = 0;
+    char **words = fs_xcalloc(strlen(copy) / 2 + 2, sizeof *words);
+    char *save = NULL;
+    for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        if (strcmp(w, "--") == 0) {
+            fprintf(stderr, "forksan: FORKSAN_OPTIONS holds options only, not '--' or a program\n");
+            free(words);
+            free(copy);
+            return FS_EXIT_USAGE;
+        }
+        words[nwords++] = w;
+    }
+    char **merged = fs_xcalloc((size_t)argc + nwords + 1, sizeof *merged);
+    int n = 0;
+    merged[n++] = argv[0];
+    for (size_t k = 0; k < nwords; k++)
+        merged[n++] = words[k];
+    for (int k = 1; k < argc; k++)
+        merged[n++] = argv[k];
+    int rc = run_main(n, merged);
+    free(merged);
+    free(words);
+    free(copy);
     return rc;
 }

@@ -18,6 +18,7 @@ void fs_report_opts_init(struct fs_report_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->fail_on = FS_SEV_WARNING;
+    o->color = -1;
     o->exitcode = FS_EXIT_FINDINGS;
 }
 
@@ -132,6 +133,23 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         o->source_root = abs;
         return 1;
     }
+    if ((v = opt_value("--color", argc, argv, i))) {
+        if (strcmp(v, "auto") == 0)
+            o->color = -1;
+        else if (strcmp(v, "always") == 0)
+            o->color = 1;
+        else if (strcmp(v, "never") == 0)
+            o->color = 0;
+        else {
+            fprintf(stderr, "forksan: --color takes auto, always or never\n");
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(argv[*i], "--gen-suppressions") == 0) {
+        o->gen_suppressions = true;
+        return 1;
+    }
     if (strcmp(argv[*i], "--native") == 0) {
         o->native = true;
         return 1;
@@ -237,8 +255,57 @@ static void say_where(const struct fs_report_opts *o, const struct fs_analysis *
     free(where);
 }
 
+/* --color auto: a terminal, unless NO_COLOR is set to anything (no-color.org). */
+static bool use_color(const struct fs_report_opts *o, FILE *out)
+{
+    if (o->color >= 0)
+        return o->color == 1;
+    const char *no = getenv("NO_COLOR");
+    return !(no && *no) && isatty(fileno(out));
+}
+
+/* --gen-suppressions: one HAZARD:PATTERN line per finding, as docs/suppressions.md reads them:
+ * the primary frame's function, else its file's base name, else the first module's base name. */
+static void gen_suppressions(const struct fs_findings *f)
+{
+    if (!f->n)
+        return;
+    fputs("# forksan --gen-suppressions: one line per finding; paste the ones you accept into a "
+          "--suppressions file\n",
+          stderr);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct fs_finding *x = &f->items[i];
+        const struct fs_frame *at = fs_finding_primary(x, NULL, NULL);
+        const char *pat = at && at->function ? at->function : NULL;
+        if (!pat && at && at->file)
+            pat = strrchr(at->file, '/') ? strrchr(at->file, '/') + 1 : at->file;
+        for (size_t s = 0; !pat && s < x->nstacks; s++)
+            for (size_t k = 0; !pat && k < x->stacks[s].nframes; k++) {
+                const char *m = x->stacks[s].frames[k].module;
+                if (m && *m)
+                    pat = strrchr(m, '/') ? strrchr(m, '/') + 1 : m;
+            }
+        if (!pat) {
+            fprintf(stderr, "# %s (%s): no frame to name\n", x->id ? x->id : "?", x->hazard);
+            continue;
+        }
+        /* Glob characters in a name would widen the pattern: the name is meant literally.  The
+         * finding's id goes on a comment line of its own: the file format has no trailing
+         * comments. */
+        fprintf(stderr, "# %s: %s in pid %d\n%s:", x->id ? x->id : "?", x->hazard, x->pid,
+                x->hazard);
+        for (const char *p = pat; *p; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (strchr("*?[]\\", c))
+                fputc('\\', stderr);
+            fputc(c < 0x20 || c == 0x7f ? '?' : c, stderr);
+        }
+        fputc('\n', stderr);
+    }
+}
+
 static int render_one(enum fs_format fmt, FILE *out, struct fs_analysis *a,
-                      const struct fs_report_meta *meta)
+                      const struct fs_report_meta *meta, bool color)
 {
     if (fmt == FS_FORMAT_JSON)
         return fs_render_json(out, &a->findings, meta);
@@ -248,7 +315,7 @@ static int render_one(enum fs_format fmt, FILE *out, struct fs_analysis *a,
         return fs_render_junit(out, &a->findings, meta);
     if (fmt == FS_FORMAT_HTML)
         return fs_render_html(out, &a->findings, meta);
-    return fs_render_text(out, &a->findings, meta, isatty(fileno(out)) != 0);
+    return fs_render_text(out, &a->findings, meta, color);
 }
 
 int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
@@ -260,6 +327,12 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
         if (a->suppressed)
             fs_warn("%u finding%s suppressed (--suppressions)", a->suppressed,
                     a->suppressed == 1 ? "" : "s");
+        /* Which lines did it: a suppression that never matches is one to delete. */
+        for (size_t k = 0; k < suppressions.n; k++)
+            if (suppressions.items[k].used)
+                fs_warn("  %s:%s (%s) matched %u", suppressions.items[k].hazard,
+                        suppressions.items[k].pattern, suppressions.items[k].origin,
+                        suppressions.items[k].used);
     }
     fs_findings_finish(&a->findings, o->native);
     fs_findings_number(&a->findings);
@@ -281,7 +354,7 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
         FILE *out = o->files[k];
         if (out == stderr || out == stdout)
             fflush(stdout); /* the text report after what is already there, not inside it */
-        int r = render_one(o->formats[k], out, a, &meta);
+        int r = render_one(o->formats[k], out, a, &meta, use_color(o, out));
         if (out != stdout && out != stderr) {
             if (fclose(out) != 0)
                 r = -1;
@@ -298,6 +371,8 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
     }
     if (rc == 0)
         say_where(o, a);
+    if (o->gen_suppressions)
+        gen_suppressions(&a->findings);
     for (size_t k = 0; k < o->nformats; k++) {
         free(o->paths[k]);
         o->paths[k] = NULL;

@@ -550,6 +550,31 @@ done
 fs run --timeout 5parsecs -- true
 check_rc "run --timeout 5parsecs: status 2" 2
 
+# ---- the sanitizer family's conventions --------------------------------------------------------
+
+FORKSAN_OPTIONS="--format json -o $WORK/env.json --fail-on never" fs run -- "$MUTEX"
+check_rc "FORKSAN_OPTIONS: its --fail-on never applies (0)" 0
+check "FORKSAN_OPTIONS: its --format json -o FILE applies" json_check "$WORK/env.json"
+FORKSAN_OPTIONS="--fail-on never" fs run --fail-on warning -- "$MUTEX"
+check_rc "FORKSAN_OPTIONS: the command line wins (66)" 66
+FORKSAN_OPTIONS="-- true" fs run -- true
+check_rc "FORKSAN_OPTIONS with a program: status 2" 2
+
+fs run --gen-suppressions -o "$WORK/gs.txt" -- "$MUTEX"
+grep -v '^forksan:' "$ERR" >"$WORK/gen.supp"
+check "--gen-suppressions: one HAZARD:PATTERN line per finding (3)" \
+    eval '[ "$(grep -c "^[a-z-]*:[^ ]*$" "$WORK/gen.supp")" -eq 3 ]'
+fs run --suppressions "$WORK/gen.supp" -- "$MUTEX"
+check_rc "the generated suppressions, as a file, suppress every finding (0)" 0
+check "the suppressions that matched are listed" has "$ERR" "threads-at-fork:main (.*gen.supp:[0-9]*) matched 1"
+
+fs run --color always --fail-on never -- "$MUTEX"
+check "--color always: the severity is colored" has "$ERR" $'\e\\['
+NO_COLOR=1 fs run --color never --fail-on never -- "$MUTEX"
+check "--color never: no escape sequence" eval '! has "$ERR" $'"'"'\e'"'"''
+fs run --color sometimes -- true
+check_rc "--color sometimes: status 2" 2
+
 # ---- a vfork child's exec is its own, not its parent's ------------------------------------------
 
 if command -v python3 >/dev/null 2>&1; then
