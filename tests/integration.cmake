@@ -29,3 +29,7 @@ set_tests_properties(sarif PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77)
 add_test(NAME html COMMAND bash ${CMAKE_SOURCE_DIR}/tests/html/browser.sh $<TARGET_FILE:forksan>
          ${FORKSAN_CASES_BIN_DIR} ${CMAKE_BINARY_DIR}/test-artifacts)
 set_tests_properties(html PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+
+# The Debian package (cpack -G DEB), unpacked into a scratch root and run.
+add_test(NAME package COMMAND bash ${CMAKE_SOURCE_DIR}/tests/package.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(package PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
