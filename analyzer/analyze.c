@@ -1,6 +1,7 @@
 /* The analysis pipeline shared by run, report and cases: traces -> model -> rules (with the
  * symbolizer) -> sorted findings. */
 #include "cli.h"
+#include "untraced.h"
 #include "diag.h"
 #include "model.h"
 #include "rules.h"
@@ -23,7 +24,7 @@ static void sum_safe_random(const struct fs_model *m, struct fs_analysis *out)
                 out->safe_random[j] = (struct fs_report_count){fs_xstrdup(s->src), 0};
                 out->nsafe_random++;
             }
-            out->safe_random[j].count += s->count;
+            out->safe_random[j].count = fs_count_add(out->safe_random[j].count, s->count);
         }
 }
 
@@ -95,6 +96,11 @@ int fs_analyze_dir(const char *dir, struct fs_analysis *out)
     fs_symbolizer_free(sym);
     fs_findings_sort(&out->findings);
     out->processes = (unsigned)model.nprocs;
+    struct fs_untraced_list untraced;
+    fs_untraced_collect(&model, &untraced);
+    fs_untraced_warn(&untraced);
+    out->untraced = (unsigned)untraced.n;
+    fs_untraced_release(&untraced);
     sum_safe_random(&model, out);
     copy_tree(&model, out);
     out->damaged = fs_diag_damage_count() - damage_before;

@@ -61,6 +61,7 @@ int fs_run_exit_status(const struct fs_run_result *res);
 struct fs_analysis {
     struct fs_findings findings;         /* sorted */
     unsigned processes;                  /* processes traced */
+    unsigned untraced;                   /* processes known to have run without a trace */
     unsigned damaged;                    /* trace files damaged or unusable */
     struct fs_report_count *safe_random; /* fork-safe randomness sources, summed over the tree */
     size_t nsafe_random;
@@ -112,6 +113,9 @@ struct fs_report_opts {
  * (advancing *i past its value), 0 if not, -1 on a bad value (message printed). */
 int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int *i);
 void fs_report_opts_init(struct fs_report_opts *o);
+/* Closes what fs_report_open opened and frees what it allocated, when the report is not to be
+ * written after all (fs_report_write does it itself). */
+void fs_report_close(struct fs_report_opts *o);
 /* Decides where each format goes and opens every output file, before anything runs: returns 0,
  * or the exit status to use (FS_EXIT_USAGE for a combination that does not work,
  * FS_EXIT_INTERNAL for a file that cannot be written), the message printed. */
@@ -133,6 +137,15 @@ const char *fs_paths_cases_bin(void);
 const char *fs_paths_cases_src(void);
 /* A fresh private trace directory under $TMPDIR or /tmp (mkdtemp, mode 0700); malloc'd. */
 char *fs_paths_make_trace_dir(void);
+/* path made absolute against the current directory, without resolving anything (a relative
+ * trace directory must not move when the program chdirs); malloc'd, NULL with errno set. */
+char *fs_paths_absolute(const char *path);
+/* Checks that an existing dir is one the shim will write into: a directory (not a symlink to
+ * one), owned by this user, not writable by group or others.  0, or -1 with a one-line reason
+ * and what to do in why. */
+int fs_paths_check_trace_dir(const char *dir, char *why, size_t size);
+/* Why a program that ran left no trace: setuid/setgid, static, or else LD_PRELOAD removed. */
+void fs_paths_untraced_reason(const char *prog, char *why, size_t size);
 /* Removes a trace directory made by forksan (its *.trace files, then the directory). */
 void fs_paths_remove_trace_dir(const char *dir);
 

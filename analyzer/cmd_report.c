@@ -68,8 +68,10 @@ int fs_cmd_report(int argc, char **argv)
     }
     ro.command = dir;
     int orc = fs_report_open(&ro);
-    if (orc != 0)
+    if (orc != 0) {
+        fs_report_close(&ro);
         return orc;
+    }
     struct fs_analysis a;
     if (fs_analyze_dir(dir, &a) < 0) {
         fprintf(stderr, "forksan: cannot read trace directory %s: %s\n", dir, strerror(errno));

@@ -4,6 +4,7 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,8 +184,12 @@ static int run_main(int argc, char **argv)
     opts.extra_env = extra;
     ro.run = true;
     int orc = fs_report_open(&ro);
-    if (orc != 0)
+    if (orc != 0) {
+        fs_report_close(&ro);
+        for (size_t k = 0; k < nextra; k++)
+            free(extra[k]);
         return orc;
+    }
     opts.shim_path = fs_paths_shim();
     if (!opts.shim_path) {
         fprintf(stderr, "forksan: cannot find libforksan.so next to this forksan; build or "
@@ -194,12 +199,25 @@ static int run_main(int argc, char **argv)
 
     char *dir;
     if (trace_dir) {
-        if (mkdir(trace_dir, 0700) < 0 && errno != EEXIST) {
-            fprintf(stderr, "forksan: cannot create trace directory %s: %s\n", trace_dir,
-                    strerror(errno));
+        /* Absolute before the program starts: it may chdir, and its children inherit the
+         * variable. */
+        if (!(dir = fs_paths_absolute(trace_dir))) {
+            fprintf(stderr, "forksan: cannot make %s absolute: %s\n", trace_dir, strerror(errno));
             return FS_EXIT_INTERNAL;
         }
-        dir = fs_xstrdup(trace_dir);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            fprintf(stderr, "forksan: cannot create trace directory %s: %s\n", dir,
+                    strerror(errno));
+            free(dir);
+            return FS_EXIT_INTERNAL;
+        }
+        /* A directory the shim refuses would leave every process untraced, silently. */
+        char why[512];
+        if (fs_paths_check_trace_dir(dir, why, sizeof why) < 0) {
+            fprintf(stderr, "forksan: %s\n", why);
+            free(dir);
+            return FS_EXIT_INTERNAL;
+        }
         keep = true;
     } else if (!(dir = fs_paths_make_trace_dir())) {
         fprintf(stderr, "forksan: cannot create a trace directory: %s\n", strerror(errno));
@@ -252,10 +270,17 @@ static int run_main(int argc, char **argv)
         fprintf(stderr, "forksan: cannot read traces in %s: %s\n", dir, strerror(errno));
         rc = FS_EXIT_INTERNAL;
     } else {
-        if (res.started && a.processes == 0)
-            fs_warn("no process was traced: %s may be static, setuid, or clear LD_PRELOAD",
-                    opts.argv[0]);
-        if (fs_report_write(&ro, &a) < 0)
+        if (res.started && a.processes == 0) {
+            /* Nothing to report on is forksan failing, not a clean run (README, exit 125). */
+            char why[768];
+            if (a.damaged)
+                snprintf(why, sizeof why, "%u trace file%s in %s could not be used (see above)",
+                         a.damaged, a.damaged == 1 ? "" : "s", dir);
+            else
+                fs_paths_untraced_reason(opts.argv[0], why, sizeof why);
+            fprintf(stderr, "forksan: no process was traced: %s\n", why);
+            rc = FS_EXIT_INTERNAL;
+        } else if (fs_report_write(&ro, &a) < 0)
             rc = FS_EXIT_INTERNAL;
         else if (fs_report_fails(&ro, &a))
             rc = ro.exitcode;

@@ -5,6 +5,7 @@
 #include "diag.h"
 #include "finding.h"
 #include "hang.h"
+#include "textsafe.h"
 #include "trace_format.h"
 #include "trace_read.h"
 
@@ -361,10 +362,16 @@ static void on_deadlock(struct fs_deadwatch *w, const struct event *ev)
     unsigned long long start = proc_start(ev->pid, &state);
     char comm[64];
     proc_comm(ev->pid, comm, sizeof comm);
+    /* Names from the traced program: escaped for the terminal (textsafe.h). */
+    char *scomm = fs_safe_dup(*comm ? comm : "?");
+    char *scall = fs_safe_dup(*ev->call ? ev->call : "a lock function");
+    char *skind = fs_safe_dup(*ev->kind ? ev->kind : "lock");
     fs_warn("child-deadlock: process %d (%s) blocked in %s on a %s that thread %d held when its "
             "parent forked; nobody in the child can release it",
-            (int)ev->pid, *comm ? comm : "?", *ev->call ? ev->call : "a lock function",
-            *ev->kind ? ev->kind : "lock", ev->holder);
+            (int)ev->pid, scomm, scall, skind, ev->holder);
+    free(scomm);
+    free(scall);
+    free(skind);
     const char *next;
     if (strcmp(ev->policy, "abort") == 0)
         next = "the shim aborts the child (--on-deadlock abort)";
@@ -447,8 +454,10 @@ unsigned fs_deadwatch_service(struct fs_deadwatch *w, double now)
         proc_comm(p->pid, comm, sizeof comm);
         (void)fs_hang_capture_ended(p->pid, w->dir, now - w->started, "deadlock");
         if (kill(p->pid, SIGKILL) == 0) {
+            char *scomm = fs_safe_dup(*comm ? comm : "?");
             fs_warn("ended process %d (%s): blocked on an inherited lock for %g s", (int)p->pid,
-                    *comm ? comm : "?", FS_DEADLOCK_GRACE);
+                    scomm, FS_DEADLOCK_GRACE);
+            free(scomm);
             ended++;
         }
     }

@@ -1,5 +1,6 @@
 /* forksan's stderr messages: see diag.h. */
 #include "diag.h"
+#include "textsafe.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,9 +21,15 @@ static void vwarn(const char *fmt, va_list ap)
 {
     if (quiet)
         return;
+    /* Messages quote trace contents (file names, `lost what=`, module paths): escaped whole, so
+     * that no trace can colour the terminal or forge a second "forksan:" line. */
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        return;
     fputs("forksan: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    fs_put_safe(stderr, msg);
     fputc('\n', stderr);
+    free(msg);
 }
 
 void fs_warn(const char *fmt, ...)

@@ -357,18 +357,33 @@ static int cmp_finding(const struct fs_finding *a, const struct fs_finding *b)
     return strcmp(a->hazard, b->hazard);
 }
 
+/* Stable merge sort of a[0..n) using tmp (n items). */
+static void merge_sort(struct fs_finding *a, struct fs_finding *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    merge_sort(a, tmp, h);
+    merge_sort(a + h, tmp, n - h);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = cmp_finding(&a[j], &a[i]) < 0 ? a[j++] : a[i++];
+    while (i < h)
+        tmp[k++] = a[i++];
+    while (j < n)
+        tmp[k++] = a[j++];
+    memcpy(a, tmp, n * sizeof *a);
+}
+
 void fs_findings_sort(struct fs_findings *list)
 {
-    /* Insertion sort: stable, and lists are short. */
-    for (size_t i = 1; i < list->n; i++) {
-        struct fs_finding tmp = list->items[i];
-        size_t j = i;
-        while (j > 0 && cmp_finding(&list->items[j - 1], &tmp) > 0) {
-            list->items[j] = list->items[j - 1];
-            j--;
-        }
-        list->items[j] = tmp;
-    }
+    /* Stable (equal findings keep the rules' order), and n log n: a tree of 100,000 processes
+     * can give as many findings before merging. */
+    if (list->n < 2)
+        return;
+    struct fs_finding *tmp = fs_xcalloc(list->n, sizeof *tmp);
+    merge_sort(list->items, tmp, list->n);
+    free(tmp);
 }
 
 int fs_findings_max_severity(const struct fs_findings *list)

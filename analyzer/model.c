@@ -99,6 +99,7 @@ static void snapshot_free(struct fs_fork_snapshot *s)
         free(s->threads[i].py_site.func);
     }
     free(s->threads);
+    free(s->by_tid);
     for (size_t i = 0; i < s->nheld; i++)
         free(s->held[i].site.pc);
     free(s->held);
@@ -113,8 +114,58 @@ static void modmap_release(struct fs_modmap *mods)
         free(mods->mods[i].path);
     }
     free(mods->mods);
-    mods->mods = NULL;
-    mods->n = 0;
+    free(mods->slots);
+    free(mods->by_start);
+    memset(mods, 0, sizeof *mods);
+}
+
+static const struct fs_modmap *sort_mods; /* qsort has no context argument */
+
+static int cmp_mod_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    uint64_t sx = sort_mods->mods[x].start, sy = sort_mods->mods[y].start;
+    if (sx != sy)
+        return sx < sy ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* The hash of starts is needed only while `mod` records are read; the symbolizer then finds an
+ * address's module by bisection over the starts (a trace may name thousands of modules). */
+static void modmap_done(struct fs_modmap *mods)
+{
+    free(mods->slots);
+    mods->slots = NULL;
+    mods->nslots = 0;
+    free(mods->by_start);
+    mods->by_start = NULL;
+    if (!mods->n)
+        return;
+    mods->by_start = fs_xcalloc(mods->n, sizeof *mods->by_start);
+    for (size_t i = 0; i < mods->n; i++)
+        mods->by_start[i] = i;
+    sort_mods = mods;
+    qsort(mods->by_start, mods->n, sizeof *mods->by_start, cmp_mod_index);
+    sort_mods = NULL;
+}
+
+static size_t *mod_slot(const struct fs_modmap *mods, uint64_t start)
+{
+    size_t mask = mods->nslots - 1;
+    for (size_t i = (size_t)((start >> 12) * 0x9e3779b97f4a7c15ULL) & mask;; i = (i + 1) & mask)
+        if (!mods->slots[i] || mods->mods[mods->slots[i] - 1].start == start)
+            return &mods->slots[i];
+}
+
+static void mod_index_grow(struct fs_modmap *mods)
+{
+    if (2 * (mods->n + 1) <= mods->nslots)
+        return;
+    free(mods->slots);
+    mods->nslots = mods->nslots ? 2 * mods->nslots : 32;
+    mods->slots = fs_xcalloc(mods->nslots, sizeof *mods->slots);
+    for (size_t i = 0; i < mods->n; i++)
+        *mod_slot(mods, mods->mods[i].start) = i + 1;
 }
 
 static void image_release(struct fs_image *img)
@@ -133,6 +184,12 @@ static void image_release(struct fs_image *img)
     free(img->forks);
     free(img->exec_path);
     free(img->exec_placed);
+    free(img->exec_next);
+    for (size_t i = 0; i < img->nuntraced; i++) {
+        free(img->untraced[i].why);
+        free(img->untraced[i].program);
+    }
+    free(img->untraced);
     for (size_t i = 0; i < img->nlost; i++)
         free(img->lost[i].what);
     free(img->lost);
@@ -216,18 +273,48 @@ static int rec_mod(struct fs_modmap *mods, struct reader *r)
     m.buildid = fs_xstrdup(get_str(r, "buildid", false));
     m.path = fs_xstrdup(get_str(r, "path", false));
     /* The spec lets a later record for the same start replace the earlier one (dlclose and a
-     * new dlopen at the same address). */
-    for (size_t i = 0; i < mods->n; i++) {
-        if (mods->mods[i].start == m.start) {
-            free(mods->mods[i].buildid);
-            free(mods->mods[i].path);
-            mods->mods[i] = m;
-            return 0;
-        }
+     * new dlopen at the same address).  Found through a hash of the starts: a trace may hold
+     * any number of `mod` records. */
+    mod_index_grow(mods);
+    size_t *slot = mod_slot(mods, m.start);
+    if (*slot) {
+        struct fs_module *old = &mods->mods[*slot - 1];
+        free(old->buildid);
+        free(old->path);
+        *old = m;
+        return 0;
     }
     mods->mods = fs_xrealloc(mods->mods, mods->n + 1, sizeof *mods->mods);
     mods->mods[mods->n++] = m;
+    *slot = mods->n;
     return 0;
+}
+
+static const struct fs_fork_snapshot *sort_snapshot; /* qsort has no context argument */
+
+static int cmp_thread_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int tx = sort_snapshot->threads[x].tid, ty = sort_snapshot->threads[y].tid;
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* Rules look up a held lock's thread by tid: with thousands of threads and held locks in one
+ * snapshot, a scan per lock would be quadratic. */
+static void index_threads(struct fs_fork_snapshot *s)
+{
+    free(s->by_tid);
+    s->by_tid = NULL;
+    if (!s->nthreads)
+        return;
+    s->by_tid = fs_xcalloc(s->nthreads, sizeof *s->by_tid);
+    for (size_t i = 0; i < s->nthreads; i++)
+        s->by_tid[i] = i;
+    sort_snapshot = s;
+    qsort(s->by_tid, s->nthreads, sizeof *s->by_tid, cmp_thread_index);
+    sort_snapshot = NULL;
 }
 
 static int rec_child(struct fs_image *img, struct reader *r)
@@ -293,7 +380,7 @@ static int rec_held(struct fs_image *img, struct reader *r)
     };
     const char *kind = get_str(r, "kind", true);
     const char *mode = get_str(r, "mode", false);
-    if (r->bad)
+    if (r->bad || h.count < 1) /* a lock held zero or fewer times is not a held record */
         return -1;
     /* Unknown kind or mode words come from a later shim: keep the lock, name it generically. */
     h.kind = fs_lock_kind_from_name(kind);
@@ -362,14 +449,35 @@ static int rec_exec(struct fs_image *img, struct reader *r)
 {
     const char *path = get_str(r, "path", false);
     const char *placed = get_str(r, "placed", false);
+    const char *next = get_str(r, "next", false), *kept = get_str(r, "kept", false);
     (void)get_dec(r, "time", false, 0);
     if (r->bad)
         return -1;
     free(img->exec_path);
+    free(img->exec_next);
     img->exec_path = fs_xstrdup(path);
     free(img->exec_placed);
     img->exec_placed = fs_xstrdup(placed ? placed : "");
+    /* `next`: the program's file forbids the shim; `kept`: this process had lost the way to its
+     * trace directory (privileges, chroot), which its next image must open by path. */
+    img->exec_next = next ? fs_xstrdup(next) : kept ? fs_xasprintf("after %s", kept) : NULL;
     img->execed = true;
+    return 0;
+}
+
+static int rec_untraced(struct fs_image *img, struct reader *r)
+{
+    struct fs_untraced_rec u = {
+        .pid = get_int(r, "pid", true, 0),
+        .seq = get_int(r, "seq", false, 0),
+    };
+    const char *why = get_str(r, "why", false), *program = get_str(r, "program", false);
+    if (r->bad || u.pid <= 0)
+        return -1;
+    u.why = fs_xstrdup(why);
+    u.program = fs_xstrdup(program);
+    img->untraced = fs_xrealloc(img->untraced, img->nuntraced + 1, sizeof *img->untraced);
+    img->untraced[img->nuntraced++] = u;
     return 0;
 }
 
@@ -381,6 +489,8 @@ static int rec_execfail(struct fs_image *img, struct reader *r)
     /* The exec returned: this image lives on. */
     free(img->exec_path);
     img->exec_path = NULL;
+    free(img->exec_next);
+    img->exec_next = NULL;
     img->execed = false;
     return 0;
 }
@@ -393,10 +503,14 @@ static int rec_lost(struct fs_image *img, struct reader *r)
         return -1;
     for (size_t i = 0; i < img->nlost; i++) {
         if (strcmp(img->lost[i].what, what) == 0) {
-            img->lost[i].count += (long)count;
+            img->lost[i].count = fs_count_add(img->lost[i].count, (long)count);
             return 0;
         }
     }
+    /* The shim has a handful of kinds (docs/trace-format.md): thousands of different words are
+     * not a trace, and would make every later record a long scan. */
+    if (img->nlost >= FS_MODEL_MAX_LOST_KINDS)
+        return -1;
     img->lost = fs_xrealloc(img->lost, img->nlost + 1, sizeof *img->lost);
     img->lost[img->nlost].what = fs_xstrdup(what);
     img->lost[img->nlost].count = (long)count;
@@ -491,6 +605,8 @@ static int add_record(struct fs_image *img, const struct fs_record *rec)
         return rec_deadlock(img, &r);
     if (strcmp(tag, FS_REC_REINIT) == 0)
         return rec_reinit(img, &r);
+    if (strcmp(tag, FS_REC_UNTRACED) == 0)
+        return rec_untraced(img, &r);
     return 0; /* unknown tags are for later versions */
 }
 
@@ -518,6 +634,9 @@ int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
         if (!bad++ || file->recs[i].line < first_bad)
             first_bad = file->recs[i].line;
     }
+    modmap_done(&img.mods);
+    if (img.snapshot)
+        index_threads(img.snapshot);
     if (img.pid <= 0)
         img.pid = name_pid;
     if (img.index < 0)
@@ -531,6 +650,7 @@ int fs_model_add_trace(struct fs_model *model, const struct fs_trace_file *file)
     }
     report_damage(name, file->truncated, bad, first_bad);
     img.damaged = file->truncated || bad;
+    img.unfinished = file->ends_expected && !file->ended && !file->truncated;
     img.file = fs_xstrdup(name);
     if (!img.exe)
         img.exe = fs_xstrdup("");
@@ -666,6 +786,7 @@ int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
         if (!bad++ || rec->line < first_bad)
             first_bad = rec->line;
     }
+    modmap_done(&h.mods);
     if (h.pid <= 0)
         h.pid = name_pid;
     if (h.pid <= 0) {
@@ -695,16 +816,39 @@ int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
 
 const struct fs_hang *fs_model_hang_of(const struct fs_model *model, int pid)
 {
-    /* A pid has one hang file; should a test add two, the latest counts. */
-    for (size_t i = model->nhangs; i-- > 0;)
-        if (model->hangs[i].pid == pid)
-            return &model->hangs[i];
-    return NULL;
+    /* A pid has one hang file; should a test add two, the latest counts.  fs_model_link sorted
+     * them by pid: bisect to the last one of that pid. */
+    size_t lo = 0, hi = model->nhangs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (model->hangs[mid].pid <= pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && model->hangs[lo - 1].pid == pid ? &model->hangs[lo - 1] : NULL;
+}
+
+/* A trace that stops before its `end` record: the process was killed (a signal, or forksan's own
+ * time limit: then its hang file says so and nothing more is needed), or the file was cut at a
+ * record boundary, which nothing else could show.  Not damage: a killed process's trace is
+ * exactly what it recorded. */
+static void warn_unfinished(const struct fs_model *model)
+{
+    for (size_t i = 0; i < model->nimages; i++) {
+        const struct fs_image *img = &model->images[i];
+        if (img->unfinished && !fs_model_hang_of(model, img->pid))
+            fs_warn("%s: no end record: process %d did not end through exit, _exit or exec "
+                    "(killed by a signal, or ended inside libc, as daemon() does), or its trace "
+                    "was cut; what it recorded last may be missing",
+                    img->file, img->pid);
+    }
 }
 
 struct dir_entry {
     bool hang; /* <pid>.hang rather than <pid>.<n>.trace */
     int pid, n;
+    const char *not_regular; /* what it is instead of a regular file, or NULL */
     char *name;
 };
 
@@ -720,27 +864,65 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-int fs_model_load_dir(const char *dir, struct fs_model *model)
+/* "<pid>.d": the directory a process made for its descendants before it dropped its privileges
+ * (docs/trace-format.md).  Only its traces are read, one level down. */
+static bool is_subdir_name(const char *name)
+{
+    const char *p = name;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p > name && strcmp(p, ".d") == 0;
+}
+
+static int scan_dir(const char *dir, int depth, struct dir_entry **entsp, size_t *np)
 {
     DIR *d = opendir(dir);
     if (!d)
         return -1;
-    struct dir_entry *ents = NULL;
-    size_t n = 0;
+    struct dir_entry *ents = *entsp;
+    size_t n = *np;
     struct dirent *de;
     errno = 0;
     while ((de = readdir(d))) {
         struct dir_entry e = {.n = 0};
         struct stat st;
+        if (depth == 0 && is_subdir_name(de->d_name)) {
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISDIR(st.st_mode)) {
+                char *sub = fs_xasprintf("%s/%s", dir, de->d_name);
+                *entsp = ents;
+                *np = n;
+                if (scan_dir(sub, depth + 1, entsp, np) < 0)
+                    fs_warn("%s: cannot read: %s", sub, strerror(errno));
+                ents = *entsp;
+                n = *np;
+                free(sub);
+            }
+            errno = 0;
+            continue;
+        }
         if (parse_name(de->d_name, &e.pid, &e.n) == 0)
             e.hang = false;
-        else if (parse_hang_name(de->d_name, &e.pid) == 0)
+        else if (depth == 0 && parse_hang_name(de->d_name, &e.pid) == 0)
             e.hang = true;
         else
             continue;
-        /* Only regular files: a planted symlink or fifo must not be followed or block us. */
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+        /* Only regular files: a planted symlink or fifo must not be followed or block us.  A
+         * name that looks like a trace but is something else is damage to the directory. */
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* gone since readdir */
+        if (!S_ISREG(st.st_mode)) {
+            e.not_regular = S_ISLNK(st.st_mode)    ? "a symbolic link"
+                            : S_ISFIFO(st.st_mode) ? "a FIFO"
+                            : S_ISDIR(st.st_mode)  ? "a directory"
+                                                   : "not a regular file";
+        } else if (st.st_size == 0 && !e.hang) {
+            /* The shim creates a file, then writes its first batch: a process killed in between
+             * leaves it empty.  Nothing was recorded, nothing is damaged. */
+            fs_warn("%s/%s: empty trace: process %d was killed before it wrote anything", dir,
+                    de->d_name, e.pid);
             continue;
+        }
         e.name = fs_xasprintf("%s/%s", dir, de->d_name);
         ents = fs_xrealloc(ents, n + 1, sizeof *ents);
         ents[n++] = e;
@@ -748,7 +930,18 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
     }
     int saved = errno;
     closedir(d);
-    if (saved) {
+    *entsp = ents;
+    *np = n;
+    errno = saved;
+    return saved ? -1 : 0;
+}
+
+int fs_model_load_dir(const char *dir, struct fs_model *model)
+{
+    struct dir_entry *ents = NULL;
+    size_t n = 0;
+    if (scan_dir(dir, 0, &ents, &n) < 0) {
+        int saved = errno;
         for (size_t i = 0; i < n; i++)
             free(ents[i].name);
         free(ents);
@@ -759,6 +952,12 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
         qsort(ents, n, sizeof *ents, cmp_entry);
     for (size_t i = 0; i < n; i++) {
         struct fs_trace_file tf;
+        if (ents[i].not_regular) {
+            fs_warn_damage("%s: %s, not a trace file; skipped", ents[i].name, ents[i].not_regular);
+            model->unreadable++;
+            free(ents[i].name);
+            continue;
+        }
         if (fs_trace_read(ents[i].name, &tf) < 0) {
             fs_warn_damage("%s: %s", ents[i].name, tf.error);
             model->unreadable++;
@@ -771,6 +970,7 @@ int fs_model_load_dir(const char *dir, struct fs_model *model)
         free(ents[i].name);
     }
     free(ents);
+    warn_unfinished(model);
     fs_model_link(model);
     return 0;
 }
@@ -782,8 +982,79 @@ static void procs_release(struct fs_model *m)
         free(m->procs[i].children);
     }
     free(m->procs);
+    free(m->by_pid);
+    free(m->forks_by_child);
     m->procs = NULL;
+    m->by_pid = NULL;
+    m->forks_by_child = NULL;
+    m->nforks = 0;
     m->nprocs = 0;
+}
+
+/* The by_pid position of the first process with this pid (nprocs when none). */
+static size_t by_pid_first(const struct fs_model *m, int pid)
+{
+    size_t lo = 0, hi = m->nprocs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->procs[m->by_pid[mid]].pid < pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->nprocs && m->procs[m->by_pid[lo]].pid == pid ? lo : m->nprocs;
+}
+
+static const struct fs_model *sort_model; /* qsort has no context argument */
+
+static int cmp_by_pid(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int px = sort_model->procs[x].pid, py = sort_model->procs[y].pid;
+    if (px != py)
+        return px < py ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_fork_ref(const void *a, const void *b)
+{
+    const struct fs_fork_ref *x = a, *y = b;
+    if (x->child_pid != y->child_pid)
+        return x->child_pid < y->child_pid ? -1 : 1;
+    if (x->proc != y->proc)
+        return x->proc < y->proc ? -1 : 1;
+    if (x->image != y->image)
+        return x->image < y->image ? -1 : 1;
+    return x->fork < y->fork ? -1 : x->fork > y->fork;
+}
+
+/* A prefork parent has one fork record per child: looking each child's up by scanning them
+ * would be quadratic. */
+static void index_forks(struct fs_model *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (size_t j = 0; j < m->procs[i].nimages; j++)
+            n += m->procs[i].images[j]->nforks;
+    m->forks_by_child = fs_xcalloc(n ? n : 1, sizeof *m->forks_by_child);
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (size_t j = 0; j < m->procs[i].nimages; j++)
+            for (size_t k = 0; k < m->procs[i].images[j]->nforks; k++)
+                m->forks_by_child[m->nforks++] = (struct fs_fork_ref){
+                    m->procs[i].images[j]->forks[k].child_pid, i, j, k};
+    if (m->nforks)
+        qsort(m->forks_by_child, m->nforks, sizeof *m->forks_by_child, cmp_fork_ref);
+}
+
+static void index_by_pid(struct fs_model *m)
+{
+    m->by_pid = fs_xcalloc(m->nprocs ? m->nprocs : 1, sizeof *m->by_pid);
+    for (size_t i = 0; i < m->nprocs; i++)
+        m->by_pid[i] = i;
+    sort_model = m;
+    if (m->nprocs)
+        qsort(m->by_pid, m->nprocs, sizeof *m->by_pid, cmp_by_pid);
+    sort_model = NULL;
 }
 
 static int cmp_image(const void *a, const void *b)
@@ -796,12 +1067,15 @@ static int cmp_image(const void *a, const void *b)
     return strcmp(x->file, y->file);
 }
 
+/* A forked child's `child` record names the process that forked it; its `proc` ppid is read
+ * when the child writes its file, by which time the parent may have ended and the child been
+ * re-parented (to forksan, the subreaper). */
 static int parent_pid_of(const struct fs_process *p)
 {
     const struct fs_image *img = p->images[0];
-    if (img->ppid > 0)
-        return img->ppid;
-    return img->snapshot ? img->snapshot->parent_pid : 0;
+    if (img->snapshot && img->snapshot->parent_pid > 0)
+        return img->snapshot->parent_pid;
+    return img->ppid > 0 ? img->ppid : 0;
 }
 
 /* With pid reuse several processes share the parent's pid: take the latest one that already
@@ -813,9 +1087,11 @@ static struct fs_process *find_parent(struct fs_model *m, const struct fs_proces
     struct fs_process *best = NULL, *first = NULL;
     if (ppid <= 0)
         return NULL;
-    for (size_t i = 0; i < m->nprocs; i++) {
-        struct fs_process *p = &m->procs[i];
-        if (p == c || p->pid != ppid)
+    /* by_pid keeps the processes of one pid in their order in procs. */
+    for (size_t k = by_pid_first(m, ppid); k < m->nprocs && m->procs[m->by_pid[k]].pid == ppid;
+         k++) {
+        struct fs_process *p = &m->procs[m->by_pid[k]];
+        if (p == c)
             continue;
         if (!first)
             first = p;
@@ -866,6 +1142,33 @@ static void add_hang_only(struct fs_process *p, const struct fs_hang *h)
     p->nimages = 1;
 }
 
+/* Real traces give a tree, but a damaged or hostile directory can make two processes each
+ * other's parent (pids, times and `child parent=` are the traces' word): every walk up or down
+ * the tree would then never end.  One pass, linear: walk up from each process, stamping the way
+ * with where the walk began; meeting our own stamp is a cycle, cut at the link that closes it. */
+static void break_parent_cycles(struct fs_model *m)
+{
+    size_t *mark = fs_xcalloc(m->nprocs, sizeof *mark); /* 0 new, i+1 on walk i, SIZE_MAX done */
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct fs_process *q = &m->procs[i];
+        while (q && mark[q - m->procs] == 0) {
+            mark[q - m->procs] = i + 1;
+            if (q->parent && mark[q->parent - m->procs] == i + 1) {
+                fs_warn("process %d: its traces make it its own ancestor; the link to %d is "
+                        "dropped",
+                        q->pid, q->parent->pid);
+                if (q->nimages)
+                    q->images[0]->damaged = true; /* counted with the damaged traces */
+                q->parent = NULL;
+            }
+            q = q->parent;
+        }
+        for (q = &m->procs[i]; q && mark[q - m->procs] == i + 1; q = q->parent)
+            mark[q - m->procs] = SIZE_MAX;
+    }
+    free(mark);
+}
+
 void fs_model_link(struct fs_model *m)
 {
     procs_release(m);
@@ -890,21 +1193,40 @@ void fs_model_link(struct fs_model *m)
         cur->images = fs_xrealloc(cur->images, cur->nimages + 1, sizeof *cur->images);
         cur->images[cur->nimages++] = img;
     }
+    /* The traced processes are in pid order (images are sorted), so a hang's pid is looked up
+     * by bisection; hang-only processes come after them. */
+    size_t ntraced = m->nprocs;
     for (size_t i = 0; i < m->nhangs; i++) {
-        bool known = false;
-        for (size_t j = 0; j < m->nprocs && !known; j++)
-            known = m->procs[j].pid == m->hangs[i].pid;
-        if (!known)
+        size_t lo = 0, hi = ntraced;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (m->procs[mid].pid < m->hangs[i].pid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == ntraced || m->procs[lo].pid != m->hangs[i].pid)
             add_hang_only(&m->procs[m->nprocs++], &m->hangs[i]);
     }
+    index_by_pid(m);
+    index_forks(m);
     for (size_t i = 0; i < m->nprocs; i++)
         m->procs[i].parent = find_parent(m, &m->procs[i]);
+    break_parent_cycles(m);
     for (size_t i = 0; i < m->nprocs; i++) {
         struct fs_process *c = &m->procs[i], *p = c->parent;
-        if (!p)
-            continue;
-        p->children = fs_xrealloc(p->children, p->nchildren + 1, sizeof *p->children);
-        p->children[p->nchildren++] = c;
+        if (p)
+            p->nchildren++;
+    }
+    for (size_t i = 0; i < m->nprocs; i++) {
+        m->procs[i].children =
+            m->procs[i].nchildren ? fs_xcalloc(m->procs[i].nchildren, sizeof(void *)) : NULL;
+        m->procs[i].nchildren = 0;
+    }
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct fs_process *c = &m->procs[i], *p = c->parent;
+        if (p)
+            p->children[p->nchildren++] = c;
     }
 }
 
@@ -922,35 +1244,45 @@ void fs_model_release(struct fs_model *m)
 
 struct fs_process *fs_model_find(const struct fs_model *model, int pid)
 {
-    for (size_t i = 0; i < model->nprocs; i++)
-        if (model->procs[i].pid == pid)
-            return &model->procs[i];
-    return NULL;
+    if (!model->by_pid)
+        return NULL;
+    size_t k = by_pid_first(model, pid);
+    return k < model->nprocs ? &model->procs[model->by_pid[k]] : NULL;
 }
 
 const struct fs_fork_event *fs_model_fork_of(const struct fs_model *model,
                                              const struct fs_process *child)
 {
-    (void)model;
     const struct fs_image *ci = fs_process_first_image(child);
     const struct fs_process *p = child ? child->parent : NULL;
-    if (!ci || !p)
+    if (!ci || !p || !model->forks_by_child)
         return NULL;
+    size_t pidx = (size_t)(p - model->procs);
     const struct fs_fork_snapshot *s = ci->snapshot;
     const struct fs_fork_event *fallback = NULL;
-    for (size_t i = 0; i < p->nimages; i++) {
-        const struct fs_image *pi = p->images[i];
-        for (size_t j = 0; j < pi->nforks; j++) {
-            const struct fs_fork_event *e = &pi->forks[j];
-            if (e->child_pid != child->pid || e->spawn != !ci->forked)
-                continue;
-            if (!s || e->spawn || e->seq == s->seq)
-                return e;
-            /* The fork counter may restart in a new image of the parent; a matching pid is
-             * still better than nothing. */
-            if (!fallback)
-                fallback = e;
-        }
+    size_t lo = 0, hi = model->nforks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (model->forks_by_child[mid].child_pid < child->pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* In the parent's image order, then record order, as the records were written. */
+    for (size_t k = lo; k < model->nforks && model->forks_by_child[k].child_pid == child->pid;
+         k++) {
+        const struct fs_fork_ref *ref = &model->forks_by_child[k];
+        if (ref->proc != pidx)
+            continue;
+        const struct fs_fork_event *e = &p->images[ref->image]->forks[ref->fork];
+        if (e->spawn != !ci->forked)
+            continue;
+        if (!s || e->spawn || e->seq == s->seq)
+            return e;
+        /* The fork counter may restart in a new image of the parent; a matching pid is
+         * still better than nothing. */
+        if (!fallback)
+            fallback = e;
     }
     return fallback;
 }

@@ -4,6 +4,7 @@
 #ifndef FORKSAN_MODEL_H
 #define FORKSAN_MODEL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,9 @@ struct fs_module {
 struct fs_modmap {
     struct fs_module *mods;
     size_t n;
+    size_t *slots; /* while a file is loaded: mods by start (index + 1, 0 empty); else NULL */
+    size_t nslots;
+    size_t *by_start; /* once loaded: mods' indices in order of start (NULL: scan mods) */
 };
 
 struct fs_addrs {
@@ -103,6 +107,7 @@ struct fs_fork_snapshot {
     int pydepth;
     struct fs_thread_rec *threads;
     size_t nthreads;
+    size_t *by_tid; /* threads' indices by tid, then record order (NULL: scan threads) */
     struct fs_held_rec *held;
     size_t nheld;
     struct fs_py_info *py; /* NULL unless the parent ran CPython */
@@ -233,6 +238,25 @@ struct fs_lost {
     long count;
 };
 
+/* A process this image knows of that wrote no trace of its own (`untraced` record): a child
+ * that could not create its file, or a vfork child exec'ing a program that cannot load the shim. */
+struct fs_untraced_rec {
+    int pid;
+    int seq;       /* the fork that made it; 0 when not known or not a fork */
+    char *why;     /* the shim's word: rlimit, setuid, chroot, static, create, ... */
+    char *program; /* "" when the record did not say (a forked child runs its parent's) */
+};
+/* Distinct `lost what=` words kept per image; records beyond are damage. */
+#define FS_MODEL_MAX_LOST_KINDS 64
+
+/* Counts from traces are summed across records, images and processes: a hostile or damaged
+ * trace can say count=9223372036854775807, so sums saturate instead of overflowing (the model
+ * refuses negative counts, so both sides are >= 0). */
+static inline long fs_count_add(long a, long b)
+{
+    return a > LONG_MAX - b ? LONG_MAX : a + b;
+}
+
 /* One trace file: one process image. */
 struct fs_image {
     char *file;
@@ -250,6 +274,9 @@ struct fs_image {
     char *exec_placed; /* descriptors it had put in place with dup2/dup3, "3,7" */
     struct fs_fd_rec *fds;
     size_t nfds;
+    char *exec_next; /* why the exec'd program will not be traced, when the shim could tell */
+    struct fs_untraced_rec *untraced;
+    size_t nuntraced;
     struct fs_lost *lost;
     size_t nlost;
     struct fs_deadlock_rec *deadlocks;
@@ -269,7 +296,8 @@ struct fs_image {
     struct fs_end_rec *end; /* the last `end` record other than how=exec, else an exec one */
     struct fs_refused *refused;
     size_t nrefused;
-    bool damaged; /* truncated or had unparsable lines */
+    bool damaged;    /* truncated or had unparsable lines */
+    bool unfinished; /* the writer promised an `end` record and there is none (killed, or cut) */
 };
 
 /* One thread of a process that was still running when the run's time limit expired, as forksan
@@ -306,11 +334,22 @@ struct fs_process {
     size_t nchildren;
 };
 
+/* Where a fork event is: the parent-side records indexed by child pid (fs_model_fork_of). */
+struct fs_fork_ref {
+    int child_pid;
+    size_t proc;  /* index into procs */
+    size_t image; /* index into that process's images */
+    size_t fork;  /* index into that image's forks */
+};
+
 struct fs_model {
     struct fs_image *images;
     size_t nimages;
     struct fs_process *procs;
     size_t nprocs;
+    size_t *by_pid; /* procs' indices ordered by pid, then index: lookups in O(log n) */
+    struct fs_fork_ref *forks_by_child; /* every fork and spawn event, by child pid */
+    size_t nforks;
     struct fs_hang *hangs;
     size_t nhangs;
     unsigned unreadable; /* files that could not be used at all */

@@ -97,6 +97,12 @@ static int add_end(struct fs_image *img, const struct fs_record *rec)
     addrs(rec, "handlers", &e->handlers);
     addrs(rec, "hsites", &e->hsites);
     e->pyatexit = dec_or(rec, "pyatexit", 0);
+    /* The zombies are written before the `end` record they belong to (end comes last). */
+    if (img->end) {
+        e->zombies = img->end->zombies;
+        e->nzombies = img->end->nzombies;
+        img->end->zombies = NULL;
+    }
     end_free(img->end);
     img->end = e;
     return 1;
@@ -105,8 +111,13 @@ static int add_end(struct fs_image *img, const struct fs_record *rec)
 static int add_zombie(struct fs_image *img, const struct fs_record *rec)
 {
     long pid = dec_or(rec, "pid", -1);
-    if (pid <= 0 || !img->end)
-        return pid <= 0 ? -1 : 1;
+    if (pid <= 0)
+        return -1;
+    if (!img->end) { /* held until the `end` record that follows; "" if the file is cut */
+        img->end = fs_xcalloc(1, sizeof *img->end);
+        img->end->how = fs_xstrdup("");
+        img->end->sigchld = fs_xstrdup("unknown");
+    }
     struct fs_end_rec *e = img->end;
     e->zombies = fs_xrealloc(e->zombies, e->nzombies + 1, sizeof *e->zombies);
     e->zombies[e->nzombies++] = (int)pid;

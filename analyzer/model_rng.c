@@ -5,6 +5,7 @@
 #include "trace_format.h"
 #include "trace_read.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,8 @@ static int add_draw(struct fs_image *img, const struct fs_record *rec)
     if (n < 0)
         return -1;
     d.n = n > 4 ? 4 : (int)n;
-    memcpy(d.values, vals, (size_t)d.n * sizeof *vals);
+    if (d.n) /* an empty `values=` gives no array: memcpy from NULL is undefined even for 0 */
+        memcpy(d.values, vals, (size_t)d.n * sizeof *vals);
     free(vals);
     fs_rec_hex(rec, "id", &d.id);
     d.seeded = fs_rec_dec(rec, "seeded", &v) == 0 && v;
@@ -57,7 +59,7 @@ static int add_safe(struct fs_image *img, const struct fs_record *rec)
 {
     int64_t count;
     const char *src = fs_rec_str(rec, "src");
-    if (!src || fs_rec_dec(rec, "count", &count) < 0)
+    if (!src || fs_rec_dec(rec, "count", &count) < 0 || count < 0 || count > LONG_MAX)
         return -1;
     img->safes = fs_xrealloc(img->safes, img->nsafes + 1, sizeof *img->safes);
     img->safes[img->nsafes].src = fs_xstrdup(src);

@@ -58,6 +58,7 @@ struct fs_report_meta {
     const char *version;     /* forksan's version, e.g. FORKSAN_VERSION */
     const char *command;     /* the program that was run, or the trace directory analyzed */
     unsigned processes;      /* processes traced */
+    unsigned untraced;       /* processes known to have run without a trace (untraced.c) */
     unsigned damaged_traces; /* trace files that were corrupt or truncated */
     const struct fs_report_count *safe_random; /* fork-safe randomness sources used */
     size_t nsafe_random;

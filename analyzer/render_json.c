@@ -292,6 +292,7 @@ static json_t *report_json(const struct fs_findings *f, const struct fs_report_m
     rc |= set(summary, "warnings", json_integer(count[FS_SEV_WARNING]));
     rc |= set(summary, "notes", json_integer(count[FS_SEV_NOTE]));
     rc |= set(summary, "processes", json_integer(meta ? meta->processes : 0));
+    rc |= set(summary, "untraced", json_integer(meta ? meta->untraced : 0));
     rc |= set(summary, "damaged_traces", json_integer(meta ? meta->damaged_traces : 0));
     rc |= set(summary, "suppressed", json_integer(meta ? meta->suppressed : 0));
     json_t *safe = json_object();

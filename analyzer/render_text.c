@@ -3,6 +3,7 @@
  * grepped per process; stacks numbered "#N pc in function file:line" as ThreadSanitizer prints
  * them.  A run without findings prints nothing. */
 #include "render.h"
+#include "textsafe.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -32,10 +33,7 @@ static const struct severity_style *style_of(enum fs_severity sev)
  * one must not break the line structure or send escapes to the terminal. */
 static void put_clean(FILE *out, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
-    }
+    fs_put_safe(out, s);
 }
 
 static void put_prefix(FILE *out, int pid)
@@ -251,6 +249,11 @@ static void put_summary(FILE *out, const struct fs_findings *f, const struct fs_
     put_count(out, count[FS_SEV_NOTE], "note", "notes");
     fputs(" in ", out);
     put_count(out, meta ? meta->processes : 0, "process", "processes");
+    if (meta && meta->untraced) { /* named on stderr, each with its reason */
+        fputs(" (and ", out);
+        put_count(out, meta->untraced, "untraced process", "untraced processes");
+        fputc(')', out);
+    }
     /* Findings from damaged input may be incomplete: say so where the verdict is read. */
     if (meta && meta->damaged_traces) {
         fputs(" (", out);
@@ -260,9 +263,12 @@ static void put_summary(FILE *out, const struct fs_findings *f, const struct fs_
     fputc('\n', out);
     /* The good news too: the program also used randomness that fork cannot duplicate. */
     for (size_t i = 0; meta && i < meta->nsafe_random; i++)
-        fprintf(out, "%s%s (%ld call%s)",
-                i ? ", " : "forksan: fork-safe randomness used: ", meta->safe_random[i].name,
-                meta->safe_random[i].count, meta->safe_random[i].count == 1 ? "" : "s");
+    {
+        fputs(i ? ", " : "forksan: fork-safe randomness used: ", out);
+        put_clean(out, meta->safe_random[i].name ? meta->safe_random[i].name : "?");
+        fprintf(out, " (%ld call%s)", meta->safe_random[i].count,
+                meta->safe_random[i].count == 1 ? "" : "s");
+    }
     if (meta && meta->nsafe_random)
         fputc('\n', out);
 }

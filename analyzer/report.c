@@ -22,6 +22,9 @@ void fs_report_opts_init(struct fs_report_opts *o)
     o->exitcode = FS_EXIT_FINDINGS;
 }
 
+/* What opt_value returns when the option is there without its value (already told). */
+static const char missing_value[] = "";
+
 /* Accepts "--opt value" and "--opt=value". */
 static const char *opt_value(const char *name, int argc, char **argv, int *i)
 {
@@ -35,7 +38,7 @@ static const char *opt_value(const char *name, int argc, char **argv, int *i)
         return NULL;
     if (*i + 1 >= argc) {
         fprintf(stderr, "forksan: option %s needs a value\n", name);
-        return "";
+        return missing_value;
     }
     return argv[++*i];
 }
@@ -83,9 +86,14 @@ static int parse_formats(struct fs_report_opts *o, const char *v)
 int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int *i)
 {
     const char *v;
-    if ((v = opt_value("--format", argc, argv, i)))
+    if ((v = opt_value("--format", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         return parse_formats(o, v);
+    }
     if ((v = opt_value("--output", argc, argv, i)) || (v = opt_value("-o", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         if (!*v) {
             fprintf(stderr, "forksan: --output needs a file name\n");
             return -1;
@@ -98,6 +106,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--fail-on", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         if (strcmp(v, "never") == 0) {
             o->fail_on = -1;
             return 1;
@@ -111,6 +121,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--suppressions", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         char err[512];
         if (!*v || fs_suppressions_load(&suppressions, v, err, sizeof err) < 0) {
             fprintf(stderr, "forksan: %s\n", *v ? err : "--suppressions needs a file name");
@@ -119,6 +131,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--source-root", argc, argv, i))) {
+        if (v == missing_value)
+            return -1;
         char *abs = *v ? realpath(v, NULL) : NULL;
         struct stat st;
         if (!abs || stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -134,6 +148,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--color", argc, argv, i))) {
+        if (v == missing_value)
+            return -1;
         if (strcmp(v, "auto") == 0)
             o->color = -1;
         else if (strcmp(v, "always") == 0)
@@ -155,6 +171,8 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
         return 1;
     }
     if ((v = opt_value("--exitcode", argc, argv, i))) {
+        if (v == missing_value)
+            return -1; /* one message: opt_value said it */
         char *end;
         long code = strtol(v, &end, 10);
         if (!*v || *end || code < 1 || code > 255) {
@@ -170,6 +188,17 @@ int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int 
 bool fs_report_fails(const struct fs_report_opts *o, const struct fs_analysis *a)
 {
     return o->fail_on >= 0 && fs_findings_max_severity(&a->findings) >= o->fail_on;
+}
+
+void fs_report_close(struct fs_report_opts *o)
+{
+    for (size_t k = 0; k < FS_REPORT_MAX_OUTPUTS; k++) {
+        if (o->files[k] && o->files[k] != stdout && o->files[k] != stderr)
+            fclose(o->files[k]);
+        o->files[k] = NULL;
+        free(o->paths[k]);
+        o->paths[k] = NULL;
+    }
 }
 
 int fs_report_open(struct fs_report_opts *o)
@@ -340,6 +369,7 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
         .version = FORKSAN_VERSION,
         .command = o->command,
         .processes = a->processes,
+        .untraced = a->untraced,
         .damaged_traces = a->damaged,
         .safe_random = a->safe_random,
         .nsafe_random = a->nsafe_random,

@@ -87,6 +87,8 @@ struct fs_rules_merge_group;
 struct fs_rules_merge {
     struct fs_rules_merge_group *groups;
     size_t n;
+    size_t *slots; /* hash of the keys: index + 1 into groups, 0 when empty */
+    size_t nslots; /* a power of two, at least twice n */
 };
 
 /* True when a finding with this key was already emitted; child_pid is then recorded with it and

@@ -4,7 +4,17 @@
  * forks) are re-parented to it and the run ends only when the last of them has.  Signals are
  * handled synchronously with sigtimedwait: SIGCHLD reaps, the time limit ends the tree, and an
  * interrupt is passed on to the program unless the terminal already sent it to the whole
- * foreground group (a second interrupt ends the tree). */
+ * foreground group (a second interrupt ends the tree).
+ *
+ * The program stays in forksan's process group, so the terminal treats both as one job exactly as
+ * it would treat the program alone (Ctrl-C and Ctrl-Z reach the program directly, it can read the
+ * terminal, `fg`/`bg` work).  The price is that a program signalling its own group (apache
+ * stopping its workers, `kill(0, sig)`, `killpg`, a script's `kill 0`) signals forksan too.  Those
+ * are the program's signals, not the user's: a signal whose sender (si_pid, for SI_USER, SI_QUEUE
+ * and SI_TKILL) is forksan's descendant, alive or a zombie, is neither counted nor forwarded (the
+ * sender already chose its targets).  A sender that has already exited and been reaped cannot be
+ * placed and counts as outside.  The same signal again from the same outside sender within a
+ * second is the same interrupt (GNU timeout signals its child, then its whole group). */
 #include "cli.h"
 #include "deadwatch.h"
 #include "diag.h"
@@ -13,11 +23,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,12 +59,15 @@ static char **child_env(const struct fs_run_opts *o)
         n++;
     while (o->extra_env && o->extra_env[extra])
         extra++;
-    char **env = fs_xcalloc(n + extra + 3, sizeof *env);
+    char **env = fs_xcalloc(n + extra + 4, sizeof *env);
     const char *old_preload = getenv("LD_PRELOAD");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        bool replaced =
-            same_name(environ[i], "LD_PRELOAD=") || same_name(environ[i], "FORKSAN_TRACE_DIR=");
+        /* FORKSAN_TRACE_DIR_ID belongs to another run (forksan run under forksan run): the
+         * first image of this one sets it anew. */
+        bool replaced = same_name(environ[i], "LD_PRELOAD=") ||
+                        same_name(environ[i], "FORKSAN_TRACE_DIR=") ||
+                        same_name(environ[i], "FORKSAN_TRACE_DIR_ID=");
         for (size_t j = 0; j < extra && !replaced; j++)
             replaced = same_name(environ[i], o->extra_env[j]);
         if (!replaced)
@@ -62,7 +77,17 @@ static char **child_env(const struct fs_run_opts *o)
         env[k++] = fs_xasprintf("LD_PRELOAD=%s:%s", o->shim_path, old_preload);
     else
         env[k++] = fs_xasprintf("LD_PRELOAD=%s", o->shim_path);
-    env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR=%s", o->trace_dir);
+    /* Absolute, and with the directory's identity: the shim then has nothing to add to the
+     * program's environment (it would for a relative path or a missing identity). */
+    char cwd[PATH_MAX];
+    if (o->trace_dir[0] != '/' && getcwd(cwd, sizeof cwd))
+        env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR=%s/%s", cwd, o->trace_dir);
+    else
+        env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR=%s", o->trace_dir);
+    struct stat st;
+    if (stat(o->trace_dir, &st) == 0)
+        env[k++] = fs_xasprintf("FORKSAN_TRACE_DIR_ID=%llx:%llx", (unsigned long long)st.st_dev,
+                                (unsigned long long)st.st_ino);
     for (size_t j = 0; j < extra; j++)
         env[k++] = o->extra_env[j];
     env[k] = NULL;
@@ -93,7 +118,8 @@ static pid_t start_child(const struct fs_run_opts *o, const sigset_t *old_mask, 
     close(pipefd[1]);
     /* Only our own strings are freed; the rest point into environ. */
     for (char **p = env; *p; p++)
-        if (same_name(*p, "LD_PRELOAD=") || same_name(*p, "FORKSAN_TRACE_DIR="))
+        if (same_name(*p, "LD_PRELOAD=") || same_name(*p, "FORKSAN_TRACE_DIR=") ||
+            same_name(*p, "FORKSAN_TRACE_DIR_ID="))
             free(*p);
     free(env);
     if (pid < 0) {
@@ -121,6 +147,7 @@ static int wait_event(const sigset_t *set, int sig_fd, int watch_fd, const struc
         if (read(sig_fd, &ssi, sizeof ssi) == (ssize_t)sizeof ssi) {
             memset(si, 0, sizeof *si);
             si->si_code = ssi.ssi_code;
+            si->si_pid = (pid_t)ssi.ssi_pid; /* who sent it: the program's own group or not */
             return (int)ssi.ssi_signo;
         }
     }
@@ -176,6 +203,9 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
     res->start_mono_ns = (int64_t)(started * 1e9);
     double deadline = o->timeout > 0 ? started + o->timeout : 0;
     bool child_done = false;
+    int last_sig = 0;
+    pid_t last_sender = 0;
+    double last_time = 0;
     struct fs_deadwatch *watch =
         o->watch_deadlocks ? fs_deadwatch_open(o->trace_dir, o->end_deadlocked, started) : NULL;
     int sig_fd = watch ? signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK) : -1;
@@ -210,6 +240,16 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
         int sig = wait_event(&set, sig_fd, fs_deadwatch_fd(watch), &ts, &si);
         if (sig <= 0 || sig == SIGCHLD)
             continue;
+        bool user_sent = si.si_code == SI_USER || si.si_code == SI_QUEUE || si.si_code == SI_TKILL;
+        if (user_sent && si.si_pid > 0 && fs_tree_contains(getpid(), si.si_pid))
+            continue; /* the program's own signal, to its own group */
+        double t = now_s();
+        if (res->interrupted && user_sent && sig == last_sig && si.si_pid == last_sender &&
+            t - last_time < 1.0)
+            continue;
+        last_sig = sig;
+        last_sender = user_sent ? si.si_pid : 0;
+        last_time = t;
         if (res->interrupted) {
             fs_warn("interrupted again: ending the program's process tree");
             fs_hang_capture_tree(getpid(), o->trace_dir, now_s() - started);

@@ -15,6 +15,7 @@ struct fs_trace_file;
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,9 +41,44 @@ struct fs_symbolizer {
 /* libdwfl keeps a pointer to the search path; NULL means its default (/usr/lib/debug). */
 static char *debuginfo_path;
 
+/* An existing path that is not a regular file (a FIFO would block the open, a device could act
+ * on it).  Paths come from traces, which the traced program can plant. */
+static bool exists_not_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+/* libdwfl's standard search opens the .gnu_debuglink name next to the module, in its .debug/
+ * and under /usr/lib/debug, with a plain open().  The module's directory comes from the trace:
+ * refuse the search when one of those names is planted as anything but a regular file. */
+static int safe_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+                               GElf_Addr base, const char *file_name, const char *debuglink_file,
+                               GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+    if (file_name && debuglink_file && !strchr(debuglink_file, '/')) {
+        const char *slash = strrchr(file_name, '/');
+        int dirlen = slash ? (int)(slash - file_name) : 1;
+        const char *dir = slash ? file_name : ".";
+        const char *forms[] = {"%.*s/%s", "%.*s/.debug/%s", "/usr/lib/debug%.*s/%s"};
+        for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+            char *cand = fs_xasprintf(forms[i], dirlen, dir, debuglink_file);
+            bool bad = exists_not_regular(cand);
+            if (bad)
+                fs_warn_once(cand, "%s is not a regular file: debug information for %s not read",
+                             cand, file_name);
+            free(cand);
+            if (bad)
+                return -1;
+        }
+    }
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                        debuglink_crc, debuginfo_file_name);
+}
+
 static const Dwfl_Callbacks offline_callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = safe_find_debuginfo,
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &debuginfo_path,
 };
@@ -83,10 +119,27 @@ static char *hex_of(const unsigned char *bits, int len)
  * ignore the base anyway, and ET_DYN files then need only "pc - recorded bias". */
 static void file_open(struct sym_file *f)
 {
-    /* Opening it ourselves gives the real errno for the message; libdwfl owns fd on success. */
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    /* Opening it ourselves gives the real errno for the message; libdwfl owns fd on success.
+     * The path comes from a trace: only a regular file is opened (stat first, so that a device
+     * is never opened at all; O_NONBLOCK and fstat against a swap in between). */
+    struct stat st, fst;
+    if (stat(f->path, &st) < 0) {
+        f->open_error = fs_xstrdup(strerror(errno));
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        f->open_error = fs_xstrdup("not a regular file");
+        return;
+    }
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         f->open_error = fs_xstrdup(strerror(errno));
+        return;
+    }
+    if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) || fst.st_ino != st.st_ino ||
+        fst.st_dev != st.st_dev) {
+        f->open_error = fs_xstrdup("not a regular file");
+        close(fd);
         return;
     }
     Dwfl *dwfl = dwfl_begin(&offline_callbacks);
@@ -159,6 +212,24 @@ static const struct fs_module *module_of(const struct fs_modmap *mods, uint64_t 
 {
     if (!mods)
         return NULL;
+    if (mods->by_start) {
+        /* The module with the highest start at or below addr; should recorded ranges overlap
+         * (they do not in a real process), a few lower starts are tried too. */
+        size_t lo = 0, hi = mods->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (mods->mods[mods->by_start[mid]].start <= addr)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t k = lo, tries = 0; k-- > 0 && tries < 16; tries++) {
+            const struct fs_module *m = &mods->mods[mods->by_start[k]];
+            if (addr >= m->start && addr < m->end)
+                return m;
+        }
+        return NULL;
+    }
     for (size_t i = mods->n; i-- > 0;) {
         const struct fs_module *m = &mods->mods[i];
         if (addr >= m->start && addr < m->end)

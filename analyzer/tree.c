@@ -85,6 +85,36 @@ bool fs_tree_has_descendants(pid_t root)
     return fs_tree_descendants(root, NULL, 0) > 0;
 }
 
+/* The parent of pid from /proc/<pid>/stat, or -1 when it cannot be read. */
+static pid_t parent_of(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *rp = strrchr(buf, ')');
+    char state;
+    int ppid;
+    if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
+        return -1;
+    return ppid;
+}
+
+bool fs_tree_contains(pid_t root, pid_t pid)
+{
+    /* Up the parent chain; a bounded walk, as pids are reused while we read. */
+    for (int depth = 0; pid > 1 && depth < 4096; depth++) {
+        if (pid == root)
+            return true;
+        pid = parent_of(pid);
+    }
+    return pid == root;
+}
+
 static void signal_all(pid_t root, int sig)
 {
     pid_t pids[4096];

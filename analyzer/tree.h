@@ -8,6 +8,9 @@
 /* Live (non-zombie) descendants of root, into pids (up to max); returns how many there are. */
 size_t fs_tree_descendants(pid_t root, pid_t *pids, size_t max);
 bool fs_tree_has_descendants(pid_t root);
+/* True when pid is root or one of its descendants (a zombie too: its parent has not reaped it).
+ * False when it is not, or when it is gone and can no longer be placed. */
+bool fs_tree_contains(pid_t root, pid_t pid);
 /* Ends every descendant of root: SIGTERM, up to `grace` seconds for them to go, then SIGKILL.
  * Reaps nothing, so the caller keeps the exit statuses.  Returns how many had to be killed with
  * SIGKILL. */

@@ -10,6 +10,7 @@ void fs_lb_init(struct fs_linebuf *lb, int fd, char *buf, size_t cap)
     lb->fd = fd;
     lb->buf = buf;
     lb->cap = cap;
+    lb->flush_at = cap / 2;
     lb->failed = 0;
     lb->dropping = 0;
     lb->len = 0;
@@ -171,7 +172,7 @@ void fs_lb_end(struct fs_linebuf *lb)
         return;
     }
     lb->rec_start = lb->len;
-    if (lb->fd >= 0 && lb->len > lb->cap / 2)
+    if (lb->fd >= 0 && lb->len > lb->flush_at)
         fs_lb_flush(lb);
 }
 

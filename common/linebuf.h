@@ -18,6 +18,8 @@ struct fs_linebuf {
     int dropping;     /* the record being built did not fit and is discarded */
     char *buf;
     size_t cap;
+    size_t flush_at; /* fs_lb_end writes when this many bytes are buffered (cap / 2 by
+                      * default; cap keeps a batch in one write(2) as long as it fits) */
 };
 
 void fs_lb_init(struct fs_linebuf *lb, int fd, char *buf, size_t cap);

@@ -24,6 +24,7 @@
 #define FS_REC_LOST     "lost"     /* something could not be recorded (overflow, failed syscall) */
 #define FS_REC_DEADLOCK "deadlock" /* a forked child acquires a lock inherited held */
 #define FS_REC_REINIT   "reinit"   /* a forked child re-initialises or destroys such a lock */
+#define FS_REC_UNTRACED "untraced" /* in a parent's file: a child that could not make its own */
 /* Randomness (rng.c): a seeding call, the first values of a run of draws, safe sources used. */
 #define FS_REC_SEED "seed"
 #define FS_REC_DRAW "draw"

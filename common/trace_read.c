@@ -152,6 +152,8 @@ int fs_trace_parse(const char *text, size_t len, const char *name, struct fs_tra
                 return -1;
             }
             f->version = (int)v;
+            int64_t ends = 0;
+            f->ends_expected = fs_rec_dec(&rec, "ends", &ends) == 0 && ends == 1;
             have_header = 1;
             free(rec.fields);
         } else {
@@ -164,18 +166,34 @@ int fs_trace_parse(const char *text, size_t len, const char *name, struct fs_tra
                  len ? "not a forksan trace (no header line)" : "empty trace file");
         return -1;
     }
+    if (f->nrecs > 0) {
+        const char *last = f->recs[f->nrecs - 1].tag;
+        f->ended = strcmp(last, FS_REC_END) == 0 || strcmp(last, FS_REC_EXEC) == 0;
+    }
     return 0;
 }
 
 int fs_trace_read(const char *path, struct fs_trace_file *f)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* A trace directory is written by the traced program: a planted symlink is not followed,
+     * and a FIFO or device must neither block the open nor be read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
         memset(f, 0, sizeof *f);
-        snprintf(f->error, sizeof f->error, "cannot open: %s", strerror(errno));
+        if (e == ELOOP)
+            snprintf(f->error, sizeof f->error, "a symbolic link, not a trace file");
+        else
+            snprintf(f->error, sizeof f->error, "cannot open: %s", strerror(e));
         if (fd >= 0)
             close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        memset(f, 0, sizeof *f);
+        snprintf(f->error, sizeof f->error, "not a regular file");
         return -1;
     }
     size_t cap = (size_t)st.st_size + 1, len = 0;

@@ -30,6 +30,8 @@ struct fs_trace_file {
     unsigned bad_lines;      /* lines skipped because they did not parse */
     unsigned first_bad_line; /* 0 when none */
     bool truncated;          /* the file ended inside a record */
+    bool ends_expected;      /* the header says the writer ends the file with an `end` record */
+    bool ended;              /* the last record is `end` or `exec`: the image ended normally */
     char error[256];         /* why the file is unusable, when fs_trace_read fails */
     char *text;              /* owns the strings the records point into */
 };

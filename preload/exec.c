@@ -7,10 +7,15 @@
  * environment is built on the stack, never with malloc.  All exec variants funnel into execve or
  * execvpe here because glibc's own variants call its internal execve, not ours. */
 #include "shim.h"
+#include "keep.h"
 #include "linebuf.h"
 #include "trace_format.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,11 +103,90 @@ static char *const *fixed_env(char *const *envp, char **out, char *preload_buf)
     return out;
 }
 
+/* Why the program about to run will not load the shim, when that can be told from its file:
+ * a set-user-ID or set-group-ID program (the dynamic linker ignores LD_PRELOAD paths then), or
+ * a static one (no PT_INTERP: no dynamic linker at all).  NULL when it should be traced.  Reads
+ * at most 1 KiB of the file; async-signal-safe (exec may come from a forked child). */
+static const char *next_untraced(const char *path)
+{
+    if (!path || !strchr(path, '/'))
+        return NULL; /* a PATH search: the file is not known here */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    const char *why = NULL;
+    struct stat st;
+    union {
+        ElfW(Ehdr) eh;
+        unsigned char raw[1024];
+    } u;
+    ssize_t n;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        goto out;
+    if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+        ((st.st_mode & S_ISGID) && st.st_gid != getegid())) {
+        why = "setuid";
+        goto out;
+    }
+    n = read(fd, u.raw, sizeof u.raw);
+    if (n < (ssize_t)sizeof u.eh || memcmp(u.eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        u.eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+        u.eh.e_phentsize != sizeof(ElfW(Phdr)) ||
+        u.eh.e_phoff + (size_t)u.eh.e_phnum * sizeof(ElfW(Phdr)) > (size_t)n)
+        goto out; /* a script, or headers beyond what was read: no verdict */
+    why = "static";
+    for (int i = 0; i < u.eh.e_phnum; i++) {
+        ElfW(Phdr) ph;
+        memcpy(&ph, u.raw + u.eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_INTERP)
+            why = NULL;
+    }
+out:
+    close(fd);
+    return why;
+}
+
+/* A vfork child (posix_spawn, subprocess, dash) writes no record of its own, but when the
+ * program it execs cannot load the shim, its parent's file says so: otherwise that process
+ * would vanish from the report without a word.  Stack buffer only: this memory is the
+ * parent's. */
+static void record_vfork_untraced(const char *path)
+{
+    const char *why = next_untraced(path);
+    if (!why || !fs_trace_path()[0])
+        return;
+    int fd = fs_keep.active ? fs_keep_file_fd()
+                            : open(fs_trace_path(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct fs_linebuf lb;
+    char buf[FS_LOCAL_RECORD_MAX];
+    fs_lb_init(&lb, fd, buf, sizeof buf);
+    fs_lb_begin(&lb, FS_REC_UNTRACED);
+    fs_lb_dec(&lb, "pid", getpid());
+    fs_lb_dec(&lb, "seq", 0);
+    fs_lb_str(&lb, "why", why);
+    fs_lb_str(&lb, "program", path);
+    fs_lb_dec(&lb, "time", fs_now_ns());
+    fs_lb_end(&lb);
+    fs_lb_flush(&lb);
+    if (fd != fs_keep.file_fd)
+        close(fd);
+}
+
+static void vfork_untraced(const char *path)
+{
+    int saved = errno;
+    record_vfork_untraced(path);
+    errno = saved;
+}
+
 static void record_exec(const char *path)
 {
     fs_rng_flush();
+    fs_fork_records_flush_final(); /* the image ends: its fork records must not wait */
     if (fs_nstreams)
-        fs_end_record("exec"); /* what exec discards of the output pending at fork */
+        fs_end_record("exec", -1); /* what exec discards of the output pending at fork */
     struct fs_linebuf local, *lb = &local;
     char buf[FS_LOCAL_RECORD_MAX];
     if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)
@@ -113,6 +197,13 @@ static void record_exec(const char *path)
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_str(lb, "path", path);
     fs_lb_str(lb, "placed", placed_fds);
+    /* Kept descriptors do not cross exec: the next image must open the trace directory by path,
+     * which a dropped uid or another root may forbid.  Said here, for the report. */
+    if (fs_keep.active && fs_keep.why)
+        fs_lb_str(lb, "kept", fs_keep.why);
+    const char *why = next_untraced(path);
+    if (why)
+        fs_lb_str(lb, "next", why);
     fs_lb_end(lb);
     fs_trace_end_local(lb);
 }
@@ -159,6 +250,8 @@ static void env_end(int locked)
         int own_ = fs_trace_owned(); /* not a vfork child's exec */                                \
         if (own_)                                                                                  \
             record_exec(path);                                                                     \
+        else if (fs_config.active)                                                                 \
+            vfork_untraced(path);                                                                  \
         int r_ = CALL;                                                                             \
         int err_ = errno;                                                                          \
         env_end(locked_);                                                                          \

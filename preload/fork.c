@@ -105,7 +105,8 @@ static void atfork_prepare(void)
      * copy-on-write fault).  Only the holder writes fs_fork_ctx. */
     if (fs_owner_lock_try(&fs_proc.fork_lock, me) < 0) {
         fs_complain("fork not recorded: recorder busy");
-        tls_seq = -1; /* disarm the wrapper's state: it belongs to no recorded fork */
+        fs_fork_unrecorded(); /* written as `lost what=fork` with the next records */
+        tls_seq = -1;         /* disarm the wrapper's state: it belongs to no recorded fork */
         errno = saved;
         return;
     }
@@ -146,9 +147,18 @@ static void atfork_prepare(void)
     errno = saved;
 }
 
+/* Whether fs_fork_ctx describes the fork this thread is making: it holds the fork lock and its
+ * prepare handler recorded this very fork.  The lock alone is not enough: a signal handler that
+ * forks while its thread holds the lock (flushing fork records) made an unrecorded fork. */
+static int fork_is_mine(void)
+{
+    return __atomic_load_n(&fs_proc.fork_lock, __ATOMIC_RELAXED) == my_tid() && tls_seq > 0 &&
+           tls_seq == fs_fork_ctx.seq;
+}
+
 static void atfork_parent(void)
 {
-    if (!fs_config.active || __atomic_load_n(&fs_proc.fork_lock, __ATOMIC_RELAXED) != my_tid())
+    if (!fs_config.active || !fork_is_mine())
         return;
     fs_rng_after_fork(0);
     fs_spin_release(&fs_proc.fork_lock);
@@ -159,14 +169,16 @@ static void atfork_child(void)
     if (!fs_config.active)
         return;
     int saved = errno;
-    if (fs_proc.fork_lock != my_tid() && fs_fork_ctx.valid)
-        fs_fork_ctx.valid = 0; /* another thread's fork owned it: not ours to report */
+    if (fs_fork_ctx.valid && !fork_is_mine())
+        fs_fork_ctx.valid = 0; /* another fork owned it: not ours to report */
     fs_proc.fork_lock = 0;
     fs_proc.fork_seq = 0;
     fs_trace_child_reset();
     fs_exit_forked();
     fs_storm_child();
     fs_snapshot_write();
+    if (fs_ninherited) /* every acquisition is checked against them: no fast path */
+        fs_tls_fast = NULL;
     fs_rng_after_fork(1);
     if (errno != saved)
         errno = saved;
@@ -189,6 +201,10 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     /* fork() leaves errno alone when it succeeds; the unwinder and the handlers may not. */
     int entry_errno = errno;
     fs_py_before_fork(); /* the GIL is still held here: Python stacks and names */
+    /* A signal handler may fork between this thread's prepare and parent handlers: its fork
+     * cannot be recorded (the lock is ours) and leaves tls_seq at -1, which must not stop our
+     * parent handler from recognising its fork.  Read now, written back only then. */
+    int outer_seq = tls_seq, outer_via = tls_fork_via;
     {
         FS_INTERNAL_BEGIN();
         tls_nframes = fs_backtrace(tls_frames, FS_FORK_STACK_MAX, 1);
@@ -224,6 +240,11 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
         fs_fork_record_failed(tls_seq, err);
     if (run_handlers)
         atfork_parent();
+    /* After our own parent handler (for _Fork): it must not take the outer fork for its own. */
+    if (FS_UNLIKELY(tls_seq < 0) && outer_seq > 0) {
+        tls_seq = outer_seq;
+        tls_fork_via = outer_via;
+    }
     if (errno != (pid < 0 ? err : entry_errno))
         errno = pid < 0 ? err : entry_errno;
     return pid;

@@ -176,7 +176,7 @@ static size_t zombies(int *out)
     return z;
 }
 
-void fs_end_record(const char *how)
+void fs_end_record(const char *how, int status)
 {
     if (!fs_config.active || !fs_trace_owned() || fs_proc.ended)
         return;
@@ -214,8 +214,18 @@ void fs_end_record(const char *how)
         errno = saved;
         return;
     }
+    /* `end` comes last: a file whose header promised one (ends=1) and whose last record is
+     * neither `end` nor `exec` was cut (docs/trace-format.md). */
+    for (size_t i = 0; i < nz; i++) {
+        fs_lb_begin(lb, FS_REC_ZOMBIE);
+        fs_lb_dec(lb, "pid", zpids[i]);
+        fs_lb_end(lb);
+    }
+    fs_stdio_write_fates(lb);
     fs_lb_begin(lb, FS_REC_END);
     fs_lb_str(lb, "how", how);
+    if (status >= 0)
+        fs_lb_dec(lb, "status", status);
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_dec(lb, "forked", fs_proc.forked_image);
     fs_lb_str(lb, "sigchld", sigchld_name());
@@ -224,12 +234,6 @@ void fs_end_record(const char *how)
     fs_lb_hexlist(lb, "hsites", sites, ninh);
     fs_lb_dec(lb, "pyatexit", pyatexit);
     fs_lb_end(lb);
-    for (size_t i = 0; i < nz; i++) {
-        fs_lb_begin(lb, FS_REC_ZOMBIE);
-        fs_lb_dec(lb, "pid", zpids[i]);
-        fs_lb_end(lb);
-    }
-    fs_stdio_write_fates(lb);
     fs_trace_end(lb);
     if (handlers_lost)
         fs_complain("more exit handlers than the shim keeps");

@@ -45,26 +45,12 @@ static void mark_placed(int fd)
         __atomic_fetch_or(&placed[fd / 64], 1ULL << (fd % 64), __ATOMIC_RELAXED);
 }
 
-int dup2(int oldfd, int newfd)
+/* dup2/dup3 are interposed in keep_hooks.c (which also keeps the shim's own descriptors out of
+ * their way); they report each descriptor they place here. */
+void fs_fd_placed(int fd, int flags)
 {
-    FS_REAL_READY();
-    int r = fs_real.dup2(oldfd, newfd);
-    if (r >= 0)
-        mark_placed(newfd);
-    return r;
-}
-
-int dup3(int oldfd, int newfd, int flags)
-{
-    FS_REAL_READY();
-    if (!fs_real.dup3) {
-        errno = ENOSYS;
-        return -1;
-    }
-    int r = fs_real.dup3(oldfd, newfd, flags);
-    if (r >= 0 && !(flags & O_CLOEXEC))
-        mark_placed(newfd);
-    return r;
+    if (!(flags & O_CLOEXEC))
+        mark_placed(fd);
 }
 
 static void remember_fa(const void *fa, int fd)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define ACTIVE() FS_LIKELY(fs_config.active)
+#define SLOW     __attribute__((noinline, cold))
 
 /* Integers as their two's-complement 64-bit value, doubles as their bits. */
 static inline uint64_t ival(long v)
@@ -47,23 +48,30 @@ typedef int nrand48_r_fn(unsigned short[3], struct drand48_data *, long *);
 
 /* ---- random(): rand, random, srand, srandom, initstate, setstate ------------------------- */
 
-int rand(void)
-{
-    FS_REAL_READY();
-    int v = fs_real.rand();
-    if (ACTIVE())
-        fs_rng_draw_random(ival(v), "rand", FS_CALLER());
-    return v;
-}
+/* The global generators' fast path: a slot to count in and a segment that wants no value, then
+ * the draw is counted in the caller's slot (before the real call, which is then jumped to).  The
+ * slow path records the value (rng.c: fs_rng_draw_*).  A slot implies the real functions are
+ * resolved and the shim records. */
+#define GLOBAL_DRAW(type, name, family, record)                                                    \
+    static SLOW type name##_slow(uintptr_t site)                                                   \
+    {                                                                                              \
+        FS_REAL_READY();                                                                           \
+        type v = fs_real.name();                                                                   \
+        if (ACTIVE())                                                                              \
+            record;                                                                                \
+        return v;                                                                                  \
+    }                                                                                              \
+    type name(void)                                                                                \
+    {                                                                                              \
+        struct fs_thread *t = fs_tls_self;                                                         \
+        if (FS_UNLIKELY(!t) || FS_UNLIKELY(fs_rng_want[family]))                                   \
+            return name##_slow(FS_CALLER());                                                       \
+        __atomic_store_n(&t->rng_draws[family], t->rng_draws[family] + 1, __ATOMIC_RELAXED);       \
+        return fs_real.name();                                                                     \
+    }
 
-long random(void)
-{
-    FS_REAL_READY();
-    long v = fs_real.random();
-    if (ACTIVE())
-        fs_rng_draw_random(ival(v), "random", FS_CALLER());
-    return v;
-}
+GLOBAL_DRAW(int, rand, FS_RNG_FAM_RANDOM, fs_rng_draw_random(ival(v), "rand", site))
+GLOBAL_DRAW(long, random, FS_RNG_FAM_RANDOM, fs_rng_draw_random(ival(v), "random", site))
 
 void srand(unsigned seed)
 {
@@ -103,13 +111,12 @@ char *setstate(char *state)
 
 /* ---- random_r family: the caller's struct random_data ------------------------------------ */
 
-int random_r(struct random_data *buf, int32_t *result)
+static SLOW int random_r_slow(struct random_data *buf, int32_t *result, uintptr_t site)
 {
     FS_REAL_READY();
     int r = ((random_r_fn *)fs_real.random_r)(buf, result);
     if (ACTIVE() && r == 0)
-        fs_rng_draw_state(FS_RNG_RANDOM_R, buf, 0, ival(*result), FS_RNG_INT, "random_r",
-                          FS_CALLER());
+        fs_rng_draw_state(FS_RNG_RANDOM_R, buf, 0, ival(*result), FS_RNG_INT, "random_r", site);
     return r;
 }
 
@@ -142,32 +149,12 @@ int setstate_r(char *state, struct random_data *buf)
 
 /* ---- the global drand48 state ------------------------------------------------------------ */
 
-double drand48(void)
-{
-    FS_REAL_READY();
-    double v = fs_real.drand48();
-    if (ACTIVE())
-        fs_rng_draw_drand48(dval(v), FS_RNG_DOUBLE, "drand48", FS_CALLER());
-    return v;
-}
-
-long lrand48(void)
-{
-    FS_REAL_READY();
-    long v = fs_real.lrand48();
-    if (ACTIVE())
-        fs_rng_draw_drand48(ival(v), FS_RNG_INT, "lrand48", FS_CALLER());
-    return v;
-}
-
-long mrand48(void)
-{
-    FS_REAL_READY();
-    long v = fs_real.mrand48();
-    if (ACTIVE())
-        fs_rng_draw_drand48(ival(v), FS_RNG_INT, "mrand48", FS_CALLER());
-    return v;
-}
+GLOBAL_DRAW(double, drand48, FS_RNG_FAM_DRAND48,
+            fs_rng_draw_drand48(dval(v), FS_RNG_DOUBLE, "drand48", site))
+GLOBAL_DRAW(long, lrand48, FS_RNG_FAM_DRAND48,
+            fs_rng_draw_drand48(ival(v), FS_RNG_INT, "lrand48", site))
+GLOBAL_DRAW(long, mrand48, FS_RNG_FAM_DRAND48,
+            fs_rng_draw_drand48(ival(v), FS_RNG_INT, "mrand48", site))
 
 void srand48(long seedval)
 {
@@ -198,43 +185,42 @@ void lcong48(unsigned short param[7])
 
 /* ---- erand48, nrand48, jrand48: the caller's xsubi --------------------------------------- */
 
-double erand48(unsigned short xsubi[3])
+static SLOW double erand48_slow(unsigned short xsubi[3], uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
         return fs_real.erand48(xsubi);
     uint64_t before = fs_x48(xsubi);
     double v = fs_real.erand48(xsubi);
-    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, dval(v), FS_RNG_DOUBLE, "erand48",
-                      FS_CALLER());
+    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, dval(v), FS_RNG_DOUBLE, "erand48", site);
     return v;
 }
 
-long nrand48(unsigned short xsubi[3])
+static SLOW long nrand48_slow(unsigned short xsubi[3], uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
         return fs_real.nrand48(xsubi);
     uint64_t before = fs_x48(xsubi);
     long v = fs_real.nrand48(xsubi);
-    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(v), FS_RNG_INT, "nrand48", FS_CALLER());
+    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(v), FS_RNG_INT, "nrand48", site);
     return v;
 }
 
-long jrand48(unsigned short xsubi[3])
+static SLOW long jrand48_slow(unsigned short xsubi[3], uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
         return fs_real.jrand48(xsubi);
     uint64_t before = fs_x48(xsubi);
     long v = fs_real.jrand48(xsubi);
-    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(v), FS_RNG_INT, "jrand48", FS_CALLER());
+    fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(v), FS_RNG_INT, "jrand48", site);
     return v;
 }
 
 /* ---- the drand48_r family: the caller's struct drand48_data (and xsubi for *rand48_r) ---- */
 
-int drand48_r(struct drand48_data *buffer, double *result)
+static SLOW int drand48_r_slow(struct drand48_data *buffer, double *result, uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
@@ -243,11 +229,11 @@ int drand48_r(struct drand48_data *buffer, double *result)
     int r = ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, dval(*result), FS_RNG_DOUBLE,
-                          "drand48_r", FS_CALLER());
+                          "drand48_r", site);
     return r;
 }
 
-int lrand48_r(struct drand48_data *buffer, long *result)
+static SLOW int lrand48_r_slow(struct drand48_data *buffer, long *result, uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
@@ -256,11 +242,11 @@ int lrand48_r(struct drand48_data *buffer, long *result)
     int r = ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, ival(*result), FS_RNG_INT, "lrand48_r",
-                          FS_CALLER());
+                          site);
     return r;
 }
 
-int mrand48_r(struct drand48_data *buffer, long *result)
+static SLOW int mrand48_r_slow(struct drand48_data *buffer, long *result, uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
@@ -269,7 +255,7 @@ int mrand48_r(struct drand48_data *buffer, long *result)
     int r = ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_DRAND48_R, buffer, before, ival(*result), FS_RNG_INT, "mrand48_r",
-                          FS_CALLER());
+                          site);
     return r;
 }
 
@@ -302,7 +288,8 @@ int lcong48_r(unsigned short param[7], struct drand48_data *buffer)
     return r;
 }
 
-int erand48_r(unsigned short xsubi[3], struct drand48_data *buffer, double *result)
+static SLOW int erand48_r_slow(unsigned short xsubi[3], struct drand48_data *buffer, double *result,
+                               uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
@@ -311,11 +298,12 @@ int erand48_r(unsigned short xsubi[3], struct drand48_data *buffer, double *resu
     int r = ((erand48_r_fn *)fs_real.erand48_r)(xsubi, buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, dval(*result), FS_RNG_DOUBLE, "erand48_r",
-                          FS_CALLER());
+                          site);
     return r;
 }
 
-int nrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result)
+static SLOW int nrand48_r_slow(unsigned short xsubi[3], struct drand48_data *buffer, long *result,
+                               uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
@@ -324,11 +312,12 @@ int nrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result
     int r = ((nrand48_r_fn *)fs_real.nrand48_r)(xsubi, buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(*result), FS_RNG_INT, "nrand48_r",
-                          FS_CALLER());
+                          site);
     return r;
 }
 
-int jrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result)
+static SLOW int jrand48_r_slow(unsigned short xsubi[3], struct drand48_data *buffer, long *result,
+                               uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE())
@@ -337,20 +326,20 @@ int jrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result
     int r = ((nrand48_r_fn *)fs_real.jrand48_r)(xsubi, buffer, result);
     if (r == 0)
         fs_rng_draw_state(FS_RNG_ERAND48, xsubi, before, ival(*result), FS_RNG_INT, "jrand48_r",
-                          FS_CALLER());
+                          site);
     return r;
 }
 
 /* ---- rand_r: the caller's unsigned int ---------------------------------------------------- */
 
-int rand_r(unsigned *seed)
+static SLOW int rand_r_slow(unsigned *seed, uintptr_t site)
 {
     FS_REAL_READY();
     if (!ACTIVE() || !seed)
         return fs_real.rand_r(seed);
     uint64_t before = *seed;
     int v = fs_real.rand_r(seed);
-    fs_rng_draw_state(FS_RNG_RAND_R, seed, before, ival(v), FS_RNG_INT, "rand_r", FS_CALLER());
+    fs_rng_draw_state(FS_RNG_RAND_R, seed, before, ival(v), FS_RNG_INT, "rand_r", site);
     return v;
 }
 
@@ -472,8 +461,8 @@ static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
 {
     if (fs_trace_owned()) { /* a vfork child leaves its parent's records alone */
         fs_rng_flush();
-        fs_fork_records_flush();
-        fs_end_record("_exit");
+        fs_fork_records_flush_final();
+        fs_end_record("_exit", status);
         fs_storm_end();
     }
     if (real)
@@ -492,4 +481,148 @@ void _Exit(int status)
 {
     FS_REAL_READY();
     exit_now(fs_real._Exit, status);
+}
+
+/* ---- caller-held states: the fast paths ----------------------------------------------------
+ * Once a state's segment has its values, its draws only need counting: rng.c keeps one such
+ * state per family in fs_rng_cache, and a draw from it (its contents, for erand48's and rand_r's,
+ * still as our last draw left them) is counted there.  Anything else takes the slow path above,
+ * which records as before and may make the state the cached one. */
+
+int random_r(struct random_data *buf, int32_t *result)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_RANDOM_R];
+    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
+     * draw is counted first and the real function jumped to. */
+    if (FS_LIKELY(c->key == (uintptr_t)buf)) {
+        c->count++;
+        return ((random_r_fn *)fs_real.random_r)(buf, result);
+    }
+    return random_r_slow(buf, result, FS_CALLER());
+}
+
+double erand48(unsigned short xsubi[3])
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
+    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+        double r = fs_real.erand48(xsubi);
+        c->expect = fs_x48(xsubi);
+        c->count++;
+        return r;
+    }
+    return erand48_slow(xsubi, FS_CALLER());
+}
+
+long nrand48(unsigned short xsubi[3])
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
+    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+        long r = fs_real.nrand48(xsubi);
+        c->expect = fs_x48(xsubi);
+        c->count++;
+        return r;
+    }
+    return nrand48_slow(xsubi, FS_CALLER());
+}
+
+long jrand48(unsigned short xsubi[3])
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
+    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+        long r = fs_real.jrand48(xsubi);
+        c->expect = fs_x48(xsubi);
+        c->count++;
+        return r;
+    }
+    return jrand48_slow(xsubi, FS_CALLER());
+}
+
+int drand48_r(struct drand48_data *buffer, double *result)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
+    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
+     * draw is counted first and the real function jumped to. */
+    if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
+        c->count++;
+        return ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
+    }
+    return drand48_r_slow(buffer, result, FS_CALLER());
+}
+
+int lrand48_r(struct drand48_data *buffer, long *result)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
+    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
+     * draw is counted first and the real function jumped to. */
+    if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
+        c->count++;
+        return ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
+    }
+    return lrand48_r_slow(buffer, result, FS_CALLER());
+}
+
+int mrand48_r(struct drand48_data *buffer, long *result)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
+    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
+     * draw is counted first and the real function jumped to. */
+    if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
+        c->count++;
+        return ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
+    }
+    return mrand48_r_slow(buffer, result, FS_CALLER());
+}
+
+int erand48_r(unsigned short xsubi[3], struct drand48_data *buffer, double *result)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
+    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+        int r = ((erand48_r_fn *)fs_real.erand48_r)(xsubi, buffer, result);
+        if (r == 0) {
+            c->expect = fs_x48(xsubi);
+            c->count++;
+        }
+        return r;
+    }
+    return erand48_r_slow(xsubi, buffer, result, FS_CALLER());
+}
+
+int nrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
+    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+        int r = ((nrand48_r_fn *)fs_real.nrand48_r)(xsubi, buffer, result);
+        if (r == 0) {
+            c->expect = fs_x48(xsubi);
+            c->count++;
+        }
+        return r;
+    }
+    return nrand48_r_slow(xsubi, buffer, result, FS_CALLER());
+}
+
+int jrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
+    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+        int r = ((nrand48_r_fn *)fs_real.jrand48_r)(xsubi, buffer, result);
+        if (r == 0) {
+            c->expect = fs_x48(xsubi);
+            c->count++;
+        }
+        return r;
+    }
+    return jrand48_r_slow(xsubi, buffer, result, FS_CALLER());
+}
+
+int rand_r(unsigned *seed)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_RAND_R];
+    if (FS_LIKELY(c->key == (uintptr_t)seed) && (uint64_t)*seed == c->expect) {
+        int r = fs_real.rand_r(seed);
+        c->expect = (uint64_t)*seed;
+        c->count++;
+        return r;
+    }
+    return rand_r_slow(seed, FS_CALLER());
 }

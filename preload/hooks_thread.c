@@ -25,6 +25,21 @@ static uintptr_t first_word(const void *p)
     return w;
 }
 
+/* The new thread may not have run a single instruction yet when its creator forks: tell the
+ * slot its tid now, so that the fork's snapshot knows the thread and its start routine.  glibc
+ * writes the tid before pthread_create returns (CLONE_PARENT_SETTID), and the per-thread CPU
+ * clock id encodes it (the kernel's MAKE_THREAD_CPUCLOCK: ~tid << 3 | flags).  Only while the
+ * slot is still reserved and without a tid: the thread's own adoption writes the same value. */
+static void note_tid(struct fs_thread *t, pthread_t thread)
+{
+    clockid_t clk;
+    if (pthread_getcpuclockid(thread, &clk) != 0)
+        return;
+    int tid = (int)~(clk >> 3), zero = 0;
+    if (tid > 0 && __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_RESERVED)
+        __atomic_compare_exchange_n(&t->tid, &zero, tid, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 static void *pthread_trampoline(void *arg)
 {
     struct fs_thread *t = arg;
@@ -40,6 +55,7 @@ static void *pthread_trampoline(void *arg)
 int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     FS_REAL_READY();
+    fs_rng_threads_begin();
     struct fs_thread *self = fs_config.active ? fs_self() : NULL;
     struct fs_thread *t = self ? fs_slot_reserve() : NULL;
     if (!t)
@@ -57,6 +73,8 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     int r = fs_real.pthread_create(thread, attr, pthread_trampoline, t);
     if (r != 0)
         fs_slot_release(t);
+    else
+        note_tid(t, *thread);
     return r;
 }
 
@@ -72,6 +90,7 @@ static int thrd_trampoline(void *arg)
 int thrd_create(thrd_t *thread, thrd_start_t fn, void *arg)
 {
     FS_REAL_READY();
+    fs_rng_threads_begin();
     struct fs_thread *self = fs_config.active ? fs_self() : NULL;
     struct fs_thread *t = self ? fs_slot_reserve() : NULL;
     if (!t)

@@ -46,8 +46,8 @@ __attribute__((destructor)) static void fs_fini(void)
 {
     if (fs_config.active) {
         fs_rng_flush();
-        fs_fork_records_flush();
-        fs_end_record("exit");
+        fs_fork_records_flush_final();
+        fs_end_record("exit", -1);
         fs_storm_end();
     }
 }

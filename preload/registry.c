@@ -6,6 +6,7 @@
  * readers are the forked children.  Slots are claimed with a CAS and recycled at thread exit
  * through a pthread key destructor, which runs for every way a pthread can end. */
 #include "shim.h"
+#include "trace_format.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -17,11 +18,12 @@ FS_HIDDEN struct fs_thread fs_threads[FS_MAX_THREADS];
 FS_HIDDEN struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
 FS_HIDDEN uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
 FS_HIDDEN unsigned fs_threads_lost;
-FS_HIDDEN int fs_sems_used;
+FS_HIDDEN int fs_sems_full;
 FS_HIDDEN struct fs_inherited fs_inherited[FS_INHERITED_MAX];
 FS_HIDDEN unsigned fs_ninherited;
 
 __thread struct fs_thread *fs_tls_self __attribute__((tls_model("initial-exec")));
+__thread struct fs_thread *fs_tls_fast __attribute__((tls_model("initial-exec")));
 /* Set once the thread's slot was released at exit: later lock calls from other keys'
  * destructors pass through instead of claiming a slot that nobody would release. */
 static __thread int tls_exiting __attribute__((tls_model("initial-exec")));
@@ -43,6 +45,7 @@ static void slot_destructor(void *p)
     if (!t)
         return;
     tls_exiting = 1;
+    fs_tls_fast = NULL;
     fs_tls_self = NULL;
     fs_slot_release(t);
 }
@@ -71,6 +74,7 @@ static struct fs_thread *claim(unsigned i)
     t->create_site = 0;
     t->blocked_on_sem = 0;
     t->name[0] = '\0';
+    t->guard.lock = FS_HELD_GUARD;
     return t;
 }
 
@@ -108,12 +112,32 @@ void fs_slot_adopt(struct fs_thread *t)
     if (slot_key_ok)
         pthread_setspecific(slot_key, t);
     fs_tls_self = t;
+    fs_tls_fast = fs_fast_allowed() ? t : NULL;
     __atomic_store_n(&t->state, FS_SLOT_LIVE, __ATOMIC_RELEASE);
     errno = saved;
 }
 
+FS_HIDDEN uint64_t fs_rng_draws_gone[FS_RNG_FAMILIES];
+
+/* Slots first, then the gone count: a slot released meanwhile is counted twice for a moment
+ * (positions are allowed to be off by a few under concurrent draws), never lost. */
+uint64_t fs_rng_draws_total(int family)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0, n = fs_threads_used(); i < n; i++)
+        sum += __atomic_load_n(&fs_threads[i].rng_draws[family], __ATOMIC_RELAXED);
+    return sum + __atomic_load_n(&fs_rng_draws_gone[family], __ATOMIC_ACQUIRE);
+}
+
 void fs_slot_release(struct fs_thread *t)
 {
+    for (int f = 0; f < FS_RNG_FAMILIES; f++) {
+        uint64_t n = __atomic_load_n(&t->rng_draws[f], __ATOMIC_RELAXED);
+        if (n) {
+            __atomic_fetch_add(&fs_rng_draws_gone[f], n, __ATOMIC_RELEASE);
+            __atomic_store_n(&t->rng_draws[f], 0, __ATOMIC_RELAXED);
+        }
+    }
     __atomic_store_n(&t->nheld, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&t->state, FS_SLOT_FREE, __ATOMIC_RELEASE);
 }
@@ -129,6 +153,16 @@ struct fs_thread *fs_self_slow(void)
         return NULL;
     fs_slot_adopt(t);
     return t;
+}
+
+int fs_fast_allowed(void)
+{
+    return fs_config.active && fs_config.lock_stack <= 1 && !fs_ninherited;
+}
+
+int fs_held_pop_slow(const void *lock)
+{
+    return fs_held_pop(lock);
 }
 
 void fs_held_push_deep(struct fs_thread *t, unsigned idx)
@@ -167,64 +201,102 @@ void fs_held_forget(const void *lock)
         ;
 }
 
-static inline struct fs_sem_slot *sem_slot(const sem_t *sem)
+/* ---- semaphores ----------------------------------------------------------------------------
+ * A semaphore decremented by a thread goes on that thread's own stack of held locks, like a
+ * lock, and a post by the same thread takes it off again: the lock-like use costs what a mutex
+ * costs, and FORKSAN_LOCK_STACK deepens it like any lock.  Only a post by another thread (or a
+ * counting semaphore's initialization) touches the global table, marking the semaphore a signal
+ * for good: the forked child then never counts it as held.  The table is open-addressed and a
+ * mark is never evicted; when it is full, every semaphore counts as a signal (recording less,
+ * never wrongly). */
+
+#define SEM_PROBES 16
+
+static inline unsigned sem_hash(uintptr_t sem)
 {
-    uintptr_t h = (uintptr_t)sem;
+    uint64_t h = (uint64_t)sem;
     h ^= h >> 17;
     h *= 0x9e3779b97f4a7c15ull;
-    return &fs_sems[(h >> 40) % FS_SEM_SLOTS];
+    return (unsigned)(h >> 40) % FS_SEM_SLOTS;
 }
 
-/* A successful decrement: the caller now "holds" it if it is used as a lock.  A colliding
- * semaphore simply takes the slot over: the table records less, never wrongly. */
+/* The row of sem, claimed when `claim`; NULL when absent (or the table is full). */
+static struct fs_sem_slot *sem_row(uintptr_t sem, int claim)
+{
+    unsigned h = sem_hash(sem);
+    for (unsigned k = 0; k < SEM_PROBES; k++) {
+        struct fs_sem_slot *s = &fs_sems[(h + k) % FS_SEM_SLOTS];
+        uintptr_t cur = __atomic_load_n(&s->sem, __ATOMIC_ACQUIRE);
+        if (cur == sem)
+            return s;
+        if (cur)
+            continue;
+        if (!claim)
+            return NULL;
+        uintptr_t expect = 0;
+        if (__atomic_compare_exchange_n(&s->sem, &expect, sem, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE) ||
+            expect == sem)
+            return s;
+    }
+    return NULL;
+}
+
+static void sem_mark(const sem_t *sem, int signal)
+{
+    struct fs_sem_slot *s = sem_row((uintptr_t)sem, signal);
+    if (s)
+        __atomic_store_n(&s->signal, signal, __ATOMIC_RELEASE);
+    else if (signal)
+        __atomic_store_n(&fs_sems_full, 1, __ATOMIC_RELEASE);
+}
+
+int fs_sem_is_signal(uintptr_t sem)
+{
+    if (__atomic_load_n(&fs_sems_full, __ATOMIC_ACQUIRE))
+        return 1;
+    const struct fs_sem_slot *s = sem_row(sem, 0);
+    return s && __atomic_load_n(&s->signal, __ATOMIC_ACQUIRE);
+}
+
+int fs_sem_on_stack(const struct fs_thread *t, const sem_t *sem, unsigned n)
+{
+    for (unsigned i = 0; i < n && i < FS_HELD_MAX; i++)
+        if (t->held[i].lock == (uintptr_t)sem)
+            return 1;
+    return 0;
+}
+
+/* The slow path's decrement: the same push, with a deeper stack when configured. */
 void fs_sem_acquired(const sem_t *sem, uintptr_t site)
 {
     struct fs_thread *t = fs_self();
     if (!t)
         return;
-    struct fs_sem_slot *s = sem_slot(sem);
-    if (s->sem != (uintptr_t)sem)
-        s->cross_post = 0;
-    s->tid = t->tid;
-    s->site = site;
-    __atomic_store_n(&s->sem, (uintptr_t)sem, __ATOMIC_RELEASE);
-    if (FS_UNLIKELY(!fs_sems_used))
-        fs_sems_used = 1;
+    unsigned n = t->nheld;
+    if (n && fs_sem_on_stack(t, sem, n))
+        return;
+    fs_held_commit(fs_held_prepare(sem, FS_LOCK_SEM, FS_MODE_EXCL, site));
 }
 
-/* A post by the last decrementer releases it; a post by anyone else means the semaphore is a
- * signal between threads, which is never "held". */
+/* A post by the thread holding it releases it; a post by anyone else makes it a signal. */
 void fs_sem_posted(const sem_t *sem)
 {
-    struct fs_sem_slot *s = sem_slot(sem);
-    if (s->sem != (uintptr_t)sem)
-        return;
-    struct fs_thread *t = fs_tls_self;
-    if (t && s->tid == t->tid)
-        s->tid = 0;
-    else
-        s->cross_post = 1;
+    if (!fs_held_pop(sem) && fs_config.active)
+        sem_mark(sem, 1);
 }
 
 /* A semaphore that starts above 1 counts resources; it is never a lock. */
 void fs_sem_initialized(const sem_t *sem, unsigned value)
 {
-    struct fs_sem_slot *s = sem_slot(sem);
-    if (value <= 1) {
-        if (s->sem == (uintptr_t)sem)
-            __atomic_store_n(&s->sem, 0, __ATOMIC_RELEASE);
-        return;
-    }
-    s->tid = 0;
-    s->cross_post = 1;
-    __atomic_store_n(&s->sem, (uintptr_t)sem, __ATOMIC_RELEASE);
+    fs_held_forget(sem);
+    sem_mark(sem, value > 1);
 }
 
 void fs_sem_forget(const sem_t *sem)
 {
-    struct fs_sem_slot *s = sem_slot(sem);
-    if (s->sem == (uintptr_t)sem)
-        __atomic_store_n(&s->sem, 0, __ATOMIC_RELEASE);
+    fs_held_forget(sem);
+    sem_mark(sem, 0);
 }
 
 /* The shim's one lock for its own rare sections (fork, trace writing, exec's environment).  It
@@ -234,20 +306,32 @@ void fs_sem_forget(const sem_t *sem)
  * over: an exec from a vfork child (which shares our memory) never releases what it took. */
 int fs_owner_lock_try(int *lock, int me)
 {
-    for (int i = 0; i < 20000; i++) {
+    /* Bounded in time rather than in tries: a fork holds the lock across fork(2), which in a
+     * process with a thousand threads takes milliseconds on a loaded machine. */
+    int64_t give_up = 0;
+    for (int i = 0;; i++) {
         int owner = 0;
         if (__atomic_compare_exchange_n(lock, &owner, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
+        if (owner == me)
+            return -1; /* a signal handler on the owner's own thread: waiting cannot help */
         int saved = errno;
         int gone = owner != me && syscall(SYS_tgkill, getpid(), owner, 0) < 0 && errno == ESRCH;
         errno = saved;
         if (gone &&
             __atomic_compare_exchange_n(lock, &owner, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
-        if (i > 100)
+        if (i > 100) {
+            if ((i & 255) == 0) {
+                int64_t now = fs_now_ns();
+                if (!give_up)
+                    give_up = now + 2000000000;
+                else if (now > give_up)
+                    return -1;
+            }
             sched_yield();
+        }
     }
-    return -1;
 }
 
 void fs_spin_release(int *lock)

@@ -60,7 +60,8 @@ struct rng_inst {
     int seedpid;
     uintptr_t seedsite;
     uint64_t lineage;
-    int64_t pos;     /* values drawn from the lineage so far */
+    int64_t pos;     /* values drawn from the lineage so far (global families: see pos_of) */
+    uint64_t base;   /* global families: the family's draw total when pos was last set */
     uint64_t expect; /* content families: the state's contents after the last draw */
     struct rng_seg seg;
 };
@@ -177,11 +178,58 @@ static int seg_pending(const struct rng_inst *in)
     return __atomic_load_n(&in->seg.n, __ATOMIC_ACQUIRE) > 0 && !in->seg.written;
 }
 
+/* ---- positions ---------------------------------------------------------------------------
+ * The global generators (random()'s current state, drand48's) are drawn from by every thread;
+ * counting each draw in one shared word costs a `lock xadd` per draw.  Instead each thread counts
+ * its own draws in its registry slot (plain increments, in the hooks) and the position of the
+ * family's current instance is derived when needed: pos + (family total now - base).  Only the
+ * slow paths need it (the first values of a segment, fork, reseed, exit), and they may scan the
+ * slots. */
+
+static int family_of(const struct rng_inst *in)
+{
+    return in->gen == FS_RNG_RANDOM    ? FS_RNG_FAM_RANDOM
+           : in->gen == FS_RNG_DRAND48 ? FS_RNG_FAM_DRAND48
+                                       : -1;
+}
+
+static int is_current(const struct rng_inst *in, int family)
+{
+    return family == FS_RNG_FAM_RANDOM ? in == random_cur : in == &drand48_inst;
+}
+
+static int64_t pos_of(const struct rng_inst *in)
+{
+    int f = family_of(in);
+    int64_t pos = __atomic_load_n(&in->pos, __ATOMIC_RELAXED);
+    if (f < 0 || !is_current(in, f))
+        return pos;
+    return pos + (int64_t)(fs_rng_draws_total(f) - in->base);
+}
+
+static void pos_set(struct rng_inst *in, int64_t pos)
+{
+    int f = family_of(in);
+    if (f >= 0)
+        in->base = fs_rng_draws_total(f);
+    __atomic_store_n(&in->pos, pos, __ATOMIC_RELAXED);
+}
+
+/* The segment of a family's current instance wants values again: its draws take the slow path
+ * until they are stored (drew_global clears it). */
+static void want_values(const struct rng_inst *in)
+{
+    int f = family_of(in);
+    if (f >= 0 && is_current(in, f) && !fs_rng_want[f])
+        __atomic_store_n(&fs_rng_want[f], 1, __ATOMIC_RELEASE);
+}
+
 /* A new segment at the instance's current position. */
 static void seg_restart(struct rng_inst *in, int forced)
 {
     struct rng_seg *s = &in->seg;
-    s->start = __atomic_load_n(&in->pos, __ATOMIC_RELAXED);
+    s->start = pos_of(in);
+    want_values(in);
     s->written = 0;
     s->inherited = in->inherited;
     s->forced = (uint8_t)forced;
@@ -190,16 +238,13 @@ static void seg_restart(struct rng_inst *in, int forced)
 
 /* ---- the draw path ----------------------------------------------------------------------- */
 
-/* Counting is exact when one thread draws.  With several, only glibc's random family is itself
- * thread-safe (it locks), so only its count is worth an atomic; drand48's global state and the
- * caller-held states race in the program already, and a plain increment keeps the draw path as
- * cheap as the generator.  A miscount only shifts positions: the analyzer compares the recorded
- * values before it reports anything. */
+/* The caller-held states: drand48_r's, erand48's and rand_r's race in the program already when
+ * several threads share one, and random_r's is the caller's to lock; a plain increment keeps the
+ * draw path as cheap as the generator.  A miscount only shifts positions: the analyzer compares
+ * the recorded values before it reports anything. */
 static inline int64_t next_pos(struct rng_inst *in)
 {
-    if (FS_LIKELY(__libc_single_threaded) || in->gen != FS_RNG_RANDOM)
-        return in->pos++;
-    return __atomic_fetch_add(&in->pos, 1, __ATOMIC_RELAXED);
+    return in->pos++;
 }
 
 static __attribute__((noinline)) void store_value(struct rng_inst *in, uint64_t i, uint64_t v,
@@ -229,14 +274,35 @@ static inline void drew(struct rng_inst *in, uint64_t v, int vtype, const char *
         store_value(in, i, v, vtype, call, site);
 }
 
+/* Read by every global draw, written only when a segment restarts or fills: a line of its own,
+ * away from the caller-state caches that their draws write. */
+FS_HIDDEN int fs_rng_want[FS_RNG_FAMILIES] __attribute__((aligned(64))) = {1, 1};
+
+/* A draw of a global family that came the slow way (a value wanted, or no slot to count in):
+ * its position, the count, and the value if the segment wants it. */
+static void drew_global(struct rng_inst *in, int f, uint64_t v, int vtype, const char *call,
+                        uintptr_t site)
+{
+    uint64_t i = (uint64_t)pos_of(in) - (uint64_t)in->seg.start;
+    struct fs_thread *t = fs_self();
+    if (t)
+        __atomic_store_n(&t->rng_draws[f], t->rng_draws[f] + 1, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_add(&fs_rng_draws_gone[f], 1, __ATOMIC_RELAXED);
+    if (i < SEG_VALUES)
+        store_value(in, i, v, vtype, call, site);
+    if (i + 1 >= SEG_VALUES && fs_rng_want[f])
+        __atomic_store_n(&fs_rng_want[f], 0, __ATOMIC_RELEASE);
+}
+
 void fs_rng_draw_random(uint64_t value, const char *call, uintptr_t site)
 {
-    drew(random_cur, value, FS_RNG_INT, call, site);
+    drew_global(random_cur, FS_RNG_FAM_RANDOM, value, FS_RNG_INT, call, site);
 }
 
 void fs_rng_draw_drand48(uint64_t value, int vtype, const char *call, uintptr_t site)
 {
-    drew(&drand48_inst, value, vtype, call, site);
+    drew_global(&drand48_inst, FS_RNG_FAM_DRAND48, value, vtype, call, site);
 }
 
 /* ---- caller-held states ------------------------------------------------------------------ */
@@ -335,13 +401,90 @@ static void lost_one(void)
     __atomic_fetch_add(&rng_lost, 1, __ATOMIC_RELAXED);
 }
 
+/* A caller's state the table could not hold (or not yet): its draws go unrecorded.  Counted once
+ * per thread and state, not per draw: an untracked state costs its records (one per segment),
+ * and a thread drawing millions of values from one would otherwise report millions lost. */
+static __thread uintptr_t tls_lost_state __attribute__((tls_model("initial-exec")));
+
+static void lost_state(const void *state)
+{
+    if (tls_lost_state == (uintptr_t)state)
+        return;
+    tls_lost_state = (uintptr_t)state;
+    lost_one();
+}
+
+/* ---- the caller-held states' fast path ---------------------------------------------------
+ * A state whose current segment has its values (and, content-keyed, is not to be re-read) needs
+ * nothing per draw but a count: the hooks count it in fs_rng_cache[gen] while the key matches.
+ * Every slow point first folds the cached count back into the instance (cache_drop), so the
+ * instance is exact whenever anything reads it.  Two threads drawing from different states of
+ * one family take turns evicting each other (slow, as before); a count may then be attributed
+ * a draw late, which only shifts positions (the analyzer compares values). */
+FS_HIDDEN struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX] __attribute__((aligned(64))) = {
+    [0 ... FS_RNG_GEN_MAX - 1] = {.key = FS_RNG_NO_KEY}};
+static struct rng_inst *cache_inst[FS_RNG_GEN_MAX];
+
+static void cache_drop(int gen)
+{
+    struct fs_rng_cache *c = &fs_rng_cache[gen];
+    if (c->key == FS_RNG_NO_KEY)
+        return;
+    c->key = FS_RNG_NO_KEY;
+    struct rng_inst *in = cache_inst[gen];
+    if (in) {
+        in->pos += (int64_t)c->count;
+        if (content_keyed(gen))
+            in->expect = c->expect;
+    }
+    c->count = 0;
+}
+
+static void cache_drop_all(void)
+{
+    for (int g = 0; g < FS_RNG_GEN_MAX; g++)
+        cache_drop(g);
+}
+
+void fs_rng_threads_begin(void)
+{
+    if (__libc_single_threaded)
+        cache_drop_all();
+}
+
+/* After a slow draw: the state becomes the family's cached one once its segment is full.  Only
+ * in a single-threaded process: the hooks' check-draw-count is not atomic, and a second thread
+ * offering its state between another's check and count would leave the first one's contents as
+ * the second's expectation (every later draw a new segment).  fs_rng_threads_begin drops the
+ * cache when the first thread is created. */
+static void cache_offer(int gen, const void *state, struct rng_inst *in)
+{
+    if (!__libc_single_threaded || in->fresh || (uint64_t)(in->pos - in->seg.start) < SEG_VALUES)
+        return;
+    struct fs_rng_cache *c = &fs_rng_cache[gen];
+    cache_inst[gen] = in;
+    c->expect = in->expect;
+    c->count = 0;
+    __atomic_store_n(&c->key, (uintptr_t)state, __ATOMIC_RELEASE);
+}
+
+static void draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
+                       const char *call, uintptr_t site);
+
 void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
+                       const char *call, uintptr_t site)
+{
+    cache_drop(gen);
+    draw_state(gen, state, before, value, vtype, call, site);
+}
+
+static void draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
                        const char *call, uintptr_t site)
 {
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (FS_UNLIKELY(!in)) {
-        lost_one();
+        lost_state(state);
         return;
     }
     if (content_keyed(gen)) {
@@ -359,6 +502,7 @@ void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t val
         }
         drew(in, value, vtype, call, site);
         in->expect = contents_of(gen, state);
+        cache_offer(gen, state, in);
         return;
     }
     if (created) {
@@ -368,6 +512,7 @@ void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t val
         seg_restart(in, 0);
     }
     drew(in, value, vtype, call, site);
+    cache_offer(gen, state, in);
 }
 
 /* ---- seeding ----------------------------------------------------------------------------- */
@@ -409,7 +554,7 @@ static void reseed(struct rng_inst *in, uint64_t value, uint64_t lineage, const 
     in->seedsite = site;
     in->inherited = 0;
     in->fresh = 0;
-    __atomic_store_n(&in->pos, 0, __ATOMIC_RELAXED);
+    pos_set(in, 0);
     seg_restart(in, 0);
     write_seed(in, value, call, site);
 }
@@ -437,10 +582,11 @@ void fs_rng_seed_drand48(uint64_t value, const char *call, uintptr_t site)
 
 void fs_rng_seed_state(int gen, const void *state, uint64_t value, const char *call, uintptr_t site)
 {
+    cache_drop(gen);
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (!in) {
-        lost_one();
+        lost_state(state);
         return;
     }
     reseed(in, value, gen == FS_RNG_RANDOM_R ? random_lineage(value) : value, call, site);
@@ -448,10 +594,11 @@ void fs_rng_seed_state(int gen, const void *state, uint64_t value, const char *c
 
 void fs_rng_reset_state(int gen, const void *state)
 {
+    cache_drop(gen);
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (!in) {
-        lost_one();
+        lost_state(state);
         return;
     }
     if (seg_pending(in))
@@ -461,7 +608,7 @@ void fs_rng_reset_state(int gen, const void *state)
     in->seedpid = 0;
     in->seedsite = 0;
     in->inherited = 0;
-    __atomic_store_n(&in->pos, 0, __ATOMIC_RELAXED);
+    pos_set(in, 0);
     seg_restart(in, 0);
 }
 
@@ -477,6 +624,19 @@ static uint64_t random_buf_digest(const void *buf)
     return fnv1a(FNV_BASIS, buf, (size_t)words * sizeof(int32_t));
 }
 
+/* random() draws from `in` from now on: the old instance keeps the position it reached. */
+static void make_current(struct rng_inst *in)
+{
+    struct rng_inst *prev = random_cur;
+    if (prev == in)
+        return;
+    int64_t reached = pos_of(prev);
+    __atomic_store_n(&prev->pos, reached, __ATOMIC_RELAXED);
+    in->base = fs_rng_draws_total(FS_RNG_FAM_RANDOM);
+    random_cur = in;
+    want_values(in);
+}
+
 void fs_rng_switch_random(const void *buf, const void *old)
 {
     /* The built-in table is id 0; setstate/initstate's return value reveals its address. */
@@ -486,13 +646,13 @@ void fs_rng_switch_random(const void *buf, const void *old)
     unsigned nbufs = __atomic_load_n(&random_nbufs, __ATOMIC_ACQUIRE);
     for (unsigned i = 0; i < nbufs; i++) {
         if (random_bufs[i].addr == addr) {
-            random_cur = &random_bufs[i].in;
+            make_current(&random_bufs[i].in);
             return;
         }
     }
     if (nbufs >= RANDOM_BUFS) {
         lost_one();
-        random_cur = &random_none;
+        make_current(&random_none);
         return;
     }
     struct random_buf *rb = &random_bufs[nbufs];
@@ -503,7 +663,7 @@ void fs_rng_switch_random(const void *buf, const void *old)
     if (!rng_used)
         rng_used = 1;
     __atomic_store_n(&random_nbufs, nbufs + 1, __ATOMIC_RELEASE);
-    random_cur = &rb->in;
+    make_current(&rb->in);
 }
 
 /* ---- safe sources ------------------------------------------------------------------------ */
@@ -583,6 +743,7 @@ static void write_pending(void)
 
 void fs_rng_before_fork(void)
 {
+    cache_drop_all();
     if (!rng_used && !safe_any && !rng_lost)
         return;
     write_pending();
@@ -612,6 +773,7 @@ static void restart_child(struct rng_inst *in, void *arg)
  * the child this runs before fork() returns: static memory and nothing else. */
 void fs_rng_after_fork(int in_child)
 {
+    cache_drop_all();
     if (in_child) {
         if (seeds_written)
             seeds_written = 0;
@@ -639,6 +801,7 @@ static void restart_written(struct rng_inst *in, void *arg)
 
 void fs_rng_flush(void)
 {
+    cache_drop_all();
     if (!rng_used && !safe_any && !rng_lost)
         return;
     write_pending();

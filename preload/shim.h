@@ -177,6 +177,11 @@ struct fs_config {
     int follow_exec; /* FORKSAN_FOLLOW_EXEC (default 1): keep the shim across exec */
     int lock_stack;  /* FORKSAN_LOCK_STACK: frames per acquisition (default 1) */
     char trace_dir[FS_PATH_MAX];
+    /* FORKSAN_TRACE_DIR_ID: the directory's device and inode, set by the run's first image, so
+     * that a later image (after chroot, or a directory swapped under the same path) never
+     * writes into another directory of that name. */
+    int have_dir_id;
+    unsigned long long dir_dev, dir_ino;
     char self_path[FS_PATH_MAX]; /* this library, as the dynamic linker loaded it */
     /* "LD_PRELOAD=..." and every "FORKSAN_*=..." as at start-up, NUL-separated, for exec. */
     char saved_env[8192];
@@ -185,6 +190,8 @@ struct fs_config {
 
 FS_HIDDEN extern struct fs_config fs_config;
 FS_HIDDEN void fs_config_load(void);
+/* Records the trace directory's identity for every later image (environment and exec). */
+FS_HIDDEN void fs_config_set_dir_id(unsigned long long dev, unsigned long long ino);
 /* Writes "forksan: <msg>\n" to stderr when FORKSAN_VERBOSE is set.  Async-signal-safe. */
 FS_HIDDEN void fs_complain(const char *msg);
 
@@ -196,10 +203,17 @@ FS_HIDDEN void fs_complain(const char *msg);
 
 enum fs_slot_state { FS_SLOT_FREE = 0, FS_SLOT_RESERVED, FS_SLOT_LIVE };
 
+/* 32 bytes: the hooks index the stack with one shift, and no entry straddles a cache line. */
 struct fs_held_entry {
     uintptr_t lock; /* 0 while an entry is being rewritten */
     uintptr_t site;
-    uint8_t kind, mode;
+    union {
+        struct {
+            uint8_t kind, mode;
+        };
+        uint32_t kind_mode; /* both in one store of an immediate: kind | mode << 8 */
+    };
+    uint8_t pad_[12];
 };
 
 struct fs_thread {
@@ -208,6 +222,9 @@ struct fs_thread {
     int creator;
     unsigned nheld; /* published with release order: entries below it are complete */
     unsigned lost;
+    /* Draws from the global generators (enum fs_rng_family) by this thread, counted with a
+     * plain increment by the thread alone: a draw costs no atomic (rng.c sums them). */
+    uint64_t rng_draws[2];
     uintptr_t start_routine, create_site;
     uintptr_t start_arg0; /* first word of the start argument (a wrapper's real routine), or 0 */
     int py_line;          /* Python creation site (python.c), when py_line > 0 */
@@ -219,16 +236,19 @@ struct fs_thread {
     thrd_start_t user_thrd_fn; /* thrd_create trampoline */
     void *user_arg;
     char name[16];
+    /* Below held[0]: its lock is FS_HELD_GUARD, which no lock has, so the unlock fast path
+     * compares held[nheld - 1] without testing for an empty stack first. */
+    struct fs_held_entry guard;
     struct fs_held_entry held[FS_HELD_MAX];
 };
+#define FS_HELD_GUARD UINTPTR_MAX
 
-/* Semaphores have no owner, so they live in one table rather than in a thread's registry:
- * the last successful decrement and whether anyone else ever posted it (a signal, not a lock). */
+/* Semaphores marked as signals (posted by a thread that had not decremented them, or counting
+ * resources): the forked child never counts them as held (registry.c). */
 struct fs_sem_slot {
-    uintptr_t sem;
-    uintptr_t site;
-    int tid;
-    int cross_post;
+    uintptr_t sem; /* claimed once, never evicted */
+    int signal;
+    int pad_;
 };
 
 FS_HIDDEN extern struct fs_thread fs_threads[FS_MAX_THREADS];
@@ -236,11 +256,20 @@ FS_HIDDEN extern struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
 FS_HIDDEN extern uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
 FS_HIDDEN extern unsigned fs_threads_lost;
 FS_HIDDEN extern unsigned fs_threads_hwm; /* slots below it may be in use */
-FS_HIDDEN extern int fs_sems_used;
+FS_HIDDEN extern int fs_sems_full;        /* a mark did not fit: every semaphore is a signal */
 
 /* The calling thread's slot, claimed on first use; NULL when not recording. */
 extern __thread struct fs_thread *fs_tls_self
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* The one "slow path needed" test of every hot hook: the calling thread's slot when its hooks
+ * may take the straight-line fast path, NULL when anything else must happen first: start-up not
+ * complete or not recording (no slot yet), deeper lock stacks (FORKSAN_LOCK_STACK > 1), a forked
+ * child holding inherited locks (each acquisition is checked), the shim's own internal calls,
+ * thread exit.  One TLS load and one branch; everything else is out of line. */
+extern __thread struct fs_thread *fs_tls_fast
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* Whether threads of this process may use the fast path (see fs_tls_fast). */
+FS_HIDDEN int fs_fast_allowed(void);
 FS_HIDDEN struct fs_thread *fs_self_slow(void);
 extern __thread int fs_tls_internal
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
@@ -248,11 +277,13 @@ extern __thread int fs_tls_internal
 /* Around the shim's own calls into code that takes locks (libunwind, dl_iterate_phdr): hooks
  * reached from there pass through instead of recording, or claiming a second slot. */
 #define FS_INTERNAL_BEGIN()                                                                        \
-    struct fs_thread *fs_saved_self_ = fs_tls_self;                                                \
+    struct fs_thread *fs_saved_self_ = fs_tls_self, *fs_saved_fast_ = fs_tls_fast;                 \
     fs_tls_self = NULL;                                                                            \
+    fs_tls_fast = NULL;                                                                            \
     fs_tls_internal++
 #define FS_INTERNAL_END()                                                                          \
     fs_tls_internal--;                                                                             \
+    fs_tls_fast = fs_saved_fast_;                                                                  \
     fs_tls_self = fs_saved_self_
 
 static inline struct fs_thread *fs_self(void)
@@ -284,9 +315,11 @@ static inline unsigned fs_slot_index(const struct fs_thread *t)
  * held (under contention, every nanosecond inside the critical section is paid by all waiters):
  * fs_held_prepare writes the entry past the published end before the real call, and
  * fs_held_commit publishes it with one store once the call succeeded.  An entry that is never
- * committed is simply overwritten by the next one.  Hot path: no syscall, no lock, no malloc. */
-static inline struct fs_thread *fs_held_prepare(const void *lock, int kind, int mode,
-                                                uintptr_t site)
+ * committed is simply overwritten by the next one.  Hot path: no syscall, no lock, no malloc.
+ * Always inlined, also into the cold slow paths (which gcc optimizes for size): with
+ * FORKSAN_LOCK_STACK the frames are counted from the function that commits. */
+static inline __attribute__((always_inline)) struct fs_thread *
+fs_held_prepare(const void *lock, int kind, int mode, uintptr_t site)
 {
     struct fs_thread *t = fs_self();
     if (FS_UNLIKELY(!t))
@@ -304,7 +337,7 @@ static inline struct fs_thread *fs_held_prepare(const void *lock, int kind, int 
     return t;
 }
 
-static inline void fs_held_commit(struct fs_thread *t)
+static inline __attribute__((always_inline)) void fs_held_commit(struct fs_thread *t)
 {
     if (FS_UNLIKELY(!t))
         return;
@@ -315,7 +348,8 @@ static inline void fs_held_commit(struct fs_thread *t)
 }
 
 /* Both steps at once, where nothing runs in between (condition waits re-taking the mutex). */
-static inline void fs_held_push(const void *lock, int kind, int mode, uintptr_t site)
+static inline __attribute__((always_inline)) void fs_held_push(const void *lock, int kind, int mode,
+                                                               uintptr_t site)
 {
     fs_held_commit(fs_held_prepare(lock, kind, mode, site));
 }
@@ -342,10 +376,78 @@ static inline int fs_held_pop(const void *lock)
     return 0;
 }
 
+/* ---- the hooks' fast path ---------------------------------------------------------------
+ * The same two steps as fs_held_prepare/fs_held_commit with nothing else to test than
+ * fs_tls_fast and the stack's room: the entry written past the published end before the real
+ * call, one store publishing it after a success.  NULL means: take the hook's slow path (out of
+ * line), which records the same way plus whatever made fs_tls_fast NULL. */
+static inline struct fs_thread *fs_fast_prepare(const void *lock, int kind, int mode,
+                                                uintptr_t site)
+{
+    struct fs_thread *t = fs_tls_fast;
+    if (FS_UNLIKELY(!t))
+        return NULL;
+    unsigned n = t->nheld;
+    if (FS_UNLIKELY(n >= FS_HELD_MAX))
+        return NULL;
+    struct fs_held_entry *e = &t->held[n];
+    e->site = site;
+    e->kind_mode = (uint32_t)(kind | mode << 8);
+    e->lock = (uintptr_t)lock;
+    return t;
+}
+
+static inline void fs_fast_commit(struct fs_thread *t)
+{
+    __atomic_store_n(&t->nheld, t->nheld + 1, __ATOMIC_RELEASE);
+}
+
+/* Before a real release: 1 when the thread's newest entry was this lock and is now gone, 0 when
+ * the slow path must look further (or there is no slot).  One compare covers an empty stack. */
+static inline int fs_fast_pop(const void *lock)
+{
+    struct fs_thread *t = fs_tls_self;
+    if (FS_UNLIKELY(!t))
+        return 0;
+    int i = (int)t->nheld - 1; /* -1: the guard, never equal */
+    if (FS_LIKELY(t->held[i].lock == (uintptr_t)lock)) {
+        __atomic_store_n(&t->nheld, (unsigned)i, __ATOMIC_RELEASE);
+        return 1;
+    }
+    return 0;
+}
+
+/* For the blocking acquisitions of an owner-checked lock (pthread_mutex_lock, mtx_lock): the
+ * entry is published before the real call, so that the hook can jump to it instead of calling
+ * it.  While the call blocks, or after it failed (EDEADLK, EINVAL: programming errors), the
+ * entry claims a mutex the thread does not own; the forked child writes an entry only when the
+ * mutex's own owner field names the thread (snapshot.c), so this claims nothing false. */
+static inline int fs_fast_push(const void *lock, int kind, int mode, uintptr_t site)
+{
+    struct fs_thread *t = fs_tls_fast;
+    if (FS_UNLIKELY(!t))
+        return 0;
+    unsigned n = t->nheld;
+    if (FS_UNLIKELY(n >= FS_HELD_MAX))
+        return 0;
+    struct fs_held_entry *e = &t->held[n];
+    e->site = site;
+    e->kind_mode = (uint32_t)(kind | mode << 8);
+    e->lock = (uintptr_t)lock;
+    __atomic_store_n(&t->nheld, n + 1, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* Out of line, for the slow paths: the calling thread's newest entry of lock, 1 if it had one. */
+FS_HIDDEN int fs_held_pop_slow(const void *lock);
+
 /* A lock re-initialised or destroyed: forget every entry of the calling thread for it. */
 FS_HIDDEN void fs_held_forget(const void *lock);
 
+/* Semaphores (registry.c): a decrement goes on the thread's stack of held locks, once. */
 FS_HIDDEN void fs_sem_acquired(const sem_t *sem, uintptr_t site);
+FS_HIDDEN int fs_sem_on_stack(const struct fs_thread *t, const sem_t *sem, unsigned n);
+FS_HIDDEN int fs_sem_is_signal(uintptr_t sem);
 FS_HIDDEN void fs_sem_posted(const sem_t *sem);
 FS_HIDDEN void fs_sem_forget(const sem_t *sem);
 FS_HIDDEN void fs_sem_initialized(const sem_t *sem, unsigned value);
@@ -370,12 +472,15 @@ FS_HIDDEN int fs_child_acquire(const void *lock, int mode, const char *call, int
  * record says whether the child had used it before (a fresh lock is not the inherited one). */
 FS_HIDDEN void fs_inherited_forget(const void *lock, const char *call);
 
-/* In every lock hook, before the real call: free in a parent (the set is empty). */
-#define FS_CHILD_CHECK(lock, mode, is_try, fail_value)                                             \
+/* In every lock hook's slow path, before the real call (a child with inherited locks never
+ * takes the fast path).  `call` names the interposed function. */
+#define FS_CHILD_CHECK_AS(call, lock, mode, is_try, fail_value)                                    \
     do {                                                                                           \
-        if (FS_UNLIKELY(fs_ninherited) && fs_child_acquire(lock, mode, __func__, is_try))          \
+        if (FS_UNLIKELY(fs_ninherited) && fs_child_acquire(lock, mode, call, is_try))              \
             return fail_value;                                                                     \
     } while (0)
+#define FS_CHILD_CHECK(lock, mode, is_try, fail_value)                                             \
+    FS_CHILD_CHECK_AS(__func__, lock, mode, is_try, fail_value)
 /* In init and destroy hooks: a re-initialised lock is no longer the inherited one. */
 #define FS_CHILD_FORGET(lock)                                                                      \
     do {                                                                                           \
@@ -442,10 +547,40 @@ FS_HIDDEN void fs_rng_before_fork(void); /* parent, prepare handler: flush parti
 FS_HIDDEN void fs_rng_after_fork(int in_child); /* both sides: start new segments */
 FS_HIDDEN void fs_rng_flush(void);              /* exec, exit, _exit: write what is pending */
 
+/* The global generators whose draws the hooks count per thread (struct fs_thread.rng_draws):
+ * glibc's random() state and the drand48 state. */
+enum fs_rng_family { FS_RNG_FAM_RANDOM, FS_RNG_FAM_DRAND48, FS_RNG_FAMILIES };
+/* Nonzero while the current segment of a family still wants values: its draws take the slow
+ * path (fs_rng_draw_*), which stores them; otherwise a draw is one increment of the caller's
+ * counter. */
+FS_HIDDEN extern int fs_rng_want[FS_RNG_FAMILIES];
+/* Draws of released slots and of threads without one (registry.c). */
+FS_HIDDEN extern uint64_t fs_rng_draws_gone[FS_RNG_FAMILIES];
+/* Every draw of the family so far, in this process image: O(threads), for the slow paths. */
+FS_HIDDEN uint64_t fs_rng_draws_total(int family);
+
+/* Caller-held states whose draws only need counting (rng.c): one per family (enum fs_rng_gen),
+ * tested by the hooks' fast paths.  `key` is the state's address, FS_RNG_NO_KEY when none. */
+struct fs_rng_cache {
+    uintptr_t key;
+    uint64_t expect; /* erand48's and rand_r's: the contents our last draw left */
+    uint64_t count;  /* draws counted here, not yet in the instance's position */
+};
+#define FS_RNG_NO_KEY UINTPTR_MAX
+
 /* The 48-bit state of the drand48 family, from its three 16-bit words. */
 static inline uint64_t fs_x48(const unsigned short x[3])
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* The same value in two loads (the erand48 hooks read it twice per draw). */
+    uint32_t lo;
+    uint16_t hi;
+    __builtin_memcpy(&lo, x, sizeof lo);
+    __builtin_memcpy(&hi, x + 2, sizeof hi);
+    return (uint64_t)lo | (uint64_t)hi << 32;
+#else
     return (uint64_t)x[0] | (uint64_t)x[1] << 16 | (uint64_t)x[2] << 32;
+#endif
 }
 
 /* Generator families, as named by the `gen` field of the trace. */
@@ -459,6 +594,9 @@ enum fs_rng_gen {
     FS_RNG_GEN_MAX
 };
 enum fs_rng_vtype { FS_RNG_INT, FS_RNG_DOUBLE };
+FS_HIDDEN extern struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX];
+/* Before a thread is created: the cache serves single-threaded processes only (rng.c). */
+FS_HIDDEN void fs_rng_threads_begin(void);
 enum fs_rng_src {
     FS_RNG_SRC_GETRANDOM,
     FS_RNG_SRC_GETENTROPY,
@@ -518,7 +656,9 @@ FS_HIDDEN extern struct fs_fork_ctx fs_fork_ctx;
  * exit. */
 FS_HIDDEN void fs_fork_record(const struct fs_fork_ctx *ctx);
 FS_HIDDEN void fs_fork_record_failed(int seq, int err);
-FS_HIDDEN void fs_fork_records_flush(void);
+FS_HIDDEN void fs_fork_records_flush(void); /* only if the fork lock is free at once */
+FS_HIDDEN void fs_fork_records_flush_final(void); /* exit, exec: waits (bounded) for the lock */
+FS_HIDDEN void fs_fork_unrecorded(void);         /* a fork the recorder could not take */
 
 /* The shim's own bounded lock (registry.c): 0 when taken, -1 when it gave up.  `me` is the tid
  * stored in the word; fs_spin_release frees it. */
@@ -582,9 +722,11 @@ FS_HIDDEN void fs_fd_scan_start(void); /* at start-up, before the shim opens any
 FS_HIDDEN void fs_fd_write_start(struct fs_linebuf *lb);
 /* "3,7": descriptors above 2 placed on purpose; fa: a posix_spawn's file actions, or NULL. */
 FS_HIDDEN void fs_fd_placed_list(const void *fa, char *out, size_t cap);
+/* dup2/dup3 placed fd (flags: dup3's; O_CLOEXEC ones do not count). */
+FS_HIDDEN void fs_fd_placed(int fd, int flags);
 
 /* hooks_exit.c: how the process ends.  `how` is "exit", "_exit" or "exec". */
-FS_HIDDEN void fs_end_record(const char *how);
+FS_HIDDEN void fs_end_record(const char *how, int status); /* status: _exit's, -1 unknown */
 FS_HIDDEN void fs_exit_forked(void);  /* child handler: this image is a forked child */
 FS_HIDDEN void fs_exit_spawned(void); /* posix_spawn: this image may have children */
 /* Defaults no sane test suite reaches, low enough to keep a 2-core machine usable. */

@@ -7,6 +7,7 @@
  * thread holds it (read with process_vm_readv, so a stale address fails cleanly instead of
  * faulting).  Afterwards the slots of threads that do not exist in the child are freed. */
 #include "shim.h"
+#include "keep.h"
 #include "linebuf.h"
 #include "trace_format.h"
 
@@ -16,7 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_fork_ctx fs_fork_ctx;
+/* fs_fork_ctx lives on the fork page (forkrec.c). */
 
 enum verdict { HELD, NOT_HELD, UNKNOWN };
 
@@ -116,6 +117,19 @@ static const struct fs_thread *live_slot_of(int tid)
     return NULL;
 }
 
+/* A thread created but not yet running its first instruction: its creator noted the tid
+ * (hooks_thread.c), so its start routine is known; it holds nothing yet. */
+static const struct fs_thread *starting_slot_of(int tid)
+{
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_RESERVED &&
+            __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE) == tid)
+            return t;
+    }
+    return NULL;
+}
+
 /* Locks inherited from further up (a grandparent's vanished thread) stay in the set: they are
  * just as locked here. */
 static void remember_inherited(uintptr_t lock, int kind, int mode, int holder)
@@ -145,6 +159,14 @@ static void write_held(struct fs_linebuf *lb, int tid, const struct fs_held_entr
     fs_lb_end(lb);
 }
 
+/* A semaphore on a thread's stack counts as a held lock only when used as one: its value is 0
+ * (check_lock), the thread is not the forker (which lives on in the child), nobody else ever
+ * posted it, and the thread is not itself waiting on it (then it waits for a signal). */
+static int sem_used_as_lock(const struct fs_thread *t, uintptr_t sem, int forker)
+{
+    return !forker && t->blocked_on_sem != sem && !fs_sem_is_signal(sem);
+}
+
 static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t, int forker)
 {
     unsigned n = __atomic_load_n(&t->nheld, __ATOMIC_ACQUIRE);
@@ -164,6 +186,8 @@ static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t,
                 count++;
         }
         if (dup)
+            continue;
+        if (e->kind == FS_LOCK_SEM && !sem_used_as_lock(t, e->lock, forker))
             continue;
         int mtype, shared;
         if (check_lock(e, t->tid, &mtype, &shared) == NOT_HELD)
@@ -186,32 +210,6 @@ static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t,
     }
     if (t->lost)
         fs_trace_lost(lb, "held", t->lost);
-}
-
-/* A semaphore counts as a held lock only when used as one: its value is 0, the last decrement
- * was by a thread other than the forker (which lives on in the child), nobody else posted it,
- * and that thread is not itself waiting on it (then it waits for a signal). */
-static void write_sem_locks(struct fs_linebuf *lb, int forker_tid)
-{
-    if (!fs_sems_used)
-        return;
-    for (unsigned i = 0; i < FS_SEM_SLOTS; i++) {
-        const struct fs_sem_slot *s = &fs_sems[i];
-        uintptr_t sem = __atomic_load_n(&s->sem, __ATOMIC_ACQUIRE);
-        if (!sem || !s->tid || s->cross_post || s->tid == forker_tid)
-            continue;
-        const struct fs_thread *holder = live_slot_of(s->tid);
-        if (!holder || holder->blocked_on_sem == sem)
-            continue;
-        struct fs_held_entry e = {
-            .lock = sem, .site = s->site, .kind = FS_LOCK_SEM, .mode = FS_MODE_EXCL};
-        int mtype, shared;
-        if (check_lock(&e, s->tid, &mtype, &shared) != HELD)
-            continue;
-        write_held(lb, s->tid, &e, 1, -1, shared, &e.site, 1);
-        if (!shared)
-            remember_inherited(sem, FS_LOCK_SEM, FS_MODE_EXCL, s->tid);
-    }
 }
 
 static void thread_name(int ppid, int tid, const char *known, char *out, size_t cap)
@@ -295,7 +293,8 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
     }
     for (int k = 0; k < ctx->ntids; k++)
         if (!live_slot_of(ctx->tids[k]))
-            write_thread(lb, ctx->parent_pid, ctx->tids[k], NULL, ctx->tids[k] == ctx->forker_tid);
+            write_thread(lb, ctx->parent_pid, ctx->tids[k], starting_slot_of(ctx->tids[k]),
+                         ctx->tids[k] == ctx->forker_tid);
     fs_trace_lost(lb, "threads", ctx->tids_lost + (long)fs_threads_lost);
 
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
@@ -303,7 +302,6 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE)
             write_thread_locks(lb, t, t->tid == ctx->forker_tid);
     }
-    write_sem_locks(lb, ctx->forker_tid);
     fs_py_write_fork(lb, ctx->forker_tid);
 }
 
@@ -346,11 +344,15 @@ static int snapshot_is_trivial(void)
 static void write_child_file(int deferred)
 {
     /* The parent checked the directory; one open, one batch. */
-    if (fs_trace_open_new(0) < 0)
+    if (fs_trace_open_new(0) < 0) {
+        fs_keep_child_file_done(0, fs_fork_ctx.valid ? fs_fork_ctx.seq : 0, errno);
         return;
+    }
+    fs_keep_child_file_done(1, 0, 0);
     struct fs_linebuf *lb = fs_trace_begin();
     if (!lb)
         return;
+    lb->flush_at = lb->cap; /* one write(2): a child killed now leaves whole records or none */
     fs_trace_write_start(lb, "fork");
     if (fs_fork_ctx.valid)
         write_snapshot(lb, deferred);
@@ -376,8 +378,9 @@ void fs_snapshot_write(void)
 
 void fs_snapshot_flush(void)
 {
-    if (!fs_proc.child_file_pending)
+    /* Threads started by the child, and signal handlers, may all get here first: one writes. */
+    if (!fs_proc.child_file_pending ||
+        !__atomic_exchange_n(&fs_proc.child_file_pending, 0, __ATOMIC_ACQ_REL))
         return;
-    fs_proc.child_file_pending = 0;
     write_child_file(1);
 }

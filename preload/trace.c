@@ -6,6 +6,7 @@
  * Everything here may run in a forked child of a multi-threaded parent, so it uses only
  * async-signal-safe calls and static buffers guarded by a bounded spin lock. */
 #include "shim.h"
+#include "keep.h"
 #include "linebuf.h"
 #include "trace_format.h"
 
@@ -18,12 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_proc fs_proc = {.created_fd = -1};
+/* fs_proc lives on the fork page (forkrec.c). */
 
 static char trace_path[FS_PATH_MAX]; /* empty: not recording */
 static int trace_index;
 static struct fs_linebuf writer;
-static char writer_buf[16384];
+/* Large enough for a child's first batch (its parent's module map and threads) in one write(2),
+ * so that a child killed right after fork leaves whole records or none. */
+static char writer_buf[65536];
 
 /* Process identity, read once per image and inherited by forked children. */
 static char exe_path[FS_PATH_MAX];
@@ -90,7 +93,63 @@ static int check_dir(void)
                     "not recording");
         return -1;
     }
+    if (!fs_config.have_dir_id) {
+        fs_config_set_dir_id((unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    } else if (st.st_dev != (dev_t)fs_config.dir_dev || st.st_ino != (ino_t)fs_config.dir_ino) {
+        /* Same path, another directory: a chroot, or one swapped in since the run began. */
+        fs_complain("FORKSAN_TRACE_DIR is not the directory the run started with; "
+                    "not recording");
+        return -1;
+    }
     return 0;
+}
+
+const char *fs_trace_path(void)
+{
+    return trace_path;
+}
+
+/* This image's file for one batch: the kept descriptor once there is one (keep.c), else opened
+ * by path.  -1: the batch is lost. */
+static int open_own(void)
+{
+    if (fs_keep.active)
+        return fs_keep_file_fd();
+    int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == EMFILE)
+        fd = fs_keep_own_on_emfile();
+    return fd;
+}
+
+static void close_own(int fd)
+{
+    if (fd != fs_keep.file_fd)
+        close(fd);
+}
+
+/* Creating a file through the kept directory: the process can no longer use the path. */
+static int open_new_kept(void)
+{
+    for (int idx = 0; idx < 1000; idx++) {
+        char name[64];
+        size_t n = fs_fmt_dec(name, sizeof name, 0, (uint64_t)fs_pid);
+        n = fs_fmt_str(name, sizeof name, n, ".");
+        n = fs_fmt_dec(name, sizeof name, n, (uint64_t)idx);
+        n = fs_fmt_str(name, sizeof name, n, FS_TRACE_SUFFIX);
+        if (n == (size_t)-1)
+            return -1;
+        if (fs_keep_create(name) == 0) {
+            memcpy(trace_path, name, n + 1); /* a name only: never opened as a path */
+            trace_index = idx;
+            return 0;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    int err = errno;
+    fs_complain("cannot create a trace file through the kept directory; not recording");
+    errno = err;
+    return -1;
 }
 
 int fs_trace_open_new(int check)
@@ -98,6 +157,8 @@ int fs_trace_open_new(int check)
     trace_path[0] = '\0';
     if (!fs_config.active)
         return -1;
+    if (fs_keep.active || fs_keep.dir_fd >= 0)
+        return open_new_kept();
     if (check && check_dir() < 0)
         return -1;
     char path[FS_PATH_MAX];
@@ -117,10 +178,14 @@ int fs_trace_open_new(int check)
             trace_index = idx;
             return 0;
         }
+        if (errno == EMFILE && fs_keep_on_emfile() == 0)
+            return open_new_kept();
         if (errno != EEXIST)
             break;
     }
+    int err = errno;
     fs_complain("cannot create a trace file; not recording this process");
+    errno = err;
     return -1;
 }
 
@@ -147,7 +212,7 @@ struct fs_linebuf *fs_trace_begin_raw(void)
     int fd = fs_proc.created_fd;
     fs_proc.created_fd = -1;
     if (fd < 0)
-        fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        fd = open_own();
     if (fd < 0) {
         fs_spin_release(&fs_proc.writer_lock);
         return NULL;
@@ -166,7 +231,7 @@ int fs_trace_begin_local(struct fs_linebuf *lb, char *buf, size_t cap)
     fs_fork_records_flush();
     if (!trace_path[0])
         return -1;
-    int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open_own();
     if (fd < 0)
         return -1;
     fs_lb_init(lb, fd, buf, cap);
@@ -177,7 +242,7 @@ void fs_trace_end_local(struct fs_linebuf *lb)
 {
     int saved = errno;
     fs_lb_flush(lb);
-    close(lb->fd);
+    close_own(lb->fd);
     errno = saved;
 }
 
@@ -185,7 +250,7 @@ void fs_trace_end(struct fs_linebuf *lb)
 {
     int saved = errno;
     fs_lb_flush(lb);
-    close(lb->fd);
+    close_own(lb->fd);
     lb->fd = -1;
     fs_spin_release(&fs_proc.writer_lock);
     errno = saved;
@@ -316,6 +381,7 @@ static void write_header(struct fs_linebuf *lb, const char *origin)
     fs_lb_begin(lb, FS_TRACE_MAGIC);
     fs_lb_dec(lb, "version", FS_TRACE_VERSION);
     fs_lb_dec(lb, "pid", fs_pid);
+    fs_lb_dec(lb, "ends", 1); /* this file's last record will be `end` (or `exec`) */
     fs_lb_end(lb);
     fs_lb_begin(lb, FS_REC_PROC);
     fs_lb_dec(lb, "pid", fs_pid);
@@ -342,5 +408,6 @@ void fs_trace_child_reset(void)
         fs_proc.writer_lock = 0;
     if (fs_proc.created_fd != -1)
         fs_proc.created_fd = -1;
+    fs_keep_child_reset();
     fs_proc.pid = getpid();
 }

@@ -17,6 +17,14 @@ set_tests_properties(install PROPERTIES TIMEOUT 120)
 add_test(NAME storm COMMAND bash ${CMAKE_SOURCE_DIR}/tests/storm/no_leftovers.sh
                             $<TARGET_FILE:forksan> ${FORKSAN_CASES_BIN_DIR})
 set_tests_properties(storm PROPERTIES TIMEOUT 120)
+# The libFuzzer target, for a short bounded time on every submission; in the normal pass only
+# (it brings its own ASan+UBSan build), skipped when clang's libFuzzer is missing.
+if(NOT FORKSAN_SANITIZE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/run.sh)
+  set(FORKSAN_FUZZ_SECONDS 60 CACHE STRING "seconds the fuzz CTest runs the fuzz target")
+  add_test(NAME fuzz COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/run.sh ${CMAKE_BINARY_DIR}/fuzz
+                             ${FORKSAN_FUZZ_SECONDS})
+  set_tests_properties(fuzz PROPERTIES TIMEOUT 600 LABELS fuzz SKIP_RETURN_CODE 77)
+endif()
 
 # Every SARIF log validated by the SARIF multitool (schema + GitHub rules); skipped (77) when
 # scripts/install-sarif-tools.sh could not install it.

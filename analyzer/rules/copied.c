@@ -415,22 +415,39 @@ static const struct fs_fork_event *repeat_of(const struct fs_process *c)
     return NULL;
 }
 
-/* Processes below p created from that site, and the longest chain of them. */
-static void count_cascade(const struct fs_process *p, const struct fs_fork_snapshot *site,
-                          size_t *procs, int depth, int *generations)
+/* Processes below p created from that site, and the longest chain of them.  Iterative: a trace
+ * directory can describe a chain of any depth (a real runaway loop, or a hostile one). */
+struct cascade_item {
+    const struct fs_process *p;
+    int depth;
+};
+
+static void count_cascade(const struct fs_process *top, const struct fs_fork_snapshot *site,
+                          size_t *procs, int *generations)
 {
-    if (depth > *generations)
-        *generations = depth;
-    for (size_t i = 0; i < p->nchildren; i++) {
-        const struct fs_process *c = p->children[i];
-        const struct fs_image *ci = fs_process_first_image(c);
-        if (!ci || !ci->snapshot ||
-            !same_site(&ci->snapshot->frames, ci->snapshot->pykey, ci->snapshot->pydepth,
-                       &site->frames, site->pykey, site->pydepth, is_python(ci)))
-            continue;
-        (*procs)++;
-        count_cascade(c, site, procs, depth + 1, generations);
+    size_t n = 0, cap = 16;
+    struct cascade_item *stack = fs_xcalloc(cap, sizeof *stack);
+    stack[n++] = (struct cascade_item){top, 0};
+    while (n) {
+        struct cascade_item it = stack[--n];
+        if (it.depth > *generations)
+            *generations = it.depth;
+        for (size_t i = 0; i < it.p->nchildren; i++) {
+            const struct fs_process *c = it.p->children[i];
+            const struct fs_image *ci = fs_process_first_image(c);
+            if (!ci || !ci->snapshot ||
+                !same_site(&ci->snapshot->frames, ci->snapshot->pykey, ci->snapshot->pydepth,
+                           &site->frames, site->pykey, site->pydepth, is_python(ci)))
+                continue;
+            (*procs)++;
+            if (n == cap) {
+                cap *= 2;
+                stack = fs_xrealloc(stack, cap, sizeof *stack);
+            }
+            stack[n++] = (struct cascade_item){c, it.depth + 1};
+        }
     }
+    free(stack);
 }
 
 static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
@@ -455,7 +472,7 @@ static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
     size_t procs = 0;
     int generations = 0;
     if (origin)
-        count_cascade(origin, ci->snapshot, &procs, 0, &generations);
+        count_cascade(origin, ci->snapshot, &procs, &generations);
     struct fs_finding *f = fs_findings_add(out, "child-repeats-fork", FS_SEV_WARNING, c->pid);
     fs_finding_summary(f,
                        "child %d called fork again from the same call site and stack as the fork "

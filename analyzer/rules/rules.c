@@ -15,7 +15,7 @@ struct fs_rules_merge_group {
     char *key;
     size_t index;
     int *pids;
-    size_t npids;
+    size_t npids, cap;
 };
 
 void fs_rules_stack(struct fs_finding *f, struct fs_symbolizer *sym, const struct fs_modmap *mods,
@@ -98,6 +98,19 @@ char *fs_rules_lock_kind_label(int kind, int mode, int mtype)
 
 const struct fs_thread_rec *fs_rules_thread_find(const struct fs_fork_snapshot *s, int tid)
 {
+    if (s && s->by_tid) {
+        size_t lo = 0, hi = s->nthreads;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->threads[s->by_tid[mid]].tid < tid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo < s->nthreads && s->threads[s->by_tid[lo]].tid == tid
+                   ? &s->threads[s->by_tid[lo]]
+                   : NULL;
+    }
     for (size_t i = 0; s && i < s->nthreads; i++)
         if (s->threads[i].tid == tid)
             return &s->threads[i];
@@ -217,21 +230,92 @@ char *fs_rules_pcs_key(const struct fs_addrs *addrs)
     return buf;
 }
 
-static struct fs_rules_merge_group *merge_find(struct fs_rules_merge *mg, const char *key)
+/* FNV-1a: keys are short strings; a prefork parent with 100,000 children must not make merging
+ * quadratic. */
+static size_t key_hash(const char *key)
 {
-    for (size_t i = 0; i < mg->n; i++)
-        if (strcmp(mg->groups[i].key, key) == 0)
-            return &mg->groups[i];
-    return NULL;
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)h;
 }
 
+static size_t *merge_slot(const struct fs_rules_merge *mg, const char *key)
+{
+    size_t mask = mg->nslots - 1;
+    for (size_t i = key_hash(key) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &mg->slots[i];
+        if (!*slot || strcmp(mg->groups[*slot - 1].key, key) == 0)
+            return slot;
+    }
+}
+
+static struct fs_rules_merge_group *merge_find(struct fs_rules_merge *mg, const char *key)
+{
+    if (!mg->nslots)
+        return NULL;
+    size_t *slot = merge_slot(mg, key);
+    return *slot ? &mg->groups[*slot - 1] : NULL;
+}
+
+static void merge_grow(struct fs_rules_merge *mg)
+{
+    if (2 * (mg->n + 1) <= mg->nslots)
+        return;
+    free(mg->slots);
+    mg->nslots = mg->nslots ? 2 * mg->nslots : 64;
+    mg->slots = fs_xcalloc(mg->nslots, sizeof *mg->slots);
+    for (size_t i = 0; i < mg->n; i++)
+        *merge_slot(mg, mg->groups[i].key) = i + 1;
+}
+
+/* Duplicates are dropped when the group is finished (a child can see the same finding twice,
+ * once per image): checking here would cost a scan per child. */
 static void group_add_pid(struct fs_rules_merge_group *g, int pid)
 {
-    for (size_t i = 0; i < g->npids; i++)
-        if (g->pids[i] == pid)
-            return;
-    g->pids = fs_xrealloc(g->pids, g->npids + 1, sizeof *g->pids);
+    if (g->npids && g->pids[g->npids - 1] == pid)
+        return;
+    if (g->npids == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 4;
+        g->pids = fs_xrealloc(g->pids, g->cap, sizeof *g->pids);
+    }
     g->pids[g->npids++] = pid;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Removes repeated pids, keeping the first of each in place (the order children were seen). */
+static void group_unique(struct fs_rules_merge_group *g)
+{
+    if (g->npids < 2)
+        return;
+    int *sorted = fs_xcalloc(g->npids, sizeof *sorted);
+    memcpy(sorted, g->pids, g->npids * sizeof *sorted);
+    qsort(sorted, g->npids, sizeof *sorted, cmp_int);
+    size_t nu = 0;
+    for (size_t i = 0; i < g->npids; i++)
+        if (!nu || sorted[nu - 1] != sorted[i])
+            sorted[nu++] = sorted[i];
+    if (nu < g->npids) {
+        /* used[k]: sorted[k] was already kept. */
+        bool *used = fs_xcalloc(nu, sizeof *used);
+        size_t w = 0;
+        for (size_t i = 0; i < g->npids; i++) {
+            int *hit = bsearch(&g->pids[i], sorted, nu, sizeof *sorted, cmp_int);
+            size_t k = (size_t)(hit - sorted);
+            if (!used[k]) {
+                used[k] = true;
+                g->pids[w++] = g->pids[i];
+            }
+        }
+        g->npids = w;
+        free(used);
+    }
+    free(sorted);
 }
 
 bool fs_rules_merge_seen(struct fs_rules_merge *mg, const char *key, int child_pid)
@@ -245,11 +329,13 @@ bool fs_rules_merge_seen(struct fs_rules_merge *mg, const char *key, int child_p
 
 void fs_rules_merge_add(struct fs_rules_merge *mg, const char *key, size_t index, int child_pid)
 {
+    merge_grow(mg);
     mg->groups = fs_xrealloc(mg->groups, mg->n + 1, sizeof *mg->groups);
     struct fs_rules_merge_group *g = &mg->groups[mg->n++];
     memset(g, 0, sizeof *g);
     g->key = fs_xstrdup(key);
     g->index = index;
+    *merge_slot(mg, g->key) = mg->n;
     group_add_pid(g, child_pid);
 }
 
@@ -257,6 +343,7 @@ void fs_rules_merge_finish(struct fs_rules_merge *mg, struct fs_findings *out)
 {
     for (size_t i = 0; i < mg->n; i++) {
         struct fs_rules_merge_group *g = &mg->groups[i];
+        group_unique(g);
         if (g->npids > 1 && g->index < out->n) {
             char *buf = NULL;
             size_t len = 0;
@@ -279,8 +366,8 @@ void fs_rules_merge_finish(struct fs_rules_merge *mg, struct fs_findings *out)
         free(g->pids);
     }
     free(mg->groups);
-    mg->groups = NULL;
-    mg->n = 0;
+    free(mg->slots);
+    memset(mg, 0, sizeof *mg);
 }
 
 /* What each kind of loss means for the reader of the report. */
@@ -310,29 +397,57 @@ static void warn_lost(const struct fs_process *p, const char *what, long count)
     free(key);
 }
 
+struct lost_sum {
+    const char *what;
+    long count;
+    size_t order; /* position of the first record of this kind in the process */
+};
+
+static int cmp_lost_what(const void *a, const void *b)
+{
+    const struct lost_sum *x = a, *y = b;
+    int c = strcmp(x->what, y->what);
+    if (c)
+        return c;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int cmp_lost_order(const void *a, const void *b)
+{
+    const struct lost_sum *x = a, *y = b;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Sums each kind of loss over a process's images and tells it once, in the order the kinds
+ * first appear: sorted, so that a process with many images stays linear. */
 static void report_lost(const struct fs_model *m)
 {
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct fs_process *p = &m->procs[i];
-        /* Sum over the process's images, so each kind of loss is told once per process. */
-        for (size_t a = 0; a < p->nimages; a++) {
-            for (size_t b = 0; b < p->images[a]->nlost; b++) {
-                const struct fs_lost *l = &p->images[a]->lost[b];
-                bool earlier = false;
-                for (size_t c = 0; c < a && !earlier; c++)
-                    for (size_t d = 0; d < p->images[c]->nlost; d++)
-                        earlier |= strcmp(p->images[c]->lost[d].what, l->what) == 0;
-                if (earlier)
-                    continue;
-                long total = 0;
-                for (size_t c = a; c < p->nimages; c++)
-                    for (size_t d = 0; d < p->images[c]->nlost; d++)
-                        if (strcmp(p->images[c]->lost[d].what, l->what) == 0)
-                            total += p->images[c]->lost[d].count;
-                if (total > 0)
-                    warn_lost(p, l->what, total);
-            }
+        size_t n = 0;
+        for (size_t a = 0; a < p->nimages; a++)
+            n += p->images[a]->nlost;
+        if (!n)
+            continue;
+        struct lost_sum *v = fs_xcalloc(n, sizeof *v);
+        size_t k = 0;
+        for (size_t a = 0; a < p->nimages; a++)
+            for (size_t b = 0; b < p->images[a]->nlost; b++, k++)
+                v[k] = (struct lost_sum){p->images[a]->lost[b].what,
+                                         p->images[a]->lost[b].count, k};
+        qsort(v, n, sizeof *v, cmp_lost_what);
+        size_t groups = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (groups && strcmp(v[groups - 1].what, v[j].what) == 0)
+                v[groups - 1].count = fs_count_add(v[groups - 1].count, v[j].count);
+            else
+                v[groups++] = v[j];
         }
+        qsort(v, groups, sizeof *v, cmp_lost_order);
+        for (size_t j = 0; j < groups; j++)
+            if (v[j].count > 0)
+                warn_lost(p, v[j].what, v[j].count);
+        free(v);
     }
 }
 

@@ -6,7 +6,7 @@
 set(FS_SHIM_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/shim)
 set(FS_SHIM_TRACE_ROOT ${CMAKE_CURRENT_BINARY_DIR}/shim-traces)
 
-foreach(prog semantics stress rng_exact)
+foreach(prog semantics stress rng_exact torn privdrop thread_start kill_child rng_states)
   set(target fs_shim_${prog})
   add_executable(${target} ${FS_SHIM_TEST_DIR}/${prog}.c)
   target_compile_options(${target} PRIVATE -O1 -g)
@@ -28,6 +28,12 @@ add_test(NAME shim/semantics/preload-lockstack
                  sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
                  ${FS_SHIM_TRACE_ROOT}/semantics-lockstack 2 $<TARGET_FILE:forksan>
                  $<TARGET_FILE:fs_shim_semantics>)
+# ... and every kind of lock, semaphores included, gets the caller's stack, from the caller.
+add_test(NAME shim/lockstack-frames
+         COMMAND sh ${FS_SHIM_TEST_DIR}/lockstack_frames.sh $<TARGET_FILE:forksan>
+                 $<TARGET_FILE:fs_case_mutex_held> $<TARGET_FILE:fs_case_spin_held>
+                 $<TARGET_FILE:fs_case_rwlock_write_held> $<TARGET_FILE:fs_case_rwlock_read_held>
+                 $<TARGET_FILE:fs_case_c11_mtx_held> $<TARGET_FILE:fs_case_sem_binary_held>)
 add_test(NAME shim/stress/native COMMAND fs_shim_stress)
 # stress: the parent plus one file per child (every child has a multi-threaded parent).
 add_test(NAME shim/stress/preload
@@ -43,7 +49,47 @@ add_test(NAME shim/rng_exact/preload
 add_test(NAME shim/rng_exact/compare
          COMMAND fs_shim_rng_exact --compare $<TARGET_FILE:forksan_preload>
                  ${FS_SHIM_TRACE_ROOT}/rng_exact-compare)
-set(FS_SHIM_RUNS shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
+# torn: trace writes from many threads and from a SIGALRM handler while others fork; the parent's
+# trace must have no torn, empty or doubled record, and every fork recorded or counted lost.
+add_test(NAME shim/torn/threads
+         COMMAND sh ${FS_SHIM_TEST_DIR}/torn.sh $<TARGET_FILE:forksan_preload> $<TARGET_FILE:forksan>
+                 ${FS_SHIM_TRACE_ROOT}/torn-threads $<TARGET_FILE:fs_shim_torn> threads 600 4 400)
+add_test(NAME shim/torn/alarm
+         COMMAND sh ${FS_SHIM_TEST_DIR}/torn.sh $<TARGET_FILE:forksan_preload> $<TARGET_FILE:forksan>
+                 ${FS_SHIM_TRACE_ROOT}/torn-alarm $<TARGET_FILE:fs_shim_torn> alarm 200)
+# privdrop: setuid/setgid/setgroups, close_range/closefrom, dup2 onto the shim's numbers, a
+# lowered RLIMIT_NOFILE and chroot, each followed by a fork with a lock held (needs root: 77).
+add_test(NAME shim/privdrop
+         COMMAND sh ${FS_SHIM_TEST_DIR}/privdrop.sh $<TARGET_FILE:forksan_preload>
+                 $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/privdrop $<TARGET_FILE:fs_shim_privdrop>)
+set_tests_properties(shim/privdrop PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME shim/torn/atfork
+         COMMAND sh ${FS_SHIM_TEST_DIR}/torn.sh $<TARGET_FILE:forksan_preload> $<TARGET_FILE:forksan>
+                 ${FS_SHIM_TRACE_ROOT}/torn-atfork $<TARGET_FILE:fs_shim_torn> atfork 50)
+# thread_start: forks right after pthread_create; the new thread is known with its start routine.
+add_test(NAME shim/thread_start/native COMMAND fs_shim_thread_start)
+add_test(NAME shim/thread_start/preload
+         COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/thread_start 40 $<TARGET_FILE:forksan>
+                 $<TARGET_FILE:fs_shim_thread_start>)
+# stress scale: 1,000 threads alive at once churning mutexes, a rwlock and a semaphore while 4
+# threads fork, FORKSAN_STRESS_SECONDS long (3 here; 30 by hand); no lost or damaged record.
+add_test(NAME shim/stress/scale-native COMMAND fs_shim_stress scale)
+add_test(NAME shim/stress/scale-preload
+         COMMAND sh ${FS_SHIM_TEST_DIR}/stress_scale.sh $<TARGET_FILE:forksan_preload>
+                 $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/stress-scale
+                 $<TARGET_FILE:fs_shim_stress>)
+# kill_child: children SIGKILLed right after fork leave whole records or none (report: no damage).
+add_test(NAME shim/kill_child
+         COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/kill_child 1 $<TARGET_FILE:forksan>
+                 $<TARGET_FILE:fs_shim_kill_child>)
+# rng_states: more live rand_r states than the shim's table: lost counted per state, not per draw.
+add_test(NAME shim/rng_states
+         COMMAND sh ${FS_SHIM_TEST_DIR}/rng_states.sh $<TARGET_FILE:forksan_preload>
+                 $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/rng_states
+                 $<TARGET_FILE:fs_shim_rng_states>)
+set(FS_SHIM_RUNS shim/rng_states shim/kill_child shim/stress/scale-native shim/stress/scale-preload shim/thread_start/native shim/thread_start/preload shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
                  shim/stress/native shim/stress/preload shim/rng_exact/native
                  shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)

@@ -7,7 +7,12 @@
  * (TOTAL_FORKS in all); each child try-locks what the parent may hold, sometimes execs /bin/true,
  * and _exits.  Checked: every counter adds up, the semaphore never admits more than its count,
  * every call returns what it must, every child exits 0, and nothing hangs (alarm(60) ends the
- * process otherwise).  CTest runs it natively and under the shim. */
+ * process otherwise).  CTest runs it natively and under the shim.
+ *
+ * `shim_stress scale`: FORKSAN_STRESS_THREADS threads (default 1000) alive at once, churning a
+ * shared mutex, a private one, a rwlock and a counting semaphore, while FORKERS threads fork
+ * without pause, for FORKSAN_STRESS_SECONDS (default 3; the issue's long run is 30).  Checked as
+ * above: every counter adds up, no call fails, every child exits 0. */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -267,8 +272,141 @@ static void *forker_main(void *arg)
     return NULL;
 }
 
-int main(void)
+/* ---- scale: a thousand threads alive at once ------------------------------------------- */
+
+static atomic_int scale_stop;
+
+struct churner {
+    pthread_t thread;
+    long iters, writes;
+};
+
+static void *churn_main(void *arg)
 {
+    struct churner *c = arg;
+    pthread_mutex_t mine = PTHREAD_MUTEX_INITIALIZER;
+    long own = 0;
+    while (!atomic_load_explicit(&scale_stop, memory_order_relaxed)) {
+        must(pthread_mutex_lock(&shared_m));
+        shared_count++;
+        must(pthread_mutex_unlock(&shared_m));
+        must(pthread_mutex_lock(&mine));
+        own++;
+        must(pthread_mutex_unlock(&mine));
+        if (c->iters % 4 == 0) {
+            must(pthread_rwlock_wrlock(&rw));
+            rw_count++;
+            must(pthread_rwlock_unlock(&rw));
+            c->writes++;
+        } else {
+            must(pthread_rwlock_rdlock(&rw));
+            if (rw_count < 0)
+                atomic_fetch_add(&call_errors, 1);
+            must(pthread_rwlock_unlock(&rw));
+        }
+        while (sem_wait(&sem) != 0)
+            if (errno != EINTR) {
+                atomic_fetch_add(&call_errors, 1);
+                break;
+            }
+        if (atomic_fetch_add(&sem_inside, 1) + 1 > SEM_COUNT)
+            atomic_fetch_add(&sem_violations, 1);
+        atomic_fetch_sub(&sem_inside, 1);
+        must(sem_post(&sem));
+        c->iters++;
+        if (c->iters % 64 == 0)
+            sched_yield(); /* a thousand threads on a few CPUs: let the forkers in */
+    }
+    if (own != c->iters)
+        atomic_fetch_add(&call_errors, 1);
+    must(pthread_mutex_destroy(&mine));
+    return NULL;
+}
+
+static void *scale_forker(void *arg)
+{
+    int id = (int)(long)arg, n = 0;
+    while (!atomic_load(&scale_stop))
+        fork_once(id * 1000000 + 8 * n++ + 1); /* never a multiple of 8: no exec, only _exit */
+    return NULL;
+}
+
+static long env_long(const char *name, long def)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end || v <= 0 ? def : v;
+}
+
+static int run_scale(void)
+{
+    long nthreads = env_long("FORKSAN_STRESS_THREADS", 1000);
+    long seconds = env_long("FORKSAN_STRESS_SECONDS", 3);
+    alarm((unsigned)seconds + 120);
+    struct churner *c = calloc((size_t)nthreads, sizeof *c);
+    if (!c)
+        die("calloc", ENOMEM);
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, 256 * 1024) != 0)
+        die("pthread_attr", EINVAL);
+    long started = 0;
+    int rc;
+    for (long i = 0; i < nthreads; i++) {
+        rc = pthread_create(&c[i].thread, &attr, churn_main, &c[i]);
+        if (rc != 0) {
+            fprintf(stderr, "stress: pthread_create: %s\n", strerror(rc));
+            break;
+        }
+        started++;
+    }
+    pthread_t forkers[FORKERS];
+    for (int i = 0; i < FORKERS; i++)
+        if ((rc = pthread_create(&forkers[i], NULL, scale_forker, (void *)(long)(i + 1))) != 0)
+            die("pthread_create(forker)", rc);
+    struct timespec d = {seconds, 0};
+    while (nanosleep(&d, &d) != 0 && errno == EINTR)
+        ;
+    atomic_store(&scale_stop, 1);
+    long iters = 0, writes = 0;
+    int join_failures = 0;
+    for (int i = 0; i < FORKERS; i++)
+        join_failures += pthread_join(forkers[i], NULL) != 0;
+    for (long i = 0; i < started; i++) {
+        join_failures += pthread_join(c[i].thread, NULL) != 0;
+        iters += c[i].iters;
+        writes += c[i].writes;
+    }
+    expect(started == nthreads, "%ld threads alive at once (%ld asked)", started, nthreads);
+    expect(join_failures == 0, "every join returned 0 (%d failures)", join_failures);
+    expect(atomic_load(&call_errors) == 0, "every lock call returned 0 (%ld errors)",
+           atomic_load(&call_errors));
+    expect(shared_count == iters, "shared mutex counter %ld == %ld iterations", shared_count,
+           iters);
+    expect(rw_count == writes, "rwlock write counter %ld == %ld", rw_count, writes);
+    expect(atomic_load(&sem_violations) == 0, "semaphore never admitted more than %d", SEM_COUNT);
+    int v = -1;
+    rc = sem_getvalue(&sem, &v);
+    expect(rc == 0 && v == SEM_COUNT, "semaphore back at %d (%d)", SEM_COUNT, v);
+    expect(atomic_load(&forks_done) > 0 && atomic_load(&fork_failures) == 0,
+           "%d forks made in %ld s with %ld threads (%d failed)", atomic_load(&forks_done), seconds,
+           started, atomic_load(&fork_failures));
+    expect(atomic_load(&child_failures) == 0, "every child exited 0 (%d did not)",
+           atomic_load(&child_failures));
+    printf("%d passed, %d failed\n", npassed, nfailed);
+    free(c);
+    return nfailed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "scale") == 0) {
+        if (setvbuf(stdout, NULL, _IOLBF, 0) != 0 || sem_init(&sem, 0, SEM_COUNT) != 0)
+            die("setup", errno);
+        return run_scale();
+    }
     alarm(60);
     if (setvbuf(stdout, NULL, _IOLBF, 0) != 0)
         die("setvbuf", errno);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PARENT_4200                                                                                \
@@ -124,6 +125,48 @@ Test(model, links_parent_and_children)
     cr_assert_not_null(e);
     cr_assert_eq(e->seq, 1);
     cr_assert_null(fs_model_fork_of(&m, p));
+    fs_model_release(&m);
+}
+
+/* A child whose parent ended before it wrote its file says ppid=<the subreaper> in `proc`; its
+ * `child` record still names the process that forked it. */
+Test(model, reparented_child_links_to_its_forker)
+{
+    struct fs_model m = {0};
+    fx_add(&m, "4200.0.trace", PARENT_4200);
+    fx_add(&m, "4242.0.trace",
+           "forksan-trace version=1 pid=4242\n"
+           "proc pid=4242 ppid=4100 origin=fork image=0 time=1000 exe=/tmp/a.out comm=main "
+           "cmdline=./a.out\n"
+           "mod start=55d0c0a00000 end=55d0c0a05000 bias=55d0c0a00000 buildid=1f2e path=/tmp/a.out\n"
+           "child seq=1 parent=4200 forker=4200 via=fork time=1000 frames=55d0c0a01234\n");
+    fs_model_link(&m);
+    struct fs_process *p = fs_model_find(&m, 4200), *c = fs_model_find(&m, 4242);
+    cr_assert_not_null(c);
+    cr_assert_eq(c->parent, p);
+    cr_assert_not_null(fs_model_fork_of(&m, c));
+    fs_model_release(&m);
+}
+
+/* Damaged or hostile traces can make two processes each other's parent: the cycle is cut (and
+ * counted as damage) so that no walk up or down the tree runs forever. */
+Test(model, parent_cycle_is_cut)
+{
+    struct fs_model m = {0};
+    fx_add(&m, "5001.0.trace",
+           "forksan-trace version=1 pid=5001\n"
+           "proc pid=5001 ppid=5002 origin=fork image=0 time=1000 exe=/tmp/a.out comm=a\n"
+           "child seq=1 parent=5002 forker=5002 via=fork time=1000 frames=1\n");
+    fx_add(&m, "5002.0.trace",
+           "forksan-trace version=1 pid=5002\n"
+           "proc pid=5002 ppid=5001 origin=fork image=0 time=1000 exe=/tmp/a.out comm=b\n"
+           "child seq=1 parent=5001 forker=5001 via=fork time=1000 frames=1\n");
+    fs_model_link(&m);
+    struct fs_process *a = fs_model_find(&m, 5001), *b = fs_model_find(&m, 5002);
+    cr_assert_not_null(a);
+    cr_assert_not_null(b);
+    cr_assert(!(a->parent == b && b->parent == a), "a cycle survived linking");
+    cr_assert(a->images[0]->damaged || b->images[0]->damaged);
     fs_model_release(&m);
 }
 
@@ -307,12 +350,15 @@ Test(model, load_dir_reads_good_and_skips_unusable)
     char link[600];
     snprintf(link, sizeof link, "%s/4400.0.trace", dir);
     cr_assert_eq(symlink("4200.0.trace", link), 0);
+    snprintf(link, sizeof link, "%s/4500.0.trace", dir);
+    cr_assert_eq(mkfifo(link, 0600), 0); /* opened, it would block: never opened */
 
     struct fs_model m = {0};
     unsigned before = fs_diag_damage_count();
     cr_assert_eq(fs_model_load_dir(dir, &m), 0);
-    cr_assert_eq(m.unreadable, 2);
-    cr_assert_eq(fs_diag_damage_count(), before + 2);
+    /* Two bad files, a symlink and a FIFO: each told, each counted as damage. */
+    cr_assert_eq(m.unreadable, 4);
+    cr_assert_eq(fs_diag_damage_count(), before + 4);
     cr_assert_eq(m.nimages, 2);
     cr_assert_eq(m.nprocs, 2, "linked by load_dir");
     cr_assert_eq(m.images[0].pid, 4200);
@@ -322,7 +368,7 @@ Test(model, load_dir_reads_good_and_skips_unusable)
     fs_model_release(&m);
 
     const char *names[] = {"4242.0.trace", "4200.0.trace",     "4200.1.trace", "4200.2.trace",
-                           "notes.txt",    "4300.0.trace.tmp", "4400.0.trace"};
+                           "notes.txt",    "4300.0.trace.tmp", "4400.0.trace", "4500.0.trace"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char path[600];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -347,6 +393,31 @@ Test(model, load_dir_messages_name_the_problem, .init = cr_redirect_stderr)
     fs_model_release(&m);
     char path[600];
     snprintf(path, sizeof path, "%s/7.0.trace", dir);
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(rmdir(dir), 0);
+}
+
+Test(model, load_dir_names_symlinks_and_fifos, .init = cr_redirect_stderr)
+{
+    char dir[] = "/tmp/forksan-test-model-XXXXXX", path[600], expect[1400];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/8.0.trace", dir);
+    cr_assert_eq(symlink("/etc/passwd", path), 0);
+    snprintf(path, sizeof path, "%s/9.0.trace", dir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    struct fs_model m = {0};
+    fs_diag_set_quiet(false);
+    cr_assert_eq(fs_model_load_dir(dir, &m), 0);
+    fflush(stderr);
+    snprintf(expect, sizeof expect,
+             "forksan: %s/8.0.trace: a symbolic link, not a trace file; skipped\n"
+             "forksan: %s/9.0.trace: a FIFO, not a trace file; skipped\n",
+             dir, dir);
+    cr_assert_stderr_eq_str(expect);
+    cr_assert_eq(m.nimages, 0);
+    fs_model_release(&m);
+    cr_assert_eq(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/8.0.trace", dir);
     cr_assert_eq(unlink(path), 0);
     cr_assert_eq(rmdir(dir), 0);
 }

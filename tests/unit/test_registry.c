@@ -287,37 +287,39 @@ Test(registry, pthread_exit_frees_its_slot)
     check_thread_exit(1);
 }
 
-/* The semaphore table is a hash table: find the row that currently names sem. */
-static const struct fs_sem_slot *sem_row(const sem_t *sem)
+/* How many entries of the calling thread's stack name sem. */
+static unsigned sem_entries(const struct fs_thread *t, const sem_t *sem)
 {
-    const struct fs_sem_slot *found = NULL;
-    for (unsigned i = 0; i < FS_SEM_SLOTS; i++) {
-        if (fs_sems[i].sem == (uintptr_t)sem) {
-            cr_assert_null(found, "the semaphore is in two rows");
-            found = &fs_sems[i];
-        }
-    }
-    return found;
+    unsigned k = 0;
+    for (unsigned i = 0; i < t->nheld; i++)
+        k += t->held[i].lock == (uintptr_t)sem;
+    return k;
 }
 
-Test(registry, sem_acquire_then_post_by_same_thread_clears_holder)
+Test(registry, sem_acquire_then_post_by_same_thread_pops_it)
 {
     struct fs_thread *t = adopt_slot();
     sem_t sem;
-    cr_assert_eq(fs_sems_used, 0);
     fs_sem_acquired(&sem, 0x500);
-    cr_assert_eq(fs_sems_used, 1);
-    const struct fs_sem_slot *s = sem_row(&sem);
-    cr_assert_not_null(s);
-    cr_assert_eq(s->tid, t->tid);
-    cr_assert_eq(s->site, 0x500);
-    cr_assert_eq(s->cross_post, 0);
+    cr_assert_eq(t->nheld, 1);
+    assert_entry(t, 0, &sem, 0x500, FS_LOCK_SEM, FS_MODE_EXCL);
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 0);
 
     fs_sem_posted(&sem);
-    s = sem_row(&sem);
-    cr_assert_not_null(s);
-    cr_assert_eq(s->tid, 0);
-    cr_assert_eq(s->cross_post, 0);
+    cr_assert_eq(t->nheld, 0);
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 0, "the holder's post is a release");
+}
+
+Test(registry, sem_acquired_twice_is_on_the_stack_once)
+{
+    struct fs_thread *t = adopt_slot();
+    sem_t sem;
+    int m;
+    fs_sem_acquired(&sem, 0x500);
+    fs_held_push(&m, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x510);
+    fs_sem_acquired(&sem, 0x600);
+    cr_assert_eq(t->nheld, 2);
+    cr_assert_eq(sem_entries(t, &sem), 1);
 }
 
 struct poster {
@@ -349,35 +351,31 @@ static void check_cross_post(int adopt)
     cr_assert_eq(pthread_create(&th, NULL, post_from_other_thread, &p), 0);
     cr_assert_eq(pthread_join(th, &ret), 0);
     cr_assert_eq(ret, &p);
-    const struct fs_sem_slot *s = sem_row(&sem);
-    cr_assert_not_null(s);
-    cr_assert_eq(s->cross_post, 1);
-    cr_assert_eq(s->tid, t->tid, "a foreign post must not clear the holder");
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 1);
+    cr_assert_eq(sem_entries(t, &sem), 1, "a foreign post must not touch the holder's stack");
 
     /* Once a signal, always a signal: a later acquire keeps the mark. */
     fs_sem_posted(&sem);
     fs_sem_acquired(&sem, 0x600);
-    s = sem_row(&sem);
-    cr_assert_eq(s->cross_post, 1);
-    cr_assert_eq(s->site, 0x600);
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 1);
 }
 
-Test(registry, sem_post_by_other_thread_marks_cross_post)
+Test(registry, sem_post_by_other_thread_marks_it_a_signal)
 {
     check_cross_post(1);
 }
 
-Test(registry, sem_post_by_untracked_thread_marks_cross_post)
+Test(registry, sem_post_by_untracked_thread_marks_it_a_signal)
 {
     check_cross_post(0);
 }
 
-Test(registry, sem_post_of_unknown_sem_records_nothing)
+Test(registry, sem_post_by_a_non_holder_marks_it_a_signal)
 {
     adopt_slot();
     sem_t sem;
     fs_sem_posted(&sem);
-    cr_assert_null(sem_row(&sem));
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 1);
 }
 
 Test(registry, sem_initialized_above_one_is_not_a_lock)
@@ -385,41 +383,74 @@ Test(registry, sem_initialized_above_one_is_not_a_lock)
     adopt_slot();
     sem_t sem;
     fs_sem_initialized(&sem, 4);
-    const struct fs_sem_slot *s = sem_row(&sem);
-    cr_assert_not_null(s);
-    cr_assert_eq(s->cross_post, 1);
-    cr_assert_eq(s->tid, 0);
-
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 1);
     fs_sem_acquired(&sem, 0x500);
-    s = sem_row(&sem);
-    cr_assert_eq(s->cross_post, 1, "a counting semaphore became a lock on acquire");
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 1, "a counting semaphore became a lock");
 }
 
 Test(registry, sem_initialized_as_binary_clears_old_state)
 {
-    adopt_slot();
+    struct fs_thread *t = adopt_slot();
     sem_t sem;
     fs_sem_initialized(&sem, 4);
-    cr_assert_not_null(sem_row(&sem));
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 1);
+    fs_sem_acquired(&sem, 0x500);
     fs_sem_initialized(&sem, 1);
-    cr_assert_null(sem_row(&sem));
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&sem), 0);
+    cr_assert_eq(sem_entries(t, &sem), 0, "re-initialised: the old decrement is gone");
 
     /* A fresh binary semaphore starts as a candidate lock. */
     fs_sem_acquired(&sem, 0x500);
-    const struct fs_sem_slot *s = sem_row(&sem);
-    cr_assert_not_null(s);
-    cr_assert_eq(s->cross_post, 0);
-    cr_assert_eq(s->tid, fs_gettid());
+    cr_assert_eq(sem_entries(t, &sem), 1);
 }
 
 Test(registry, sem_forget_clears_it)
 {
-    adopt_slot();
+    struct fs_thread *t = adopt_slot();
     sem_t sem, other;
     fs_sem_acquired(&sem, 0x500);
-    cr_assert_not_null(sem_row(&sem));
-    fs_sem_forget(&other); /* not in the table: must not clear sem's row */
-    cr_assert_not_null(sem_row(&sem));
+    fs_sem_posted(&other); /* a signal */
     fs_sem_forget(&sem);
-    cr_assert_null(sem_row(&sem));
+    cr_assert_eq(sem_entries(t, &sem), 0);
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&other), 1, "forgetting sem must not clear other");
+    fs_sem_forget(&other);
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&other), 0);
+}
+
+Test(registry, sem_table_full_makes_every_sem_a_signal)
+{
+    adopt_slot();
+    static sem_t many[FS_SEM_SLOTS + 64];
+    sem_t lock;
+    fs_sem_acquired(&lock, 0x500);
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&lock), 0);
+    for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
+        fs_sem_posted(&many[i]);
+    cr_assert_eq(fs_sems_full, 1);
+    cr_assert_eq(fs_sem_is_signal((uintptr_t)&lock), 1, "a lost mark must not make a lock");
+}
+
+/* FORKSAN_LOCK_STACK deepens every kind of acquisition, semaphores included: the frames of the
+ * entry's slot row start at the caller of the recording function. */
+static __attribute__((noinline)) void acquire_sem_here(sem_t *sem)
+{
+    fs_sem_acquired(sem, (uintptr_t)__builtin_return_address(0));
+    __asm__ volatile("" ::: "memory"); /* no tail call: this frame stays on the stack */
+}
+
+Test(registry, lock_stack_deepens_semaphores_too)
+{
+    struct fs_thread *t = adopt_slot();
+    fs_config.lock_stack = 4;
+    sem_t sem;
+    int m;
+    fs_held_push(&m, FS_LOCK_MUTEX, FS_MODE_EXCL, 0x100);
+    acquire_sem_here(&sem);
+    cr_assert_eq(t->nheld, 2);
+    const uintptr_t *frames = fs_lock_stacks[fs_slot_index(t)][1];
+    int n = 0;
+    while (n < 4 && frames[n])
+        n++;
+    cr_assert_geq(n, 2, "the semaphore's entry got %d frames, want several", n);
+    fs_config.lock_stack = 1;
 }

@@ -201,13 +201,14 @@ Test(render_text, control_characters_are_neutralized)
 {
     struct fs_findings list = {0};
     struct fs_finding *f = fs_findings_add(&list, "threads-at-fork", FS_SEV_NOTE, 5);
-    fs_finding_summary(f, "thread \"evil\033[2J\nname\"");
+    fs_finding_summary(f, "thread \"evil\033[2J\nname\" \xc2\x9b" "1m \xff\xc3 caf\xc3\xa9");
     fs_finding_path_add(f, 5, "a\tb");
     char *out = render_text(&list, &meta3);
+    /* C0, C1 (U+009B is CSI to some terminals) and invalid UTF-8 escaped; valid UTF-8 kept. */
     cr_assert_str_eq(out, "==5== NOTE: forksan: threads-at-fork\n"
-                          "==5== thread \"evil?[2J?name\"\n"
+                          "==5== thread \"evil\\x1b[2J\\x0aname\" \\xc2\\x9b1m \\xff\\xc3 caf\xc3\xa9\n"
                           "==5==\n"
-                          "==5==   process: 5 (a?b)\n"
+                          "==5==   process: 5 (a\\x09b)\n"
                           "==5==\n"
                           "SUMMARY: forksan: 0 errors, 0 warnings, 1 note in 3 processes\n");
     free(out);

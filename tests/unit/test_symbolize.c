@@ -133,7 +133,7 @@ static void stack_clear(struct fs_stack *s)
 
 static struct fs_modmap map_copy(const struct fs_modmap *src)
 {
-    struct fs_modmap mm = {fs_xcalloc(src->n, sizeof *mm.mods), src->n};
+    struct fs_modmap mm = {.mods = fs_xcalloc(src->n, sizeof *mm.mods), .n = src->n};
     for (size_t i = 0; i < src->n; i++) {
         mm.mods[i] = src->mods[i];
         mm.mods[i].path = fs_xstrdup(src->mods[i].path);
@@ -268,7 +268,7 @@ Test(symbolize, zero_addresses_add_nothing)
 Test(symbolize, missing_file_keeps_module_and_offset)
 {
     struct fs_module gone = {0x100000, 0x200000, 0x100000, (char *)"", (char *)GONE_PATH};
-    struct fs_modmap mm = {&gone, 1};
+    struct fs_modmap mm = {.mods = &gone, .n = 1};
     uint64_t pcs[2] = {0x101234, 0x105678};
     struct fs_symbolizer *sym = fs_symbolizer_new();
     struct fs_stack st = {0};
