@@ -205,6 +205,8 @@ static void scan_file(struct fs_deadwatch *w, const char *name)
     free(buf);
 }
 
+static void rescan(struct fs_deadwatch *w);
+
 struct fs_deadwatch *fs_deadwatch_open(const char *trace_dir, bool end, double started)
 {
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -232,6 +234,8 @@ struct fs_deadwatch *fs_deadwatch_open(const char *trace_dir, bool end, double s
     w->dir = fs_xstrdup(trace_dir);
     w->end = end;
     w->started = started;
+    /* The program runs already: what it wrote before the watch existed raised no event. */
+    rescan(w);
     return w;
 }
 

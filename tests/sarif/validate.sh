@@ -33,6 +33,7 @@ for g in "$GOLDEN"/*/; do
 done
 for prog in "$CASEBIN"/*; do
     [ -x "$prog" ] && [ -f "$prog" ] || continue
+    case $prog in *.so) continue ;; esac # the cases' shared libraries
     name=$(basename "$prog")
     root=()
     [ $((n % 2)) -eq 0 ] && root=(--source-root "$SRC")
