@@ -176,9 +176,6 @@ static int run_main(int argc, char **argv)
         return FS_EXIT_USAGE;
     }
     opts.argv = argv + i;
-    /* end is forksan's: the shim lets the call block, and the runner ends the child. */
-    extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s",
-                                   strcmp(on_deadlock, "end") == 0 ? "wait" : on_deadlock);
     opts.watch_deadlocks = true;
     opts.end_deadlocked = strcmp(on_deadlock, "end") == 0;
     opts.extra_env = extra;
@@ -226,6 +223,10 @@ static int run_main(int argc, char **argv)
     opts.trace_dir = dir;
     ro.command = opts.argv[0];
 
+    /* end is forksan's: the shim lets the call block, and the runner ends the child.  Made
+     * here, after every check that can refuse the run, so that no early return leaks it. */
+    extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s",
+                                   strcmp(on_deadlock, "end") == 0 ? "wait" : on_deadlock);
     struct fs_run_result res;
     if (fs_run_program(&opts, &res) < 0) {
         fprintf(stderr, "forksan: cannot start %s: %s\n", opts.argv[0], strerror(errno));
