@@ -28,6 +28,57 @@ static void sum_safe_random(const struct fs_model *m, struct fs_analysis *out)
         }
 }
 
+static bool has_trace(const struct fs_process *p)
+{
+    for (size_t i = 0; i < p->nimages; i++)
+        if (p->images[i]->index >= 0)
+            return true;
+    return false;
+}
+
+/* The tree for the report (render.h): every process the traces or hang files know. */
+static void copy_tree(const struct fs_model *m, struct fs_analysis *out)
+{
+    out->procs = fs_xcalloc(m->nprocs, sizeof *out->procs);
+    out->nprocs = m->nprocs;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct fs_process *p = &m->procs[i];
+        struct fs_report_proc *r = &out->procs[i];
+        r->pid = p->pid;
+        const struct fs_image *first = fs_process_first_image(p);
+        r->ppid = p->parent ? p->parent->pid : first ? first->ppid : 0;
+        r->traced = has_trace(p);
+        r->images = fs_xcalloc(p->nimages, sizeof *r->images);
+        for (size_t k = 0; k < p->nimages; k++) {
+            const struct fs_image *img = p->images[k];
+            if (img->index < 0)
+                continue;
+            struct fs_report_image *ri = &r->images[r->nimages++];
+            ri->exe = img->exe ? fs_xstrdup(img->exe) : NULL;
+            ri->comm = img->comm ? fs_xstrdup(img->comm) : NULL;
+            ri->cmdline = img->cmdline ? fs_xstrdup(img->cmdline) : NULL;
+            ri->time_ns = img->time;
+        }
+        const struct fs_image *last = p->nimages ? p->images[p->nimages - 1] : NULL;
+        if (last && last->index >= 0 && last->end) {
+            r->end_how = fs_xstrdup(last->end->how);
+            r->end_ns = last->end->time;
+        }
+        for (size_t h = 0; h < m->nhangs; h++)
+            if (m->hangs[h].pid == p->pid) {
+                r->hung = true;
+                r->hang_after = m->hangs[h].after;
+                r->ended_by_forksan = m->hangs[h].ended && *m->hangs[h].ended;
+                if (!r->nimages && m->hangs[h].comm) {
+                    r->images = fs_xrealloc(r->images, 1, sizeof *r->images);
+                    r->images[0] = (struct fs_report_image){fs_xstrdup(m->hangs[h].exe),
+                                                            fs_xstrdup(m->hangs[h].comm), NULL, 0};
+                    r->nimages = 1;
+                }
+            }
+    }
+}
+
 int fs_analyze_dir(const char *dir, struct fs_analysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -51,6 +102,7 @@ int fs_analyze_dir(const char *dir, struct fs_analysis *out)
     out->untraced = (unsigned)untraced.n;
     fs_untraced_release(&untraced);
     sum_safe_random(&model, out);
+    copy_tree(&model, out);
     out->damaged = fs_diag_damage_count() - damage_before;
     fs_model_release(&model);
     return 0;
@@ -62,5 +114,15 @@ void fs_analysis_release(struct fs_analysis *a)
     for (size_t i = 0; i < a->nsafe_random; i++)
         free((char *)a->safe_random[i].name);
     free(a->safe_random);
+    for (size_t i = 0; i < a->nprocs; i++) {
+        for (size_t k = 0; k < a->procs[i].nimages; k++) {
+            free(a->procs[i].images[k].exe);
+            free(a->procs[i].images[k].comm);
+            free(a->procs[i].images[k].cmdline);
+        }
+        free(a->procs[i].images);
+        free(a->procs[i].end_how);
+    }
+    free(a->procs);
     memset(a, 0, sizeof *a);
 }

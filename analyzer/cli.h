@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Exit statuses, documented in `forksan --help` and the README. */
 enum {
@@ -31,6 +32,8 @@ struct fs_run_opts {
     char *const *extra_env; /* NULL-terminated "NAME=value" entries to set, or NULL */
     int stdout_fd;          /* -1: inherit */
     int stderr_fd;          /* -1: inherit */
+    bool watch_deadlocks;   /* announce children blocking on inherited locks (deadwatch.h) */
+    bool end_deadlocked;    /* and end them after FS_DEADLOCK_GRACE (--on-deadlock end) */
 };
 
 struct fs_run_result {
@@ -40,6 +43,10 @@ struct fs_run_result {
     bool timed_out;     /* the time limit expired and the tree was ended */
     int interrupted;    /* the signal (SIGINT, SIGTERM, SIGHUP) that interrupted the run, or 0 */
     unsigned leftovers; /* descendants still alive when the program's tree was ended */
+    unsigned deadlocks_ended;   /* children ended because they blocked on an inherited lock */
+    double duration;            /* seconds from start to the end of the tree */
+    struct timespec start_wall; /* CLOCK_REALTIME at the start */
+    int64_t start_mono_ns;      /* CLOCK_MONOTONIC at the start */
 };
 
 /* Runs the program with the shim and waits for its whole process tree (forksan is a child
@@ -58,7 +65,9 @@ struct fs_analysis {
     unsigned damaged;                    /* trace files damaged or unusable */
     struct fs_report_count *safe_random; /* fork-safe randomness sources, summed over the tree */
     size_t nsafe_random;
-    unsigned suppressed; /* findings removed by --suppressions */
+    unsigned suppressed;          /* findings removed by --suppressions */
+    struct fs_report_proc *procs; /* the process tree */
+    size_t nprocs;
 };
 
 /* Loads dir, applies every rule, symbolizes.  Returns 0, or -1 when dir cannot be read at all
@@ -68,24 +77,53 @@ void fs_analysis_release(struct fs_analysis *a);
 
 /* ---- reporting (report.c) ------------------------------------------------------------------ */
 
-enum fs_format { FS_FORMAT_TEXT, FS_FORMAT_JSON, FS_FORMAT_SARIF };
+enum fs_format {
+    FS_FORMAT_TEXT,
+    FS_FORMAT_JSON,
+    FS_FORMAT_SARIF,
+    FS_FORMAT_JUNIT,
+    FS_FORMAT_HTML,
+    FS_FORMAT_COUNT
+};
+
+#define FS_REPORT_MAX_OUTPUTS FS_FORMAT_COUNT
 
 struct fs_report_opts {
-    enum fs_format format;
-    const char *output;  /* file, or NULL for stdout */
+    enum fs_format formats[FS_REPORT_MAX_OUTPUTS]; /* --format a,b,...; none given: text */
+    size_t nformats;
+    const char *outputs[FS_REPORT_MAX_OUTPUTS]; /* -o, in order: one, or one per format */
+    size_t noutputs;
+    /* Where the text report goes without -o: standard error for `run` (the program owns
+     * standard output), standard output for `report`.  Machine formats of `run` need -o. */
+    bool run;
+    FILE *files[FS_REPORT_MAX_OUTPUTS]; /* opened by fs_report_open, one per format */
+    char *paths[FS_REPORT_MAX_OUTPUTS]; /* their names, for messages; NULL for std streams */
+    bool opened;
     int fail_on;         /* enum fs_severity, or -1 for never */
     int exitcode;        /* status when findings reach fail_on */
     const char *command; /* what was analysed, for the report header */
     bool native;         /* --native: keep the interpreter's frames among Python frames */
+    int color;           /* --color: -1 auto (a terminal, and NO_COLOR unset), 0 never, 1 always */
+    bool gen_suppressions; /* --gen-suppressions: print a suppression line per finding */
+    const struct fs_report_run *run_info; /* forksan run's facts, NULL for report */
+    char *source_root;                    /* --source-root, made absolute */
 };
 
 /* Parses the options every reporting subcommand shares; returns 1 if argv[*i] was one of them
  * (advancing *i past its value), 0 if not, -1 on a bad value (message printed). */
 int fs_report_parse_option(struct fs_report_opts *o, int argc, char **argv, int *i);
 void fs_report_opts_init(struct fs_report_opts *o);
-/* Applies the suppressions to the findings, then writes the report; returns 0, or -1 when it
- * could not be written (message printed). */
-int fs_report_write(const struct fs_report_opts *o, struct fs_analysis *a);
+/* Closes what fs_report_open opened and frees what it allocated, when the report is not to be
+ * written after all (fs_report_write does it itself). */
+void fs_report_close(struct fs_report_opts *o);
+/* Decides where each format goes and opens every output file, before anything runs: returns 0,
+ * or the exit status to use (FS_EXIT_USAGE for a combination that does not work,
+ * FS_EXIT_INTERNAL for a file that cannot be written), the message printed. */
+int fs_report_open(struct fs_report_opts *o);
+/* Applies the suppressions to the findings, then writes the report in every format to the
+ * outputs fs_report_open opened (and closes them); returns 0, or -1 when one could not be written
+ * (message printed). */
+int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a);
 /* True when the findings reach the --fail-on threshold. */
 bool fs_report_fails(const struct fs_report_opts *o, const struct fs_analysis *a);
 

@@ -492,8 +492,6 @@ static enum outcome do_case(struct suite *s, struct kase *k)
         if (analysed && s->o->verbose) {
             struct fs_report_opts ro;
             fs_report_opts_init(&ro);
-            ro.format = FS_FORMAT_TEXT;
-            ro.output = NULL;
             ro.command = command;
             fflush(stdout);
             /* fs_report_write has said why it failed; the verdict stands either way. */

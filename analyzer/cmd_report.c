@@ -12,15 +12,22 @@ static const char usage[] =
     "Analyses the traces in TRACE_DIR (written by forksan run --trace-dir, or by a program run\n"
     "with LD_PRELOAD=libforksan.so FORKSAN_TRACE_DIR=TRACE_DIR) and reports fork hazards.\n"
     "\n"
-    "  --format text|json|sarif\n"
-    "                         report format (default text; sarif is SARIF 2.1.0 for CI)\n"
-    "  -o, --output FILE      write the report to FILE instead of standard output\n"
+    "  --format FORMAT[,FORMAT...]\n"
+    "                         text (default), json, sarif (SARIF 2.1.0 for CI), junit\n"
+    "                         (JUnit XML) or html (one page); several in one run need -o\n"
+    "  -o, --output FILE      write the report to FILE instead of standard output; with\n"
+    "                         several formats, a base name (FILE.txt, .json, .sarif,\n"
+    "                         .junit.xml, .html) or one -o per format, in --format order\n"
     "  --fail-on LEVEL        note, warning (default), error or never\n"
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
     "  --suppressions FILE    drop findings matching FILE's HAZARD:PATTERN lines (repeatable;\n"
     "                         see docs/suppressions.md)\n"
+    "  --source-root DIR      SARIF: files under DIR become relative URIs (uriBaseId\n"
+    "                         %SRCROOT%), as GitHub code scanning wants them\n"
     "  --native               Python processes: show the interpreter's own frames (libpython,\n"
     "                         ceval) among the Python frames instead of folding them away\n"
+    "  --color WHEN           auto (default; NO_COLOR turns it off), always or never\n"
+    "  --gen-suppressions     print a HAZARD:PATTERN suppression line per finding (stderr)\n"
     "  -q, --quiet            no forksan messages on standard error\n"
     "  -h, --help             this help\n"
     "\n"
@@ -60,6 +67,11 @@ int fs_cmd_report(int argc, char **argv)
         return FS_EXIT_USAGE;
     }
     ro.command = dir;
+    int orc = fs_report_open(&ro);
+    if (orc != 0) {
+        fs_report_close(&ro);
+        return orc;
+    }
     struct fs_analysis a;
     if (fs_analyze_dir(dir, &a) < 0) {
         fprintf(stderr, "forksan: cannot read trace directory %s: %s\n", dir, strerror(errno));

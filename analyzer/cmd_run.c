@@ -1,5 +1,6 @@
 /* forksan run: run a program and its whole process tree under the shim, then report. */
 #include "cli.h"
+#include "deadwatch.h"
 #include "diag.h"
 
 #include <errno.h>
@@ -10,25 +11,58 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+/* "2s", "500ms", "1m", "1.5" (seconds): a positive duration in seconds, or -1. */
+static int parse_duration(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || !(d > 0))
+        return -1;
+    if (strcmp(end, "ms") == 0)
+        d /= 1000;
+    else if (strcmp(end, "m") == 0)
+        d *= 60;
+    else if (strcmp(end, "h") == 0)
+        d *= 3600;
+    else if (*end && strcmp(end, "s") != 0)
+        return -1;
+    if (!(d > 0) || d > 1e9)
+        return -1;
+    *out = d;
+    return 0;
+}
+
 static const char usage[] =
     "usage: forksan run [options] [--] PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with libforksan.so preloaded, follows every process it starts (through fork\n"
     "and exec), waits for the whole process tree, then reports fork hazards.\n"
     "\n"
+    "The text report goes to standard error, as the sanitizers' do, so that the program keeps\n"
+    "standard output to itself; machine formats go to the file named with -o.\n"
+    "\n"
     "Report options:\n"
-    "  --format text|json|sarif\n"
-    "                         report format (default text; sarif is SARIF 2.1.0 for CI)\n"
-    "  -o, --output FILE      write the report to FILE instead of standard output\n"
+    "  --format FORMAT[,FORMAT...]\n"
+    "                         text (default), json, sarif (SARIF 2.1.0 for CI), junit\n"
+    "                         (JUnit XML) or html (one self-contained page); all but\n"
+    "                         text need -o\n"
+    "  -o, --output FILE      write the report to FILE (- for standard output); with several\n"
+    "                         formats, a base name (FILE.txt, .json, .sarif, .junit.xml,\n"
+    "                         .html) or one -o per format, in the order of --format.\n"
+    "                         Checked before PROGRAM starts\n"
     "  --fail-on LEVEL        note, warning (default), error or never: findings at or above\n"
     "                         LEVEL make forksan exit with --exitcode\n"
     "  --exitcode N           exit status when findings reach --fail-on (default 66)\n"
     "  --suppressions FILE    drop findings matching FILE's HAZARD:PATTERN lines (repeatable;\n"
     "                         see docs/suppressions.md)\n"
+    "  --source-root DIR      SARIF: files under DIR become relative URIs (uriBaseId\n"
+    "                         %SRCROOT%), as GitHub code scanning wants them\n"
     "  --native               Python processes: show the interpreter's own frames (libpython,\n"
     "                         ceval) among the Python frames instead of folding them away\n"
     "Run options:\n"
-    "  --timeout SECONDS      end the process tree after SECONDS (default: no limit)\n"
+    "  --timeout DURATION     end the process tree after DURATION: 2s, 500ms, 1m, or plain\n"
+    "                         seconds (default: no limit)\n"
     "  --trace-dir DIR        write traces to DIR (created, mode 0700) and keep them\n"
     "  --keep-traces          keep the temporary trace directory and print its path\n"
     "  --lock-stack N         frames recorded per lock acquisition (default 1, max 16)\n"
@@ -39,24 +73,36 @@ static const char usage[] =
     "  --zombie-threshold SECONDS\n"
     "                         report a child that stayed a zombie longer than SECONDS before\n"
     "                         its parent waited for it (default 3)\n"
-    "  --on-deadlock POLICY   when a forked child acquires a lock inherited held by a vanished\n"
-    "                         thread: wait (default: the call blocks, as it would), fail (the\n"
-    "                         call returns the error a timed variant would), abort (the child\n"
-    "                         gets SIGABRT after the finding is written)\n"
+    "  --on-deadlock POLICY   a forked child calling a lock function on a lock inherited held by\n"
+    "                         a thread that does not exist in it is announced on standard error\n"
+    "                         at once; then: end (default: if still blocked 1 s later, its\n"
+    "                         stacks are captured and it is killed with SIGKILL, as a crash\n"
+    "                         would end it; the rest of the tree goes on), wait (the call\n"
+    "                         blocks, as it would), fail (the call returns the error a timed\n"
+    "                         variant would), abort (the child gets SIGABRT)\n"
+    "  --color WHEN           color the text report: auto (default: on a terminal, unless\n"
+    "                         NO_COLOR is set), always, never\n"
+    "  --gen-suppressions     after the report, print a HAZARD:PATTERN suppression line per\n"
+    "                         finding on standard error\n"
     "  -q, --quiet            no forksan messages on standard error (the report still prints)\n"
     "  -h, --help             this help\n"
+    "\n"
+    "Options can also come from the environment: FORKSAN_OPTIONS=\"--timeout 30s --format\n"
+    "sarif -o r.sarif\" (options only, separated by spaces, no quoting) is read before the\n"
+    "command line, which wins where both give one.\n"
     "\n"
     "Exit status: the program's own (128+N if it was killed by signal N), unless findings reach\n"
     "--fail-on (66); 2 usage error; 125 forksan failed; 126 PROGRAM not executable; 127 not "
     "found.\n";
 
-int fs_cmd_run(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
     struct fs_report_opts ro;
     fs_report_opts_init(&ro);
     struct fs_run_opts opts = {.stdout_fd = -1, .stderr_fd = -1};
     const char *trace_dir = NULL;
     bool keep = false;
+    const char *on_deadlock = "end";
     char *extra[8] = {0};
     size_t nextra = 0;
     int i = 1;
@@ -87,6 +133,10 @@ int fs_cmd_run(int argc, char **argv)
                    i + 1 < argc) {
             const char *v = argv[++i];
             char *end;
+            if (nextra + 2 >= sizeof extra / sizeof *extra) {
+                fprintf(stderr, "forksan: too many run options\n");
+                return FS_EXIT_USAGE;
+            }
             if (strcmp(a, "--trace-dir") == 0) {
                 trace_dir = v;
             } else if (strcmp(a, "--max-processes") == 0 || strcmp(a, "--max-forks") == 0) {
@@ -109,19 +159,16 @@ int fs_cmd_run(int argc, char **argv)
                 extra[nextra++] = fs_xasprintf("FORKSAN_ZOMBIE_THRESHOLD_MS=%ld",
                                                (long)(sec * 1000.0 + 0.5));
             } else if (strcmp(a, "--on-deadlock") == 0) {
-                if (strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0 && strcmp(v, "abort") != 0) {
-                    fprintf(stderr, "forksan: --on-deadlock takes wait, fail or abort\n");
+                if (strcmp(v, "end") != 0 && strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0 &&
+                    strcmp(v, "abort") != 0) {
+                    fprintf(stderr, "forksan: --on-deadlock takes end, wait, fail or abort\n");
                     return FS_EXIT_USAGE;
                 }
-                extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s", v);
+                on_deadlock = v;
             } else if (strcmp(a, "--timeout") == 0) {
-                errno = 0;
-                opts.timeout = strtod(v, &end);
-                /* nan compares false with everything: it would mean no limit at all. */
-                if (errno || end == v || *end || !isfinite(opts.timeout) || opts.timeout <= 0 ||
-                    opts.timeout > 1e9) {
-                    fprintf(stderr, "forksan: --timeout takes a positive number of seconds, "
-                                    "not '%s'\n",
+                if (parse_duration(v, &opts.timeout) < 0) {
+                    fprintf(stderr, "forksan: --timeout takes a duration such as 2s, 500ms, 1m "
+                                    "or 30 (seconds), not '%s'\n",
                             v);
                     return FS_EXIT_USAGE;
                 }
@@ -144,7 +191,17 @@ int fs_cmd_run(int argc, char **argv)
         return FS_EXIT_USAGE;
     }
     opts.argv = argv + i;
+    opts.watch_deadlocks = true;
+    opts.end_deadlocked = strcmp(on_deadlock, "end") == 0;
     opts.extra_env = extra;
+    ro.run = true;
+    int orc = fs_report_open(&ro);
+    if (orc != 0) {
+        fs_report_close(&ro);
+        for (size_t k = 0; k < nextra; k++)
+            free(extra[k]);
+        return orc;
+    }
     opts.shim_path = fs_paths_shim();
     if (!opts.shim_path) {
         fprintf(stderr, "forksan: cannot find libforksan.so next to this forksan; build or "
@@ -181,6 +238,10 @@ int fs_cmd_run(int argc, char **argv)
     opts.trace_dir = dir;
     ro.command = opts.argv[0];
 
+    /* end is forksan's: the shim lets the call block, and the runner ends the child.  Made
+     * here, after every check that can refuse the run, so that no early return leaks it. */
+    extra[nextra++] = fs_xasprintf("FORKSAN_ON_DEADLOCK=%s",
+                                   strcmp(on_deadlock, "end") == 0 ? "wait" : on_deadlock);
     struct fs_run_result res;
     if (fs_run_program(&opts, &res) < 0) {
         fprintf(stderr, "forksan: cannot start %s: %s\n", opts.argv[0], strerror(errno));
@@ -196,6 +257,29 @@ int fs_cmd_run(int argc, char **argv)
         fs_warn("%s was killed by signal %d (%s)", opts.argv[0], WTERMSIG(res.status),
                 strsignal(WTERMSIG(res.status)));
 
+    /* forksan run's own options, for the report's run object. */
+    int first_opt = 1, nopts = (int)(opts.argv - argv) - 1;
+    if (nopts > 0 && strcmp(argv[first_opt + nopts - 1], "--") == 0)
+        nopts--;
+    char **options = fs_xcalloc((size_t)nopts + 1, sizeof *options);
+    for (int k = 0; k < nopts; k++)
+        options[k] = argv[first_opt + k];
+    struct fs_report_run run = {
+        .argv = opts.argv,
+        .options = options,
+        .started = res.started,
+        .exit_code = res.started && WIFEXITED(res.status) ? WEXITSTATUS(res.status) : -1,
+        .signal = res.started && WIFSIGNALED(res.status) ? WTERMSIG(res.status) : 0,
+        .timed_out = res.timed_out,
+        .timeout = opts.timeout,
+        .interrupted = res.interrupted,
+        .deadlocks_ended = res.deadlocks_ended,
+        .duration = res.duration,
+        .start_wall_s = (int64_t)res.start_wall.tv_sec,
+        .start_wall_ns = res.start_wall.tv_nsec,
+        .start_mono_ns = res.start_mono_ns,
+    };
+    ro.run_info = &run;
     struct fs_analysis a;
     int rc = status;
     if (fs_analyze_dir(dir, &a) < 0) {
@@ -218,6 +302,7 @@ int fs_cmd_run(int argc, char **argv)
             rc = ro.exitcode;
         fs_analysis_release(&a);
     }
+    free(options);
     if (keep)
         fs_warn("traces kept in %s", dir);
     else
@@ -225,5 +310,39 @@ int fs_cmd_run(int argc, char **argv)
     free(dir);
     for (size_t k = 0; k < nextra; k++)
         free(extra[k]);
+    return rc;
+}
+
+/* FORKSAN_OPTIONS, like ASAN_OPTIONS: for harnesses that cannot change the command line, its
+ * words go before the command line's options, so that those win. */
+int fs_cmd_run(int argc, char **argv)
+{
+    const char *env = getenv("FORKSAN_OPTIONS");
+    if (!env || !*env)
+        return run_main(argc, argv);
+    char *copy = fs_xstrdup(env);
+    size_t nwords = 0;
+    char **words = fs_xcalloc(strlen(copy) / 2 + 2, sizeof *words);
+    char *save = NULL;
+    for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        if (strcmp(w, "--") == 0) {
+            fprintf(stderr, "forksan: FORKSAN_OPTIONS holds options only, not '--' or a program\n");
+            free(words);
+            free(copy);
+            return FS_EXIT_USAGE;
+        }
+        words[nwords++] = w;
+    }
+    char **merged = fs_xcalloc((size_t)argc + nwords + 1, sizeof *merged);
+    int n = 0;
+    merged[n++] = argv[0];
+    for (size_t k = 0; k < nwords; k++)
+        merged[n++] = words[k];
+    for (int k = 1; k < argc; k++)
+        merged[n++] = argv[k];
+    int rc = run_main(n, merged);
+    free(merged);
+    free(words);
+    free(copy);
     return rc;
 }

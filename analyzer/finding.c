@@ -98,15 +98,174 @@ void fs_finding_summary(struct fs_finding *f, const char *fmt, ...)
     va_end(ap);
 }
 
+static struct fs_kv *detail_new(struct fs_finding *f, const char *key, char *value)
+{
+    f->details = fs_xrealloc(f->details, f->ndetails + 1, sizeof *f->details);
+    struct fs_kv *kv = &f->details[f->ndetails++];
+    memset(kv, 0, sizeof *kv);
+    kv->key = fs_xstrdup(key);
+    kv->value = value;
+    return kv;
+}
+
 void fs_finding_detail(struct fs_finding *f, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    f->details = fs_xrealloc(f->details, f->ndetails + 1, sizeof *f->details);
-    f->details[f->ndetails].key = fs_xstrdup(key);
-    f->details[f->ndetails].value = vasprintf_x(fmt, ap);
-    f->ndetails++;
+    char *value = vasprintf_x(fmt, ap);
     va_end(ap);
+    (void)detail_new(f, key, value);
+}
+
+void fs_finding_detail_int(struct fs_finding *f, const char *key, long long v)
+{
+    struct fs_kv *kv = detail_new(f, key, fs_xasprintf("%lld", v));
+    kv->type = FS_DT_INT;
+    kv->i = v;
+}
+
+void fs_finding_detail_int_text(struct fs_finding *f, const char *key, long long v, const char *fmt,
+                                ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    struct fs_kv *kv = detail_new(f, key, vasprintf_x(fmt, ap));
+    va_end(ap);
+    kv->type = FS_DT_INT;
+    kv->i = v;
+}
+
+static long long *ints_copy(const long long *v, size_t n)
+{
+    long long *c = fs_xcalloc(n, sizeof *c);
+    if (n)
+        memcpy(c, v, n * sizeof *c);
+    return c;
+}
+
+void fs_finding_detail_ints(struct fs_finding *f, const char *key, const long long *v, size_t n,
+                            const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    struct fs_kv *kv = detail_new(f, key, vasprintf_x(fmt, ap));
+    va_end(ap);
+    kv->type = FS_DT_INTS;
+    kv->ints = ints_copy(v, n);
+    kv->nints = n;
+}
+
+void fs_finding_detail_as_bool(struct fs_finding *f, bool v)
+{
+    struct fs_kv *kv = fs_finding_detail_last(f);
+    if (kv) {
+        kv->type = FS_DT_BOOL;
+        kv->b = v;
+    }
+}
+
+void fs_finding_detail_bool(struct fs_finding *f, const char *key, bool v)
+{
+    struct fs_kv *kv = detail_new(f, key, fs_xstrdup(v ? "yes" : "no"));
+    kv->type = FS_DT_BOOL;
+    kv->b = v;
+}
+
+void fs_finding_detail_real(struct fs_finding *f, const char *key, double v, const char *text)
+{
+    struct fs_kv *kv = detail_new(f, key, fs_xstrdup(text));
+    kv->type = FS_DT_REAL;
+    kv->r = v;
+}
+
+struct fs_kv *fs_finding_item(struct fs_finding *f, const char *list, const char *key,
+                              const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *value = vasprintf_x(fmt, ap);
+    va_end(ap);
+    struct fs_kv *kv = detail_new(f, key, value);
+    kv->type = FS_DT_ITEM;
+    kv->list = list ? fs_xstrdup(list) : NULL;
+    return kv;
+}
+
+static struct fs_field_val *field_new(struct fs_kv *item, const char *name, enum fs_dtype type)
+{
+    item->fields = fs_xrealloc(item->fields, item->nfields + 1, sizeof *item->fields);
+    struct fs_field_val *fv = &item->fields[item->nfields++];
+    memset(fv, 0, sizeof *fv);
+    fv->name = fs_xstrdup(name);
+    fv->type = type;
+    return fv;
+}
+
+void fs_kv_int(struct fs_kv *item, const char *name, long long v)
+{
+    field_new(item, name, FS_DT_INT)->i = v;
+}
+
+void fs_kv_str(struct fs_kv *item, const char *name, const char *v)
+{
+    field_new(item, name, FS_DT_STRING)->s = v ? fs_xstrdup(v) : NULL;
+}
+
+void fs_kv_bool(struct fs_kv *item, const char *name, bool v)
+{
+    field_new(item, name, FS_DT_BOOL)->b = v;
+}
+
+void fs_kv_real(struct fs_kv *item, const char *name, double v)
+{
+    field_new(item, name, FS_DT_REAL)->r = v;
+}
+
+void fs_kv_ints(struct fs_kv *item, const char *name, const long long *v, size_t n)
+{
+    struct fs_field_val *fv = field_new(item, name, FS_DT_INTS);
+    fv->ints = ints_copy(v, n);
+    fv->nints = n;
+}
+
+void fs_kv_reals(struct fs_kv *item, const char *name, const double *v, size_t n)
+{
+    struct fs_field_val *fv = field_new(item, name, FS_DT_REALS);
+    fv->reals = fs_xcalloc(n, sizeof *fv->reals);
+    if (n)
+        memcpy(fv->reals, v, n * sizeof *fv->reals);
+    fv->nints = n;
+}
+
+const char *fs_finding_related_id(const struct fs_findings *list, const struct fs_finding *f)
+{
+    const char *hazard = fs_finding_detail_get(f, "related");
+    const char *lock = fs_finding_detail_get(f, "lock");
+    if (!hazard)
+        return NULL;
+    for (size_t i = 0; i < list->n; i++) {
+        const struct fs_finding *g = &list->items[i];
+        if (g == f || g->pid != f->pid || strcmp(g->hazard, hazard) != 0)
+            continue;
+        const char *glock = fs_finding_detail_get(g, "lock");
+        if (lock && (!glock || strcmp(glock, lock) != 0))
+            continue;
+        return g->id;
+    }
+    return NULL;
+}
+
+void fs_findings_number(struct fs_findings *list)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        free(list->items[i].id);
+        list->items[i].id = fs_xasprintf("F%zu", i + 1);
+    }
+}
+
+struct fs_kv *fs_finding_detail_last(struct fs_finding *f)
+{
+    return f->ndetails ? &f->details[f->ndetails - 1] : NULL;
 }
 
 const char *fs_finding_detail_get(const struct fs_finding *f, const char *key)
@@ -159,14 +318,25 @@ void fs_findings_release(struct fs_findings *list)
 {
     for (size_t i = 0; i < list->n; i++) {
         struct fs_finding *f = &list->items[i];
+        free(f->id);
         free(f->hazard);
         free(f->summary);
         for (size_t j = 0; j < f->npath; j++)
             free(f->path[j].name);
         free(f->path);
         for (size_t j = 0; j < f->ndetails; j++) {
-            free(f->details[j].key);
-            free(f->details[j].value);
+            struct fs_kv *kv = &f->details[j];
+            free(kv->key);
+            free(kv->value);
+            free(kv->list);
+            for (size_t k = 0; k < kv->nfields; k++) {
+                free(kv->fields[k].name);
+                free(kv->fields[k].s);
+                free(kv->fields[k].ints);
+                free(kv->fields[k].reals);
+            }
+            free(kv->fields);
+            free(kv->ints);
         }
         free(f->details);
         for (size_t j = 0; j < f->nstacks; j++)

@@ -52,9 +52,43 @@ struct fs_stack {
     size_t nframes;
 };
 
+/* A detail's value for the machine formats; the text report shows `value` (prose, units). */
+enum fs_dtype {
+    FS_DT_STRING = 0, /* `value` itself */
+    FS_DT_INT,        /* `i` */
+    FS_DT_REAL,       /* `r` */
+    FS_DT_BOOL,       /* `b` */
+    FS_DT_ITEM,       /* one object (`fields`) of the array named `list`, or the value of
+                         `key` when `list` is NULL */
+    FS_DT_INTS,       /* `ints`, `nints` */
+    FS_DT_REALS,      /* `reals`, `nints` */
+};
+
+/* A field of an item: a typed scalar, never itself an item. */
+struct fs_field_val {
+    char *name;
+    enum fs_dtype type;
+    char *s;
+    long long i;
+    double r;
+    bool b;
+    long long *ints;
+    double *reals;
+    size_t nints;
+};
+
 struct fs_kv {
-    char *key;
-    char *value;
+    char *key;   /* as the text report shows it ("thread 4243") */
+    char *value; /* as the text report shows it ("\"worker\": asleep") */
+    enum fs_dtype type;
+    long long i;
+    double r;
+    bool b;
+    char *list; /* FS_DT_ITEM: the JSON array this item belongs to ("threads") */
+    struct fs_field_val *fields;
+    size_t nfields;
+    long long *ints;
+    size_t nints;
 };
 
 struct fs_proc_ref {
@@ -63,6 +97,7 @@ struct fs_proc_ref {
 };
 
 struct fs_finding {
+    char *id;     /* stable within a report: "F1", "F2", ... in report order (fs_findings_finish) */
     char *hazard; /* the id from HAZARDS.md, e.g. "lock-held-at-fork" */
     enum fs_severity severity;
     char *summary;            /* one line */
@@ -87,6 +122,37 @@ void fs_finding_summary(struct fs_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fs_finding_detail(struct fs_finding *f, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Typed details (docs/report-json.md lists every hazard's keys): the text report shows them as
+ * `key: value`, the machine formats by type.  fs_finding_detail above gives a string. */
+void fs_finding_detail_int(struct fs_finding *f, const char *key, long long v);
+/* The same with the text report's words ("taken 3 times"). */
+void fs_finding_detail_int_text(struct fs_finding *f, const char *key, long long v,
+                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A list of numbers (pids): an array for tools, `text` for people. */
+void fs_finding_detail_ints(struct fs_finding *f, const char *key, const long long *v, size_t n,
+                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void fs_finding_detail_bool(struct fs_finding *f, const char *key, bool v);
+/* A number with a unit for people ("5 s") and a plain number for tools. */
+void fs_finding_detail_real(struct fs_finding *f, const char *key, double v, const char *text);
+/* One object of the array `list`, shown in the text report as `key: text`; its fields are added
+ * with fs_kv_*.  Several items may share a list. */
+struct fs_kv *fs_finding_item(struct fs_finding *f, const char *list, const char *key,
+                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void fs_kv_int(struct fs_kv *item, const char *name, long long v);
+void fs_kv_str(struct fs_kv *item, const char *name, const char *v);
+void fs_kv_bool(struct fs_kv *item, const char *name, bool v);
+void fs_kv_real(struct fs_kv *item, const char *name, double v);
+void fs_kv_ints(struct fs_kv *item, const char *name, const long long *v, size_t n);
+void fs_kv_reals(struct fs_kv *item, const char *name, const double *v, size_t n);
+/* Gives the last detail (added with fs_finding_detail) a boolean value for tools. */
+void fs_finding_detail_as_bool(struct fs_finding *f, bool v);
+/* Links between findings: f's `related` detail names a hazard; this is the id of the finding of
+ * that hazard about the same process and lock, or NULL. */
+const char *fs_finding_related_id(const struct fs_findings *list, const struct fs_finding *f);
+/* Numbers the findings F1, F2, ... in their current order. */
+void fs_findings_number(struct fs_findings *list);
+/* The last detail added, to give it a type after fs_finding_detail. */
+struct fs_kv *fs_finding_detail_last(struct fs_finding *f);
 void fs_finding_path_add(struct fs_finding *f, int pid, const char *name);
 struct fs_stack *fs_finding_stack_add(struct fs_finding *f, const char *role, int tid);
 struct fs_frame *fs_stack_frame_add(struct fs_stack *s);

@@ -320,7 +320,7 @@ static void unwind_process(struct capture *c)
 
 /* ---- the file ------------------------------------------------------------------------------- */
 
-static int write_file(const struct capture *c, const char *dir, double after)
+static int write_file(const struct capture *c, const char *dir, double after, const char *ended)
 {
     char *path = fs_xasprintf("%s/%d.hang", dir, (int)c->pid);
     /* As for traces: never follow or overwrite what is already there. */
@@ -351,6 +351,8 @@ static int write_file(const struct capture *c, const char *dir, double after)
     fs_lb_str(&lb, "after", secs);
     fs_lb_dec(&lb, "attached", c->unwound ? 1 : 0);
     fs_lb_str(&lb, "error", c->unwound ? "" : c->error ? c->error : "unknown error");
+    if (ended)
+        fs_lb_str(&lb, "ended", ended);
     fs_lb_end(&lb);
 
     for (size_t i = 0; i < c->nmods; i++) {
@@ -400,6 +402,11 @@ static void capture_release(struct capture *c)
 
 int fs_hang_capture(pid_t pid, const char *trace_dir, double after)
 {
+    return fs_hang_capture_ended(pid, trace_dir, after, NULL);
+}
+
+int fs_hang_capture_ended(pid_t pid, const char *trace_dir, double after, const char *ended)
+{
     struct capture c = {.pid = pid};
     c.threads = fs_xcalloc(FS_HANG_MAX_THREADS, sizeof *c.threads);
     process_read_proc(&c);
@@ -433,7 +440,7 @@ int fs_hang_capture(pid_t pid, const char *trace_dir, double after)
         fs_warn("pid %d has more than %d threads: only the first %d are in its hang file", (int)pid,
                 FS_HANG_MAX_THREADS, FS_HANG_MAX_THREADS);
 
-    int rc = write_file(&c, trace_dir, after);
+    int rc = write_file(&c, trace_dir, after, ended);
     capture_release(&c);
     return rc;
 }

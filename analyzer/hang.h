@@ -22,5 +22,9 @@ int fs_hang_capture_tree(pid_t root, const char *trace_dir, double after);
  * traced, gone) still gets its file, with attached=0, the reason and what /proc says of its
  * threads.  Returns 0 when the file was written, -1 when it could not be (message printed). */
 int fs_hang_capture(pid_t pid, const char *trace_dir, double after);
+/* The same, for a process forksan is about to end on its own before the run ends; `ended` says
+ * why (`deadlock`: blocked on an inherited lock, --on-deadlock end) and goes into the hang
+ * record, so that the report says the process did not end by itself. */
+int fs_hang_capture_ended(pid_t pid, const char *trace_dir, double after, const char *ended);
 
 #endif

@@ -18,6 +18,9 @@ static const char usage[] =
     "  forksan COMMAND --help            options of a command\n"
     "  forksan --version\n"
     "\n"
+    "Documentation: man forksan; " FORKSAN_DOC_DIR "/README.md and the formats,\n"
+    "hazards and suppressions described in " FORKSAN_DOC_DIR "/*.md\n"
+    "\n"
     "Exit status: 0 clean; 66 findings reached --fail-on; 2 usage error; 125 forksan failed;\n"
     "run passes on the program's own status otherwise (126/127: it could not be executed/found).\n";
 

@@ -708,6 +708,7 @@ static void hang_release(struct fs_hang *h)
     free(h->comm);
     free(h->exe);
     free(h->error);
+    free(h->ended);
     modmap_release(&h->mods);
     for (size_t i = 0; i < h->nthreads; i++) {
         free(h->threads[i].name);
@@ -770,6 +771,8 @@ static int rec_hang(struct fs_hang *h, int *attached, struct reader *r)
     h->comm = fs_xstrdup(get_str(r, "comm", false));
     h->exe = fs_xstrdup(get_str(r, "exe", false));
     h->error = fs_xstrdup(get_str(r, "error", false));
+    free(h->ended);
+    h->ended = fs_xstrdup(get_str(r, "ended", false));
     return 0;
 }
 
@@ -839,6 +842,8 @@ int fs_model_add_hang(struct fs_model *model, const struct fs_trace_file *file)
         h.exe = fs_xstrdup("");
     if (!h.error)
         h.error = fs_xstrdup("");
+    if (!h.ended)
+        h.ended = fs_xstrdup("");
 
     model->hangs = fs_xrealloc(model->hangs, model->nhangs + 1, sizeof *model->hangs);
     model->hangs[model->nhangs++] = h;

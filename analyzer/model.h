@@ -345,6 +345,7 @@ struct fs_hang {
     double after;  /* seconds the run had lasted */
     bool attached; /* stacks could be read */
     char *error;   /* why not, when !attached */
+    char *ended;   /* why forksan ended this process before the run ended ("deadlock"), "" */
     struct fs_modmap mods;
     struct fs_hang_thread *threads;
     size_t nthreads;

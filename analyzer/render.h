@@ -6,6 +6,7 @@
 #define FORKSAN_RENDER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "finding.h"
@@ -14,6 +15,42 @@
 struct fs_report_count {
     const char *name;
     long count;
+};
+
+/* One image of a process (the first, then one per exec). */
+struct fs_report_image {
+    char *exe, *comm, *cmdline;
+    int64_t time_ns; /* CLOCK_MONOTONIC when the image started */
+};
+
+/* A process of the tree, as the traces (and hang files) know it. */
+struct fs_report_proc {
+    int pid, ppid;
+    bool traced; /* the shim wrote a trace for it (else known only from its hang file) */
+    struct fs_report_image *images;
+    size_t nimages;
+    char *end_how;  /* exit, _exit, exec (the last image's end record), NULL when unknown */
+    int64_t end_ns; /* 0 when unknown */
+    bool hung;      /* it had a hang file: alive at the time limit, or ended by forksan */
+    double hang_after;
+    bool ended_by_forksan; /* --on-deadlock end */
+};
+
+/* What forksan run knows of the run itself; NULL for forksan report. */
+struct fs_report_run {
+    char *const *argv;        /* the program and its arguments */
+    char *const *options;     /* forksan run's own options, before the program */
+    bool started;             /* exec succeeded */
+    int exit_code;            /* -1 unless it exited */
+    int signal;               /* 0 unless killed by a signal */
+    bool timed_out;           /* --timeout fired */
+    double timeout;           /* seconds, 0 = none */
+    int interrupted;          /* the signal that interrupted the run, or 0 */
+    unsigned deadlocks_ended; /* children ended by --on-deadlock end */
+    double duration;          /* seconds */
+    int64_t start_wall_s;     /* Unix time of the start */
+    long start_wall_ns;
+    int64_t start_mono_ns; /* CLOCK_MONOTONIC of the start, the origin of trace times */
 };
 
 /* What the report says about the run as a whole.  Any pointer may be NULL. */
@@ -26,6 +63,10 @@ struct fs_report_meta {
     const struct fs_report_count *safe_random; /* fork-safe randomness sources used */
     size_t nsafe_random;
     unsigned suppressed; /* findings removed by suppressions */
+    const struct fs_report_run *run;
+    const char *source_root;            /* --source-root: an absolute directory, or NULL */
+    const struct fs_report_proc *procs; /* the whole tree */
+    size_t nprocs;
 };
 
 /* Both return 0, or -1 when writing to `out` failed or (JSON) the document could not be built.
@@ -37,6 +78,13 @@ int fs_render_text(FILE *out, const struct fs_findings *f, const struct fs_repor
                    bool color);
 /* Always prints one complete JSON document, also without findings. */
 int fs_render_json(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
+/* The JSON report as one compact string (malloc'd), for renderers built on it; NULL on failure. */
+char *fs_report_json_string(const struct fs_findings *f, const struct fs_report_meta *meta);
+/* JUnit XML (docs/report-junit.md): a test case per finding and per process. */
+int fs_render_junit(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
+/* One self-contained HTML page (docs/report-html.md), drawn in the browser from the JSON report
+ * embedded in it. */
+int fs_render_html(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
 /* A SARIF 2.1.0 log (docs/report-sarif.md), always complete, also without findings. */
 int fs_render_sarif(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
 

@@ -8,10 +8,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
-#define REPORT_FORMAT_VERSION 1
+#define REPORT_FORMAT_VERSION 2
 
 static json_t *frame_json(const struct fs_frame *fr)
 {
@@ -55,13 +56,98 @@ static json_t *stack_json(const struct fs_stack *s)
     return o;
 }
 
-static json_t *finding_json(const struct fs_finding *f)
+static json_t *scalar_json(enum fs_dtype type, const char *s, long long i, double r, bool b,
+                           const long long *ints, const double *reals, size_t n)
+{
+    json_t *a;
+    switch (type) {
+    case FS_DT_INT:
+        return json_integer(i);
+    case FS_DT_REAL:
+        return json_real(r);
+    case FS_DT_BOOL:
+        return json_boolean(b);
+    case FS_DT_INTS:
+    case FS_DT_REALS:
+        a = json_array();
+        for (size_t k = 0; k < n; k++)
+            if (append(a, type == FS_DT_INTS ? json_integer(ints[k]) : json_real(reals[k])) < 0) {
+                json_decref(a);
+                return NULL;
+            }
+        return a;
+    default:
+        return jstr(s);
+    }
+}
+
+static json_t *item_json(const struct fs_kv *kv)
+{
+    json_t *o = json_object();
+    int rc = 0;
+    for (size_t k = 0; k < kv->nfields && rc == 0; k++) {
+        const struct fs_field_val *fv = &kv->fields[k];
+        rc |=
+            set(o, fv->name,
+                scalar_json(fv->type, fv->s, fv->i, fv->r, fv->b, fv->ints, fv->reals, fv->nints));
+    }
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Version 2: each detail by its type; items gathered into their arrays.  `related` is not a
+ * detail here: it is the finding's own array of ids. */
+static json_t *details_json(const struct fs_finding *f)
+{
+    json_t *details = json_object();
+    int rc = 0;
+    for (size_t i = 0; i < f->ndetails && rc == 0; i++) {
+        const struct fs_kv *kv = &f->details[i];
+        if (strcmp(kv->key, "related") == 0)
+            continue;
+        if (kv->type == FS_DT_ITEM && kv->list) {
+            json_t *arr = json_object_get(details, kv->list);
+            if (!arr) {
+                arr = json_array();
+                rc |= set(details, kv->list, arr);
+            }
+            rc |= append(arr, item_json(kv));
+        } else if (kv->type == FS_DT_ITEM) {
+            rc |= set(details, kv->key, item_json(kv));
+        } else if (kv->type == FS_DT_STRING) {
+            rc |= add_detail(details, kv);
+        } else {
+            rc |= set(
+                details, kv->key,
+                scalar_json(kv->type, kv->value, kv->i, kv->r, kv->b, kv->ints, NULL, kv->nints));
+        }
+    }
+    if (rc) {
+        json_decref(details);
+        return NULL;
+    }
+    return details;
+}
+
+static json_t *finding_json(const struct fs_findings *list, const struct fs_finding *f)
 {
     json_t *o = json_object();
     json_t *path = json_array();
-    json_t *details = json_object();
+    json_t *details = details_json(f);
     json_t *stacks = json_array();
+    json_t *related = json_array();
     int rc = 0;
+    const char *rel = fs_finding_detail_get(f, "related");
+    if (rel) {
+        json_t *r = json_object();
+        const char *id = fs_finding_related_id(list, f);
+        rc |= set(r, "id", jstr(id));
+        rc |= set(r, "hazard", jstr(rel));
+        rc |= append(related, r);
+    }
 
     for (size_t i = 0; i < f->npath && rc == 0; i++) {
         json_t *p = json_object();
@@ -69,17 +155,17 @@ static json_t *finding_json(const struct fs_finding *f)
         rc |= set(p, "name", jstr(f->path[i].name));
         rc |= append(path, p);
     }
-    for (size_t i = 0; i < f->ndetails && rc == 0; i++)
-        rc |= add_detail(details, &f->details[i]);
     for (size_t i = 0; i < f->nstacks && rc == 0; i++)
         rc |= append(stacks, stack_json(&f->stacks[i]));
 
+    rc |= set(o, "id", jstr(f->id));
     rc |= set(o, "hazard", jstr(f->hazard));
     rc |= set(o, "severity", json_string(fs_severity_name(f->severity)));
     rc |= set(o, "summary", jstr(f->summary));
     rc |= set(o, "pid", json_integer(f->pid));
     rc |= set(o, "process_path", path);
     rc |= set(o, "details", details);
+    rc |= set(o, "related", related);
     rc |= set(o, "stacks", stacks);
     json_t *loc = json_null();
     size_t at_stack = 0, at_frame = 0;
@@ -93,6 +179,92 @@ static json_t *finding_json(const struct fs_finding *f)
         rc |= set(loc, "function", jstr(at->function));
     }
     rc |= set(o, "location", loc);
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *strings_json(char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v && v[i]; i++)
+        if (append(a, jstr(v[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* ISO 8601 UTC with milliseconds: "2026-11-29T19:13:10.123Z". */
+static json_t *iso_time(int64_t s, long ns)
+{
+    time_t t = (time_t)s;
+    struct tm tm;
+    char buf[64];
+    if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm))
+        return json_null();
+    char full[80];
+    snprintf(full, sizeof full, "%s.%03ldZ", buf, ns / 1000000);
+    return json_string(full);
+}
+
+static json_t *run_json(const struct fs_report_run *r)
+{
+    if (!r)
+        return json_null();
+    json_t *o = json_object();
+    int rc = 0;
+    rc |= set(o, "argv", strings_json(r->argv));
+    rc |= set(o, "options", strings_json(r->options));
+    rc |= set(o, "started", json_boolean(r->started));
+    rc |= set(o, "exit_code", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
+    rc |= set(o, "signal", r->signal ? json_integer(r->signal) : json_null());
+    rc |= set(o, "timed_out", json_boolean(r->timed_out));
+    rc |= set(o, "timeout_s", r->timeout > 0 ? json_real(r->timeout) : json_null());
+    rc |= set(o, "interrupted_by", r->interrupted ? json_integer(r->interrupted) : json_null());
+    rc |= set(o, "deadlocked_children_ended", json_integer(r->deadlocks_ended));
+    rc |= set(o, "start_time", iso_time(r->start_wall_s, r->start_wall_ns));
+    rc |= set(o, "start_monotonic_ns", json_integer(r->start_mono_ns));
+    rc |= set(o, "duration_s", json_real(r->duration));
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *time_or_null(int64_t ns)
+{
+    return ns > 0 ? json_integer(ns) : json_null();
+}
+
+static json_t *process_json(const struct fs_report_proc *p)
+{
+    json_t *o = json_object();
+    json_t *images = json_array();
+    int rc = 0;
+    for (size_t k = 0; k < p->nimages && rc == 0; k++) {
+        const struct fs_report_image *img = &p->images[k];
+        json_t *io = json_object();
+        rc |= set(io, "exe", jstr(img->exe));
+        rc |= set(io, "comm", jstr(img->comm));
+        rc |= set(io, "cmdline", jstr(img->cmdline));
+        rc |= set(io, "start_ns", time_or_null(img->time_ns));
+        rc |= append(images, io);
+    }
+    rc |= set(o, "pid", json_integer(p->pid));
+    rc |= set(o, "parent", p->ppid > 0 ? json_integer(p->ppid) : json_null());
+    rc |= set(o, "traced", json_boolean(p->traced));
+    rc |= set(o, "images", images);
+    rc |= set(o, "start_ns", time_or_null(p->nimages ? p->images[0].time_ns : 0));
+    rc |= set(o, "end_ns", time_or_null(p->end_ns));
+    rc |= set(o, "end",
+              jstr(p->ended_by_forksan ? "ended-by-forksan"
+                   : p->hung           ? "hung"
+                                       : p->end_how));
+    rc |= set(o, "hang_after_s", p->hung ? json_real(p->hang_after) : json_null());
     if (rc) {
         json_decref(o);
         return NULL;
@@ -128,18 +300,33 @@ static json_t *report_json(const struct fs_findings *f, const struct fs_report_m
         rc |= set(safe, meta->safe_random[i].name, json_integer(meta->safe_random[i].count));
     rc |= set(summary, "safe_randomness", safe);
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc |= append(findings, finding_json(&f->items[i]));
+        rc |= append(findings, finding_json(f, &f->items[i]));
 
     rc |= set(root, "version", json_integer(REPORT_FORMAT_VERSION));
     rc |= set(root, "tool", tool);
     rc |= set(root, "command", jstr(meta ? meta->command : NULL));
+    rc |= set(root, "run", run_json(meta ? meta->run : NULL));
     rc |= set(root, "summary", summary);
+    json_t *procs = json_array();
+    for (size_t i = 0; meta && i < meta->nprocs && rc == 0; i++)
+        rc |= append(procs, process_json(&meta->procs[i]));
+    rc |= set(root, "processes", procs);
     rc |= set(root, "findings", findings);
     if (rc) {
         json_decref(root);
         return NULL;
     }
     return root;
+}
+
+char *fs_report_json_string(const struct fs_findings *f, const struct fs_report_meta *meta)
+{
+    json_t *root = report_json(f, meta);
+    if (!root)
+        return NULL;
+    char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return s;
 }
 
 int fs_render_json(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta)

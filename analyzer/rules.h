@@ -69,6 +69,9 @@ char *fs_rules_function_name(struct fs_symbolizer *sym, const struct fs_modmap *
 /* `<tid> "<name>"` for a parent thread as a fork snapshot recorded it, or `<tid>` when the
  * snapshot has no record of it.  Returns a malloc'd string. */
 char *fs_rules_thread_label(const struct fs_fork_snapshot *s, int tid);
+/* A thread as a detail: "tid 4201 \"worker\"" for people, {tid, name} for tools. */
+void fs_rules_thread_detail(struct fs_finding *f, const char *key,
+                            const struct fs_fork_snapshot *s, int tid);
 /* The thread record of tid in a fork snapshot, or NULL. */
 const struct fs_thread_rec *fs_rules_thread_find(const struct fs_fork_snapshot *s, int tid);
 /* How a report names a lock, as a user would declare it: "recursive pthread mutex",

@@ -16,6 +16,7 @@
  * placed and counts as outside.  The same signal again from the same outside sender within a
  * second is the same interrupt (GNU timeout signals its child, then its whole group). */
 #include "cli.h"
+#include "deadwatch.h"
 #include "diag.h"
 #include "hang.h"
 #include "tree.h"
@@ -23,11 +24,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,6 +131,29 @@ static pid_t start_child(const struct fs_run_opts *o, const sigset_t *old_mask, 
     return pid;
 }
 
+/* sigtimedwait, or when the traces are watched, a poll on a signalfd and the watch: returns the
+ * signal, 0 when the watch has news, -1 on timeout. */
+static int wait_event(const sigset_t *set, int sig_fd, int watch_fd, const struct timespec *ts,
+                      siginfo_t *si)
+{
+    if (sig_fd < 0)
+        return sigtimedwait(set, si, ts);
+    struct pollfd fds[2] = {{.fd = sig_fd, .events = POLLIN}, {.fd = watch_fd, .events = POLLIN}};
+    int ms = (int)(ts->tv_sec * 1000 + ts->tv_nsec / 1000000) + 1;
+    if (poll(fds, 2, ms) <= 0)
+        return -1;
+    if (fds[0].revents & POLLIN) {
+        struct signalfd_siginfo ssi;
+        if (read(sig_fd, &ssi, sizeof ssi) == (ssize_t)sizeof ssi) {
+            memset(si, 0, sizeof *si);
+            si->si_code = ssi.ssi_code;
+            si->si_pid = (pid_t)ssi.ssi_pid; /* who sent it: the program's own group or not */
+            return (int)ssi.ssi_signo;
+        }
+    }
+    return 0;
+}
+
 static void reap(pid_t child, struct fs_run_result *res, bool *child_done)
 {
     int st;
@@ -173,16 +199,28 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
     res->exec_errno = res->started ? 0 : exec_err;
 
     double started = now_s();
+    clock_gettime(CLOCK_REALTIME, &res->start_wall);
+    res->start_mono_ns = (int64_t)(started * 1e9);
     double deadline = o->timeout > 0 ? started + o->timeout : 0;
     bool child_done = false;
     int last_sig = 0;
     pid_t last_sender = 0;
     double last_time = 0;
+    struct fs_deadwatch *watch =
+        o->watch_deadlocks ? fs_deadwatch_open(o->trace_dir, o->end_deadlocked, started) : NULL;
+    int sig_fd = watch ? signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK) : -1;
     for (;;) {
         reap(child, res, &child_done);
         if (child_done && !fs_tree_has_descendants(getpid()))
             break;
+        if (watch)
+            res->deadlocks_ended += fs_deadwatch_service(watch, now_s());
         struct timespec ts = {1, 0};
+        double next = watch ? fs_deadwatch_next(watch, now_s()) : -1;
+        if (next >= 0 && next < 1) {
+            ts.tv_sec = 0;
+            ts.tv_nsec = (long)(next * 1e9) + 1;
+        }
         if (deadline) {
             double left = deadline - now_s();
             if (left <= 0) {
@@ -193,14 +231,14 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
                 reap(child, res, &child_done);
                 break;
             }
-            if (left < 1) {
+            if (left < 1 && (next < 0 || left < next)) {
                 ts.tv_sec = 0;
                 ts.tv_nsec = (long)(left * 1e9) + 1;
             }
         }
         siginfo_t si;
-        int sig = sigtimedwait(&set, &si, &ts);
-        if (sig < 0 || sig == SIGCHLD)
+        int sig = wait_event(&set, sig_fd, fs_deadwatch_fd(watch), &ts, &si);
+        if (sig <= 0 || sig == SIGCHLD)
             continue;
         bool user_sent = si.si_code == SI_USER || si.si_code == SI_QUEUE || si.si_code == SI_TKILL;
         if (user_sent && si.si_pid > 0 && fs_tree_contains(getpid(), si.si_pid))
@@ -225,6 +263,12 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
             kill(child, sig);
     }
     /* Anything still there (a descendant outside our reach): wait for nothing more. */
+    if (watch)
+        res->deadlocks_ended += fs_deadwatch_service(watch, 0); /* announce late records */
+    fs_deadwatch_close(watch);
+    if (sig_fd >= 0)
+        close(sig_fd);
+    res->duration = now_s() - started;
     sigprocmask(SIG_SETMASK, &old, NULL);
     return 0;
 }

@@ -16,5 +16,7 @@ if [ "${1:-}" = "--sanitize" ]; then
     ctest_args=(-LE cpython)
 fi
 scripts/install-deps.sh
+scripts/install-sarif-tools.sh # from npm, for the sarif test (skipped without it)
+scripts/install-browser.sh     # chromium, for the html test (skipped without it)
 scripts/build.sh "$dir" "${args[@]}"
 ctest --test-dir "$dir" --output-on-failure "${ctest_args[@]}"

@@ -15,6 +15,8 @@ desc="installed forksan reports"
 check grep -q "lock-held-by-forker" <<<"$out"
 desc="the traced program loaded the installed shim"
 check grep -q "path=$prefix/lib/forksan/libforksan.so" "$prefix"/traces/*.trace
+desc="forksan(1) installed"; check test -f "$prefix/share/man/man1/forksan.1"
+desc="the formats' docs installed"; check test -f "$prefix/share/doc/forksan/report-json.md"
 out=$("$prefix/bin/forksan" --version)
 desc="installed forksan --version"; check grep -q "^forksan " <<<"$out"
 out=$(cd / && "$prefix/bin/forksan" cases forker_holds ctl_single_thread 2>&1)

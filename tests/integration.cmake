@@ -25,3 +25,19 @@ if(NOT FORKSAN_SANITIZE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/run.sh)
                              ${FORKSAN_FUZZ_SECONDS})
   set_tests_properties(fuzz PROPERTIES TIMEOUT 600 LABELS fuzz SKIP_RETURN_CODE 77)
 endif()
+
+# Every SARIF log validated by the SARIF multitool (schema + GitHub rules); skipped (77) when
+# scripts/install-sarif-tools.sh could not install it.
+add_test(NAME sarif COMMAND bash ${CMAKE_SOURCE_DIR}/tests/sarif/validate.sh $<TARGET_FILE:forksan>
+         ${FORKSAN_CASES_BIN_DIR} ${CMAKE_SOURCE_DIR}/tests/golden ${CMAKE_BINARY_DIR}/test-artifacts)
+set_tests_properties(sarif PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77)
+
+# The HTML report in headless Chromium; skipped (77) without a browser
+# (scripts/install-browser.sh).  Screenshots go to test-artifacts/.
+add_test(NAME html COMMAND bash ${CMAKE_SOURCE_DIR}/tests/html/browser.sh $<TARGET_FILE:forksan>
+         ${FORKSAN_CASES_BIN_DIR} ${CMAKE_BINARY_DIR}/test-artifacts)
+set_tests_properties(html PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+
+# The Debian package (cpack -G DEB), unpacked into a scratch root and run.
+add_test(NAME package COMMAND bash ${CMAKE_SOURCE_DIR}/tests/package.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(package PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -144,14 +144,14 @@ static void check_streams(const struct fs_process *c,
         fs_finding_detail(f, "layer", "%s", strcmp(s->layer, "python") == 0
                                                 ? "Python io (above libc)"
                                                 : "C stdio");
-        fs_finding_detail(f, "fd", "%d", s->fd);
+        fs_finding_detail_int(f, "fd", s->fd);
         if (*s->target)
             fs_finding_detail(f, "target", "%s", s->target);
         fs_finding_detail(f, "buffering", "%s", s->buffering);
-        fs_finding_detail(f, "pending_bytes", "%ld", s->pending);
+        fs_finding_detail_int(f, "pending_bytes", s->pending);
         fs_finding_detail(f, "first_bytes", "%s", q);
-        fs_finding_detail(f, "parent", "%d", ppid);
-        fs_finding_detail(f, "child", "%d", c->pid);
+        fs_finding_detail_int(f, "parent", ppid);
+        fs_finding_detail_int(f, "child", c->pid);
         fs_finding_detail(f, "parent_did", "%s", fate_text(pf, phow));
         fs_finding_detail(f, "child_did", "%s", fate_text(cf, chow));
         free(q);
@@ -266,21 +266,26 @@ static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
                        "child %d ended through exit() instead of _exit(), running %s; a forked "
                        "child that does not exec should end with _exit() (os._exit() in Python)",
                        c->pid, ran);
-    fs_finding_detail(f, "child", "%d", c->pid);
-    fs_finding_detail(f, "parent", "%d", ci->snapshot->parent_pid);
+    fs_finding_detail_int(f, "child", c->pid);
+    fs_finding_detail_int(f, "parent", ci->snapshot->parent_pid);
     if (e->handlers.n) {
         fs_finding_detail(f, "inherited_handlers", "%s", names);
-        fs_finding_detail(f, "handler_count", "%zu", e->handlers.n);
+        fs_finding_detail_int(f, "handler_count", (long long)e->handlers.n);
     }
     if (e->pyatexit > 0)
-        fs_finding_detail(f, "python_atexit_callbacks", "%ld", e->pyatexit);
+        fs_finding_detail_int(f, "python_atexit_callbacks", e->pyatexit);
     for (size_t i = 0; i < ci->nstreams; i++) {
         const char *how;
         if (fate_of(ci, &ci->streams[i], &how) != FATE_WRITTEN)
             continue;
         char *q = quote_bytes(ci->streams[i].bytes, ci->streams[i].nbytes, ci->streams[i].pending);
-        fs_finding_detail(f, "flushed", "%s (fd %d): %ld bytes %s", stream_name(&ci->streams[i]),
-                          ci->streams[i].fd, ci->streams[i].pending, q);
+        struct fs_kv *fl = fs_finding_item(f, "flushed", "flushed", "%s (fd %d): %ld bytes %s",
+                                           stream_name(&ci->streams[i]), ci->streams[i].fd,
+                                           ci->streams[i].pending, q);
+        fs_kv_str(fl, "stream", stream_name(&ci->streams[i]));
+        fs_kv_int(fl, "fd", ci->streams[i].fd);
+        fs_kv_int(fl, "bytes", ci->streams[i].pending);
+        fs_kv_str(fl, "first_bytes", q);
         free(q);
     }
     free(names);
@@ -310,17 +315,20 @@ static void check_zombies(const struct fs_model *m, const struct fs_process *p,
     const struct fs_end_rec *e = last->end;
     struct fs_finding *f = fs_findings_add(out, "unreaped-child", FS_SEV_WARNING, p->pid);
     char *list = fs_xstrdup("");
+    long long *zpids = fs_xcalloc(e->nzombies, sizeof *zpids);
     for (size_t i = 0; i < e->nzombies; i++) {
         char *t = fs_xasprintf("%s%s%d", list, *list ? ", " : "", e->zombies[i]);
         free(list);
         list = t;
+        zpids[i] = e->zombies[i];
     }
     fs_finding_summary(f,
                        "process %d ended (%s) without waiting for %zu child%s (%s): each stayed a "
                        "zombie until then",
                        p->pid, e->how, e->nzombies, e->nzombies > 1 ? "ren" : "", list);
-    fs_finding_detail(f, "parent", "%d", p->pid);
-    fs_finding_detail(f, "children", "%s", list);
+    fs_finding_detail_int(f, "parent", p->pid);
+    fs_finding_detail_ints(f, "children", zpids, e->nzombies, "%s", list);
+    free(zpids);
     fs_finding_detail(f, "sigchld", "%s", e->sigchld);
     free(list);
     bool stacked = false;
@@ -328,11 +336,20 @@ static void check_zombies(const struct fs_model *m, const struct fs_process *p,
         const struct fs_process *c = fs_model_find(m, e->zombies[i]);
         const struct fs_image *ci = c ? fs_process_first_image(c) : NULL;
         const struct fs_image *cl = c && c->nimages ? c->images[c->nimages - 1] : NULL;
-        if (cl && cl->end && cl->end->time <= e->time)
-            fs_finding_detail(f, "zombie", "%d for %.3f s (it ended through %s)", c->pid,
-                              (double)(e->time - cl->end->time) / 1e9, cl->end->how);
-        else
-            fs_finding_detail(f, "zombie", "%d (when it ended is not known)", e->zombies[i]);
+        struct fs_kv *z;
+        if (cl && cl->end && cl->end->time <= e->time) {
+            double secs = (double)(e->time - cl->end->time) / 1e9;
+            z = fs_finding_item(f, "zombies", "zombie", "%d for %.3f s (it ended through %s)",
+                                c->pid, secs, cl->end->how);
+            fs_kv_int(z, "pid", c->pid);
+            fs_kv_real(z, "zombie_seconds", secs);
+            fs_kv_str(z, "ended_through", cl->end->how);
+        } else {
+            z = fs_finding_item(f, "zombies", "zombie", "%d (when it ended is not known)",
+                                e->zombies[i]);
+            fs_kv_int(z, "pid", e->zombies[i]);
+            fs_kv_str(z, "ended_through", NULL);
+        }
         if (!stacked && ci && ci->snapshot) {
             fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid,
                            &ci->snapshot->frames);
@@ -545,10 +562,10 @@ static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
                        "that created it: it went back into its parent's loop instead of exiting "
                        "(%d generations, %zu processes forked from this site)",
                        c->pid, generations, procs);
-    fs_finding_detail(f, "child", "%d", c->pid);
-    fs_finding_detail(f, "parent", "%d", ci->snapshot->parent_pid);
-    fs_finding_detail(f, "generations", "%d", generations);
-    fs_finding_detail(f, "processes", "%zu", procs);
+    fs_finding_detail_int(f, "child", c->pid);
+    fs_finding_detail_int(f, "parent", ci->snapshot->parent_pid);
+    fs_finding_detail_int(f, "generations", generations);
+    fs_finding_detail_int(f, "processes", (long long)procs);
     fs_finding_detail(f, "compared", "%s",
                       ci->snapshot->pykey ? "Python stacks" : "native stacks");
     fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
@@ -670,12 +687,13 @@ static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
                        limits, nrefused, nrefused > 1 ? "s" : "", nprocs_refused,
                        nprocs_refused > 1 ? "es" : "", top_n, total);
     fs_finding_detail(f, "limit", "%s", limits);
-    fs_finding_detail(f, "refused", "%zu (at most 4 recorded per process)", nrefused);
-    fs_finding_detail(f, "processes_refused", "%zu", nprocs_refused);
-    fs_finding_detail(f, "processes_traced", "%zu", m->nprocs);
-    fs_finding_detail(f, "generations", "%d", generations);
-    fs_finding_detail(f, "forks_recorded", "%zu", total);
-    fs_finding_detail(f, "top_site_forks", "%zu", top_n);
+    fs_finding_detail_int_text(f, "refused", (long long)nrefused,
+                               "%zu (at most 4 recorded per process)", nrefused);
+    fs_finding_detail_int(f, "processes_refused", (long long)nprocs_refused);
+    fs_finding_detail_int(f, "processes_traced", (long long)m->nprocs);
+    fs_finding_detail_int(f, "generations", generations);
+    fs_finding_detail_int(f, "forks_recorded", (long long)total);
+    fs_finding_detail_int(f, "top_site_forks", (long long)top_n);
     free(limits);
     if (top)
         fs_rules_stack(f, sym, &top_img->mods, "fork", top->tid, &top->frames);
@@ -772,10 +790,13 @@ static void check_fds(const struct fs_process *p, struct fs_symbolizer *sym,
                                "make shares its jobserver pipe)",
                                fd->fd, *fd->target ? fd->target : "?", prog,
                                fs_process_name(eq));
-            fs_finding_detail(f, "fd", "%d", fd->fd);
+            fs_finding_detail_int(f, "fd", fd->fd);
             fs_finding_detail(f, "target", "%s", fd->target);
             fs_finding_detail(f, "program", "%s", prog);
-            fs_finding_detail(f, "execed_by", "%d (%s)", eq->pid, fs_process_name(eq));
+            struct fs_kv *by = fs_finding_item(f, NULL, "execed_by", "%d (%s)", eq->pid,
+                                               fs_process_name(eq));
+            fs_kv_int(by, "pid", eq->pid);
+            fs_kv_str(by, "name", fs_process_name(eq));
             fs_finding_detail(f, "opened_at", "not known (open calls are not interposed)");
             fs_rules_path(f, p);
             fs_rules_merge_add(mg, key, out->n - 1, p->pid);

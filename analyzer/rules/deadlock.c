@@ -91,7 +91,7 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
     fs_finding_detail(f, "mode", "%s", fs_lock_mode_name(d->mode));
     fs_finding_detail(f, "call", "%s", call);
     fs_rules_py_lock_details(f, pl);
-    fs_finding_detail(f, "holder", "tid %s", holder);
+    fs_rules_thread_detail(f, "holder", s, d->holder);
     const struct fs_thread_rec *t = fs_rules_thread_find(s, d->holder);
     if (t && t->start_routine) {
         char *start = fs_rules_function_name(sym, &simg->mods, t->start_routine);
@@ -100,14 +100,14 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
     }
     if (d->policy && *d->policy)
         fs_finding_detail(f, "policy", "%s", d->policy);
-    fs_finding_detail(f, "parent", "%d", parent_pid);
-    fs_finding_detail(f, "child", "%d", c->pid);
+    fs_finding_detail_int(f, "parent", parent_pid);
+    fs_finding_detail_int(f, "child", c->pid);
     /* The lock rules stay silent about a child that exec'd, so only point at what they emit. */
     if (h && !fs_process_execed(c))
         fs_finding_detail(f, "related", "%s",
                           h->tid == s->forker_tid ? "lock-held-by-forker" : "lock-held-at-fork");
     if (a->count > 1)
-        fs_finding_detail(f, "attempts", "%d", a->count);
+        fs_finding_detail_int(f, "attempts", a->count);
     free(kind);
     free(holder);
 

@@ -102,10 +102,16 @@ static size_t add_blocked_on(struct fs_finding *f, const struct fs_process *p)
             if (d->trylock || (d->policy && *d->policy && strcmp(d->policy, "wait") != 0))
                 continue;
             char *kind = fs_rules_lock_kind_label(d->kind, d->mode, -1);
-            fs_finding_detail(f, "blocked_on",
-                              "%s 0x%" PRIx64 " inherited held by thread %d, taken with %s: "
-                              "see child-deadlock",
-                              kind, d->lock, d->holder, d->call && *d->call ? d->call : "?");
+            struct fs_kv *b = fs_finding_item(
+                f, "blocked_on", "blocked_on",
+                "%s 0x%" PRIx64 " inherited held by thread %d, taken with %s: see child-deadlock",
+                kind, d->lock, d->holder, d->call && *d->call ? d->call : "?");
+            char *lock = fs_xasprintf("0x%" PRIx64, d->lock);
+            fs_kv_str(b, "lock", lock);
+            fs_kv_str(b, "kind", kind);
+            fs_kv_int(b, "holder", d->holder);
+            fs_kv_str(b, "call", d->call && *d->call ? d->call : NULL);
+            free(lock);
             free(kind);
             n++;
         }
@@ -185,15 +191,23 @@ static void emit(const struct fs_model *m, const struct fs_hang *h, struct fs_sy
 
     char *after = seconds(h->after);
     char *states = states_phrase(h);
-    fs_finding_detail(f, "after", "%s s", after);
-    fs_finding_detail(f, "threads", "%zu", h->nthreads);
+    char *after_text = fs_xasprintf("%s s", after);
+    fs_finding_detail_real(f, "after", h->after, after_text);
+    free(after_text);
+    fs_finding_detail_int(f, "threads", (long long)h->nthreads);
     for (size_t i = 0; i < h->nthreads; i++) {
         const struct fs_hang_thread *t = &h->threads[i];
         bool wchan = t->wchan && *t->wchan;
         const char *pyname = py_name(p, t->tid);
-        fs_finding_detail(f, "thread", "%d \"%s\": %s%s%s", t->tid,
-                          pyname ? pyname : t->name ? t->name : "", state_word(t->state),
-                          wchan ? ", in " : "", wchan ? t->wchan : "");
+        const char *tname = pyname ? pyname : t->name ? t->name : "";
+        struct fs_kv *it = fs_finding_item(f, "thread_states", "thread", "%d \"%s\": %s%s%s",
+                                           t->tid, tname, state_word(t->state),
+                                           wchan ? ", in " : "", wchan ? t->wchan : "");
+        char state[2] = {t->state, '\0'};
+        fs_kv_int(it, "tid", t->tid);
+        fs_kv_str(it, "name", tname);
+        fs_kv_str(it, "state", state);
+        fs_kv_str(it, "wchan", wchan ? t->wchan : NULL);
     }
     size_t blocked = add_blocked_on(f, p);
     fs_finding_detail(f, "shim", "%s", shim_phrase(p, h));
@@ -201,11 +215,27 @@ static void emit(const struct fs_model *m, const struct fs_hang *h, struct fs_sy
         fs_finding_detail(f, "stacks", "not available: %s",
                           h->error && *h->error ? h->error : "unknown error");
 
-    fs_finding_summary(f, "process %d (%s) was still running after %s s: %s%s%s%s%s", h->pid, name,
-                       after, states, blocked ? ", blocked on an inherited lock" : "",
-                       h->attached ? "" : "; its stacks could not be read (",
-                       h->attached ? "" : (h->error && *h->error ? h->error : "unknown error"),
-                       h->attached ? "" : ")");
+    bool ended_deadlock = h->ended && strcmp(h->ended, "deadlock") == 0;
+    if (ended_deadlock)
+    {
+        fs_finding_detail(f, "ended_by_forksan", "%s",
+                          "blocked on an inherited lock: ended with SIGKILL (--on-deadlock end)");
+        fs_finding_detail_as_bool(f, true);
+    }
+    if (ended_deadlock)
+        fs_finding_summary(f,
+                           "process %d (%s) could never return from an inherited lock: forksan "
+                           "ended it %s s into the run (--on-deadlock end): %s%s%s%s",
+                           h->pid, name, after, states,
+                           h->attached ? "" : "; its stacks could not be read (",
+                           h->attached ? "" : (h->error && *h->error ? h->error : "unknown error"),
+                           h->attached ? "" : ")");
+    else
+        fs_finding_summary(f, "process %d (%s) was still running after %s s: %s%s%s%s%s", h->pid,
+                           name, after, states, blocked ? ", blocked on an inherited lock" : "",
+                           h->attached ? "" : "; its stacks could not be read (",
+                           h->attached ? "" : (h->error && *h->error ? h->error : "unknown error"),
+                           h->attached ? "" : ")");
     free(after);
     free(states);
 

@@ -95,15 +95,17 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     fs_finding_detail(f, "lock", "0x%" PRIx64, h->lock);
     fs_finding_detail(f, "kind", "%s", kind);
     fs_finding_detail(f, "mode", "%s", fs_lock_mode_name(h->mode));
-    if (h->shared)
+    if (h->shared) {
         fs_finding_detail(f, "shared", "process-shared: not a hazard, its holder can release it");
+        fs_finding_detail_as_bool(f, true);
+    }
     if (reinit)
         fs_finding_detail(f, "reinit", "%s in the child before any use: not a hazard",
                           reinit->call);
     if (h->count > 1)
-        fs_finding_detail(f, "count", "taken %d times", h->count);
+        fs_finding_detail_int_text(f, "count", h->count, "taken %d times", h->count);
     fs_rules_py_lock_details(f, pl);
-    fs_finding_detail(f, "holder", "tid %s", holder);
+    fs_rules_thread_detail(f, "holder", s, h->tid);
     const struct fs_thread_rec *t = fs_rules_thread_find(s, h->tid);
     if (!by_forker && t && t->start_routine) {
         char *start = fs_rules_function_name(sym, &img->mods, t->start_routine);
@@ -111,9 +113,9 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
         free(start);
     }
     if (!by_forker)
-        fs_finding_detail(f, "forker", "tid %s", forker);
-    fs_finding_detail(f, "parent", "%d", parent_pid);
-    fs_finding_detail(f, "child", "%d", c->pid);
+        fs_rules_thread_detail(f, "forker", s, s->forker_tid);
+    fs_finding_detail_int(f, "parent", parent_pid);
+    fs_finding_detail_int(f, "child", c->pid);
     free(kind);
     free(holder);
     free(forker);

@@ -115,7 +115,7 @@ static void emit(const struct fs_process *c, const struct fs_image *img,
     fs_finding_detail(f, "mode", "%s", fs_lock_mode_name(r->mode));
     fs_finding_detail(f, "call", "%s", call);
     fs_rules_py_lock_details(f, pl);
-    fs_finding_detail(f, "other_thread", "tid %s", other);
+    fs_rules_thread_detail(f, "other_thread", s, r->tid);
     const struct fs_thread_rec *t = fs_rules_thread_find(s, r->tid);
     if (t && t->start_routine) {
         char *start = fs_rules_function_name(sym, &simg->mods, t->start_routine);
@@ -123,13 +123,14 @@ static void emit(const struct fs_process *c, const struct fs_image *img,
         free(start);
     }
     if (r->others > 0)
-        fs_finding_detail(f, "other_threads", "%d more vanished thread%s used it", r->others,
-                          r->others == 1 ? "" : "s");
+        fs_finding_detail_int_text(f, "other_threads", r->others,
+                                   "%d more vanished thread%s used it", r->others,
+                                   r->others == 1 ? "" : "s");
     fs_finding_detail(f, "other_mode", "%s", fs_lock_mode_name(r->other_mode));
     fs_finding_detail(f, "other_state", "%s (from /proc just after the fork)",
                       state_name(r->state));
-    fs_finding_detail(f, "parent", "%d", parent_pid);
-    fs_finding_detail(f, "child", "%d", c->pid);
+    fs_finding_detail_int(f, "parent", parent_pid);
+    fs_finding_detail_int(f, "child", c->pid);
     free(kind);
     free(other);
 

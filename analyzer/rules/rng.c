@@ -84,6 +84,32 @@ static char *format_values(const struct fs_rng_draw *d)
     return s;
 }
 
+/* The values one process drew: `values <pid> (<name>): 1 2 3` for people, {pid, name, values}
+ * in the array `values` for tools. */
+static void add_values(struct fs_finding *f, const struct fs_process *proc,
+                       const struct fs_rng_draw *d)
+{
+    char *vals = format_values(d);
+    char *key = fs_xasprintf("values %d (%s)", proc->pid, fs_process_name(proc));
+    struct fs_kv *it = fs_finding_item(f, "values", key, "%s", vals);
+    fs_kv_int(it, "pid", proc->pid);
+    fs_kv_str(it, "name", fs_process_name(proc));
+    size_t n = d->n > 0 ? (size_t)d->n : 0;
+    if (d->is_double) {
+        double v[4];
+        for (size_t i = 0; i < n && i < 4; i++)
+            memcpy(&v[i], &d->values[i], sizeof v[i]);
+        fs_kv_reals(it, "values", v, n < 4 ? n : 4);
+    } else {
+        long long v[4];
+        for (size_t i = 0; i < n && i < 4; i++)
+            v[i] = (long long)d->values[i];
+        fs_kv_ints(it, "values", v, n < 4 ? n : 4);
+    }
+    free(key);
+    free(vals);
+}
+
 /* "seed 42 (srand in pid 4200)", "the default seed: never seeded", "state 0x1234abcd330e". */
 static char *lineage_label(const struct fs_model *m, const struct fs_rng_draw *d)
 {
@@ -148,15 +174,15 @@ static void report_duplicate(const struct fs_model *m, struct fs_symbolizer *sym
     char *lineage = lineage_label(m, d);
     fs_finding_detail(f, "generator", "%s (%s)", d->gen, d->call);
     fs_finding_detail(f, "lineage", "%s", lineage);
-    fs_finding_detail(f, "position", "%lld values drawn before", (long long)d->pos);
-    fs_finding_detail(f, "processes", "%s", pids);
-    for (size_t i = 0; i < n; i++) {
-        char *vals = format_values(g[i].d);
-        char *key = fs_xasprintf("values %d (%s)", g[i].proc->pid, fs_process_name(g[i].proc));
-        fs_finding_detail(f, key, "%s", vals);
-        free(key);
-        free(vals);
-    }
+    fs_finding_detail_int_text(f, "position", (long long)d->pos, "%lld values drawn before",
+                               (long long)d->pos);
+    long long *pidv = fs_xcalloc(n, sizeof *pidv);
+    for (size_t i = 0; i < n; i++)
+        pidv[i] = g[i].proc->pid;
+    fs_finding_detail_ints(f, "processes", pidv, n, "%s", pids);
+    free(pidv);
+    for (size_t i = 0; i < n; i++)
+        add_values(f, g[i].proc, g[i].d);
     free(lineage);
     free(pids);
     fs_rules_path(f, g[0].proc);
@@ -196,14 +222,11 @@ static void report_inherited(const struct fs_model *m, struct fs_symbolizer *sym
                        "any other process forked from that state draws the same values",
                        r->proc->pid, d->gen, d->call);
     char *lineage = lineage_label(m, d);
-    char *vals = format_values(d);
     fs_finding_detail(f, "generator", "%s (%s)", d->gen, d->call);
     fs_finding_detail(f, "lineage", "%s", lineage);
-    fs_finding_detail(f, "position", "%lld values drawn before", (long long)d->pos);
-    char *key = fs_xasprintf("values %d (%s)", r->proc->pid, fs_process_name(r->proc));
-    fs_finding_detail(f, key, "%s", vals);
-    free(key);
-    free(vals);
+    fs_finding_detail_int_text(f, "position", (long long)d->pos, "%lld values drawn before",
+                               (long long)d->pos);
+    add_values(f, r->proc, d);
     free(lineage);
     fs_rules_path(f, r->proc);
     add_site(f, sym, seeding_image(m, d), "seed", d->seedpid, d->seedsite);

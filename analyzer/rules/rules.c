@@ -199,6 +199,21 @@ char *fs_rules_thread_label(const struct fs_fork_snapshot *s, int tid)
     return fs_xasprintf("%d", tid);
 }
 
+void fs_rules_thread_detail(struct fs_finding *f, const char *key,
+                            const struct fs_fork_snapshot *s, int tid)
+{
+    char *label = fs_rules_thread_label(s, tid);
+    struct fs_kv *kv = fs_finding_item(f, NULL, key, "tid %s", label);
+    free(label);
+    const struct fs_py_thread_rec *pt = s ? fs_py_thread_of(s->py, tid) : NULL;
+    const struct fs_thread_rec *t = fs_rules_thread_find(s, tid);
+    const char *name = pt && pt->name && *pt->name ? pt->name
+                       : t && t->name && *t->name  ? t->name
+                                                   : NULL;
+    fs_kv_int(kv, "tid", tid);
+    fs_kv_str(kv, "name", name);
+}
+
 char *fs_rules_pcs_key(const struct fs_addrs *addrs)
 {
     char *buf = NULL;
@@ -334,11 +349,16 @@ void fs_rules_merge_finish(struct fs_rules_merge *mg, struct fs_findings *out)
             size_t len = 0;
             FILE *fp = open_memstream(&buf, &len);
             if (fp) {
-                for (size_t j = 0; j < g->npids; j++)
+                long long *pids = fs_xcalloc(g->npids, sizeof *pids);
+                for (size_t j = 0; j < g->npids; j++) {
                     fprintf(fp, "%s%d", j ? ", " : "", g->pids[j]);
+                    pids[j] = g->pids[j];
+                }
                 fprintf(fp, " (%zu children)", g->npids);
                 if (fclose(fp) == 0 && buf)
-                    fs_finding_detail(&out->items[g->index], "children", "%s", buf);
+                    fs_finding_detail_ints(&out->items[g->index], "children", pids, g->npids,
+                                           "%s", buf);
+                free(pids);
             }
             free(buf);
         }

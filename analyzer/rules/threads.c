@@ -116,7 +116,7 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
                        c->pid, execed ? "the child called exec" : "the child went on without exec");
     free(forker);
 
-    fs_finding_detail(f, "threads", "%zu", alive);
+    fs_finding_detail_int(f, "threads", (long long)alive);
     for (size_t i = 0; i < s->nthreads; i++) {
         const struct fs_thread_rec *t = &s->threads[i];
         if (is_forker(s, t))
@@ -126,12 +126,16 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
         char *k = fs_xasprintf("thread %d", t->tid);
         const struct fs_py_thread_rec *pt = fs_py_thread_of(s->py, t->tid);
         const char *name = pt && *pt->name ? pt->name : t->name ? t->name : "";
-        fs_finding_detail(f, k, "\"%s\" start=%s %s", name, start,
-                          t->known ? "known" : "found only in /proc");
+        struct fs_kv *it = fs_finding_item(f, "other_threads", k, "\"%s\" start=%s %s", name, start,
+                                           t->known ? "known" : "found only in /proc");
+        fs_kv_int(it, "tid", t->tid);
+        fs_kv_str(it, "name", name);
+        fs_kv_str(it, "start", start);
+        fs_kv_bool(it, "known", t->known);
         free(k);
         free(start);
     }
-    fs_finding_detail(f, "execed", "%s", execed ? "yes" : "no");
+    fs_finding_detail_bool(f, "execed", execed);
     if (helpers_only)
         fs_finding_detail(f, "runtime_threads",
                           "only the runtime's fork-safe helper threads (faulthandler's watchdog)");

@@ -147,10 +147,14 @@ def signature(f):
             thread_start(holder + " known") if holder else "thread of unknown start (the main "
             "thread)")
     if f["hazard"] == "threads-at-fork":
-        starts = sorted({thread_start(v.split("start=", 1)[1]) for k, v in d.items()
-                         if k.startswith("thread ") and "start=" in v})
-        return "other threads: %s; child execed: %s" % ("; ".join(starts) or "?",
-                                                         d.get("execed", "?"))
+        # JSON report version 2: other_threads is an array of {tid, name, start, known}.
+        starts = sorted({thread_start("%s %s" % (t.get("start") or "unknown",
+                                                 "known" if t.get("known") else
+                                                 "found only in /proc"))
+                         for t in d.get("other_threads", [])})
+        execed = d.get("execed")
+        return "other threads: %s; child execed: %s" % (
+            "; ".join(starts) or "?", "?" if execed is None else "yes" if execed else "no")
     roles = ",".join(sorted(stacks))
     first = first_function(next(iter(stacks.values()))) if stacks else "?"
     return "stacks %s, innermost %s" % (roles or "-", first)

@@ -254,7 +254,9 @@ Test(render_json, empty_report_is_valid)
 {
     struct fs_findings list = {0};
     json_t *root = render_json_parsed(&list, &meta3);
-    cr_assert_eq(json_integer_value(json_object_get(root, "version")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(root, "version")), 2);
+    cr_assert(json_is_null(json_object_get(root, "run")), "no run object from report");
+    cr_assert(json_is_array(json_object_get(root, "processes")));
     json_t *tool = json_object_get(root, "tool");
     cr_assert_str_eq(json_string_value(json_object_get(tool, "name")), "forksan");
     cr_assert_str_eq(json_string_value(json_object_get(tool, "version")), "9.8.7");
@@ -273,6 +275,58 @@ Test(render_json, empty_report_is_valid)
     cr_assert(json_is_null(json_object_get(json_object_get(root, "tool"), "version")));
     cr_assert(json_is_array(json_object_get(root, "findings")));
     json_decref(root);
+}
+
+Test(render_json, typed_details_ids_and_relations)
+{
+    struct fs_findings list = {0};
+    struct fs_finding *a = fs_findings_add(&list, "child-deadlock", FS_SEV_ERROR, 4242);
+    fs_finding_detail(a, "lock", "0x10");
+    fs_finding_detail_int(a, "child", 4242);
+    fs_finding_detail_bool(a, "execed", false);
+    fs_finding_detail(a, "related", "lock-held-at-fork");
+    long long pids[] = {1, 2, 3};
+    fs_finding_detail_ints(a, "children", pids, 3, "1, 2, 3 (3 children)");
+    struct fs_kv *t = fs_finding_item(a, "threads", "thread 7", "\"w\": asleep");
+    fs_kv_int(t, "tid", 7);
+    fs_kv_str(t, "name", "w");
+    struct fs_kv *h = fs_finding_item(a, NULL, "holder", "tid 7 \"w\"");
+    fs_kv_int(h, "tid", 7);
+    struct fs_finding *b = fs_findings_add(&list, "lock-held-at-fork", FS_SEV_WARNING, 4242);
+    fs_finding_detail(b, "lock", "0x10");
+    fs_findings_number(&list);
+    a = &list.items[0]; /* adding b may have moved it */
+    cr_assert_str_eq(fs_finding_related_id(&list, a), "F2");
+
+    json_t *root = render_json_parsed(&list, &meta3);
+    json_t *f = json_array_get(json_object_get(root, "findings"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(f, "id")), "F1");
+    json_t *d = json_object_get(f, "details");
+    cr_assert_eq(json_integer_value(json_object_get(d, "child")), 4242);
+    cr_assert(json_is_false(json_object_get(d, "execed")));
+    cr_assert_null(json_object_get(d, "related"), "relations are ids, not details");
+    cr_assert_eq(json_array_size(json_object_get(d, "children")), 3);
+    cr_assert_eq(json_integer_value(json_array_get(json_object_get(d, "children"), 2)), 3);
+    json_t *th = json_array_get(json_object_get(d, "threads"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(th, "tid")), 7);
+    cr_assert_str_eq(json_string_value(json_object_get(th, "name")), "w");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(d, "holder"), "tid")), 7);
+    json_t *rel = json_array_get(json_object_get(f, "related"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(rel, "id")), "F2");
+    cr_assert_str_eq(json_string_value(json_object_get(rel, "hazard")), "lock-held-at-fork");
+    json_decref(root);
+
+    /* The text report shows the same details as words. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    cr_assert_eq(fs_render_text(mem, &list, &meta3, false), 0);
+    fclose(mem);
+    cr_assert_not_null(strstr(buf, "thread 7:"));
+    cr_assert_not_null(strstr(buf, "\"w\": asleep"));
+    cr_assert_not_null(strstr(buf, "1, 2, 3 (3 children)"));
+    free(buf);
+    fs_findings_release(&list);
 }
 
 Test(render_json, finding_fields_and_types)

@@ -238,8 +238,10 @@ Test(render_sarif, lock_finding_mapping)
     cr_assert_str_eq(str_at(r, "ruleId"), "lock-held-at-fork");
     cr_assert_eq(int_at(r, "ruleIndex"), 0);
     cr_assert_str_eq(str_at(r, "level"), "warning");
-    cr_assert_str_eq(str_at(r, "message.text"),
-                     "pthread mutex 0x55d0c0a04040 held by thread 4201 \"worker\"");
+    /* The summary, then links to the evidence (relatedLocations by id). */
+    const char *want = "pthread mutex 0x55d0c0a04040 held by thread 4201 \"worker\"";
+    cr_assert_eq(strncmp(str_at(r, "message.text"), want, strlen(want)), 0, "%s",
+                 str_at(r, "message.text"));
 
     /* The innermost frame with a file of the acquire stack, skipping the libc frame. */
     cr_assert_eq(json_array_size(json_object_get(r, "locations")), 1);
@@ -328,7 +330,7 @@ Test(render_sarif, primary_location_follows_role_priority)
     f = fs_findings_add(&list, "rng-unseeded", FS_SEV_NOTE, 12);
     add_frame(fs_finding_stack_add(f, "other", 0), NULL, "", 0, 0);
     add_frame(fs_finding_stack_add(f, "draw", 0), "roll", "rng.c", 9, 2);
-    /* 3: no frame has a file: no locations, but the stacks are there. */
+    /* 3: no frame has a file: located in the binary, and the stacks are there. */
     f = fs_findings_add(&list, "child-hang", FS_SEV_ERROR, 13);
     add_frame(fs_finding_stack_add(f, "thread", 13), "poll", NULL, 0, 0);
     /* 4: no stacks at all. */
@@ -349,12 +351,15 @@ Test(render_sarif, primary_location_follows_role_priority)
     cr_assert_eq(
         int_at(json_array_get(results, 2), "locations.0.physicalLocation.region.startColumn"), 2);
     cr_assert_null(json_object_get(json_array_get(results, 2), "relatedLocations"));
-    cr_assert_null(json_object_get(json_array_get(results, 3), "locations"));
+    /* No frame with a source file: located in the binary, as code scanning wants a location. */
+    cr_assert_not_null(json_object_get(json_array_get(results, 3), "locations"));
+    cr_assert_null(json_object_get(json_array_get(results, 3), "codeFlows"));
     cr_assert_eq(json_array_size(json_object_get(json_array_get(results, 3), "stacks")), 1);
     cr_assert_str_eq(str_at(json_array_get(results, 3),
                             "stacks.0.frames.0.location.logicalLocations.0.fullyQualifiedName"),
                      "poll");
-    cr_assert_null(json_object_get(json_array_get(results, 4), "locations"));
+    /* No stacks at all: located in the process's program (its path name here). */
+    cr_assert_not_null(json_object_get(json_array_get(results, 4), "locations"));
     cr_assert_null(json_object_get(json_array_get(results, 4), "stacks"));
     json_decref(root);
     fs_findings_release(&list);
@@ -439,7 +444,7 @@ Test(render_sarif, duplicate_stacks_and_bad_utf8_stay_valid)
     json_t *root = render_parsed(&list, NULL);
     json_t *results = check_sarif(root); /* also checks stacks and related are distinct */
     json_t *r = json_array_get(results, 0);
-    cr_assert_str_eq(str_at(r, "message.text"), "bytes ?? in a name");
+    cr_assert_eq(strncmp(str_at(r, "message.text"), "bytes ?? in a name", 18), 0);
     cr_assert_eq(json_array_size(json_object_get(r, "stacks")), 2);
     cr_assert_str_eq(str_at(r, "locations.0.physicalLocation.artifactLocation.uri"), "loop.c");
     cr_assert_eq(json_array_size(json_object_get(r, "relatedLocations")), 1);
@@ -483,11 +488,73 @@ Test(render_sarif, golden_traces_end_to_end)
                      a.findings.items[i].nstacks > 0);
         if (strcmp(a.findings.items[i].hazard, "lock-held-at-fork") == 0) {
             saw_lock = true;
-            cr_assert_null(json_object_get(r, "locations"));
+            /* No debug information: the location is the binary itself. */
+            cr_assert_str_eq(str_at(r, "locations.0.physicalLocation.artifactLocation.uri"),
+                             "file:///nonexistent/golden/app");
             cr_assert_str_eq(str_at(r, "stacks.0.frames.0.module"), "/nonexistent/golden/app");
         }
     }
     cr_assert(saw_lock);
     json_decref(root);
     fs_analysis_release(&a);
+}
+
+/* GitHub code scanning: rules carry their help, files below --source-root are relative to
+ * %SRCROOT%, the fingerprint ignores pids, tids, addresses and lines, and stacks become code
+ * flows outermost frame first. */
+static void add_deadlock(struct fs_findings *list, int pid, uint64_t pc, int line)
+{
+    struct fs_finding *f = fs_findings_add(list, "child-deadlock", FS_SEV_ERROR, pid);
+    fs_finding_summary(f, "child %d blocked [really]", pid);
+    struct fs_stack *s = fs_finding_stack_add(f, "child-acquire", pid);
+    struct fs_frame *fr = add_frame(s, "take", "/repo/src/lock.c", line, 0);
+    fr->pc = pc;
+    add_frame(s, "main", "/repo/src/main.c", 40, 0);
+    add_frame(fs_finding_stack_add(f, "fork", pid - 1), "spawn", "/elsewhere/fork.c", 7, 0);
+}
+
+Test(render_sarif, github_code_scanning_fields)
+{
+    struct fs_findings a = {0}, b = {0};
+    add_deadlock(&a, 100, 0x1234, 10);
+    add_deadlock(&b, 200, 0x5678, 12);
+    struct fs_report_meta meta = {.version = "1", .source_root = "/repo"};
+    json_t *ra = render_parsed(&a, &meta), *rb = render_parsed(&b, &meta);
+    json_t *run = json_array_get(json_object_get(ra, "runs"), 0);
+    json_t *rule = json_array_get(json_object_get(json_object_get(json_object_get(run, "tool"),
+                                                                  "driver"),
+                                                  "rules"),
+                                  0);
+    cr_assert_str_eq(str_at(rule, "name"), "ChildDeadlock");
+    cr_assert_not_null(str_at(rule, "fullDescription.text"));
+    cr_assert_not_null(str_at(rule, "help.text"));
+    cr_assert_not_null(str_at(rule, "help.markdown"));
+    cr_assert_not_null(strstr(str_at(rule, "helpUri"), "hazards.md#child-deadlock"));
+    cr_assert_str_eq(str_at(run, "originalUriBaseIds.%SRCROOT%.uri"), "file:///repo/");
+
+    json_t *r = json_array_get(json_object_get(run, "results"), 0);
+    cr_assert_str_eq(str_at(r, "locations.0.physicalLocation.artifactLocation.uri"), "src/lock.c");
+    cr_assert_str_eq(str_at(r, "locations.0.physicalLocation.artifactLocation.uriBaseId"),
+                     "%SRCROOT%");
+    /* Outside the source root: an absolute URI, no base. */
+    cr_assert_str_eq(str_at(r, "relatedLocations.0.physicalLocation.artifactLocation.uri"),
+                     "file:///elsewhere/fork.c");
+    /* The message escapes the summary's brackets and links the evidence. */
+    cr_assert_not_null(strstr(str_at(r, "message.text"), "\\[really\\]"));
+    cr_assert_not_null(strstr(str_at(r, "message.text"), "[fork](1)"));
+    /* A code flow per stack, outermost frame first. */
+    cr_assert_str_eq(str_at(r, "codeFlows.0.threadFlows.0.locations.0.location.message.text"),
+                     "main");
+    cr_assert_str_eq(str_at(r, "codeFlows.0.threadFlows.0.locations.1.location.message.text"),
+                     "take");
+    json_t *rb0 = json_array_get(
+        json_object_get(json_array_get(json_object_get(rb, "runs"), 0), "results"), 0);
+    cr_assert_str_eq(str_at(r, "partialFingerprints.forksanFindingHash/v1"),
+                     str_at(rb0, "partialFingerprints.forksanFindingHash/v1"),
+                     "same code, other pids, addresses and lines: same fingerprint");
+    cr_assert_not_null(json_object_get(run, "invocations"));
+    json_decref(ra);
+    json_decref(rb);
+    fs_findings_release(&a);
+    fs_findings_release(&b);
 }
