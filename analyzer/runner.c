@@ -154,15 +154,32 @@ static int wait_event(const sigset_t *set, int sig_fd, int watch_fd, const struc
     return 0;
 }
 
+/* Pids forksan itself reaped lately (the program, and orphans it inherited as the subreaper): a
+ * signal the program sent to its own group just before it ended is read after the reap, when
+ * /proc no longer places the sender in the tree. */
+#define REAPED_KEEP 256
+static pid_t reaped[REAPED_KEEP];
+static unsigned nreaped;
+
+static bool reaped_lately(pid_t pid)
+{
+    for (unsigned i = 0; i < REAPED_KEEP && i < nreaped; i++)
+        if (reaped[i] == pid)
+            return true;
+    return false;
+}
+
 static void reap(pid_t child, struct fs_run_result *res, bool *child_done)
 {
     int st;
     pid_t p;
-    while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+    while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+        reaped[nreaped++ % REAPED_KEEP] = p;
         if (p == child) {
             res->status = st;
             *child_done = true;
         }
+    }
 }
 
 int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
@@ -241,7 +258,8 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
         if (sig <= 0 || sig == SIGCHLD)
             continue;
         bool user_sent = si.si_code == SI_USER || si.si_code == SI_QUEUE || si.si_code == SI_TKILL;
-        if (user_sent && si.si_pid > 0 && fs_tree_contains(getpid(), si.si_pid))
+        if (user_sent && si.si_pid > 0 &&
+            (fs_tree_contains(getpid(), si.si_pid) || reaped_lately(si.si_pid)))
             continue; /* the program's own signal, to its own group */
         double t = now_s();
         if (res->interrupted && user_sent && sig == last_sig && si.si_pid == last_sender &&
