@@ -190,6 +190,16 @@ void fs_fork_init(void)
         fs_complain("pthread_atfork failed: forks will not be recorded");
 }
 
+/* Puts back the state an outer wrapper of this thread armed for its own prepare handler. */
+static void rearm(int via, const uintptr_t *frames, int nframes)
+{
+    tls_nframes = nframes;
+    for (int i = 0; i < nframes; i++)
+        tls_frames[i] = frames[i];
+    tls_fork_via = via;
+    tls_seq = 0;
+}
+
 /* Shared by fork() and _Fork(): capture the caller's stack for the handlers, then record the
  * child pid in the parent.  Always inlined, so that the stack it captures starts at the
  * wrapper's caller. */
@@ -201,23 +211,46 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     /* fork() leaves errno alone when it succeeds; the unwinder and the handlers may not. */
     int entry_errno = errno;
     fs_py_before_fork(); /* the GIL is still held here: Python stacks and names */
-    /* A signal handler may fork between this thread's prepare and parent handlers: its fork
-     * cannot be recorded (the lock is ours) and leaves tls_seq at -1, which must not stop our
-     * parent handler from recognising its fork.  Read now, written back only then. */
+    /* A signal handler may fork inside an outer fork() of this thread.  Between the outer
+     * wrapper's arming and its prepare handler (tls_seq 0, via set), the inner fork would
+     * consume the outer's armed state and stack: the outer fork would then be recorded with
+     * the handler's stack, or as via=atfork.  Between prepare and the parent handler, the inner
+     * fork cannot be recorded (the lock is ours) and leaves tls_seq at -1, which must not stop
+     * the outer parent handler from recognising its fork.  Read now, written back only in
+     * those two cases (writes after a fork cost copy-on-write faults). */
     int outer_seq = tls_seq, outer_via = tls_fork_via;
+    int nested_armed = outer_via != 0 && outer_seq == 0;
+    int outer_nframes = 0;
+    uintptr_t outer_frames[nested_armed ? FS_FORK_STACK_MAX : 1];
+    if (FS_UNLIKELY(nested_armed)) {
+        outer_nframes = tls_nframes;
+        for (int i = 0; i < outer_nframes; i++)
+            outer_frames[i] = tls_frames[i];
+    }
+    uintptr_t frames[FS_FORK_STACK_MAX];
+    int nframes;
     {
         FS_INTERNAL_BEGIN();
-        tls_nframes = fs_backtrace(tls_frames, FS_FORK_STACK_MAX, 1);
+        nframes = fs_backtrace(frames, FS_FORK_STACK_MAX, 1);
         FS_INTERNAL_END();
     }
     /* Armed for the handlers of this fork: tls_seq 0 says "set by the wrapper, not yet used";
-     * prepare replaces it with the fork's number.  Nothing is reset after the fork, on purpose. */
+     * prepare replaces it with the fork's number.  Nothing is reset after the fork, on purpose.
+     * Armed before the frames are copied, so that a handler's fork in the middle of the copy
+     * sees an armed outer fork and puts back what it found. */
     tls_fork_via = via;
     tls_seq = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    for (int i = 0; i < nframes; i++)
+        tls_frames[i] = frames[i];
+    tls_nframes = nframes;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     fs_pystate_before_fork(); /* streams, atexit count, stack key (copied-state family) */
-    if (fs_storm_reserve(tls_frames, tls_nframes) < 0) {
+    if (fs_storm_reserve(frames, nframes) < 0) {
         /* Past a fork limit: fail as RLIMIT_NPROC would, before anything is forked. */
         tls_fork_via = 0;
+        if (FS_UNLIKELY(nested_armed))
+            rearm(outer_via, outer_frames, outer_nframes);
         errno = EAGAIN;
         return -1;
     }
@@ -232,6 +265,8 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     if (pid == 0) {
         if (run_handlers)
             atfork_child();
+        if (FS_UNLIKELY(nested_armed)) /* the outer fork goes on in this child too */
+            rearm(outer_via, outer_frames, outer_nframes);
         if (errno != entry_errno)
             errno = entry_errno;
         return 0;
@@ -244,6 +279,8 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     if (FS_UNLIKELY(tls_seq < 0) && outer_seq > 0) {
         tls_seq = outer_seq;
         tls_fork_via = outer_via;
+    } else if (FS_UNLIKELY(nested_armed)) {
+        rearm(outer_via, outer_frames, outer_nframes);
     }
     if (errno != (pid < 0 ? err : entry_errno))
         errno = pid < 0 ? err : entry_errno;
