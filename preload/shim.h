@@ -303,6 +303,12 @@ FS_HIDDEN struct fs_thread *fs_self_slow(void);
 extern __thread int fs_tls_internal
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
+/* Non-zero while this thread is inside a call of the shim's that takes the dynamic loader's lock
+ * (libunwind's dl_iterate_phdr, the module map refresh).  A signal handler that interrupts it and
+ * forks must not take that non-recursive lock again: its stack capture and module refresh are
+ * skipped instead (the fork is recorded without a stack). */
+extern __thread int fs_tls_loader __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
 /* Around the shim's own calls into code that takes locks (libunwind, dl_iterate_phdr): hooks
  * reached from there pass through instead of recording, or claiming a second slot. */
 #define FS_INTERNAL_BEGIN()                                                                        \

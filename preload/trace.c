@@ -338,10 +338,17 @@ static int mod_cb(struct dl_phdr_info *info, size_t size, void *arg)
  * (start-up, fork prepare), never in a child. */
 int fs_modmap_refresh(void)
 {
+    if (fs_tls_loader)
+        return 0; /* re-entered from a signal handler: the lock is this thread's already */
     struct modscan probe = {0};
+    fs_tls_loader++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     dl_iterate_phdr(mod_cb, &probe);
-    if (probe.adds == mod_adds && probe.subs == mod_subs && modbuf_len > 0)
+    if (probe.adds == mod_adds && probe.subs == mod_subs && modbuf_len > 0) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        fs_tls_loader--;
         return 0;
+    }
     /* A linebuf without a descriptor accumulates complete records in modbuf itself. */
     struct fs_linebuf lb;
     fs_lb_init(&lb, -1, modbuf, sizeof modbuf);
@@ -351,6 +358,8 @@ int fs_modmap_refresh(void)
     modbuf_len = lb.rec_start;
     mod_adds = ms.adds;
     mod_subs = ms.subs;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    fs_tls_loader--;
     return 1;
 }
 
