@@ -124,8 +124,20 @@ struct fs_real_table {
     void (*_Exit)(int);
     int (*__cxa_atexit)(void (*)(void *), void *, void *);
     int (*on_exit)(void (*)(int, void *), void *);
+    /* Kept descriptors (keep_hooks.c); closefrom, prlimit* and dup3 may be missing (NULL). */
+    int (*close)(int);
     int (*dup2)(int, int);
-    int (*dup3)(int, int, int); /* optional */
+    int (*dup3)(int, int, int);
+    void (*closefrom)(int);
+    int (*setuid)(uid_t);
+    int (*seteuid)(uid_t);
+    int (*setreuid)(uid_t, uid_t);
+    int (*setresuid)(uid_t, uid_t, uid_t);
+    int (*chroot)(const char *);
+    int (*setrlimit)(int, const struct rlimit *);
+    int (*prlimit)(pid_t, int, const struct rlimit *, struct rlimit *);
+    int (*setrlimit64)(int, const struct rlimit64 *);
+    int (*prlimit64)(pid_t, int, const struct rlimit64 *, struct rlimit64 *);
     int (*posix_spawn_file_actions_adddup2)(posix_spawn_file_actions_t *, int, int);
     pid_t (*wait)(int *);
     pid_t (*waitpid)(pid_t, int *, int);
