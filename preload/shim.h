@@ -802,8 +802,6 @@ FS_HIDDEN void fs_pystate_before_fork(void);
 FS_HIDDEN int fs_py_stream_still_pending(const struct fs_stream *s);
 /* Appends the streams fs_pystate_before_fork captured on this thread for the fork being made. */
 FS_HIDDEN void fs_py_streams_append(void);
-/* 1 when this thread holds the GIL of an initialised interpreter. */
-FS_HIDDEN int fs_py_active(void);
 
 /* hooks_fd.c: descriptors found open at an image's start (fd-inherited), and the ones the
  * program put in place on purpose (dup2/dup3, posix_spawn file actions). */
