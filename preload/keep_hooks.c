@@ -11,41 +11,34 @@
 #include <stdint.h>
 #include <unistd.h>
 
-/* A libc without the function (dlsym found none): fail as the call would on an old kernel. */
-static int missing(void)
-{
-    errno = ENOSYS;
-    return -1;
-}
-
 /* ---- interposers: privilege changes, chroot, limits ---------------------------------------- */
 
 int setuid(uid_t uid)
 {
     FS_REAL_READY();
     fs_keep_prepare(uid, (gid_t)-1, "setuid");
-    return fs_real.setuid ? fs_real.setuid(uid) : missing();
+    return fs_real.setuid ? fs_real.setuid(uid) : fs_real_missing();
 }
 
 int seteuid(uid_t uid)
 {
     FS_REAL_READY();
     fs_keep_prepare(uid, (gid_t)-1, "setuid");
-    return fs_real.seteuid ? fs_real.seteuid(uid) : missing();
+    return fs_real.seteuid ? fs_real.seteuid(uid) : fs_real_missing();
 }
 
 int setreuid(uid_t r, uid_t e)
 {
     FS_REAL_READY();
     fs_keep_prepare(e, (gid_t)-1, "setuid");
-    return fs_real.setreuid ? fs_real.setreuid(r, e) : missing();
+    return fs_real.setreuid ? fs_real.setreuid(r, e) : fs_real_missing();
 }
 
 int setresuid(uid_t r, uid_t e, uid_t s)
 {
     FS_REAL_READY();
     fs_keep_prepare(e, (gid_t)-1, "setuid");
-    return fs_real.setresuid ? fs_real.setresuid(r, e, s) : missing();
+    return fs_real.setresuid ? fs_real.setresuid(r, e, s) : fs_real_missing();
 }
 
 /* Group changes (setgid, setgroups) are not interposed: access to the trace directory (owner
@@ -55,7 +48,7 @@ int chroot(const char *path)
 {
     FS_REAL_READY();
     fs_keep_prepare((uid_t)-1, (gid_t)-1, "chroot");
-    return fs_real.chroot ? fs_real.chroot(path) : missing();
+    return fs_real.chroot ? fs_real.chroot(path) : fs_real_missing();
 }
 
 static void limit_prepare(int resource, const struct rlimit *rl)
@@ -70,7 +63,7 @@ int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
 {
     FS_REAL_READY();
     limit_prepare((int)resource, rl);
-    return fs_real.setrlimit ? fs_real.setrlimit((int)resource, rl) : missing();
+    return fs_real.setrlimit ? fs_real.setrlimit((int)resource, rl) : fs_real_missing();
 }
 
 /* The 64-bit names are aliases on 64-bit glibc, but a program may call them by name. */
@@ -85,7 +78,7 @@ int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *rl)
         r.rlim_max = (rlim_t)rl->rlim_max;
         limit_prepare((int)resource, &r);
     }
-    return fs_real.setrlimit64 ? fs_real.setrlimit64((int)resource, rl) : missing();
+    return fs_real.setrlimit64 ? fs_real.setrlimit64((int)resource, rl) : fs_real_missing();
 }
 
 int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *rl,
@@ -98,7 +91,7 @@ int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *rl
         r.rlim_max = (rlim_t)rl->rlim_max;
         limit_prepare((int)resource, &r);
     }
-    return fs_real.prlimit64 ? fs_real.prlimit64(pid, (int)resource, rl, old) : missing();
+    return fs_real.prlimit64 ? fs_real.prlimit64(pid, (int)resource, rl, old) : fs_real_missing();
 }
 
 int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *rl, struct rlimit *old)
@@ -106,7 +99,7 @@ int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *rl, st
     FS_REAL_READY();
     if (pid == 0 || pid == getpid())
         limit_prepare((int)resource, rl);
-    return fs_real.prlimit ? fs_real.prlimit(pid, (int)resource, rl, old) : missing();
+    return fs_real.prlimit ? fs_real.prlimit(pid, (int)resource, rl, old) : fs_real_missing();
 }
 
 /* ---- interposers: keeping our descriptors out of the program's closes --------------------- */
@@ -118,7 +111,7 @@ int close(int fd)
         return -1;
     }
     FS_REAL_READY();
-    return fs_real.close ? fs_real.close(fd) : missing();
+    return fs_real.close ? fs_real.close(fd) : fs_real_missing();
 }
 
 int dup2(int old, int fd)
@@ -126,7 +119,7 @@ int dup2(int old, int fd)
     FS_REAL_READY();
     if (FS_UNLIKELY(fs_keep_is(fd)) && old != fd)
         fs_keep_vacate(fd);
-    int r = fs_real.dup2 ? fs_real.dup2(old, fd) : missing();
+    int r = fs_real.dup2 ? fs_real.dup2(old, fd) : fs_real_missing();
     if (r >= 0)
         fs_fd_placed(fd, 0); /* put in place on purpose (fd-inherited) */
     return r;
@@ -138,7 +131,7 @@ int dup3(int old, int fd, int flags)
     if (FS_UNLIKELY(fs_keep_is(fd)) && old != fd)
         fs_keep_vacate(fd);
     int saved = errno;
-    int r = fs_real.dup3 ? fs_real.dup3(old, fd, flags) : missing();
+    int r = fs_real.dup3 ? fs_real.dup3(old, fd, flags) : fs_real_missing();
     if (r >= 0) {
         fs_fd_placed(fd, flags);
         errno = saved;

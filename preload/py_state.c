@@ -409,11 +409,7 @@ void fs_py_streams_append(void)
     for (unsigned i = 0; i < py_nstreams && fs_nstreams < FS_STREAMS_MAX; i++) {
         struct fs_stream *s = &fs_streams[fs_nstreams++];
         *s = py_streams[i];
-        char path[64];
-        size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/self/fd/");
-        n = fs_fmt_dec(path, sizeof path, n, (uint64_t)s->fd);
-        ssize_t r = n == (size_t)-1 ? -1 : readlink(path, s->target, sizeof s->target - 1);
-        s->target[r > 0 ? r : 0] = '\0';
+        fs_fd_target(s->fd, s->target, sizeof s->target);
     }
 }
 

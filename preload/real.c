@@ -9,6 +9,7 @@
 #include "shim.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stddef.h>
 
 FS_HIDDEN struct fs_real_table fs_real;
@@ -166,4 +167,10 @@ void fs_real_resolve(void)
         *(void **)((char *)&fs_real + rows[i].offset) = p;
     }
     __atomic_store_n(&fs_real_ready, 1, __ATOMIC_RELEASE);
+}
+
+int fs_real_missing(void)
+{
+    errno = ENOSYS;
+    return -1;
 }

@@ -149,6 +149,9 @@ struct fs_real_table {
 FS_HIDDEN extern struct fs_real_table fs_real;
 FS_HIDDEN extern int fs_real_ready;
 FS_HIDDEN void fs_real_resolve(void);
+/* For an optional row that is NULL (the C library lacks the function): fails as the call would
+ * on a system without it, -1 with errno ENOSYS. */
+FS_HIDDEN int fs_real_missing(void);
 /* Hooks can run before our constructor (another library's constructor takes a lock). */
 #define FS_REAL_READY()                                                                            \
     do {                                                                                           \
@@ -610,6 +613,21 @@ FS_HIDDEN int fs_modmap_refresh(void); /* 1 when it changed */
 FS_HIDDEN void fs_modmap_write(struct fs_linebuf *lb);
 FS_HIDDEN int64_t fs_now_ns(void);
 FS_HIDDEN void fs_proc_identity_load(void);
+/* Small /proc files, async-signal-safe: one read of at most cap - 1 bytes, NUL-terminated (buf
+ * empty on failure); the count, or -1.  fs_read_proc reads /proc/<pid>/<file> (pid 0: self), or
+ * /proc/<pid>/task/<tid>/<file> when tid > 0. */
+FS_HIDDEN ssize_t fs_read_small(const char *path, char *buf, size_t cap);
+FS_HIDDEN ssize_t fs_read_proc(int pid, int tid, const char *file, char *buf, size_t cap);
+/* The scheduler state letter of a process or thread ('R', 'S', 'Z'...) from its stat; 0 when
+ * unreadable. */
+FS_HIDDEN char fs_proc_state(int pid, int tid);
+/* Where fd points, from /proc/self/fd (a path, pipe:[n], socket:[n]); "" when unknown. */
+FS_HIDDEN void fs_fd_target(int fd, char *out, size_t cap);
+/* Calls fn for each entry of a /proc directory named by a number ("/proc/self/task",
+ * "/proc/self/fd"), with the directory's own descriptor; no allocation.  0, or -1 when the
+ * directory cannot be opened. */
+FS_HIDDEN int fs_proc_dir_numbers(const char *path, void (*fn)(int num, int dirfd, void *arg),
+                                  void *arg);
 /* The scalars written around a fork, together in one cache line: after fork, every page either
  * process writes costs a copy-on-write fault, so the shim's own writes should touch one page. */
 struct fs_proc {
@@ -744,6 +762,9 @@ FS_HIDDEN extern struct fs_fork_ctx fs_fork_ctx;
 /* forkrec.c: the parent's `fork` records, buffered; flushed before any other record and at
  * exit. */
 FS_HIDDEN void fs_fork_record(const struct fs_fork_ctx *ctx);
+/* The fields the parent's `fork` record and the child's `child` record share (via, time,
+ * frames, the Python stack key), in that order; async-signal-safe. */
+FS_HIDDEN void fs_fork_write_where(struct fs_linebuf *lb, const struct fs_fork_ctx *ctx);
 FS_HIDDEN void fs_fork_record_failed(int seq, int err);
 FS_HIDDEN void fs_fork_records_flush(void); /* only if the fork lock is free at once */
 FS_HIDDEN void fs_fork_records_flush_final(void); /* exit, exec: waits (bounded) for the lock */
