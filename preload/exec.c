@@ -288,10 +288,8 @@ int fexecve(int fd, char *const argv[], char *const envp[])
 
 int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-    if (!fs_real.execveat) {
-        errno = ENOSYS;
-        return -1;
-    }
+    if (!fs_real.execveat)
+        return fs_real_missing();
     EXEC_WITH_ENV(path, envp, fs_real.execveat(dirfd, path, argv, env, flags));
 }
 

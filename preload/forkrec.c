@@ -128,6 +128,12 @@ void fs_fork_record(const struct fs_fork_ctx *ctx)
     fs_lb_begin(lb, FS_REC_FORK);
     fs_lb_dec(lb, "seq", ctx->seq);
     fs_lb_dec(lb, "tid", ctx->forker_tid);
+    fs_fork_write_where(lb, ctx);
+    fs_lb_end(lb);
+}
+
+void fs_fork_write_where(struct fs_linebuf *lb, const struct fs_fork_ctx *ctx)
+{
     fs_lb_str(lb, "via", fs_fork_via_name(ctx->via));
     fs_lb_dec(lb, "time", ctx->time);
     fs_lb_hexlist(lb, "frames", ctx->frames, (size_t)ctx->nframes);
@@ -135,7 +141,6 @@ void fs_fork_record(const struct fs_fork_ctx *ctx)
         fs_lb_hex(lb, "pykey", ctx->pykey);
         fs_lb_dec(lb, "pydepth", ctx->pydepth);
     }
-    fs_lb_end(lb);
 }
 
 void fs_fork_record_failed(int seq, int err)

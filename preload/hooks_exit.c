@@ -98,23 +98,11 @@ static const char *sigchld_name(void)
 }
 
 /* Reads "/proc/self/task/<tid>/children" into pids; returns the new count. */
-static size_t children_of(const char *tid, int *pids, size_t n)
+static size_t children_of(int tid, int *pids, size_t n)
 {
-    char path[96];
-    size_t at = fs_fmt_str(path, sizeof path, 0, "/proc/self/task/");
-    at = fs_fmt_str(path, sizeof path, at, tid);
-    at = fs_fmt_str(path, sizeof path, at, "/children");
-    if (at == (size_t)-1)
-        return n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return n;
     char buf[2048];
-    ssize_t r = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (r <= 0)
+    if (fs_read_proc(0, tid, "children", buf, sizeof buf) <= 0)
         return n;
-    buf[r] = '\0';
     for (char *p = buf; *p && n < ZOMBIES_MAX;) {
         int v = 0, any = 0;
         for (; *p >= '0' && *p <= '9'; p++, any = 1)
@@ -127,52 +115,29 @@ static size_t children_of(const char *tid, int *pids, size_t n)
     return n;
 }
 
-/* The process state letter of pid from /proc/<pid>/stat, or 0. */
-static char proc_state(int pid)
+struct children {
+    int pids[ZOMBIES_MAX];
+    size_t n;
+};
+
+static void thread_children(int tid, int dirfd, void *arg)
 {
-    char path[64], buf[512];
-    size_t at = fs_fmt_str(path, sizeof path, 0, "/proc/");
-    at = fs_fmt_dec(path, sizeof path, at, (uint64_t)pid);
-    at = fs_fmt_str(path, sizeof path, at, "/stat");
-    if (at == (size_t)-1)
-        return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t r = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (r <= 0)
-        return 0;
-    buf[r] = '\0';
-    char *close_paren = strrchr(buf, ')'); /* comm may contain anything, even ") " */
-    return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
+    (void)dirfd;
+    struct children *c = arg;
+    if (tid > 0)
+        c->n = children_of(tid, c->pids, c->n);
 }
 
 /* Children of every thread of this process that are zombies now. */
 static size_t zombies(int *out)
 {
-    int pids[ZOMBIES_MAX];
-    size_t n = 0;
-    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    struct children c = {.n = 0};
+    if (fs_proc_dir_numbers("/proc/self/task", thread_children, &c) < 0)
         return 0;
-    char buf[2048] __attribute__((aligned(8)));
-    for (;;) {
-        long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
-        if (got <= 0)
-            break;
-        for (long off = 0; off < got;) {
-            struct dirent64 *d = (struct dirent64 *)(buf + off);
-            off += d->d_reclen;
-            if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
-                n = children_of(d->d_name, pids, n);
-        }
-    }
-    close(fd);
     size_t z = 0;
-    for (size_t i = 0; i < n; i++)
-        if (proc_state(pids[i]) == 'Z')
-            out[z++] = pids[i];
+    for (size_t i = 0; i < c.n; i++)
+        if (fs_proc_state(c.pids[i], 0) == 'Z')
+            out[z++] = c.pids[i];
     return z;
 }
 

@@ -90,48 +90,25 @@ void fs_fd_placed_list(const void *fa, char *out, size_t cap)
     }
 }
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
+static void note_start_fd(int fd, int dirfd, void *arg)
+{
+    (void)arg;
+    if (fd <= 2 || fd == dirfd)
+        return;
+    if (nstart_fds >= START_FDS_MAX) {
+        start_fds_lost++;
+        return;
+    }
+    struct start_fd *s = &start_fds[nstart_fds++];
+    s->fd = fd;
+    fs_fd_target(fd, s->target, sizeof s->target);
+}
 
 void fs_fd_scan_start(void)
 {
     nstart_fds = 0;
     start_fds_lost = 0;
-    int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return;
-    char buf[2048] __attribute__((aligned(8)));
-    for (;;) {
-        long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-        if (got <= 0)
-            break;
-        for (long off = 0; off < got;) {
-            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-            off += d->d_reclen;
-            int fd = 0, any = 0;
-            for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++, any = 1)
-                fd = fd * 10 + (*p - '0');
-            if (!any || fd <= 2 || fd == dfd)
-                continue;
-            if (nstart_fds >= START_FDS_MAX) {
-                start_fds_lost++;
-                continue;
-            }
-            struct start_fd *s = &start_fds[nstart_fds++];
-            s->fd = fd;
-            char path[64];
-            size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/self/fd/");
-            n = fs_fmt_dec(path, sizeof path, n, (uint64_t)fd);
-            ssize_t r = n == (size_t)-1 ? -1 : readlink(path, s->target, sizeof s->target - 1);
-            s->target[r > 0 ? r : 0] = '\0';
-        }
-    }
-    close(dfd);
+    fs_proc_dir_numbers("/proc/self/fd", note_start_fd, NULL);
 }
 
 void fs_fd_write_start(struct fs_linebuf *lb)

@@ -52,10 +52,8 @@ static SLOW int sem_slow(sem_t *s, enum sem_call call, clockid_t clk, const stru
     int is_try = call != SEM_WAIT;
     FS_CHILD_CHECK_AS(names[call], s, FS_MODE_EXCL, is_try,
                       call == SEM_TRYWAIT ? 0 : (errno = ETIMEDOUT, -1));
-    if (call == SEM_CLOCKWAIT && !fs_real.sem_clockwait) {
-        errno = ENOSYS;
-        return -1;
-    }
+    if (call == SEM_CLOCKWAIT && !fs_real.sem_clockwait)
+        return fs_real_missing();
     int r;
     if (call == SEM_TRYWAIT) {
         r = fs_real.sem_trywait(s);

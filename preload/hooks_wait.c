@@ -152,10 +152,8 @@ static void after_wait(pid_t r, const int *status, int options)
 pid_t wait(int *status)
 {
     FS_REAL_READY();
-    if (!fs_real.wait) {
-        errno = ENOSYS;
-        return -1;
-    }
+    if (!fs_real.wait)
+        return fs_real_missing();
     pid_t r = fs_real.wait(status);
     after_wait(r, status, 0);
     return r;
@@ -164,10 +162,8 @@ pid_t wait(int *status)
 pid_t waitpid(pid_t pid, int *status, int options)
 {
     FS_REAL_READY();
-    if (!fs_real.waitpid) {
-        errno = ENOSYS;
-        return -1;
-    }
+    if (!fs_real.waitpid)
+        return fs_real_missing();
     pid_t r = fs_real.waitpid(pid, status, options);
     after_wait(r, status, options);
     return r;
@@ -176,10 +172,8 @@ pid_t waitpid(pid_t pid, int *status, int options)
 pid_t wait3(int *status, int options, struct rusage *usage)
 {
     FS_REAL_READY();
-    if (!fs_real.wait3) {
-        errno = ENOSYS;
-        return -1;
-    }
+    if (!fs_real.wait3)
+        return fs_real_missing();
     pid_t r = fs_real.wait3(status, options, usage);
     after_wait(r, status, options);
     return r;
@@ -188,10 +182,8 @@ pid_t wait3(int *status, int options, struct rusage *usage)
 pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
 {
     FS_REAL_READY();
-    if (!fs_real.wait4) {
-        errno = ENOSYS;
-        return -1;
-    }
+    if (!fs_real.wait4)
+        return fs_real_missing();
     pid_t r = fs_real.wait4(pid, status, options, usage);
     after_wait(r, status, options);
     return r;
@@ -200,10 +192,8 @@ pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
 int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
     FS_REAL_READY();
-    if (!fs_real.waitid) {
-        errno = ENOSYS;
-        return -1;
-    }
+    if (!fs_real.waitid)
+        return fs_real_missing();
     int r = fs_real.waitid(idtype, id, info, options);
     /* WNOWAIT leaves the child a zombie; WNOHANG with nothing to report leaves si_pid 0. */
     if (r == 0 && info && !(options & WNOWAIT) && info->si_pid > 0 &&

@@ -26,7 +26,6 @@
 #include "linebuf.h"
 #include "trace_format.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -37,37 +36,6 @@
 #include <unistd.h>
 
 FS_HIDDEN struct fs_keep fs_keep = {.file_fd = -1, .dir_fd = -1, .parent_fd = -1};
-
-/* ---- the real functions (resolved on first use: these calls are rare) ------------------- */
-
-FS_HIDDEN struct fs_keep_real fs_keep_real;
-#define real fs_keep_real
-static int real_ready;
-
-static void *next(const char *name)
-{
-    return dlsym(RTLD_NEXT, name);
-}
-
-void fs_keep_resolve(void)
-{
-    if (__atomic_load_n(&real_ready, __ATOMIC_ACQUIRE))
-        return;
-    real.close = next("close");
-    real.dup2 = next("dup2");
-    real.dup3 = next("dup3");
-    real.closefrom = next("closefrom");
-    real.setuid = next("setuid");
-    real.seteuid = next("seteuid");
-    real.setreuid = next("setreuid");
-    real.setresuid = next("setresuid");
-    real.chroot = next("chroot");
-    real.setrlimit = next("setrlimit");
-    real.prlimit = next("prlimit");
-    real.setrlimit64 = next("setrlimit64");
-    real.prlimit64 = next("prlimit64");
-    __atomic_store_n(&real_ready, 1, __ATOMIC_RELEASE);
-}
 
 /* ---- kept descriptors ---------------------------------------------------------------------- */
 
@@ -138,12 +106,12 @@ static int with_room(int (*fn)(const void *), const void *arg)
     raised = rl;
     /* Enough for the descriptors the program holds above the limit (inherited ones). */
     raised.rlim_cur = rl.rlim_max - rl.rlim_cur > 64 ? rl.rlim_cur + 64 : rl.rlim_max;
-    fs_keep_resolve();
-    if (!real.setrlimit || real.setrlimit(RLIMIT_NOFILE, &raised) < 0)
+    FS_REAL_READY();
+    if (!fs_real.setrlimit || fs_real.setrlimit(RLIMIT_NOFILE, &raised) < 0)
         return -1;
     fd = fn(arg);
     int saved = errno;
-    real.setrlimit(RLIMIT_NOFILE, &rl);
+    fs_real.setrlimit(RLIMIT_NOFILE, &rl);
     errno = saved;
     return fd;
 }

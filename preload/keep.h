@@ -31,24 +31,6 @@ FS_HIDDEN void fs_keep_child_reset(void);       /* forked child: set the parent'
 FS_HIDDEN void fs_keep_child_file_done(int ok, int seq, int err);
 FS_HIDDEN const char *fs_trace_path(void); /* this image's trace path ("" when none) */
 
-/* The real functions behind keep_hooks.c, resolved on first use (these calls are rare). */
-struct fs_keep_real {
-    int (*close)(int);
-    int (*dup2)(int, int);
-    int (*dup3)(int, int, int);
-    void (*closefrom)(int);
-    int (*setuid)(uid_t);
-    int (*seteuid)(uid_t);
-    int (*setreuid)(uid_t, uid_t);
-    int (*setresuid)(uid_t, uid_t, uid_t);
-    int (*chroot)(const char *);
-    int (*setrlimit)(int, const struct rlimit *);
-    int (*prlimit)(pid_t, int, const struct rlimit *, struct rlimit *);
-    int (*setrlimit64)(int, const struct rlimit64 *);
-    int (*prlimit64)(pid_t, int, const struct rlimit64 *, struct rlimit64 *);
-};
-FS_HIDDEN extern struct fs_keep_real fs_keep_real;
-FS_HIDDEN void fs_keep_resolve(void);
 /* Opens what the process will need before a call that may take its access away: `uid` is the
  * effective uid it is about to take ((uid_t)-1: unchanged), `why` the exec record's reason. */
 FS_HIDDEN void fs_keep_prepare(uid_t uid, gid_t gid, const char *why);

@@ -11,41 +11,34 @@
 #include <stdint.h>
 #include <unistd.h>
 
-/* A libc without the function (dlsym found none): fail as the call would on an old kernel. */
-static int missing(void)
-{
-    errno = ENOSYS;
-    return -1;
-}
-
 /* ---- interposers: privilege changes, chroot, limits ---------------------------------------- */
 
 int setuid(uid_t uid)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     fs_keep_prepare(uid, (gid_t)-1, "setuid");
-    return fs_keep_real.setuid ? fs_keep_real.setuid(uid) : missing();
+    return fs_real.setuid ? fs_real.setuid(uid) : fs_real_missing();
 }
 
 int seteuid(uid_t uid)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     fs_keep_prepare(uid, (gid_t)-1, "setuid");
-    return fs_keep_real.seteuid ? fs_keep_real.seteuid(uid) : missing();
+    return fs_real.seteuid ? fs_real.seteuid(uid) : fs_real_missing();
 }
 
 int setreuid(uid_t r, uid_t e)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     fs_keep_prepare(e, (gid_t)-1, "setuid");
-    return fs_keep_real.setreuid ? fs_keep_real.setreuid(r, e) : missing();
+    return fs_real.setreuid ? fs_real.setreuid(r, e) : fs_real_missing();
 }
 
 int setresuid(uid_t r, uid_t e, uid_t s)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     fs_keep_prepare(e, (gid_t)-1, "setuid");
-    return fs_keep_real.setresuid ? fs_keep_real.setresuid(r, e, s) : missing();
+    return fs_real.setresuid ? fs_real.setresuid(r, e, s) : fs_real_missing();
 }
 
 /* Group changes (setgid, setgroups) are not interposed: access to the trace directory (owner
@@ -53,9 +46,9 @@ int setresuid(uid_t r, uid_t e, uid_t s)
  * last, which is where the shim prepares. */
 int chroot(const char *path)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     fs_keep_prepare((uid_t)-1, (gid_t)-1, "chroot");
-    return fs_keep_real.chroot ? fs_keep_real.chroot(path) : missing();
+    return fs_real.chroot ? fs_real.chroot(path) : fs_real_missing();
 }
 
 static void limit_prepare(int resource, const struct rlimit *rl)
@@ -68,15 +61,15 @@ static void limit_prepare(int resource, const struct rlimit *rl)
 
 int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     limit_prepare((int)resource, rl);
-    return fs_keep_real.setrlimit ? fs_keep_real.setrlimit((int)resource, rl) : missing();
+    return fs_real.setrlimit ? fs_real.setrlimit((int)resource, rl) : fs_real_missing();
 }
 
 /* The 64-bit names are aliases on 64-bit glibc, but a program may call them by name. */
 int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *rl)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     struct rlimit r;
     /* Declared nonnull, but a NULL must fail in the kernel (EFAULT), not crash here. */
     const volatile uintptr_t addr = (uintptr_t)rl;
@@ -85,28 +78,28 @@ int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *rl)
         r.rlim_max = (rlim_t)rl->rlim_max;
         limit_prepare((int)resource, &r);
     }
-    return fs_keep_real.setrlimit64 ? fs_keep_real.setrlimit64((int)resource, rl) : missing();
+    return fs_real.setrlimit64 ? fs_real.setrlimit64((int)resource, rl) : fs_real_missing();
 }
 
 int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *rl,
               struct rlimit64 *old)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     if (rl && (pid == 0 || pid == getpid())) {
         struct rlimit r;
         r.rlim_cur = (rlim_t)rl->rlim_cur;
         r.rlim_max = (rlim_t)rl->rlim_max;
         limit_prepare((int)resource, &r);
     }
-    return fs_keep_real.prlimit64 ? fs_keep_real.prlimit64(pid, (int)resource, rl, old) : missing();
+    return fs_real.prlimit64 ? fs_real.prlimit64(pid, (int)resource, rl, old) : fs_real_missing();
 }
 
 int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *rl, struct rlimit *old)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     if (pid == 0 || pid == getpid())
         limit_prepare((int)resource, rl);
-    return fs_keep_real.prlimit ? fs_keep_real.prlimit(pid, (int)resource, rl, old) : missing();
+    return fs_real.prlimit ? fs_real.prlimit(pid, (int)resource, rl, old) : fs_real_missing();
 }
 
 /* ---- interposers: keeping our descriptors out of the program's closes --------------------- */
@@ -117,16 +110,16 @@ int close(int fd)
         errno = EBADF; /* as for a descriptor that is not open: ours are not the program's */
         return -1;
     }
-    fs_keep_resolve();
-    return fs_keep_real.close ? fs_keep_real.close(fd) : missing();
+    FS_REAL_READY();
+    return fs_real.close ? fs_real.close(fd) : fs_real_missing();
 }
 
 int dup2(int old, int fd)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     if (FS_UNLIKELY(fs_keep_is(fd)) && old != fd)
         fs_keep_vacate(fd);
-    int r = fs_keep_real.dup2 ? fs_keep_real.dup2(old, fd) : missing();
+    int r = fs_real.dup2 ? fs_real.dup2(old, fd) : fs_real_missing();
     if (r >= 0)
         fs_fd_placed(fd, 0); /* put in place on purpose (fd-inherited) */
     return r;
@@ -134,11 +127,11 @@ int dup2(int old, int fd)
 
 int dup3(int old, int fd, int flags)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     if (FS_UNLIKELY(fs_keep_is(fd)) && old != fd)
         fs_keep_vacate(fd);
     int saved = errno;
-    int r = fs_keep_real.dup3 ? fs_keep_real.dup3(old, fd, flags) : missing();
+    int r = fs_real.dup3 ? fs_real.dup3(old, fd, flags) : fs_real_missing();
     if (r >= 0) {
         fs_fd_placed(fd, flags);
         errno = saved;
@@ -158,11 +151,11 @@ int close_range(unsigned lo, unsigned hi, int flags)
 
 void closefrom(int lo)
 {
-    fs_keep_resolve();
+    FS_REAL_READY();
     int top = fs_keep.file_fd > fs_keep.dir_fd ? fs_keep.file_fd : fs_keep.dir_fd;
     if (FS_LIKELY(top < 0 || top < lo)) {
-        if (fs_keep_real.closefrom)
-            fs_keep_real.closefrom(lo);
+        if (fs_real.closefrom)
+            fs_real.closefrom(lo);
         return;
     }
     int saved = errno;
@@ -171,6 +164,6 @@ void closefrom(int lo)
             if (!fs_keep_is(fd))
                 fs_keep_raw_close(fd);
     errno = saved;
-    if (fs_keep_real.closefrom)
-        fs_keep_real.closefrom(top + 1);
+    if (fs_real.closefrom)
+        fs_real.closefrom(top + 1);
 }

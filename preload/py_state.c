@@ -5,8 +5,8 @@
  * pending list, which moves to the BufferedWriter's buffer, which reaches write(2) only when
  * flushed.  None of that is visible in libc's FILE list, so the fork wrapper looks inside the
  * interpreter before the real fork, and only when the forking thread holds the GIL
- * (PyGILState_Check), as os.fork() and os._exit() do.  The C API is resolved lazily with
- * dlsym(RTLD_DEFAULT), so a process without libpython pays one failed lookup, once.
+ * (PyGILState_Check), as os.fork() and os._exit() do.  The C API comes from py_api.c, which
+ * finds it lazily: a process without libpython pays one failed lookup.
  *
  * Which streams: sys.stdout and sys.stderr, and the files a program opened for writing where
  * users keep them: the globals of __main__, one level of attributes of the plain instances found
@@ -24,51 +24,12 @@
  * reads as "no Python streams", never as wrong data.  Nothing here allocates a tracked Python
  * object, and the cyclic GC is paused around the stack walk (3.11 may materialise frame objects),
  * so no finalizer can run inside os.fork(). */
-#include "shim.h"
+#include "py_api.h"
 #include "linebuf.h"
 
-#include <dlfcn.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
-
-typedef struct py_object py_object;
-
-/* The C API used, resolved once: every symbol is in the stable API of the versions named. */
-static struct {
-    int (*Py_IsInitialized)(void);
-    int (*PyGILState_Check)(void);
-    py_object *(*PySys_GetObject)(const char *);          /* borrowed */
-    py_object *(*PyDict_GetItemString)(py_object *, const char *); /* borrowed */
-    py_object *(*PyObject_GetAttrString)(py_object *, const char *);
-    py_object *(*PyObject_CallObject)(py_object *, py_object *);
-    long (*PyLong_AsLong)(py_object *);
-    void (*Py_DecRef)(py_object *);
-    void (*PyErr_Fetch)(py_object **, py_object **, py_object **);
-    void (*PyErr_Restore)(py_object *, py_object *, py_object *);
-    void *(*PyEval_GetFrame)(void);        /* borrowed */
-    void *(*PyFrame_GetBack)(void *);      /* 3.9+, new reference */
-    py_object *(*PyFrame_GetCode)(void *); /* 3.9+, new reference */
-    int (*PyFrame_GetLineNumber)(void *);
-    int (*PyGC_Disable)(void); /* 3.10+ */
-    int (*PyGC_Enable)(void);
-    char *(*PyBytes_AsString)(py_object *);
-    const char *(*PyUnicode_AsUTF8AndSize)(py_object *, ssize_t *);
-    py_object *(*PyList_GetItem)(py_object *, ssize_t); /* borrowed */
-    ssize_t (*PyList_Size)(py_object *);
-    /* For the files opened for writing: optional, without them only sys.stdout/stderr. */
-    int (*PyDict_Next)(py_object *, ssize_t *, py_object **, py_object **);
-    py_object *(*PyModule_GetDict)(py_object *); /* borrowed */
-    unsigned long (*PyType_GetFlags)(void *);
-    void *(*PyType_GetSlot)(void *, int);
-    py_object *(*PyObject_GenericGetDict)(py_object *, void *);
-    py_object *(*PyObject_GenericGetAttr)(py_object *, py_object *);
-    py_object *(*PyWeakref_GetObject)(py_object *); /* borrowed */
-    void (*PyErr_Clear)(void);
-    py_object **(*_PyObject_GetDictPtr)(py_object *); /* 3.8, 3.9: never allocates there */
-    void (*Py_IncRef)(py_object *);
-} api;
-static int api_state; /* 0 unresolved, 1 ready, -1 no interpreter here */
 
 FS_HIDDEN struct fs_pystate_fork_state fs_pystate_fork;
 
@@ -79,88 +40,26 @@ static struct fs_stream py_streams[PY_STREAMS_MAX];
 static unsigned py_nstreams;
 static __thread int tls_py_armed __attribute__((tls_model("initial-exec")));
 
-#define RESOLVE(name) (api.name = (__typeof__(api.name))dlsym(RTLD_DEFAULT, #name))
-
-static int resolve(void)
-{
-    int st = __atomic_load_n(&api_state, __ATOMIC_ACQUIRE);
-    if (st)
-        return st;
-    RESOLVE(Py_IsInitialized);
-    RESOLVE(PyGILState_Check);
-    RESOLVE(PySys_GetObject);
-    RESOLVE(PyDict_GetItemString);
-    RESOLVE(PyObject_GetAttrString);
-    RESOLVE(PyObject_CallObject);
-    RESOLVE(PyLong_AsLong);
-    RESOLVE(Py_DecRef);
-    RESOLVE(PyErr_Fetch);
-    RESOLVE(PyErr_Restore);
-    RESOLVE(PyEval_GetFrame);
-    RESOLVE(PyFrame_GetBack);
-    RESOLVE(PyFrame_GetCode);
-    RESOLVE(PyFrame_GetLineNumber);
-    RESOLVE(PyGC_Disable);
-    RESOLVE(PyGC_Enable);
-    RESOLVE(PyBytes_AsString);
-    RESOLVE(PyUnicode_AsUTF8AndSize);
-    RESOLVE(PyList_GetItem);
-    RESOLVE(PyList_Size);
-    RESOLVE(PyDict_Next);
-    RESOLVE(PyModule_GetDict);
-    RESOLVE(PyType_GetFlags);
-    RESOLVE(PyType_GetSlot);
-    RESOLVE(PyObject_GenericGetDict);
-    RESOLVE(PyObject_GenericGetAttr);
-    RESOLVE(PyWeakref_GetObject);
-    RESOLVE(PyErr_Clear);
-    RESOLVE(_PyObject_GetDictPtr);
-    RESOLVE(Py_IncRef);
-    st = api.Py_IsInitialized && api.PyGILState_Check && api.PySys_GetObject &&
-                 api.PyDict_GetItemString && api.PyObject_GetAttrString &&
-                 api.PyObject_CallObject && api.PyLong_AsLong && api.Py_DecRef &&
-                 api.PyErr_Fetch && api.PyErr_Restore && api.PyBytes_AsString &&
-                 api.PyUnicode_AsUTF8AndSize && api.PyList_GetItem && api.PyList_Size
-             ? 1
-             : -1;
-    __atomic_store_n(&api_state, st, __ATOMIC_RELEASE);
-    return st;
-}
-
-int fs_py_active(void)
-{
-    return resolve() > 0 && api.Py_IsInitialized() && api.PyGILState_Check();
-}
-
 /* ---- object layouts (default, non-free-threaded builds, 3.8 to 3.13) ------------------- */
 
-struct py_head {
-    ssize_t refcnt;
-    void *type;
-};
-struct py_type_head { /* PyTypeObject up to tp_name */
-    struct py_head head;
-    ssize_t size;
-    const char *tp_name;
-};
 struct py_textio { /* Modules/_io/textio.c: textio */
-    struct py_head head;
+    struct fs_py_head head;
     int ok, detached;
     ssize_t chunk_size;
-    py_object *buffer, *encoding, *encoder, *decoder, *readnl, *errors;
+    fs_pyobj *buffer, *encoding, *encoder, *decoder, *readnl, *errors;
     const char *writenl;
     char line_buffering, write_through, readuniversal, readtranslate, writetranslate, seekable,
         has_read1, telling, finalizing;
     void *encodefunc;
     char encoding_start_of_stream;
-    py_object *decoded_chars;
+    fs_pyobj *decoded_chars;
     ssize_t decoded_chars_used;
-    py_object *pending_bytes; /* NULL, bytes, an ASCII str, or a list of them */
+    fs_pyobj *pending_bytes; /* NULL, bytes, an ASCII str, or a list of them */
     ssize_t pending_bytes_count;
 };
 struct py_buffered { /* Modules/_io/bufferedio.c: buffered */
-    struct py_head head;
-    py_object *raw;
+    struct fs_py_head head;
+    fs_pyobj *raw;
     int ok, detached, readable, writable;
     char finalizing;
     int fast_closed_checks;
@@ -169,16 +68,9 @@ struct py_buffered { /* Modules/_io/bufferedio.c: buffered */
     int64_t pos, raw_pos, read_end, write_pos, write_end;
 };
 struct py_fileio { /* Modules/_io/fileio.c: fileio */
-    struct py_head head;
+    struct fs_py_head head;
     int fd;
 };
-
-static const char *type_name(const void *obj)
-{
-    const struct py_head *h = obj;
-    const struct py_type_head *t = h->type;
-    return t && t->tp_name ? t->tp_name : "";
-}
 
 static int is_type(const void *obj, const char *name)
 {
@@ -186,20 +78,20 @@ static int is_type(const void *obj, const char *name)
         return 0;
     /* The first byte first: the scans of __main__ test every value against a few names, and
      * almost none share the first letter (measured: most of the scan's cost without it). */
-    const char *n = type_name(obj);
+    const char *n = fs_py_type_name(obj);
     return n[0] == name[0] && strcmp(n, name) == 0;
 }
 
 /* The first bytes of a pending_bytes item (bytes or ASCII str). */
-static ssize_t item_bytes(py_object *item, const char **out)
+static ssize_t item_bytes(fs_pyobj *item, const char **out)
 {
     if (is_type(item, "bytes")) {
-        *out = api.PyBytes_AsString(item);
+        *out = fs_pyapi.PyBytes_AsString(item);
         return *out ? (ssize_t)FS_STREAM_BYTES : -1;
     }
     if (is_type(item, "str")) {
         ssize_t n = 0;
-        *out = api.PyUnicode_AsUTF8AndSize(item, &n);
+        *out = fs_pyapi.PyUnicode_AsUTF8AndSize(item, &n);
         return *out ? n : -1;
     }
     return -1;
@@ -234,7 +126,7 @@ static int read_buffered(const struct py_buffered *b, struct fs_stream *s)
 /* What a stream object has buffered: a TextIOWrapper over a BufferedWriter (the BufferedWriter's
  * bytes come out first, then the text layer's), or a bare BufferedWriter.  Returns 0 and fills
  * s, or -1 when the object is not the layout we know. */
-static int read_stream(py_object *obj, struct fs_stream *s)
+static int read_stream(fs_pyobj *obj, struct fs_stream *s)
 {
     if (is_writer(obj))
         return read_buffered((const void *)obj, s);
@@ -250,11 +142,11 @@ static int read_stream(py_object *obj, struct fs_stream *s)
     size_t n = (size_t)s->nbytes;
     /* The text layer's pending output: one bytes/str object, or a list of them (one per
      * write() since the last flush), in order. */
-    py_object *pend = t->pending_bytes;
+    fs_pyobj *pend = t->pending_bytes;
     int is_list = pend && is_type(pend, "list");
-    ssize_t items = !pend ? 0 : is_list ? api.PyList_Size(pend) : 1;
+    ssize_t items = !pend ? 0 : is_list ? fs_pyapi.PyList_Size(pend) : 1;
     for (ssize_t k = 0; k < items && n < FS_STREAM_BYTES; k++) {
-        py_object *item = is_list ? api.PyList_GetItem(pend, k) : pend;
+        fs_pyobj *item = is_list ? fs_pyapi.PyList_GetItem(pend, k) : pend;
         const char *p = NULL;
         ssize_t avail = item ? item_bytes(item, &p) : -1;
         if (avail < 0 || !p)
@@ -288,7 +180,7 @@ static int seen(const struct scan *sc, uintptr_t id)
     return 0;
 }
 
-static void consider(struct scan *sc, py_object *obj)
+static void consider(struct scan *sc, fs_pyobj *obj)
 {
     struct fs_stream s;
     if (!obj || sc->n >= PY_STREAMS_MAX || seen(sc, (uintptr_t)obj) || read_stream(obj, &s) < 0)
@@ -314,28 +206,30 @@ static void consider(struct scan *sc, py_object *obj)
  * have no PyGC_Disable but always keep the dictionary in the object, read in place. */
 #define FS_PY_TPFLAGS_HEAPTYPE (1UL << 9)
 #define FS_PY_TP_GETATTRO      58 /* typeslots.h: Py_tp_getattro, the same since 3.2 */
-static py_object *plain_dict(py_object *obj)
+static fs_pyobj *plain_dict(fs_pyobj *obj)
 {
-    void *type = ((const struct py_head *)(const void *)obj)->type;
-    if (!api.PyType_GetFlags || !api.PyType_GetSlot || !api.PyObject_GenericGetDict ||
-        !api.PyObject_GenericGetAttr || !(api.PyType_GetFlags(type) & FS_PY_TPFLAGS_HEAPTYPE) ||
-        api.PyType_GetSlot(type, FS_PY_TP_GETATTRO) != (void *)api.PyObject_GenericGetAttr)
+    void *type = fs_py_type(obj);
+    if (!fs_pyapi.PyType_GetFlags || !fs_pyapi.PyType_GetSlot ||
+        !fs_pyapi.PyObject_GenericGetAttr ||
+        !(fs_pyapi.PyType_GetFlags(type) & FS_PY_TPFLAGS_HEAPTYPE) ||
+        fs_pyapi.PyType_GetSlot(type, FS_PY_TP_GETATTRO) !=
+            (void *)fs_pyapi.PyObject_GenericGetAttr)
         return NULL;
-    if (!api.PyGC_Disable) {
-        py_object **slot = api._PyObject_GetDictPtr && api.Py_IncRef
-                               ? api._PyObject_GetDictPtr(obj)
-                               : NULL;
-        py_object *d = slot ? *slot : NULL;
+    if (!fs_pyapi.PyGC_Disable) {
+        fs_pyobj **slot = fs_pyapi._PyObject_GetDictPtr && fs_pyapi.Py_IncRef
+                              ? fs_pyapi._PyObject_GetDictPtr(obj)
+                              : NULL;
+        fs_pyobj *d = slot ? *slot : NULL;
         if (!d || !is_type(d, "dict"))
             return NULL;
-        api.Py_IncRef(d);
+        fs_pyapi.Py_IncRef(d);
         return d;
     }
-    py_object *d = api.PyObject_GenericGetDict(obj, NULL);
-    if (!d && api.PyErr_Clear)
-        api.PyErr_Clear(); /* __slots__ only: no dictionary */
+    fs_pyobj *d = fs_pyapi.PyObject_GenericGetDict(obj, NULL);
+    if (!d)
+        fs_pyapi.PyErr_Clear(); /* __slots__ only: no dictionary */
     if (d && !is_type(d, "dict")) {
-        api.Py_DecRef(d);
+        fs_pyapi.Py_DecRef(d);
         return NULL;
     }
     return d;
@@ -343,52 +237,53 @@ static py_object *plain_dict(py_object *obj)
 
 /* The values of a dictionary; with depth 1, also the values of each plain instance's own
  * dictionary. */
-static void scan_dict(struct scan *sc, py_object *dict, int depth)
+static void scan_dict(struct scan *sc, fs_pyobj *dict, int depth)
 {
     if (!dict || !is_type(dict, "dict"))
         return;
     ssize_t pos = 0;
-    py_object *key, *value;
-    while (sc->budget && api.PyDict_Next(dict, &pos, &key, &value)) {
+    fs_pyobj *key, *value;
+    while (sc->budget && fs_pyapi.PyDict_Next(dict, &pos, &key, &value)) {
         sc->budget--;
         consider(sc, value);
         if (depth <= 0 || is_type(value, "_io.TextIOWrapper") || is_writer(value))
             continue;
-        py_object *inner = plain_dict(value);
+        fs_pyobj *inner = plain_dict(value);
         if (inner) {
             scan_dict(sc, inner, depth - 1);
-            api.Py_DecRef(inner);
+            fs_pyapi.Py_DecRef(inner);
         }
     }
 }
 
-static py_object *module(const char *name)
+static fs_pyobj *module(const char *name)
 {
-    py_object *mods = api.PySys_GetObject("modules");
-    return mods && is_type(mods, "dict") ? api.PyDict_GetItemString(mods, name) : NULL;
+    fs_pyobj *mods = fs_pyapi.PySys_GetObject("modules");
+    return mods && is_type(mods, "dict") ? fs_pyapi.PyDict_GetItemString(mods, name) : NULL;
 }
 
 /* logging._handlerList holds a weak reference to every handler ever created; a handler's
  * stream (StreamHandler, FileHandler) is in its instance dictionary. */
 static void scan_logging(struct scan *sc)
 {
-    py_object *mod = module("logging");
-    if (!mod || !is_type(mod, "module") || !api.PyWeakref_GetObject)
+    fs_pyobj *mod = module("logging");
+    if (!mod || !is_type(mod, "module") || !fs_pyapi.PyWeakref_GetObject)
         return;
-    py_object *list = api.PyDict_GetItemString(api.PyModule_GetDict(mod), "_handlerList");
+    fs_pyobj *list = fs_pyapi.PyDict_GetItemString(fs_pyapi.PyModule_GetDict(mod), "_handlerList");
     if (!list || !is_type(list, "list"))
         return;
-    ssize_t n = api.PyList_Size(list);
+    ssize_t n = fs_pyapi.PyList_Size(list);
     for (ssize_t i = 0; i < n && i < 64 && sc->budget; i++, sc->budget--) {
-        py_object *ref = api.PyList_GetItem(list, i);
-        py_object *h = ref && is_type(ref, "weakref.ReferenceType") ? api.PyWeakref_GetObject(ref)
-                       : ref && is_type(ref, "weakref")             ? api.PyWeakref_GetObject(ref)
-                                                                    : NULL;
-        py_object *d = h ? plain_dict(h) : NULL;
+        fs_pyobj *ref = fs_pyapi.PyList_GetItem(list, i);
+        fs_pyobj *h = ref && is_type(ref, "weakref.ReferenceType")
+                          ? fs_pyapi.PyWeakref_GetObject(ref)
+                      : ref && is_type(ref, "weakref") ? fs_pyapi.PyWeakref_GetObject(ref)
+                                                       : NULL;
+        fs_pyobj *d = h ? plain_dict(h) : NULL;
         if (!d)
             continue;
-        consider(sc, api.PyDict_GetItemString(d, "stream"));
-        api.Py_DecRef(d);
+        consider(sc, fs_pyapi.PyDict_GetItemString(d, "stream"));
+        fs_pyapi.Py_DecRef(d);
     }
 }
 
@@ -400,16 +295,16 @@ static void scan_streams(struct scan *sc)
     sc->n = 0;
     sc->budget = PY_SCAN_MAX;
     for (unsigned i = 0; i < 2; i++)
-        consider(sc, api.PySys_GetObject(names[i]));
-    if (!api.PyDict_Next || !api.PyModule_GetDict || !api.PyErr_Clear)
+        consider(sc, fs_pyapi.PySys_GetObject(names[i]));
+    if (!fs_pyapi.PyModule_GetDict)
         return;
-    int gc_was = api.PyGC_Disable && api.PyGC_Enable ? api.PyGC_Disable() : 0;
-    py_object *main_mod = module("__main__");
+    int gc_was = fs_pyapi.PyGC_Disable && fs_pyapi.PyGC_Enable ? fs_pyapi.PyGC_Disable() : 0;
+    fs_pyobj *main_mod = module("__main__");
     if (main_mod && is_type(main_mod, "module"))
-        scan_dict(sc, api.PyModule_GetDict(main_mod), 1);
+        scan_dict(sc, fs_pyapi.PyModule_GetDict(main_mod), 1);
     scan_logging(sc);
     if (gc_was)
-        api.PyGC_Enable();
+        fs_pyapi.PyGC_Enable();
 }
 
 static void capture_streams(void)
@@ -426,19 +321,19 @@ static void capture_streams(void)
  * registered nothing with it. */
 static long atexit_count(void)
 {
-    py_object *mods = api.PySys_GetObject("modules");
-    py_object *mod = mods ? api.PyDict_GetItemString(mods, "atexit") : NULL;
+    fs_pyobj *mods = fs_pyapi.PySys_GetObject("modules");
+    fs_pyobj *mod = mods ? fs_pyapi.PyDict_GetItemString(mods, "atexit") : NULL;
     if (!mod)
         return 0;
-    py_object *fn = api.PyObject_GetAttrString(mod, "_ncallbacks");
+    fs_pyobj *fn = fs_pyapi.PyObject_GetAttrString(mod, "_ncallbacks");
     if (!fn)
         return -1;
-    py_object *r = api.PyObject_CallObject(fn, NULL);
-    api.Py_DecRef(fn);
+    fs_pyobj *r = fs_pyapi.PyObject_CallObject(fn, NULL);
+    fs_pyapi.Py_DecRef(fn);
     if (!r)
         return -1;
-    long n = api.PyLong_AsLong(r);
-    api.Py_DecRef(r);
+    long n = fs_pyapi.PyLong_AsLong(r);
+    fs_pyapi.Py_DecRef(r);
     return n;
 }
 
@@ -447,35 +342,36 @@ static void stack_key(void)
 {
     fs_pystate_fork.stack_key = 0;
     fs_pystate_fork.stack_depth = 0;
-    if (!api.PyEval_GetFrame || !api.PyFrame_GetBack || !api.PyFrame_GetCode ||
-        !api.PyFrame_GetLineNumber || !api.PyGC_Disable || !api.PyGC_Enable)
+    if (!fs_pyapi.PyEval_GetFrame || !fs_pyapi.PyFrame_GetBack || !fs_pyapi.PyFrame_GetCode ||
+        !fs_pyapi.PyGC_Disable || !fs_pyapi.PyGC_Enable)
         return;
-    int gc_was = api.PyGC_Disable();
+    int gc_was = fs_pyapi.PyGC_Disable();
     uint64_t h = 1469598103934665603ULL;
-    void *f = api.PyEval_GetFrame();
+    void *f = fs_pyapi.PyEval_GetFrame();
     void *owned = NULL;
     int depth = 0;
     while (f && depth < 256) {
-        py_object *code = api.PyFrame_GetCode(f);
-        const uint64_t v[2] = {(uint64_t)(uintptr_t)code, (uint64_t)api.PyFrame_GetLineNumber(f)};
+        fs_pyobj *code = fs_pyapi.PyFrame_GetCode(f);
+        const uint64_t v[2] = {(uint64_t)(uintptr_t)code,
+                               (uint64_t)fs_pyapi.PyFrame_GetLineNumber(f)};
         if (code)
-            api.Py_DecRef(code);
+            fs_pyapi.Py_DecRef(code);
         for (int k = 0; k < 2; k++)
             for (int b = 0; b < 8; b++) {
                 h ^= (v[k] >> (8 * b)) & 0xff;
                 h *= 1099511628211ULL;
             }
-        void *back = api.PyFrame_GetBack(f);
+        void *back = fs_pyapi.PyFrame_GetBack(f);
         if (owned)
-            api.Py_DecRef(owned);
+            fs_pyapi.Py_DecRef(owned);
         owned = back;
         f = back;
         depth++;
     }
     if (owned)
-        api.Py_DecRef(owned);
+        fs_pyapi.Py_DecRef(owned);
     if (gc_was)
-        api.PyGC_Enable();
+        fs_pyapi.PyGC_Enable();
     fs_pystate_fork.stack_key = depth ? h : 0;
     fs_pystate_fork.stack_depth = depth;
 }
@@ -486,21 +382,21 @@ void fs_pystate_before_fork(void)
     fs_pystate_fork.valid = 0;
     if (!fs_py_active())
         return;
-    py_object *et, *ev, *tb;
-    api.PyErr_Fetch(&et, &ev, &tb);
+    fs_pyobj *et, *ev, *tb;
+    fs_pyapi.PyErr_Fetch(&et, &ev, &tb);
     capture_streams();
     fs_pystate_fork.atexit_count = atexit_count();
     stack_key();
     /* Whatever our calls raised is ours: drop it, and give the program its own state back. */
-    py_object *t2, *v2, *b2;
-    api.PyErr_Fetch(&t2, &v2, &b2);
+    fs_pyobj *t2, *v2, *b2;
+    fs_pyapi.PyErr_Fetch(&t2, &v2, &b2);
     if (t2)
-        api.Py_DecRef(t2);
+        fs_pyapi.Py_DecRef(t2);
     if (v2)
-        api.Py_DecRef(v2);
+        fs_pyapi.Py_DecRef(v2);
     if (b2)
-        api.Py_DecRef(b2);
-    api.PyErr_Restore(et, ev, tb);
+        fs_pyapi.Py_DecRef(b2);
+    fs_pyapi.PyErr_Restore(et, ev, tb);
     fs_pystate_fork.valid = 1;
     tls_py_armed = 1;
 }
@@ -513,11 +409,7 @@ void fs_py_streams_append(void)
     for (unsigned i = 0; i < py_nstreams && fs_nstreams < FS_STREAMS_MAX; i++) {
         struct fs_stream *s = &fs_streams[fs_nstreams++];
         *s = py_streams[i];
-        char path[64];
-        size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/self/fd/");
-        n = fs_fmt_dec(path, sizeof path, n, (uint64_t)s->fd);
-        ssize_t r = n == (size_t)-1 ? -1 : readlink(path, s->target, sizeof s->target - 1);
-        s->target[r > 0 ? r : 0] = '\0';
+        fs_fd_target(s->fd, s->target, sizeof s->target);
     }
 }
 
@@ -528,10 +420,10 @@ int fs_py_stream_still_pending(const struct fs_stream *s)
     /* The object is looked for where it was found at fork, never dereferenced blindly: a file
      * closed since (and so flushed) may be freed memory now. */
     static struct scan sc;
-    py_object *et, *ev, *tb;
-    api.PyErr_Fetch(&et, &ev, &tb); /* os._exit may run with an exception set */
+    fs_pyobj *et, *ev, *tb;
+    fs_pyapi.PyErr_Fetch(&et, &ev, &tb); /* os._exit may run with an exception set */
     scan_streams(&sc);
-    api.PyErr_Restore(et, ev, tb);
+    fs_pyapi.PyErr_Restore(et, ev, tb);
     for (unsigned i = 0; i < sc.n; i++) {
         const struct fs_stream *now = &sc.found[i];
         if (now->id != s->id)

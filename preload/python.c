@@ -8,138 +8,36 @@
  *
  * Nothing here runs between fork and the child's return, and nothing touches a lock hook: the
  * capture is stored as plain data in static memory (fs_py_fork), which the child writes out with
- * the rest of its snapshot (async-signal-safe formatting only).  Every CPython symbol is looked up
- * with dlsym(RTLD_DEFAULT) and is optional: a process without them, or a fork without the GIL, is
+ * the rest of its snapshot (async-signal-safe formatting only).  The C API comes from py_api.c:
+ * a process without it, a version whose frames cannot be read here, or a fork without the GIL, is
  * recorded without Python information (a `python` record with a status says why).
  *
  * The program must not notice: only borrowed lookups and attribute reads that run no Python code
  * (instance __dict__ through PyObject_GenericGetDict, never __getattribute__), the pending
  * exception saved and restored, the cyclic GC paused on 3.10+ while frame objects are made (3.11
  * creates them lazily; a collection could run finalizers), no import, no output. */
-#include "shim.h"
+#include "py_api.h"
 #include "linebuf.h"
 #include "trace_format.h"
 
-#include <dlfcn.h>
 #include <string.h>
 #include <sys/single_threaded.h>
 
-typedef void PyObj;
-
-static struct {
-    int state; /* 0: not probed, 1: CPython present, -1: absent */
-    unsigned long long probe_gen;
-    int minor; /* 3.<minor> */
-    char version[24];
-    long tid_off; /* offset of thread_id (pthread_self) in PyThreadState, -1 unknown */
-    int (*Py_IsInitialized)(void);
-    const char *(*Py_GetVersion)(void);
-    int (*PyGILState_Check)(void);
-    void *(*PyGILState_GetThisThreadState)(void);
-    int (*PyGILState_Ensure)(void);
-    void (*PyGILState_Release)(int);
-    void *(*PyInterpreterState_Head)(void);
-    void *(*PyInterpreterState_ThreadHead)(void *);
-    void *(*PyThreadState_Next)(void *);
-    PyObj *(*PyThreadState_GetFrame)(void *); /* 3.9+ */
-    PyObj *(*PyFrame_GetBack)(PyObj *);       /* 3.9+ */
-    PyObj *(*PyFrame_GetCode)(PyObj *);       /* 3.9+ */
-    int (*PyFrame_GetLineNumber)(PyObj *);
-    PyObj *(*PyObject_GetAttrString)(PyObj *, const char *);
-    PyObj *(*PyObject_GenericGetDict)(PyObj *, void *);
-    const char *(*PyUnicode_AsUTF8)(PyObj *);
-    PyObj *(*PyImport_GetModuleDict)(void);
-    PyObj *(*PyDict_GetItemString)(PyObj *, const char *);
-    PyObj *(*PyDict_GetItem)(PyObj *, PyObj *);
-    int (*PyDict_Next)(PyObj *, long *, PyObj **, PyObj **);
-    PyObj *(*PyLong_FromUnsignedLong)(unsigned long);
-    PyObj *(*PyModule_GetFilenameObject)(PyObj *);
-    void (*PyErr_Fetch)(PyObj **, PyObj **, PyObj **);
-    void (*PyErr_Restore)(PyObj *, PyObj *, PyObj *);
-    void (*PyErr_Clear)(void);
-    void (*Py_DecRef)(PyObj *);
-    PyObj *(*PyObject_GetIter)(PyObj *);
-    PyObj *(*PyIter_Next)(PyObj *);
-    PyObj *(*PyWeakref_GetObject)(PyObj *);
-    int (*PyGC_Disable)(void); /* 3.10+ */
-    int (*PyGC_Enable)(void);
-    int (*_Py_IsFinalizing)(void); /* up to 3.12 */
-    int (*Py_IsFinalizing)(void);  /* 3.13+ */
-} py = {.tid_off = -1};
+/* PyThreadState.thread_id's offset (calibrate), -1 until known. */
+static long tid_off = -1;
 
 FS_HIDDEN struct fs_py_capture fs_py_fork;
 static struct fs_py_capture py_child; /* the child-deadlock capture (single thread) */
 
-static void *sym(const char *name)
+/* Whether frames can be read here.  3.8 has no frame accessors (struct access below); older
+ * versions are not supported.  A free-threaded build runs other threads' Python code while this
+ * one forks: their frames are not frozen, so nothing is read there. */
+static int supported(void)
 {
-    return dlsym(RTLD_DEFAULT, name);
-}
-
-#define LOAD(name) (*(void **)&py.name = sym(#name))
-
-/* Resolves the API once per image; a process without CPython is probed again only after its
- * module set changed (an interpreter embedded with dlopen). */
-static int probe(void)
-{
-    if (py.state > 0)
-        return 1;
-    unsigned long long gen = fs_modmap_generation();
-    if (py.state < 0 && py.probe_gen == gen)
+    if (!fs_py_api_load() || fs_pyapi.free_threaded || fs_pyapi.minor < 8)
         return 0;
-    py.probe_gen = gen;
-    py.state = -1;
-    FS_INTERNAL_BEGIN();
-    int ok = LOAD(Py_IsInitialized) && LOAD(Py_GetVersion) && LOAD(PyGILState_Check) &&
-             LOAD(PyGILState_GetThisThreadState) && LOAD(PyGILState_Ensure) &&
-             LOAD(PyGILState_Release) && LOAD(PyInterpreterState_Head) &&
-             LOAD(PyInterpreterState_ThreadHead) && LOAD(PyThreadState_Next) &&
-             LOAD(PyFrame_GetLineNumber) && LOAD(PyObject_GetAttrString) &&
-             LOAD(PyObject_GenericGetDict) && LOAD(PyUnicode_AsUTF8) &&
-             LOAD(PyImport_GetModuleDict) && LOAD(PyDict_GetItemString) && LOAD(PyDict_GetItem) &&
-             LOAD(PyDict_Next) && LOAD(PyLong_FromUnsignedLong) &&
-             LOAD(PyModule_GetFilenameObject) && LOAD(PyErr_Fetch) && LOAD(PyErr_Restore) &&
-             LOAD(PyErr_Clear) && LOAD(Py_DecRef);
-    if (ok) {
-        LOAD(PyThreadState_GetFrame);
-        LOAD(PyFrame_GetBack);
-        LOAD(PyFrame_GetCode);
-        LOAD(PyObject_GetIter);
-        LOAD(PyIter_Next);
-        LOAD(PyWeakref_GetObject);
-        LOAD(PyGC_Disable);
-        LOAD(PyGC_Enable);
-        LOAD(_Py_IsFinalizing);
-        LOAD(Py_IsFinalizing);
-    }
-    FS_INTERNAL_END();
-    if (!ok)
-        return 0;
-    const char *v = py.Py_GetVersion();
-    size_t n = 0;
-    while (v[n] && v[n] != ' ' && n < sizeof py.version - 1)
-        n++;
-    memcpy(py.version, v, n);
-    py.version[n] = '\0';
-    int minor = 0;
-    if (v[0] == '3' && v[1] == '.')
-        for (const char *p = v + 2; *p >= '0' && *p <= '9'; p++)
-            minor = minor * 10 + (*p - '0');
-    /* 3.8 has no frame accessors (struct access below); older versions are not supported.  A
-     * free-threaded build runs other threads' Python code while this one forks: their frames are
-     * not frozen, so nothing is read there. */
-    if (strstr(v, "free-threading") || minor < 8 || (minor >= 9 && !(py.PyThreadState_GetFrame && py.PyFrame_GetBack &&
-                                      py.PyFrame_GetCode)))
-        return 0;
-    py.minor = minor;
-    py.state = 1;
-    return 1;
-}
-
-static int finalizing(void)
-{
-    if (py.Py_IsFinalizing)
-        return py.Py_IsFinalizing();
-    return py._Py_IsFinalizing ? py._Py_IsFinalizing() : 0;
+    return fs_pyapi.minor == 8 || (fs_pyapi.PyThreadState_GetFrame && fs_pyapi.PyFrame_GetBack &&
+                                   fs_pyapi.PyFrame_GetCode);
 }
 
 /* ---- the capture: strings go to a pool, frames and threads to arrays ---------------------- */
@@ -169,29 +67,29 @@ static unsigned pool_add(struct fs_py_capture *c, const char *s)
 }
 
 /* A str attribute of an object whose attributes run no Python code (code and module objects). */
-static unsigned attr_str(struct fs_py_capture *c, PyObj *o, const char *name)
+static unsigned attr_str(struct fs_py_capture *c, fs_pyobj *o, const char *name)
 {
-    PyObj *s = py.PyObject_GetAttrString(o, name);
+    fs_pyobj *s = fs_pyapi.PyObject_GetAttrString(o, name);
     if (!s) {
-        py.PyErr_Clear();
+        fs_pyapi.PyErr_Clear();
         return FS_PY_NOSTR;
     }
-    const char *u = py.PyUnicode_AsUTF8(s);
+    const char *u = fs_pyapi.PyUnicode_AsUTF8(s);
     unsigned off = u ? pool_add(c, u) : FS_PY_NOSTR;
     if (!u)
-        py.PyErr_Clear();
-    py.Py_DecRef(s);
+        fs_pyapi.PyErr_Clear();
+    fs_pyapi.Py_DecRef(s);
     return off;
 }
 
-static int add_frame(struct fs_py_capture *c, PyObj *frame, PyObj *code)
+static int add_frame(struct fs_py_capture *c, fs_pyobj *frame, fs_pyobj *code)
 {
     if (c->nframes >= FS_PY_FRAMES_MAX) {
         c->lost_frames++;
         return -1;
     }
     struct fs_py_frame *f = &c->frames[c->nframes];
-    f->line = py.PyFrame_GetLineNumber(frame);
+    f->line = fs_pyapi.PyFrame_GetLineNumber(frame);
     f->file = attr_str(c, code, "co_filename");
     c->nframes++; /* pool_add's look-back sees this frame's file from here on */
     f->func = attr_str(c, code, "co_name");
@@ -213,8 +111,8 @@ static void *field(void *base, long off)
 static int walk_frames(struct fs_py_capture *c, void *ts)
 {
     int n = 0;
-    if (py.minor == 8) {
-        for (PyObj *f = field(ts, PY38_TS_FRAME); f; f = field(f, PY38_F_BACK)) {
+    if (fs_pyapi.minor == 8) {
+        for (fs_pyobj *f = field(ts, PY38_TS_FRAME); f; f = field(f, PY38_F_BACK)) {
             if (n >= FS_PY_STACK_MAX || add_frame(c, f, field(f, PY38_F_CODE)) < 0) {
                 c->lost_frames++;
                 break;
@@ -223,19 +121,19 @@ static int walk_frames(struct fs_py_capture *c, void *ts)
         }
         return n;
     }
-    PyObj *f = py.PyThreadState_GetFrame(ts);
+    fs_pyobj *f = fs_pyapi.PyThreadState_GetFrame(ts);
     while (f) {
         if (n >= FS_PY_STACK_MAX) {
             c->lost_frames++;
-            py.Py_DecRef(f);
+            fs_pyapi.Py_DecRef(f);
             break;
         }
-        PyObj *code = py.PyFrame_GetCode(f);
+        fs_pyobj *code = fs_pyapi.PyFrame_GetCode(f);
         int rc = code ? add_frame(c, f, code) : -1;
         if (code)
-            py.Py_DecRef(code);
-        PyObj *back = rc == 0 ? py.PyFrame_GetBack(f) : NULL;
-        py.Py_DecRef(f);
+            fs_pyapi.Py_DecRef(code);
+        fs_pyobj *back = rc == 0 ? fs_pyapi.PyFrame_GetBack(f) : NULL;
+        fs_pyapi.Py_DecRef(f);
         f = back;
         if (rc == 0)
             n++;
@@ -247,12 +145,12 @@ static int walk_frames(struct fs_py_capture *c, void *ts)
  * every minor version; it is found once, in the calling thread's own state. */
 static void calibrate(void *self_ts)
 {
-    if (py.tid_off >= 0 || !self_ts)
+    if (tid_off >= 0 || !self_ts)
         return;
     uintptr_t me = (uintptr_t)pthread_self();
     for (long off = 24; off < 320; off += 8)
         if (*(uintptr_t *)((char *)self_ts + off) == me) {
-            py.tid_off = off;
+            tid_off = off;
             return;
         }
 }
@@ -274,15 +172,30 @@ static int tid_of_ident(uintptr_t ident)
  * PyThread_type_lock, a semaphore): both start with PyObject_HEAD then that pointer.  0 when obj
  * is neither.  Should a later version lay them out otherwise, the word read is only compared with
  * the addresses of held semaphores, so it names nothing rather than the wrong lock. */
-static uintptr_t lock_addr(PyObj *obj)
+static uintptr_t lock_addr(fs_pyobj *obj)
 {
     if (!obj)
         return 0;
-    void *type = field(obj, 8);
-    const char *tp_name = type ? field(type, 24) : NULL;
-    if (!tp_name || (strcmp(tp_name, "_thread.lock") != 0 && strcmp(tp_name, "_thread.RLock") != 0))
+    const char *tp_name = fs_py_type_name(obj);
+    if (strcmp(tp_name, "_thread.lock") != 0 && strcmp(tp_name, "_thread.RLock") != 0)
         return 0;
     return (uintptr_t)field(obj, 16);
+}
+
+/* "owner.name" (just owner when name is NULL) in out, NUL-terminated: 0, or -1 when it does not
+ * fit (out is then empty). */
+static int dotted(char *out, size_t cap, const char *owner, const char *name)
+{
+    size_t at = fs_fmt_str(out, cap, 0, owner);
+    if (at != (size_t)-1 && name)
+        at = fs_fmt_str(out, cap, at, ".");
+    if (at != (size_t)-1 && name)
+        at = fs_fmt_str(out, cap, at, name);
+    if (at == (size_t)-1) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0; /* fs_fmt_str wrote the NUL */
 }
 
 static void add_lock(struct fs_py_capture *c, uintptr_t addr, int role, int tid, const char *owner,
@@ -302,115 +215,101 @@ static void add_lock(struct fs_py_capture *c, uintptr_t addr, int role, int tid,
     l->role = role;
     l->tid = tid;
     char full[256];
-    size_t at = fs_fmt_str(full, sizeof full, 0, owner);
-    if (at != (size_t)-1 && name)
-        at = fs_fmt_str(full, sizeof full, at, ".");
-    if (at != (size_t)-1 && name)
-        at = fs_fmt_str(full, sizeof full, at, name);
-    if (at == (size_t)-1)
-        at = 0;
-    full[at < sizeof full ? at : sizeof full - 1] = '\0';
+    dotted(full, sizeof full, owner, name); /* empty when too long */
     l->name = pool_add(c, full);
 }
 
 /* The instance __dict__ of a Python object (new reference), without running its class's code. */
-static PyObj *instance_dict(PyObj *o)
+static fs_pyobj *instance_dict(fs_pyobj *o)
 {
-    PyObj *d = py.PyObject_GenericGetDict(o, NULL);
+    fs_pyobj *d = fs_pyapi.PyObject_GenericGetDict(o, NULL);
     if (!d)
-        py.PyErr_Clear();
+        fs_pyapi.PyErr_Clear();
     return d;
 }
 
 /* threading._active[ident]: the Thread object's name and its tstate lock. */
-static void thread_info(struct fs_py_capture *c, PyObj *active, struct fs_py_thread *t)
+static void thread_info(struct fs_py_capture *c, fs_pyobj *active, struct fs_py_thread *t)
 {
     if (!active)
         return;
-    PyObj *key = py.PyLong_FromUnsignedLong((unsigned long)t->ident);
+    fs_pyobj *key = fs_pyapi.PyLong_FromUnsignedLong((unsigned long)t->ident);
     if (!key) {
-        py.PyErr_Clear();
+        fs_pyapi.PyErr_Clear();
         return;
     }
-    PyObj *th = py.PyDict_GetItem(active, key); /* borrowed; never raises */
-    py.Py_DecRef(key);
-    PyObj *d = th ? instance_dict(th) : NULL;
+    fs_pyobj *th = fs_pyapi.PyDict_GetItem(active, key); /* borrowed; never raises */
+    fs_pyapi.Py_DecRef(key);
+    fs_pyobj *d = th ? instance_dict(th) : NULL;
     if (!d)
         return;
-    PyObj *name = py.PyDict_GetItemString(d, "_name");
-    const char *u = name ? py.PyUnicode_AsUTF8(name) : NULL;
+    fs_pyobj *name = fs_pyapi.PyDict_GetItemString(d, "_name");
+    const char *u = name ? fs_pyapi.PyUnicode_AsUTF8(name) : NULL;
     if (u)
         t->name = pool_add(c, u);
     else
-        py.PyErr_Clear();
-    uintptr_t tl = lock_addr(py.PyDict_GetItemString(d, "_tstate_lock"));
+        fs_pyapi.PyErr_Clear();
+    uintptr_t tl = lock_addr(fs_pyapi.PyDict_GetItemString(d, "_tstate_lock"));
     add_lock(c, tl, FS_PY_LOCK_TSTATE, t->tid, u ? u : "?", NULL);
-    py.Py_DecRef(d);
+    fs_pyapi.Py_DecRef(d);
 }
 
 /* Lock objects the program named: module globals of __main__ and of the program's own modules
  * (`__main__.cache_lock`, `app.store.lock`), and one level into instances of its classes held
  * there (`__main__.cache.lock`).  Bounded: a fork looks at FS_PY_SCAN_MAX entries at most. */
-#define FS_PY_SCAN_MAX 4096
+#define FS_PY_SCAN_MAX           4096
 #define PY_TPFLAGS_HEAPTYPE      (1ul << 9)
 #define PY_TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
 /* An instance of a class defined in Python (a heap type), not a class itself. */
-static int is_plain_instance(PyObj *o)
+static int is_plain_instance(fs_pyobj *o)
 {
-    void *type = field(o, 8);
+    void *type = fs_py_type(o);
     unsigned long flags = type ? *(unsigned long *)((char *)type + 168) : 0; /* tp_flags */
     return (flags & PY_TPFLAGS_HEAPTYPE) && !(flags & PY_TPFLAGS_TYPE_SUBCLASS);
 }
 
-static void dict_locks(struct fs_py_capture *c, PyObj *d, const char *owner, int depth,
+static void dict_locks(struct fs_py_capture *c, fs_pyobj *d, const char *owner, int depth,
                        int *budget)
 {
-    long pos = 0;
-    PyObj *k, *v;
-    while (*budget > 0 && py.PyDict_Next(d, &pos, &k, &v)) {
+    ssize_t pos = 0;
+    fs_pyobj *k, *v;
+    while (*budget > 0 && fs_pyapi.PyDict_Next(d, &pos, &k, &v)) {
         (*budget)--;
         uintptr_t a = lock_addr(v);
         if (!a && (depth > 0 || !is_plain_instance(v)))
             continue;
-        const char *name = py.PyUnicode_AsUTF8(k);
+        const char *name = fs_pyapi.PyUnicode_AsUTF8(k);
         if (!name) {
-            py.PyErr_Clear();
+            fs_pyapi.PyErr_Clear();
             continue;
         }
         if (a) {
             add_lock(c, a, FS_PY_LOCK_USER, 0, owner, name);
             continue;
         }
-        PyObj *vd = instance_dict(v);
+        fs_pyobj *vd = instance_dict(v);
         if (!vd)
             continue;
         char sub[256];
-        size_t at = fs_fmt_str(sub, sizeof sub, 0, owner);
-        if (at != (size_t)-1)
-            at = fs_fmt_str(sub, sizeof sub, at, ".");
-        if (at != (size_t)-1)
-            at = fs_fmt_str(sub, sizeof sub, at, name);
-        if (at != (size_t)-1 && at < sizeof sub) {
-            sub[at] = '\0';
+        if (dotted(sub, sizeof sub, owner, name) == 0)
             dict_locks(c, vd, sub, depth + 1, budget);
-        }
-        py.Py_DecRef(vd);
+        fs_pyapi.Py_DecRef(vd);
     }
 }
 
 /* The program's own module: __main__, or one whose file is outside the standard library and
  * outside site-packages. */
-static int is_user_module(const struct fs_py_capture *c, PyObj *mod, const char *name)
+static int is_user_module(const struct fs_py_capture *c, fs_pyobj *mod, const char *name)
 {
     if (strcmp(name, "__main__") == 0)
         return 1;
-    PyObj *f = py.PyModule_GetFilenameObject(mod);
+    fs_pyobj *f = fs_pyapi.PyModule_GetFilenameObject(mod);
     if (!f) {
-        py.PyErr_Clear();
+        fs_pyapi.PyErr_Clear();
         return 0;
     }
-    const char *file = py.PyUnicode_AsUTF8(f);
+    const char *file = fs_pyapi.PyUnicode_AsUTF8(f);
     int user = 0;
     if (file) {
         const char *lib = c->stdlib != FS_PY_NOSTR ? c->pool + c->stdlib : "";
@@ -418,87 +317,84 @@ static int is_user_module(const struct fs_py_capture *c, PyObj *mod, const char 
         user = !(n && strncmp(file, lib, n) == 0 && file[n] == '/') &&
                !strstr(file, "/site-packages/") && !strstr(file, "/dist-packages/");
     } else {
-        py.PyErr_Clear();
+        fs_pyapi.PyErr_Clear();
     }
-    py.Py_DecRef(f);
+    fs_pyapi.Py_DecRef(f);
     return user;
 }
 
-static void program_locks(struct fs_py_capture *c, PyObj *modules)
+static void program_locks(struct fs_py_capture *c, fs_pyobj *modules)
 {
-    PyObj *main_mod = py.PyDict_GetItemString(modules, "__main__");
-    void *module_type = main_mod ? field(main_mod, 8) : NULL;
+    fs_pyobj *main_mod = fs_pyapi.PyDict_GetItemString(modules, "__main__");
+    void *module_type = main_mod ? fs_py_type(main_mod) : NULL;
     int budget = FS_PY_SCAN_MAX;
-    long pos = 0;
-    PyObj *k, *mod;
-    while (module_type && budget > 0 && py.PyDict_Next(modules, &pos, &k, &mod)) {
+    ssize_t pos = 0;
+    fs_pyobj *k, *mod;
+    while (module_type && budget > 0 && fs_pyapi.PyDict_Next(modules, &pos, &k, &mod)) {
         budget--;
-        if (field(mod, 8) != module_type)
+        if (fs_py_type(mod) != module_type)
             continue; /* not a plain module object */
-        const char *name = py.PyUnicode_AsUTF8(k);
+        const char *name = fs_pyapi.PyUnicode_AsUTF8(k);
         if (!name) {
-            py.PyErr_Clear();
+            fs_pyapi.PyErr_Clear();
             continue;
         }
         if (!is_user_module(c, mod, name))
             continue;
-        PyObj *d = instance_dict(mod);
+        fs_pyobj *d = instance_dict(mod);
         if (!d)
             continue;
         char owner[128];
-        size_t at = fs_fmt_str(owner, sizeof owner, 0, name);
-        if (at != (size_t)-1 && at < sizeof owner) {
-            owner[at] = '\0';
+        if (dotted(owner, sizeof owner, name, NULL) == 0)
             dict_locks(c, d, owner, 0, &budget);
-        }
-        py.Py_DecRef(d);
+        fs_pyapi.Py_DecRef(d);
     }
 }
 
 /* logging's module lock and its handlers' locks: logging re-creates them in the child
  * (_at_fork_reinit), so the child never waits on the inherited ones. */
-static void logging_locks(struct fs_py_capture *c, PyObj *modules)
+static void logging_locks(struct fs_py_capture *c, fs_pyobj *modules)
 {
-    PyObj *mod = py.PyDict_GetItemString(modules, "logging");
-    PyObj *d = mod ? instance_dict(mod) : NULL;
+    fs_pyobj *mod = fs_pyapi.PyDict_GetItemString(modules, "logging");
+    fs_pyobj *d = mod ? instance_dict(mod) : NULL;
     if (!d)
         return;
-    add_lock(c, lock_addr(py.PyDict_GetItemString(d, "_lock")), FS_PY_LOCK_REINIT, 0, "logging",
-             "_lock");
+    add_lock(c, lock_addr(fs_pyapi.PyDict_GetItemString(d, "_lock")), FS_PY_LOCK_REINIT, 0,
+             "logging", "_lock");
     /* The handlers, through the WeakSet's set of weak references; set iteration runs no
      * Python code. */
-    PyObj *ws = py.PyDict_GetItemString(d, "_at_fork_reinit_lock_weakset");
-    PyObj *wd = ws && py.PyObject_GetIter && py.PyWeakref_GetObject ? instance_dict(ws) : NULL;
-    PyObj *data = wd ? py.PyDict_GetItemString(wd, "data") : NULL;
-    PyObj *it = data ? py.PyObject_GetIter(data) : NULL;
-    for (PyObj *ref; it && (ref = py.PyIter_Next(it)) != NULL;) {
-        PyObj *h = py.PyWeakref_GetObject(ref); /* borrowed; None when dead */
-        PyObj *hd = h ? instance_dict(h) : NULL;
+    fs_pyobj *ws = fs_pyapi.PyDict_GetItemString(d, "_at_fork_reinit_lock_weakset");
+    fs_pyobj *wd =
+        ws && fs_pyapi.PyObject_GetIter && fs_pyapi.PyWeakref_GetObject ? instance_dict(ws) : NULL;
+    fs_pyobj *data = wd ? fs_pyapi.PyDict_GetItemString(wd, "data") : NULL;
+    fs_pyobj *it = data ? fs_pyapi.PyObject_GetIter(data) : NULL;
+    for (fs_pyobj *ref; it && (ref = fs_pyapi.PyIter_Next(it)) != NULL;) {
+        fs_pyobj *h = fs_pyapi.PyWeakref_GetObject(ref); /* borrowed; None when dead */
+        fs_pyobj *hd = h ? instance_dict(h) : NULL;
         if (hd) {
-            void *type = field(h, 8);
-            const char *tp_name = type ? field(type, 24) : NULL;
-            add_lock(c, lock_addr(py.PyDict_GetItemString(hd, "lock")), FS_PY_LOCK_REINIT, 0,
-                     tp_name ? tp_name : "Handler", "lock (logging handler)");
-            py.Py_DecRef(hd);
+            const char *tp_name = fs_py_type_name(h);
+            add_lock(c, lock_addr(fs_pyapi.PyDict_GetItemString(hd, "lock")), FS_PY_LOCK_REINIT, 0,
+                     tp_name[0] ? tp_name : "Handler", "lock (logging handler)");
+            fs_pyapi.Py_DecRef(hd);
         }
-        py.Py_DecRef(ref);
+        fs_pyapi.Py_DecRef(ref);
     }
     if (it)
-        py.Py_DecRef(it);
-    py.PyErr_Clear();
+        fs_pyapi.Py_DecRef(it);
+    fs_pyapi.PyErr_Clear();
     if (wd)
-        py.Py_DecRef(wd);
-    py.Py_DecRef(d);
+        fs_pyapi.Py_DecRef(wd);
+    fs_pyapi.Py_DecRef(d);
 }
 
-static void capture_thread(struct fs_py_capture *c, void *ts, PyObj *active, int self_tid)
+static void capture_thread(struct fs_py_capture *c, void *ts, fs_pyobj *active, int self_tid)
 {
     if (c->nthreads >= FS_PY_THREADS_MAX) {
         c->lost_threads++;
         return;
     }
     struct fs_py_thread *t = &c->threads[c->nthreads++];
-    t->ident = py.tid_off >= 0 ? *(uintptr_t *)((char *)ts + py.tid_off) : 0;
+    t->ident = tid_off >= 0 ? *(uintptr_t *)((char *)ts + tid_off) : 0;
     t->tid = t->ident ? tid_of_ident(t->ident) : 0;
     t->forker = t->tid == self_tid;
     t->name = FS_PY_NOSTR;
@@ -514,27 +410,27 @@ static void capture_begin(struct fs_py_capture *c, int status)
     c->pool_len = 0;
     c->lost_frames = c->lost_threads = c->lost_locks = c->lost_strings = 0;
     c->stdlib = FS_PY_NOSTR;
-    memcpy(c->version, py.version, sizeof c->version);
+    memcpy(c->version, fs_pyapi.version, sizeof c->version);
 }
 
 /* With the GIL held: every thread (all == 1) or only the caller's. */
 static void capture(struct fs_py_capture *c, int all)
 {
-    PyObj *et, *ev, *tb;
-    py.PyErr_Fetch(&et, &ev, &tb);
-    int gc_was = py.PyGC_Disable ? py.PyGC_Disable() : 0;
-    void *self_ts = py.PyGILState_GetThisThreadState();
+    fs_pyobj *et, *ev, *tb;
+    fs_pyapi.PyErr_Fetch(&et, &ev, &tb);
+    int gc_was = fs_pyapi.PyGC_Disable ? fs_pyapi.PyGC_Disable() : 0;
+    void *self_ts = fs_pyapi.PyGILState_GetThisThreadState();
     calibrate(self_ts);
     int me = fs_gettid();
-    PyObj *modules = py.PyImport_GetModuleDict();
-    PyObj *threading = modules ? py.PyDict_GetItemString(modules, "threading") : NULL;
-    PyObj *active = threading ? py.PyObject_GetAttrString(threading, "_active") : NULL;
+    fs_pyobj *modules = fs_pyapi.PyImport_GetModuleDict();
+    fs_pyobj *threading = modules ? fs_pyapi.PyDict_GetItemString(modules, "threading") : NULL;
+    fs_pyobj *active = threading ? fs_pyapi.PyObject_GetAttrString(threading, "_active") : NULL;
     if (threading && !active)
-        py.PyErr_Clear();
-    PyObj *os = modules ? py.PyDict_GetItemString(modules, "os") : NULL;
-    PyObj *osfile = os ? py.PyModule_GetFilenameObject(os) : NULL;
+        fs_pyapi.PyErr_Clear();
+    fs_pyobj *os = modules ? fs_pyapi.PyDict_GetItemString(modules, "os") : NULL;
+    fs_pyobj *osfile = os ? fs_pyapi.PyModule_GetFilenameObject(os) : NULL;
     if (osfile) {
-        const char *u = py.PyUnicode_AsUTF8(osfile);
+        const char *u = fs_pyapi.PyUnicode_AsUTF8(osfile);
         const char *slash = u ? strrchr(u, '/') : NULL;
         if (slash) {
             char dir[FS_PATH_MAX];
@@ -543,13 +439,14 @@ static void capture(struct fs_py_capture *c, int all)
             dir[n] = '\0';
             c->stdlib = pool_add(c, dir);
         }
-        py.Py_DecRef(osfile);
+        fs_pyapi.Py_DecRef(osfile);
     }
-    py.PyErr_Clear();
+    fs_pyapi.PyErr_Clear();
     if (all) {
-        for (void *interp = py.PyInterpreterState_Head(); interp; interp = NULL) /* main only */
-            for (void *ts = py.PyInterpreterState_ThreadHead(interp); ts;
-                 ts = py.PyThreadState_Next(ts))
+        for (void *interp = fs_pyapi.PyInterpreterState_Head(); interp;
+             interp = NULL) /* main only */
+            for (void *ts = fs_pyapi.PyInterpreterState_ThreadHead(interp); ts;
+                 ts = fs_pyapi.PyThreadState_Next(ts))
                 capture_thread(c, ts, active, me);
         if (modules) {
             program_locks(c, modules);
@@ -559,10 +456,10 @@ static void capture(struct fs_py_capture *c, int all)
         capture_thread(c, self_ts, active, me);
     }
     if (active)
-        py.Py_DecRef(active);
-    if (gc_was && py.PyGC_Enable)
-        py.PyGC_Enable();
-    py.PyErr_Restore(et, ev, tb);
+        fs_pyapi.Py_DecRef(active);
+    if (gc_was && fs_pyapi.PyGC_Enable)
+        fs_pyapi.PyGC_Enable();
+    fs_pyapi.PyErr_Restore(et, ev, tb);
 }
 
 /* fork.c, in the fork()/_Fork() wrapper before the real call.  Only a thread that holds the GIL
@@ -571,10 +468,10 @@ void fs_py_before_fork(void)
 {
     struct fs_py_capture *c = &fs_py_fork;
     c->owner_tid = 0;
-    if (!probe() || !py.Py_IsInitialized())
+    if (!supported() || !fs_py_initialized())
         return;
     fs_snapshot_flush(); /* a deferred child file of ours still reads the previous capture */
-    if (!py.PyGILState_Check()) {
+    if (!fs_pyapi.PyGILState_Check()) {
         capture_begin(c, FS_PY_NOGIL);
         c->owner_tid = fs_gettid();
         return;
@@ -595,7 +492,7 @@ static struct fs_py_capture py_create;
 void fs_py_thread_site(struct fs_thread *t)
 {
     t->py_line = 0;
-    if (!probe() || !py.Py_IsInitialized() || !py.PyGILState_Check())
+    if (!supported() || !fs_py_active())
         return;
     struct fs_py_capture *c = &py_create;
     FS_INTERNAL_BEGIN();
@@ -632,8 +529,8 @@ void fs_py_thread_site(struct fs_thread *t)
 
 /* ---- writing (async-signal-safe: formatting into the trace buffer only) ------------------ */
 
-static const char *const status_names[] = {[FS_PY_OK] = "ok", [FS_PY_NOGIL] = "nogil",
-                                           [FS_PY_NOTHREAD] = "nothread"};
+static const char *const status_names[] = {
+    [FS_PY_OK] = "ok", [FS_PY_NOGIL] = "nogil", [FS_PY_NOTHREAD] = "nothread"};
 
 static void put_str(struct fs_linebuf *lb, const struct fs_py_capture *c, const char *key,
                     unsigned off)
@@ -670,9 +567,8 @@ void fs_py_write(struct fs_linebuf *lb, const struct fs_py_capture *c, const cha
             fs_lb_end(lb);
         }
     }
-    static const char *const roles[] = {[FS_PY_LOCK_USER] = "user",
-                                        [FS_PY_LOCK_TSTATE] = "tstate",
-                                        [FS_PY_LOCK_REINIT] = "reinit"};
+    static const char *const roles[] = {
+        [FS_PY_LOCK_USER] = "user", [FS_PY_LOCK_TSTATE] = "tstate", [FS_PY_LOCK_REINIT] = "reinit"};
     for (int i = 0; i < c->nlocks; i++) {
         const struct fs_py_lock *l = &c->locks[i];
         fs_lb_begin(lb, FS_REC_PYLOCK);
@@ -720,18 +616,19 @@ void fs_py_deadlock(void)
 
 void fs_py_child_stack(const char *of)
 {
-    if (!probe() || !py.Py_IsInitialized())
+    if (!supported() || !fs_py_initialized())
         return;
     struct fs_py_capture *c = &py_child;
-    int held = py.PyGILState_Check();
-    if (!held && (!only_thread() || finalizing() || !py.PyGILState_GetThisThreadState()))
+    int held = fs_pyapi.PyGILState_Check();
+    if (!held &&
+        (!only_thread() || fs_py_finalizing() || !fs_pyapi.PyGILState_GetThisThreadState()))
         return;
     FS_INTERNAL_BEGIN();
-    int g = held ? 0 : py.PyGILState_Ensure();
+    int g = held ? 0 : fs_pyapi.PyGILState_Ensure();
     capture_begin(c, FS_PY_OK);
     capture(c, 0);
     if (!held)
-        py.PyGILState_Release(g);
+        fs_pyapi.PyGILState_Release(g);
     FS_INTERNAL_END();
     struct fs_linebuf *lb = fs_trace_begin();
     if (!lb)

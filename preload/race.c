@@ -57,29 +57,8 @@ static uint16_t *cand_slot(uintptr_t lock)
  * child cannot see the instant of the fork itself, and the parent goes on meanwhile. */
 static char thread_state(int ppid, int tid)
 {
-    char path[64], buf[256];
-    size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/");
-    n = fs_fmt_dec(path, sizeof path, n, (uint64_t)ppid);
-    n = fs_fmt_str(path, sizeof path, n, "/task/");
-    n = fs_fmt_dec(path, sizeof path, n, (uint64_t)tid);
-    n = fs_fmt_str(path, sizeof path, n, "/stat");
-    if (n == (size_t)-1)
-        return '?';
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return '?';
-    ssize_t r = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (r <= 0)
-        return '?';
-    /* "tid (comm) S ...": comm may hold ')' itself, so the last one ends it. */
-    ssize_t close_paren = -1;
-    for (ssize_t i = 0; i < r; i++)
-        if (buf[i] == ')')
-            close_paren = i;
-    if (close_paren < 0 || close_paren + 2 >= r)
-        return '?';
-    return buf[close_paren + 2];
+    char state = fs_proc_state(ppid, tid);
+    return state ? state : (char)'?';
 }
 
 static int held_by(const struct fs_thread *t, uintptr_t lock)

@@ -9,6 +9,7 @@
 #include "shim.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stddef.h>
 
 FS_HIDDEN struct fs_real_table fs_real;
@@ -129,8 +130,20 @@ static const struct real_row rows[] = {
     ROW(_Exit),
     ROW(__cxa_atexit),
     ROW(on_exit),
+    /* kept descriptors (keep_hooks.c): called there only after a NULL check */
+    ROW(close),
     ROW(dup2),
     ROW(dup3),
+    ROW(closefrom),
+    ROW(setuid),
+    ROW(seteuid),
+    ROW(setreuid),
+    ROW(setresuid),
+    ROW(chroot),
+    ROW(setrlimit),
+    ROW(prlimit),
+    ROW(setrlimit64),
+    ROW(prlimit64),
     ROW(posix_spawn_file_actions_adddup2),
     ROW(wait),
     ROW(waitpid),
@@ -154,4 +167,10 @@ void fs_real_resolve(void)
         *(void **)((char *)&fs_real + rows[i].offset) = p;
     }
     __atomic_store_n(&fs_real_ready, 1, __ATOMIC_RELEASE);
+}
+
+int fs_real_missing(void)
+{
+    errno = ENOSYS;
+    return -1;
 }

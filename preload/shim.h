@@ -124,8 +124,20 @@ struct fs_real_table {
     void (*_Exit)(int);
     int (*__cxa_atexit)(void (*)(void *), void *, void *);
     int (*on_exit)(void (*)(int, void *), void *);
+    /* Kept descriptors (keep_hooks.c); closefrom, prlimit* and dup3 may be missing (NULL). */
+    int (*close)(int);
     int (*dup2)(int, int);
-    int (*dup3)(int, int, int); /* optional */
+    int (*dup3)(int, int, int);
+    void (*closefrom)(int);
+    int (*setuid)(uid_t);
+    int (*seteuid)(uid_t);
+    int (*setreuid)(uid_t, uid_t);
+    int (*setresuid)(uid_t, uid_t, uid_t);
+    int (*chroot)(const char *);
+    int (*setrlimit)(int, const struct rlimit *);
+    int (*prlimit)(pid_t, int, const struct rlimit *, struct rlimit *);
+    int (*setrlimit64)(int, const struct rlimit64 *);
+    int (*prlimit64)(pid_t, int, const struct rlimit64 *, struct rlimit64 *);
     int (*posix_spawn_file_actions_adddup2)(posix_spawn_file_actions_t *, int, int);
     pid_t (*wait)(int *);
     pid_t (*waitpid)(pid_t, int *, int);
@@ -137,6 +149,9 @@ struct fs_real_table {
 FS_HIDDEN extern struct fs_real_table fs_real;
 FS_HIDDEN extern int fs_real_ready;
 FS_HIDDEN void fs_real_resolve(void);
+/* For an optional row that is NULL (the C library lacks the function): fails as the call would
+ * on a system without it, -1 with errno ENOSYS. */
+FS_HIDDEN int fs_real_missing(void);
 /* Hooks can run before our constructor (another library's constructor takes a lock). */
 #define FS_REAL_READY()                                                                            \
     do {                                                                                           \
@@ -604,6 +619,21 @@ FS_HIDDEN int fs_modmap_refresh(void); /* 1 when it changed */
 FS_HIDDEN void fs_modmap_write(struct fs_linebuf *lb);
 FS_HIDDEN int64_t fs_now_ns(void);
 FS_HIDDEN void fs_proc_identity_load(void);
+/* Small /proc files, async-signal-safe: one read of at most cap - 1 bytes, NUL-terminated (buf
+ * empty on failure); the count, or -1.  fs_read_proc reads /proc/<pid>/<file> (pid 0: self), or
+ * /proc/<pid>/task/<tid>/<file> when tid > 0. */
+FS_HIDDEN ssize_t fs_read_small(const char *path, char *buf, size_t cap);
+FS_HIDDEN ssize_t fs_read_proc(int pid, int tid, const char *file, char *buf, size_t cap);
+/* The scheduler state letter of a process or thread ('R', 'S', 'Z'...) from its stat; 0 when
+ * unreadable. */
+FS_HIDDEN char fs_proc_state(int pid, int tid);
+/* Where fd points, from /proc/self/fd (a path, pipe:[n], socket:[n]); "" when unknown. */
+FS_HIDDEN void fs_fd_target(int fd, char *out, size_t cap);
+/* Calls fn for each entry of a /proc directory named by a number ("/proc/self/task",
+ * "/proc/self/fd"), with the directory's own descriptor; no allocation.  0, or -1 when the
+ * directory cannot be opened. */
+FS_HIDDEN int fs_proc_dir_numbers(const char *path, void (*fn)(int num, int dirfd, void *arg),
+                                  void *arg);
 /* The scalars written around a fork, together in one cache line: after fork, every page either
  * process writes costs a copy-on-write fault, so the shim's own writes should touch one page. */
 struct fs_proc {
@@ -738,6 +768,9 @@ FS_HIDDEN extern struct fs_fork_ctx fs_fork_ctx;
 /* forkrec.c: the parent's `fork` records, buffered; flushed before any other record and at
  * exit. */
 FS_HIDDEN void fs_fork_record(const struct fs_fork_ctx *ctx);
+/* The fields the parent's `fork` record and the child's `child` record share (via, time,
+ * frames, the Python stack key), in that order; async-signal-safe. */
+FS_HIDDEN void fs_fork_write_where(struct fs_linebuf *lb, const struct fs_fork_ctx *ctx);
 FS_HIDDEN void fs_fork_record_failed(int seq, int err);
 FS_HIDDEN void fs_fork_records_flush(void); /* only if the fork lock is free at once */
 FS_HIDDEN void fs_fork_records_flush_final(void); /* exit, exec: waits (bounded) for the lock */
@@ -796,8 +829,6 @@ FS_HIDDEN void fs_pystate_before_fork(void);
 FS_HIDDEN int fs_py_stream_still_pending(const struct fs_stream *s);
 /* Appends the streams fs_pystate_before_fork captured on this thread for the fork being made. */
 FS_HIDDEN void fs_py_streams_append(void);
-/* 1 when this thread holds the GIL of an initialised interpreter. */
-FS_HIDDEN int fs_py_active(void);
 
 /* hooks_fd.c: descriptors found open at an image's start (fd-inherited), and the ones the
  * program put in place on purpose (dup2/dup3, posix_spawn file actions). */

@@ -218,24 +218,8 @@ static void thread_name(int ppid, int tid, const char *known, char *out, size_t 
         fs_fmt_str(out, cap, 0, known);
         return;
     }
-    out[0] = '\0';
-    char path[64];
-    size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/");
-    n = fs_fmt_dec(path, sizeof path, n, (uint64_t)ppid);
-    n = fs_fmt_str(path, sizeof path, n, "/task/");
-    n = fs_fmt_dec(path, sizeof path, n, (uint64_t)tid);
-    n = fs_fmt_str(path, sizeof path, n, "/comm");
-    if (n == (size_t)-1)
-        return;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t r = read(fd, out, cap - 1);
-    close(fd);
-    if (r <= 0)
-        return;
-    out[r] = '\0';
-    if (out[r - 1] == '\n')
+    ssize_t r = fs_read_proc(ppid, tid, "comm", out, cap);
+    if (r > 0 && out[r - 1] == '\n')
         out[r - 1] = '\0';
 }
 
@@ -270,13 +254,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
     fs_lb_dec(lb, "seq", ctx->seq);
     fs_lb_dec(lb, "parent", ctx->parent_pid);
     fs_lb_dec(lb, "forker", ctx->forker_tid);
-    fs_lb_str(lb, "via", fs_fork_via_name(ctx->via));
-    fs_lb_dec(lb, "time", ctx->time);
-    fs_lb_hexlist(lb, "frames", ctx->frames, (size_t)ctx->nframes);
-    if (ctx->pykey) {
-        fs_lb_hex(lb, "pykey", ctx->pykey);
-        fs_lb_dec(lb, "pydepth", ctx->pydepth);
-    }
+    fs_fork_write_where(lb, ctx);
     fs_lb_end(lb);
     fs_stdio_write_streams(lb);
     if (deferred) {

@@ -60,19 +60,6 @@ void fs_stdio_init(void)
     __atomic_store_n(&list_resolved, 1, __ATOMIC_RELEASE);
 }
 
-/* Where fd points, from /proc/self/fd: a path, pipe:[n], socket:[n]. */
-static void fd_target(int fd, char *out, size_t cap)
-{
-    char path[64];
-    size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/self/fd/");
-    n = fs_fmt_dec(path, sizeof path, n, (uint64_t)fd);
-    out[0] = '\0';
-    if (n == (size_t)-1)
-        return;
-    ssize_t r = readlink(path, out, cap - 1);
-    out[r > 0 ? r : 0] = '\0';
-}
-
 void fs_stdio_at_fork(int alone)
 {
     fs_nstreams = 0;
@@ -108,7 +95,7 @@ void fs_stdio_at_fork(int alone)
                                                       : FS_BUF_FULL;
             size_t nb = s->pending < FS_STREAM_BYTES ? (size_t)s->pending : FS_STREAM_BYTES;
             s->nbytes = read_mem(base, s->bytes, nb) == 0 ? (int)nb : 0;
-            fd_target(s->fd, s->target, sizeof s->target);
+            fs_fd_target(s->fd, s->target, sizeof s->target);
             fs_nstreams++;
         }
         at = next;

@@ -16,6 +16,7 @@
 #include <link.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,31 +47,102 @@ int64_t fs_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static ssize_t read_small(const char *path, char *buf, size_t cap)
+ssize_t fs_read_small(const char *path, char *buf, size_t cap)
 {
+    buf[0] = '\0';
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     ssize_t n;
     do
-        n = read(fd, buf, cap);
+        n = read(fd, buf, cap - 1);
     while (n < 0 && errno == EINTR);
     close(fd);
+    buf[n > 0 ? n : 0] = '\0';
     return n;
+}
+
+ssize_t fs_read_proc(int pid, int tid, const char *file, char *buf, size_t cap)
+{
+    char path[96];
+    size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/");
+    n = pid > 0 ? fs_fmt_dec(path, sizeof path, n, (uint64_t)pid)
+                : fs_fmt_str(path, sizeof path, n, "self");
+    if (tid > 0) {
+        n = fs_fmt_str(path, sizeof path, n, "/task/");
+        n = fs_fmt_dec(path, sizeof path, n, (uint64_t)tid);
+    }
+    n = fs_fmt_str(path, sizeof path, n, "/");
+    n = fs_fmt_str(path, sizeof path, n, file);
+    if (n == (size_t)-1) {
+        buf[0] = '\0';
+        return -1;
+    }
+    return fs_read_small(path, buf, cap);
+}
+
+void fs_fd_target(int fd, char *out, size_t cap)
+{
+    char path[64];
+    size_t n = fs_fmt_str(path, sizeof path, 0, "/proc/self/fd/");
+    n = fs_fmt_dec(path, sizeof path, n, (uint64_t)fd);
+    ssize_t r = n == (size_t)-1 ? -1 : readlink(path, out, cap - 1);
+    out[r > 0 ? r : 0] = '\0';
+}
+
+/* getdents64's record (glibc declares no type for the raw system call). */
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+int fs_proc_dir_numbers(const char *path, void (*fn)(int num, int dirfd, void *arg), void *arg)
+{
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    char buf[2048] __attribute__((aligned(8)));
+    for (;;) {
+        long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        if (got <= 0)
+            break;
+        for (long off = 0; off < got;) {
+            const struct linux_dirent64 *d = (const struct linux_dirent64 *)(buf + off);
+            off += d->d_reclen;
+            int num = 0, any = 0;
+            for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++, any = 1)
+                num = num * 10 + (*p - '0');
+            if (any)
+                fn(num, dfd, arg);
+        }
+    }
+    close(dfd);
+    return 0;
+}
+
+char fs_proc_state(int pid, int tid)
+{
+    char buf[512];
+    if (fs_read_proc(pid, tid, "stat", buf, sizeof buf) <= 0)
+        return 0;
+    /* "pid (comm) S ...": comm may hold anything, even ") ", so the last ')' ends it. */
+    const char *close_paren = strrchr(buf, ')');
+    return close_paren && close_paren[1] == ' ' ? close_paren[2] : '\0';
 }
 
 void fs_proc_identity_load(void)
 {
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = '\0';
-    n = read_small("/proc/self/comm", comm, sizeof comm - 1);
-    comm[n > 0 ? n : 0] = '\0';
+    n = fs_read_small("/proc/self/comm", comm, sizeof comm);
     if (n > 0 && comm[n - 1] == '\n')
         comm[n - 1] = '\0';
-    n = read_small("/proc/self/cmdline", cmdline, sizeof cmdline - 1);
+    n = fs_read_small("/proc/self/cmdline", cmdline, sizeof cmdline);
     if (n < 0)
         n = 0;
-    cmdline[n] = '\0';
     for (ssize_t i = 0; i < n; i++)
         if (cmdline[i] == '\0')
             cmdline[i] = ' ';
