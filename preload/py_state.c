@@ -289,11 +289,20 @@ static void scan_logging(struct scan *sc)
 
 /* Every place named at the top of this file.  The GC is paused: an instance's dictionary may be
  * created on first read (3.11+), and a collection there could run a finalizer. */
+/* The layouts above are those of default builds of 3.8 to 3.13: any other interpreter's streams
+ * are not read at all (a wrong offset would be read, or worse, in the program). */
+static int layouts_known(void)
+{
+    return !fs_pyapi.free_threaded && fs_pyapi.minor >= 8 && fs_pyapi.minor <= 13;
+}
+
 static void scan_streams(struct scan *sc)
 {
     static const char *const names[] = {"stdout", "stderr"};
     sc->n = 0;
     sc->budget = PY_SCAN_MAX;
+    if (!layouts_known())
+        return;
     for (unsigned i = 0; i < 2; i++)
         consider(sc, fs_pyapi.PySys_GetObject(names[i]));
     if (!fs_pyapi.PyModule_GetDict)
