@@ -1,8 +1,9 @@
-/* Unit tests of the hang capture (analyzer/hang.c) and the child-hang rule (rules/hang.c): the test
- * forks a child that really hangs (its main thread in read() on a pipe nobody writes, a second
- * thread in nanosleep), captures it from outside as the runner does at a time limit, reads the
- * `<pid>.hang` file back, and checks that the rule's symbolized stacks show where it blocked.  The
- * ways a capture can fail (process gone, zombie, already traced) must still give a file. */
+/* Unit tests of the hang capture (analyzer/run/hang.c) and the child-hang rule (rules/hang.c):
+ * the test forks a child that really hangs (its main thread in read() on a pipe nobody writes,
+ * a second thread in nanosleep), captures it from outside as the runner does at a time limit,
+ * reads the `<pid>.hang` file back, and checks that the rule's symbolized stacks show where it
+ * blocked.  The ways a capture can fail (process gone, zombie, already traced) must still give a
+ * file. */
 #include "trace_read.h"
 #include "diag.h"
 #include "hang.h"
