@@ -70,6 +70,16 @@ const char fs_html_page_tail[] =
     " r.exit_code!=null?'exited with '+r.exit_code:'did not start')+(r.timed_out?\n"
     " '; the time limit expired':'')+(r.deadlocked_children_ended?'; forksan ended '+\n"
     " r.deadlocked_children_ended+' deadlocked child(ren)':'')+'.'}));}\n"
+    /* suppressions: what each line removed, or that it matched nothing */
+    "const SU=R.suppressions||[];if(SU.length){const t=el('table',{class:'details',"
+    "id:'suppressions'},\n"
+    " el('tr',{},el('th',{text:'suppression'}),el('th',{text:'findings removed'}),"
+    "el('th',{text:'file'})));\n"
+    " for(const s of SU)t.append(el('tr',{class:s.used?'used':'unused'},\n"
+    "  el('td',{},el('code',{text:s.hazard+':'+s.pattern})),\n"
+    "  el('td',{text:s.used?String(s.matched):'none (unused)'}),\n"
+    "  el('td',{text:s.file+':'+s.line})));\n"
+    " sum.append(el('h2',{text:'Suppressions'}),t);}\n"
     /* findings by pid */
     "const byPid={};for(const f of F){(byPid[f.pid]=byPid[f.pid]||[]).push(f);}\n"
     "function badges(pid){const s=el('span');for(const f of byPid[pid]||[]){\n"

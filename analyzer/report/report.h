@@ -52,6 +52,16 @@ struct fs_report_run {
     int64_t start_mono_ns; /* CLOCK_MONOTONIC of the start, the origin of trace times */
 };
 
+/* One line of a --suppressions file and what it did in this report: LeakSanitizer's
+ * "Suppressions used", and the lines that matched nothing (candidates for deletion). */
+struct fs_report_suppression {
+    const char *file;    /* the suppressions file, absolute when it could be resolved */
+    unsigned line;       /* 1-based line in it */
+    const char *hazard;  /* a hazard id, or "*" */
+    const char *pattern; /* the fnmatch(3) glob */
+    unsigned matched;    /* findings it removed from the report; 0: unused */
+};
+
 /* What the report says about the run as a whole.  Any pointer may be NULL. */
 struct fs_report_meta {
     const char *version;     /* forksan's version, e.g. FORKSAN_VERSION */
@@ -62,6 +72,8 @@ struct fs_report_meta {
     const struct fs_report_count *safe_random; /* fork-safe randomness sources used */
     size_t nsafe_random;
     unsigned suppressed; /* findings removed by suppressions */
+    const struct fs_report_suppression *suppressions; /* every line of every file, in order */
+    size_t nsuppressions;
     const struct fs_report_run *run;
     const char *source_root;            /* --source-root: an absolute directory, or NULL */
     const struct fs_report_proc *procs; /* the whole tree */
