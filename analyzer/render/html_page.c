@@ -109,6 +109,7 @@ const char fs_html_page_tail[] =
     "(function(){const box=document.getElementById('timeline');\n"
     " let t0=Infinity,t1=-Infinity;for(const [p] of order){for(const t of [p.start_ns,p.end_ns])\n"
     "  if(t!=null){t0=Math.min(t0,t);t1=Math.max(t1,t);}}\n"
+    " for(const f of F)if(f.time_ns!=null){t0=Math.min(t0,f.time_ns);t1=Math.max(t1,f.time_ns);}\n"
     " if(R.run){t0=Math.min(t0,R.run.start_monotonic_ns);t1=Math.max(t1,R.run.start_monotonic_ns+R."
     "run.duration_s*1e9);}\n"
     " for(const [p] of "
@@ -133,7 +134,9 @@ const char fs_html_page_tail[] =
     "   "
     "s.append(svg('line',{x1:x(p.start_ns),y1:py,x2:x(p.start_ns),y2:y,stroke:'#888','stroke-width'"
     ":1,class:'fork'}));}\n"
-    "  (byPid[p.pid]||[]).forEach((f,k)=>{const c=svg('circle',{cx:x(a)+6+k*9,cy:y-9,r:4,\n"
+    /* a finding at the instant of its record; without one, in a row after the process's start */
+    "  (byPid[p.pid]||[]).forEach((f,k)=>{const c=svg('circle',{cx:f.time_ns!=null?x(f.time_ns):"
+    "x(a)+6+k*9,cy:y-9,r:4,\n"
     "   "
     "fill:f.severity==='error'?'#b00020':f.severity==='warning'?'#e08a00':'#3a8fb7',class:'mark'});"
     "\n"
@@ -141,7 +144,8 @@ const char fs_html_page_tail[] =
     "   const ln=svg('a',{href:'#'+f.id});ln.append(c);s.append(ln);});});\n"
     " box.append(s,el('p',{text:'Bars: each process from its start to its end (dashed red: hung, "
     "or ended by forksan); grey lines: forks; blue squares: execs; dots: findings about the "
-    "process (at its start). '+((t1-t0)/1e6).toFixed(1)+' ms shown.'}));})();\n"
+    "process, at the instant of the record that produced them (the fork, the child\\'s call; "
+    "else after the process\\'s start). '+((t1-t0)/1e6).toFixed(1)+' ms shown.'}));})();\n"
     /* filters */
     "const hz=[...new Set(F.map(f=>f.hazard))].sort();const sev=['error','warning','note'];\n"
     "const fl=document.getElementById('filters');const on={};\n"

@@ -163,6 +163,7 @@ static json_t *finding_json(const struct fs_findings *list, const struct fs_find
     rc |= set(o, "severity", json_string(fs_severity_name(f->severity)));
     rc |= set(o, "summary", jstr(f->summary));
     rc |= set(o, "pid", json_integer(f->pid));
+    rc |= set(o, "time_ns", f->time_ns > 0 ? json_integer(f->time_ns) : json_null());
     rc |= set(o, "process_path", path);
     rc |= set(o, "details", details);
     rc |= set(o, "related", related);

@@ -913,6 +913,24 @@ else
     echo "ok - # SKIP python3 is missing: the JSON suppressions check"
     passed=$((passed + 1))
 fi
+# Findings carry the time of the record that produced them: the fork for the inherited lock,
+# the child's call (after the fork) for the deadlock, both within the run.
+fs run --fail-on never --format json -o "$WORK/times.json" -- "$CASEBIN/mutex_held"
+if command -v python3 >/dev/null && python3 -c '' 2>/dev/null; then
+    check "JSON: time_ns of the fork and of the child's call, in order, within the run" \
+        python3 - "$WORK/times.json" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+t0 = doc["run"]["start_monotonic_ns"]
+t1 = t0 + doc["run"]["duration_s"] * 1e9
+at = {f["hazard"]: f["time_ns"] for f in doc["findings"]}
+held, dead = at.get("lock-held-at-fork"), at.get("child-deadlock")
+ok = held is not None and dead is not None and t0 <= held <= dead <= t1
+if not ok:
+    print("run %d..%d, findings %s" % (t0, t1, at), file=sys.stderr)
+sys.exit(0 if ok else 1)
+EOF
+fi
 fs run --suppressions "$WORK/supp2" --fail-on never -- "$CASEBIN/mutex_held"
 check "text report: the suppressions, used with their count and unused" \
     eval 'has "$ERR" "^forksan: suppressions:" &&
