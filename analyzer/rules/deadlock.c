@@ -65,6 +65,7 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
 
     struct fs_finding *f =
         fs_findings_add(out, "child-deadlock", d->trylock ? FS_SEV_WARNING : FS_SEV_ERROR, c->pid);
+    f->time_ns = d->time; /* the child's call, before it blocked */
     char *kind = fs_rules_lock_kind_label(d->kind, h ? h->mode : d->mode, h ? h->mtype : -1);
     const struct fs_py_lock_rec *pl = fs_py_lock_of(s ? s->py : NULL, d->lock);
     if (pl && pl->role == FS_PYLOCK_USER) {

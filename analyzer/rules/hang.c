@@ -1,6 +1,6 @@
 /* child-hang: a process of the tree was still running when the run's time limit expired.  The
  * evidence is what forksan saw from outside just before it ended the tree (`<pid>.hang` files,
- * analyzer/hang.c): every thread's state, kernel wait channel and stack, symbolized with the
+ * analyzer/run/hang.c): every thread's state, kernel wait channel and stack, symbolized with the
  * module map read from the live process, which is right even for a process the shim never saw.
  * When the shim did see the process acquire an inherited lock, the finding names that lock. */
 #include "trace_format.h"

@@ -64,6 +64,7 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     const struct fs_py_lock_rec *pl = fs_py_lock_of(s->py, h->lock);
     bool runtime = pl && (pl->role == FS_PYLOCK_TSTATE || pl->role == FS_PYLOCK_REINIT);
     struct fs_finding *f = fs_findings_add(out, hazard, runtime ? FS_SEV_NOTE : sev, c->pid);
+    f->time_ns = s->time; /* the fork */
     char *kind = fs_rules_lock_kind_label(h->kind, h->mode, h->mtype);
     if (pl) {
         char *named = pl->role == FS_PYLOCK_TSTATE

@@ -94,6 +94,7 @@ static void emit(const struct fs_process *c, const struct fs_image *img,
     const struct fs_fork_snapshot *s = simg->snapshot;
     const struct fs_py_info *spy = s->py;
     struct fs_finding *f = fs_findings_add(out, "fork-lock-race", FS_SEV_WARNING, c->pid);
+    f->time_ns = r->time; /* the child's use of the lock */
     char *kind = fs_rules_lock_kind_label(r->kind, r->mode, -1);
     const struct fs_py_lock_rec *pl = fs_py_lock_of(spy, r->lock);
     if (pl && pl->role == FS_PYLOCK_USER) {

@@ -111,6 +111,7 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
     bool helpers_only = only_runtime_helpers(s, sym, &img->mods);
     struct fs_finding *f = fs_findings_add(
         out, "threads-at-fork", execed || helpers_only ? FS_SEV_NOTE : FS_SEV_WARNING, c->pid);
+    f->time_ns = s->time; /* the fork */
     char *forker = fs_rules_thread_label(s, s->forker_tid);
     fs_finding_summary(f, "%zu threads alive when thread %s forked child %d (%s)", alive, forker,
                        c->pid, execed ? "the child called exec" : "the child went on without exec");

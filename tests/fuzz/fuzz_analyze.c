@@ -1,5 +1,5 @@
 /* libFuzzer target for everything the analyzer does with a trace directory it did not write:
- * the reader (common/trace_read.c), the model (analyzer/model*.c), every rule, and the three
+ * the reader (common/trace_read.c), the model (analyzer/model/model*.c), every rule, and the three
  * renderers.  One input is a whole trace directory: files separated by NUL bytes, each file
  * named <i>.0.trace, or <i>.hang when it holds a `hang` record.  Stacks are not symbolized
  * (a trace names module paths, and a fuzzer must not open files of the machine); symbolizer

@@ -29,9 +29,9 @@ if ! "$cc" -fsanitize=fuzzer "$probe.c" -o "$probe" 2>/dev/null; then
 fi
 
 bin="$out/fuzz_analyze"
-sources=("$src"/analyzer/*.c "$src"/analyzer/rules/*.c "$src"/common/trace_read.c
+sources=("$src"/analyzer/*/*.c "$src"/common/trace_read.c
          "$src"/common/trace_names.c "$src"/common/linebuf.c "$src"/tests/fuzz/fuzz_analyze.c)
-newest=$(ls -t "${sources[@]}" "$src"/analyzer/*.h "$src"/common/*.h "$0" | head -1)
+newest=$(ls -t "${sources[@]}" "$src"/analyzer/*/*.h "$src"/common/*.h "$0" | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
     files=()
     for f in "${sources[@]}"; do
@@ -44,7 +44,7 @@ if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
         -DFORKSAN_BUILD_CASES_BIN='"/nonexistent"' -DFORKSAN_BUILD_CASES_SRC='"/nonexistent"' \
         -DFORKSAN_REL_LIB='"/nonexistent"' -DFORKSAN_REL_CASES_BIN='"/nonexistent"' \
         -DFORKSAN_REL_CASES_SRC='"/nonexistent"' \
-        -I"$src/analyzer" -I"$src/analyzer/rules" -I"$src/common" \
+        $(for d in "$src"/analyzer/*/; do printf -- '-I%s ' "$d"; done) -I"$src/common" \
         "${files[@]}" $(pkg-config --cflags --libs libdw jansson) -o "$bin.tmp"
     mv "$bin.tmp" "$bin"
 fi

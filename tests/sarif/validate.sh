@@ -31,6 +31,16 @@ for g in "$GOLDEN"/*/; do
     (cd "$g" && "$FORKSAN" report -q --fail-on never --format sarif -o "$WORK/logs/golden-$name.sarif" traces)
     n=$((n + 1))
 done
+# With --suppressions: the run's notifications located at the suppressions file's lines, and its
+# property bag, with the file under --source-root and outside it.
+printf 'lock-held-at-fork:*\nrng-unseeded:no_such_function\n' >"$WORK/forksan.supp"
+if [ -d "$GOLDEN/mutex_thread/traces" ]; then
+    (cd "$GOLDEN/mutex_thread" && "$FORKSAN" report -q --fail-on never --suppressions "$WORK/forksan.supp" \
+        --format sarif -o "$WORK/logs/golden-suppressions.sarif" traces)
+    (cd "$GOLDEN/mutex_thread" && "$FORKSAN" report -q --fail-on never --suppressions "$WORK/forksan.supp" \
+        --source-root "$WORK" --format sarif -o "$WORK/logs/golden-suppressions-root.sarif" traces)
+    n=$((n + 2))
+fi
 for prog in "$CASEBIN"/*; do
     [ -x "$prog" ] && [ -f "$prog" ] || continue
     case $prog in *.so) continue ;; esac # the cases' shared libraries

@@ -1,8 +1,9 @@
-/* Unit tests of the hang capture (analyzer/hang.c) and the child-hang rule (rules/hang.c): the test
- * forks a child that really hangs (its main thread in read() on a pipe nobody writes, a second
- * thread in nanosleep), captures it from outside as the runner does at a time limit, reads the
- * `<pid>.hang` file back, and checks that the rule's symbolized stacks show where it blocked.  The
- * ways a capture can fail (process gone, zombie, already traced) must still give a file. */
+/* Unit tests of the hang capture (analyzer/run/hang.c) and the child-hang rule (rules/hang.c):
+ * the test forks a child that really hangs (its main thread in read() on a pipe nobody writes,
+ * a second thread in nanosleep), captures it from outside as the runner does at a time limit,
+ * reads the `<pid>.hang` file back, and checks that the rule's symbolized stacks show where it
+ * blocked.  The ways a capture can fail (process gone, zombie, already traced) must still give a
+ * file. */
 #include "trace_read.h"
 #include "diag.h"
 #include "hang.h"
@@ -47,9 +48,17 @@ TestSuite(hang, .init = setup, .fini = teardown);
 
 /* ---- the stuck child ---------------------------------------------------------------------- */
 
+/* GCC's noipa: no inter-procedural analysis and no clone renaming the function.  Clang has no
+ * such attribute (and does not clone noinline functions). */
+#ifdef __clang__
+#define NOIPA __attribute__((noinline))
+#else
+#define NOIPA __attribute__((noinline, noipa))
+#endif
+
 /* noipa: a real call that the stack must show by this name; the asm keeps read() from being a
  * tail call, which would leave this function off the stack. */
-static __attribute__((noinline, noipa)) ssize_t hang_blocking_read(int fd)
+static NOIPA ssize_t hang_blocking_read(int fd)
 {
     char c;
     ssize_t n = read(fd, &c, 1);

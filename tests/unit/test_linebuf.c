@@ -450,7 +450,7 @@ Test(reader, bad_header_is_refused)
 {
     static const char *const bad[] = {
         "hello world\nproc pid=7\n",         /* not a record at all */
-        "proc pid=7\n" HEADER,               /* header not first */
+        ("proc pid=7\n" HEADER),             /* header not first */
         "forksan-trace pid=7\nproc pid=7\n", /* no version */
         "forksan-trace version=one\n",       /* version not a number */
         "forksan-trace version=1 pid=7",     /* header line itself truncated */

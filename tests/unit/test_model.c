@@ -1,5 +1,6 @@
-/* Unit tests for analyzer/model.c: traces from strings (and one real directory) into images and
- * processes, damage handling, linking of parents, children, exec images and fork events. */
+/* Unit tests for analyzer/model/model.c: traces from strings (and one real directory) into
+ * images and processes, damage handling, linking of parents, children, exec images and fork
+ * events. */
 #include "trace_read.h"
 #include "model.h"
 #include "diag.h"

@@ -19,15 +19,23 @@ struct fs_trace_file;
 #define GONE_PATH  "/nonexistent/forksan-test/libgone.so"
 #define FAKE_BUILD "00112233445566778899aabbccddeeff00112233"
 
+/* GCC's noipa: no inter-procedural analysis and no clone renaming the function.  Clang has no
+ * such attribute (and does not clone noinline functions). */
+#ifdef __clang__
+#define NOIPA __attribute__((noinline))
+#else
+#define NOIPA __attribute__((noinline, noipa))
+#endif
+
 /* noipa: a real call whose return address lands in the caller, and no clone renaming it. */
-static __attribute__((noinline, noipa)) uint64_t grab_pc(void)
+static NOIPA uint64_t grab_pc(void)
 {
     return (uint64_t)__builtin_return_address(0);
 }
 
 /* The empty asm after each call keeps it from becoming a tail call, which would return elsewhere.
  */
-static __attribute__((noinline, noipa)) uint64_t call_site(int *line)
+static NOIPA uint64_t call_site(int *line)
 {
     uint64_t pc = (*line = __LINE__, grab_pc());
     __asm__ volatile("" ::: "memory");
@@ -41,7 +49,7 @@ static inline __attribute__((always_inline)) uint64_t inl_helper(int *line)
     return pc;
 }
 
-static __attribute__((noinline, noipa)) uint64_t inl_caller(int *inner, int *outer)
+static NOIPA uint64_t inl_caller(int *inner, int *outer)
 {
     uint64_t pc = (*outer = __LINE__, inl_helper(inner));
     __asm__ volatile("" ::: "memory");

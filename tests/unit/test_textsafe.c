@@ -1,4 +1,4 @@
-/* Unit tests for analyzer/textsafe.c: what reaches a terminal from a trace. */
+/* Unit tests for analyzer/util/textsafe.c: what reaches a terminal from a trace. */
 #include "textsafe.h"
 
 #include <criterion/criterion.h>

@@ -15,7 +15,8 @@
  * sender already chose its targets).  A sender that has already exited and been reaped cannot be
  * placed and counts as outside.  The same signal again from the same outside sender within a
  * second is the same interrupt (GNU timeout signals its child, then its whole group). */
-#include "cli.h"
+#include "run.h"
+#include "finding.h"
 #include "deadwatch.h"
 #include "diag.h"
 #include "hang.h"
@@ -289,15 +290,4 @@ int fs_run_program(const struct fs_run_opts *o, struct fs_run_result *res)
     res->duration = now_s() - started;
     sigprocmask(SIG_SETMASK, &old, NULL);
     return 0;
-}
-
-int fs_run_exit_status(const struct fs_run_result *res)
-{
-    if (!res->started)
-        return res->exec_errno == ENOENT ? FS_EXIT_NOTFOUND : FS_EXIT_NOEXEC;
-    if (WIFEXITED(res->status))
-        return WEXITSTATUS(res->status);
-    if (WIFSIGNALED(res->status))
-        return 128 + WTERMSIG(res->status);
-    return FS_EXIT_INTERNAL;
 }

@@ -333,6 +333,15 @@ static void gen_suppressions(const struct fs_findings *f)
     }
 }
 
+/* Whether a text report with findings is among the outputs (an empty one prints nothing). */
+static bool text_shown(const struct fs_report_opts *o, const struct fs_analysis *a)
+{
+    for (size_t k = 0; k < o->nformats; k++)
+        if (o->formats[k] == FS_FORMAT_TEXT)
+            return a->findings.n > 0;
+    return false;
+}
+
 static int render_one(enum fs_format fmt, FILE *out, struct fs_analysis *a,
                       const struct fs_report_meta *meta, bool color)
 {
@@ -351,17 +360,28 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
 {
     if (!o->opened && fs_report_open(o) != 0)
         return -1;
+    /* Every line of the suppressions files goes into the report model with what it matched
+     * (a line that never matches is one to delete). */
+    struct fs_report_suppression *sups = NULL;
     if (suppressions.n) {
         a->suppressed += (unsigned)fs_suppressions_apply(&suppressions, &a->findings);
         if (a->suppressed)
             fs_warn("%u finding%s suppressed (--suppressions)", a->suppressed,
                     a->suppressed == 1 ? "" : "s");
-        /* Which lines did it: a suppression that never matches is one to delete. */
-        for (size_t k = 0; k < suppressions.n; k++)
-            if (suppressions.items[k].used)
-                fs_warn("  %s:%s (%s) matched %u", suppressions.items[k].hazard,
-                        suppressions.items[k].pattern, suppressions.items[k].origin,
-                        suppressions.items[k].used);
+        sups = fs_xcalloc(suppressions.n, sizeof *sups);
+        for (size_t k = 0; k < suppressions.n; k++) {
+            const struct fs_suppression *s = &suppressions.items[k];
+            sups[k] = (struct fs_report_suppression){s->file, s->line, s->hazard, s->pattern,
+                                                     s->used};
+        }
+        /* The text report lists them under its summary; without one on show (machine formats
+         * only, or no finding left for the text report to print), stderr says which matched. */
+        if (!text_shown(o, a))
+            for (size_t k = 0; k < suppressions.n; k++)
+                if (suppressions.items[k].used)
+                    fs_warn("  %s:%s (%s) matched %u", suppressions.items[k].hazard,
+                            suppressions.items[k].pattern, suppressions.items[k].origin,
+                            suppressions.items[k].used);
     }
     fs_findings_finish(&a->findings, o->native);
     fs_findings_number(&a->findings);
@@ -378,6 +398,8 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
         .source_root = o->source_root,
         .procs = a->procs,
         .nprocs = a->nprocs,
+        .suppressions = sups,
+        .nsuppressions = sups ? suppressions.n : 0,
     };
     int rc = 0;
     for (size_t k = 0; k < o->nformats; k++) {
@@ -401,6 +423,7 @@ int fs_report_write(struct fs_report_opts *o, struct fs_analysis *a)
     }
     if (rc == 0)
         say_where(o, a);
+    free(sups);
     if (o->gen_suppressions)
         gen_suppressions(&a->findings);
     for (size_t k = 0; k < o->nformats; k++) {

@@ -4,7 +4,8 @@
 #define FORKSAN_CLI_H
 
 #include "finding.h"
-#include "render.h"
+#include "report.h"
+#include "run.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,40 +22,6 @@ enum {
     FS_EXIT_NOEXEC = 126,     /* the program exists but could not be executed */
     FS_EXIT_NOTFOUND = 127,   /* the program was not found */
 };
-
-/* ---- running a program (runner.c) --------------------------------------------------------- */
-
-struct fs_run_opts {
-    char *const *argv;      /* program and arguments; argv[0] is searched in PATH */
-    const char *trace_dir;  /* an existing private directory */
-    const char *shim_path;  /* libforksan.so */
-    double timeout;         /* seconds; 0 = none */
-    char *const *extra_env; /* NULL-terminated "NAME=value" entries to set, or NULL */
-    int stdout_fd;          /* -1: inherit */
-    int stderr_fd;          /* -1: inherit */
-    bool watch_deadlocks;   /* announce children blocking on inherited locks (deadwatch.h) */
-    bool end_deadlocked;    /* and end them after FS_DEADLOCK_GRACE (--on-deadlock end) */
-};
-
-struct fs_run_result {
-    bool started;       /* exec succeeded */
-    int exec_errno;     /* why it did not */
-    int status;         /* wait status of the program (the direct child) */
-    bool timed_out;     /* the time limit expired and the tree was ended */
-    int interrupted;    /* the signal (SIGINT, SIGTERM, SIGHUP) that interrupted the run, or 0 */
-    unsigned leftovers; /* descendants still alive when the program's tree was ended */
-    unsigned deadlocks_ended;   /* children ended because they blocked on an inherited lock */
-    double duration;            /* seconds from start to the end of the tree */
-    struct timespec start_wall; /* CLOCK_REALTIME at the start */
-    int64_t start_mono_ns;      /* CLOCK_MONOTONIC at the start */
-};
-
-/* Runs the program with the shim and waits for its whole process tree (forksan is a child
- * subreaper, so orphaned descendants come back to it).  Returns 0, or -1 when forksan itself
- * failed (errno set). */
-int fs_run_program(const struct fs_run_opts *opts, struct fs_run_result *res);
-/* The exit status `forksan run` passes on for a program: its own, or 128+signal. */
-int fs_run_exit_status(const struct fs_run_result *res);
 
 /* ---- analysing traces (analyze.c) ------------------------------------------------------------ */
 

@@ -628,6 +628,21 @@ static json_t *run_properties(const struct fs_report_meta *meta)
     rc |= set(props, "damagedTraces", json_integer(meta ? meta->damaged_traces : 0));
     rc |= set(props, "suppressed", json_integer(meta ? meta->suppressed : 0));
     rc |= set(props, "safeRandomness", safe);
+    /* Suppressed findings are not in the log (SARIF's result.suppressions is for results that
+     * are): the lines that removed them, typed, as in the JSON report. */
+    json_t *sups = json_array();
+    for (size_t i = 0; meta && i < meta->nsuppressions && rc == 0; i++) {
+        const struct fs_report_suppression *s = &meta->suppressions[i];
+        json_t *o = json_object();
+        rc |= set(o, "file", jstr(s->file));
+        rc |= set(o, "line", json_integer(s->line));
+        rc |= set(o, "hazard", jstr(s->hazard));
+        rc |= set(o, "pattern", jstr(s->pattern));
+        rc |= set(o, "matched", json_integer(s->matched));
+        rc |= set(o, "used", json_boolean(s->matched > 0));
+        rc |= append(sups, o);
+    }
+    rc |= set(props, "suppressions", sups);
     if (rc) {
         json_decref(props);
         return NULL;
@@ -672,6 +687,21 @@ static json_t *invocations(const struct fs_report_meta *meta)
                                meta->damaged_traces, meta->damaged_traces == 1 ? "" : "s");
         rc |= notify(notes, "warning", t);
         free(t);
+    }
+    /* One note per suppression line, located at that line, for viewers that show a run's
+     * notifications: what it removed, or that it matched nothing. */
+    for (size_t i = 0; meta && i < meta->nsuppressions && rc == 0; i++) {
+        const struct fs_report_suppression *s = &meta->suppressions[i];
+        char *t = s->matched ? fs_xasprintf("suppression %s:%s removed %u finding%s", s->hazard,
+                                            s->pattern, s->matched, s->matched == 1 ? "" : "s")
+                             : fs_xasprintf("suppression %s:%s matched no finding", s->hazard,
+                                            s->pattern);
+        rc |= notify(notes, "note", t);
+        free(t);
+        struct fs_frame at = {.file = (char *)s->file, .line = (int)s->line};
+        json_t *locs = json_array();
+        rc |= append(locs, frame_location(&at));
+        rc |= set(json_array_get(notes, json_array_size(notes) - 1), "locations", locs);
     }
     if (json_array_size(notes))
         rc |= set(inv, "toolExecutionNotifications", notes);

@@ -11,6 +11,8 @@ struct fs_suppression {
     char *hazard;  /* a hazard id, or "*" */
     char *pattern; /* fnmatch(3) glob */
     char *origin;  /* "file:line", for messages */
+    char *file;    /* the file, absolute when realpath(3) could resolve it */
+    unsigned line;
     unsigned used;
 };
 

@@ -47,6 +47,7 @@ int fs_suppressions_load(struct fs_suppressions *s, const char *path, char *err,
         snprintf(err, errlen, "cannot read suppressions file %s: %s", path, strerror(errno));
         return -1;
     }
+    char *abs = realpath(path, NULL);
     char line[4096];
     unsigned lineno = 0;
     int rc = 0;
@@ -67,9 +68,11 @@ int fs_suppressions_load(struct fs_suppressions *s, const char *path, char *err,
         }
         s->items = fs_xrealloc(s->items, s->n + 1, sizeof *s->items);
         s->items[s->n++] = (struct fs_suppression){fs_xstrdup(hazard), fs_xstrdup(pattern),
-                                                   fs_xasprintf("%s:%u", path, lineno), 0};
+                                                   fs_xasprintf("%s:%u", path, lineno),
+                                                   fs_xstrdup(abs ? abs : path), lineno, 0};
     }
     fclose(f);
+    free(abs);
     return rc;
 }
 
@@ -126,6 +129,7 @@ void fs_suppressions_release(struct fs_suppressions *s)
         free(s->items[i].hazard);
         free(s->items[i].pattern);
         free(s->items[i].origin);
+        free(s->items[i].file);
     }
     free(s->items);
     s->items = NULL;

@@ -1,13 +1,12 @@
-/* Report renderers: findings in, a report on a stdio stream out.  The text report is for people
- * (laid out like ThreadSanitizer reports and lockdep splats), the JSON report for tools (its
- * format is docs/report-json.md).  Renderers print findings in the order given; sorting is the
- * caller's choice (fs_findings_sort). */
-#ifndef FORKSAN_RENDER_H
-#define FORKSAN_RENDER_H
+/* The report model: what every renderer reads besides the findings (finding.h).  The run, the
+ * process tree, counts, and the suppressions that matched, all typed, so that no renderer goes
+ * back to the traces or the trace model (docs/architecture.md). */
+#ifndef FORKSAN_REPORT_H
+#define FORKSAN_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "finding.h"
 
@@ -53,6 +52,16 @@ struct fs_report_run {
     int64_t start_mono_ns; /* CLOCK_MONOTONIC of the start, the origin of trace times */
 };
 
+/* One line of a --suppressions file and what it did in this report: LeakSanitizer's
+ * "Suppressions used", and the lines that matched nothing (candidates for deletion). */
+struct fs_report_suppression {
+    const char *file;    /* the suppressions file, absolute when it could be resolved */
+    unsigned line;       /* 1-based line in it */
+    const char *hazard;  /* a hazard id, or "*" */
+    const char *pattern; /* the fnmatch(3) glob */
+    unsigned matched;    /* findings it removed from the report; 0: unused */
+};
+
 /* What the report says about the run as a whole.  Any pointer may be NULL. */
 struct fs_report_meta {
     const char *version;     /* forksan's version, e.g. FORKSAN_VERSION */
@@ -63,29 +72,12 @@ struct fs_report_meta {
     const struct fs_report_count *safe_random; /* fork-safe randomness sources used */
     size_t nsafe_random;
     unsigned suppressed; /* findings removed by suppressions */
+    const struct fs_report_suppression *suppressions; /* every line of every file, in order */
+    size_t nsuppressions;
     const struct fs_report_run *run;
     const char *source_root;            /* --source-root: an absolute directory, or NULL */
     const struct fs_report_proc *procs; /* the whole tree */
     size_t nprocs;
 };
-
-/* Both return 0, or -1 when writing to `out` failed or (JSON) the document could not be built.
- * meta may be NULL. */
-
-/* Prints nothing at all when there are no findings, so that a clean run is silent.  `color`
- * colors the severity word with ANSI escapes (for a terminal). */
-int fs_render_text(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta,
-                   bool color);
-/* Always prints one complete JSON document, also without findings. */
-int fs_render_json(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
-/* The JSON report as one compact string (malloc'd), for renderers built on it; NULL on failure. */
-char *fs_report_json_string(const struct fs_findings *f, const struct fs_report_meta *meta);
-/* JUnit XML (docs/report-junit.md): a test case per finding and per process. */
-int fs_render_junit(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
-/* One self-contained HTML page (docs/report-html.md), drawn in the browser from the JSON report
- * embedded in it. */
-int fs_render_html(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
-/* A SARIF 2.1.0 log (docs/report-sarif.md), always complete, also without findings. */
-int fs_render_sarif(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta);
 
 #endif

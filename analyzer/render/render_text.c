@@ -273,6 +273,27 @@ static void put_summary(FILE *out, const struct fs_findings *f, const struct fs_
         fputc('\n', out);
 }
 
+/* Like LeakSanitizer's "Suppressions used": which lines removed findings, and which matched
+ * nothing (to delete, or a pattern that no longer fits the code). */
+static void put_suppressions(FILE *out, const struct fs_report_meta *meta)
+{
+    for (size_t i = 0; meta && i < meta->nsuppressions; i++) {
+        const struct fs_report_suppression *s = &meta->suppressions[i];
+        if (i == 0)
+            fputs("forksan: suppressions:\n", out);
+        if (s->matched)
+            fprintf(out, "  %5u  ", s->matched);
+        else
+            fputs("  unused ", out);
+        put_clean(out, s->hazard);
+        fputc(':', out);
+        put_clean(out, s->pattern);
+        fputs(" (", out);
+        put_clean(out, s->file);
+        fprintf(out, ":%u)\n", s->line);
+    }
+}
+
 int fs_render_text(FILE *out, const struct fs_findings *f, const struct fs_report_meta *meta,
                    bool color)
 {
@@ -281,6 +302,7 @@ int fs_render_text(FILE *out, const struct fs_findings *f, const struct fs_repor
     for (size_t i = 0; i < f->n; i++)
         put_finding(out, &f->items[i], color);
     put_summary(out, f, meta);
+    put_suppressions(out, meta);
     if (fflush(out) != 0 || ferror(out))
         return -1;
     return 0;

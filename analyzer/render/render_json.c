@@ -163,6 +163,7 @@ static json_t *finding_json(const struct fs_findings *list, const struct fs_find
     rc |= set(o, "severity", json_string(fs_severity_name(f->severity)));
     rc |= set(o, "summary", jstr(f->summary));
     rc |= set(o, "pid", json_integer(f->pid));
+    rc |= set(o, "time_ns", f->time_ns > 0 ? json_integer(f->time_ns) : json_null());
     rc |= set(o, "process_path", path);
     rc |= set(o, "details", details);
     rc |= set(o, "related", related);
@@ -272,6 +273,29 @@ static json_t *process_json(const struct fs_report_proc *p)
     return o;
 }
 
+/* The lines of the --suppressions files, each with the findings it removed. */
+static json_t *suppressions_json(const struct fs_report_meta *meta)
+{
+    json_t *list = json_array();
+    int rc = 0;
+    for (size_t i = 0; meta && i < meta->nsuppressions && rc == 0; i++) {
+        const struct fs_report_suppression *s = &meta->suppressions[i];
+        json_t *o = json_object();
+        rc |= set(o, "file", jstr(s->file));
+        rc |= set(o, "line", json_integer(s->line));
+        rc |= set(o, "hazard", jstr(s->hazard));
+        rc |= set(o, "pattern", jstr(s->pattern));
+        rc |= set(o, "matched", json_integer(s->matched));
+        rc |= set(o, "used", json_boolean(s->matched > 0));
+        rc |= append(list, o);
+    }
+    if (rc) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
 static json_t *report_json(const struct fs_findings *f, const struct fs_report_meta *meta)
 {
     json_int_t count[3] = {0, 0, 0};
@@ -307,6 +331,7 @@ static json_t *report_json(const struct fs_findings *f, const struct fs_report_m
     rc |= set(root, "command", jstr(meta ? meta->command : NULL));
     rc |= set(root, "run", run_json(meta ? meta->run : NULL));
     rc |= set(root, "summary", summary);
+    rc |= set(root, "suppressions", suppressions_json(meta));
     json_t *procs = json_array();
     for (size_t i = 0; meta && i < meta->nprocs && rc == 0; i++)
         rc |= append(procs, process_json(&meta->procs[i]));

@@ -102,6 +102,8 @@ struct fs_finding {
     enum fs_severity severity;
     char *summary;            /* one line */
     int pid;                  /* the process the finding is about */
+    int64_t time_ns; /* CLOCK_MONOTONIC of the trace record that produced it (the fork, the
+                        child's call), as every trace time; 0 when no record says */
     struct fs_proc_ref *path; /* root ... pid */
     size_t npath;
     struct fs_kv *details; /* ordered, rendered as they are */

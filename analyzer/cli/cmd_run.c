@@ -33,6 +33,18 @@ static int parse_duration(const char *v, double *out)
     return 0;
 }
 
+/* The exit status `forksan run` passes on for a program: its own, or 128+signal. */
+static int run_exit_status(const struct fs_run_result *res)
+{
+    if (!res->started)
+        return res->exec_errno == ENOENT ? FS_EXIT_NOTFOUND : FS_EXIT_NOEXEC;
+    if (WIFEXITED(res->status))
+        return WEXITSTATUS(res->status);
+    if (WIFSIGNALED(res->status))
+        return 128 + WTERMSIG(res->status);
+    return FS_EXIT_INTERNAL;
+}
+
 static const char usage[] =
     "usage: forksan run [options] [--] PROGRAM [ARGS...]\n"
     "\n"
@@ -248,7 +260,7 @@ static int run_main(int argc, char **argv)
         free(dir);
         return FS_EXIT_INTERNAL;
     }
-    int status = fs_run_exit_status(&res);
+    int status = run_exit_status(&res);
     if (!res.started)
         fprintf(stderr, "forksan: cannot run %s: %s\n", opts.argv[0], strerror(res.exec_errno));
     if (res.timed_out)
