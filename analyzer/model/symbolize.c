@@ -30,6 +30,17 @@ struct sym_file {
     char *buildid;     /* the file's own build-id in hex, "" when it has none */
     bool dwarf_probed; /* has_dwarf is known */
     bool has_dwarf;
+    /* Address ranges of every compile unit, read once when libdw's own lookup fails: clang
+     * writes no .debug_aranges, and elfutils before 0.191 finds no unit without them. */
+    struct cu_range *ranges;
+    size_t nranges;
+    bool ranges_read;
+};
+
+struct cu_range {
+    Dwarf_Addr lo, hi; /* module addresses, bias applied */
+    Dwarf_Addr bias;
+    Dwarf_Die cu;
 };
 
 struct fs_symbolizer {
@@ -99,6 +110,7 @@ void fs_symbolizer_free(struct fs_symbolizer *sym)
         free(f->path);
         free(f->open_error);
         free(f->buildid);
+        free(f->ranges);
     }
     free(sym->files);
     free(sym);
@@ -301,15 +313,70 @@ static bool die_fn_off(Dwarf_Die *die, uint64_t file_pc, Dwarf_Addr dwbias, uint
     return true;
 }
 
+static void read_cu_ranges(struct sym_file *f)
+{
+    f->ranges_read = true;
+    size_t cap = 0;
+    Dwarf_Addr bias = 0;
+    for (Dwarf_Die *cu = dwfl_module_nextcu(f->mod, NULL, &bias); cu;
+         cu = dwfl_module_nextcu(f->mod, cu, &bias)) {
+        Dwarf_Addr base, start, end;
+        for (ptrdiff_t off = 0; (off = dwarf_ranges(cu, off, &base, &start, &end)) > 0;) {
+            if (start >= end)
+                continue;
+            if (f->nranges == cap) {
+                cap = cap ? 2 * cap : 16;
+                f->ranges = fs_xrealloc(f->ranges, cap, sizeof *f->ranges);
+            }
+            f->ranges[f->nranges++] = (struct cu_range){start + bias, end + bias, bias, *cu};
+        }
+    }
+}
+
+/* The compile unit holding a module address, and the bias of its DWARF addresses. */
+static Dwarf_Die *cu_at(struct sym_file *f, uint64_t lookup, Dwarf_Addr *dwbias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, lookup, dwbias);
+    if (cu)
+        return cu;
+    if (!f->ranges_read)
+        read_cu_ranges(f);
+    for (size_t i = 0; i < f->nranges; i++)
+        if (lookup >= f->ranges[i].lo && lookup < f->ranges[i].hi) {
+            *dwbias = f->ranges[i].bias;
+            return &f->ranges[i].cu;
+        }
+    return NULL;
+}
+
+/* The source line of a module address: libdwfl's lookup, else the line table of the unit cu_at
+ * found.  Returns the file name (owned by libdw), or NULL. */
+static const char *line_at(struct sym_file *f, uint64_t lookup, int *line, int *col)
+{
+    Dwfl_Line *lineobj = dwfl_module_getsrc(f->mod, lookup);
+    if (lineobj)
+        return dwfl_lineinfo(lineobj, NULL, line, col, NULL, NULL);
+    Dwarf_Addr dwbias = 0;
+    Dwarf_Die *cu = cu_at(f, lookup, &dwbias);
+    Dwarf_Line *dl = cu ? dwarf_getsrc_die(cu, lookup - dwbias) : NULL;
+    if (!dl)
+        return NULL;
+    if (dwarf_lineno(dl, line) != 0)
+        *line = 0;
+    if (dwarf_linecol(dl, col) != 0)
+        *col = 0;
+    return dwarf_linesrc(dl, NULL, NULL);
+}
+
 /* Frames from DWARF scopes: the innermost function-like DIE at the address, then every function
  * it was inlined into, up to the real subprogram.  Returns false when DWARF knows no function
  * here, leaving `out` untouched. */
-static bool dwarf_frames(Dwfl_Module *mod, uint64_t lookup, uint64_t file_pc, uint64_t pc,
+static bool dwarf_frames(struct sym_file *f, uint64_t lookup, uint64_t file_pc, uint64_t pc,
                          const struct fs_module *m, const char *symname, uint64_t sym_off,
                          struct fs_stack *out)
 {
     Dwarf_Addr dwbias = 0;
-    Dwarf_Die *cudie = dwfl_module_addrdie(mod, lookup, &dwbias);
+    Dwarf_Die *cudie = cu_at(f, lookup, &dwbias);
     if (!cudie)
         return false;
     Dwarf_Die *scopes = NULL;
@@ -334,7 +401,8 @@ static bool dwarf_frames(Dwfl_Module *mod, uint64_t lookup, uint64_t file_pc, ui
     }
     free(scopes);
 
-    Dwfl_Line *lineobj = dwfl_module_getsrc(mod, lookup);
+    int line = 0, col = 0;
+    const char *src = line_at(f, lookup, &line, &col);
     Dwarf_Die *callee = NULL; /* the inlined DIE whose call site locates the next frame */
     for (int i = 0; i < nchain; i++) {
         Dwarf_Die *die = &chain[i];
@@ -352,9 +420,6 @@ static bool dwarf_frames(Dwfl_Module *mod, uint64_t lookup, uint64_t file_pc, ui
         if (!die_fn_off(die, file_pc, dwbias, &fr->fn_off) && outermost && symname)
             fr->fn_off = sym_off;
         if (!callee) {
-            int line = 0, col = 0;
-            const char *src =
-                lineobj ? dwfl_lineinfo(lineobj, NULL, &line, &col, NULL, NULL) : NULL;
             if (src)
                 fr->file = fs_xstrdup(src);
             fr->line = line;
@@ -404,7 +469,7 @@ static void symbolize_one(struct fs_symbolizer *sym, const struct fs_modmap *mod
     uint64_t sym_off = off + (pc - adj);
 
     if (file_has_dwarf(f)) {
-        if (dwarf_frames(f->mod, lookup, file_pc, pc, m, symname, sym_off, out))
+        if (dwarf_frames(f, lookup, file_pc, pc, m, symname, sym_off, out))
             return;
     } else {
         fs_warn_once(m->path,
@@ -419,9 +484,8 @@ static void symbolize_one(struct fs_symbolizer *sym, const struct fs_modmap *mod
         fr->fn_off = sym_off;
     }
     /* Code without DIEs (assembly) may still have a line table. */
-    Dwfl_Line *lineobj = f->has_dwarf ? dwfl_module_getsrc(f->mod, lookup) : NULL;
     int line = 0, col = 0;
-    const char *src = lineobj ? dwfl_lineinfo(lineobj, NULL, &line, &col, NULL, NULL) : NULL;
+    const char *src = f->has_dwarf ? line_at(f, lookup, &line, &col) : NULL;
     if (src) {
         fr->file = fs_xstrdup(src);
         fr->line = line;
