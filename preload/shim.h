@@ -283,7 +283,9 @@ struct fs_sem_slot {
 FS_HIDDEN extern struct fs_thread fs_threads[FS_MAX_THREADS];
 FS_HIDDEN extern struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
 FS_HIDDEN extern uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
-FS_HIDDEN extern unsigned fs_threads_lost;
+/* Threads without a slot; in fs_proc, whose page a forked child writes anyway, because the child
+ * reads it (snapshot.c) and a variable of its own would cost the child a page fault per fork. */
+#define fs_threads_lost (fs_proc.threads_lost)
 FS_HIDDEN extern unsigned fs_threads_hwm; /* slots below it may be in use */
 FS_HIDDEN extern int fs_sems_full;        /* a mark did not fit: every semaphore is a signal */
 
@@ -611,6 +613,7 @@ struct fs_proc {
     int forked_image; /* this image is a forked child that has not exec'd */
     int spawned;      /* this image called posix_spawn */
     int ended;        /* the end record was written */
+    unsigned threads_lost; /* fs_threads_lost (registry.c) */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)

@@ -75,7 +75,8 @@ static void fd_target(int fd, char *out, size_t cap)
 
 void fs_stdio_at_fork(int alone)
 {
-    fs_nstreams = 0;
+    if (fs_nstreams) /* a store per fork would cost the parent a copy-on-write fault per fork */
+        fs_nstreams = 0;
     if (!list_head) {
         fs_py_streams_append();
         return;
