@@ -34,10 +34,8 @@ static int write_all(int fd, const char *p, size_t n)
 
 /* Makes room for n more bytes of the current record by flushing the complete records before it.
  * A record larger than the whole buffer cannot be written in one piece and is dropped. */
-static int reserve(struct fs_linebuf *lb, size_t n)
+static __attribute__((noinline)) int reserve(struct fs_linebuf *lb, size_t n)
 {
-    if (lb->len + n <= lb->cap)
-        return 0;
     if (lb->rec_start > 0 && lb->fd >= 0) {
         if (write_all(lb->fd, lb->buf, lb->rec_start) < 0)
             lb->failed = 1;
@@ -52,12 +50,21 @@ static int reserve(struct fs_linebuf *lb, size_t n)
     return -1;
 }
 
-static void put(struct fs_linebuf *lb, const char *s, size_t n)
+/* Inline, with the flush out of line: a record is a few dozen of these (the fork record is
+ * formatted at every fork). */
+static inline void put(struct fs_linebuf *lb, const char *s, size_t n)
 {
-    if (lb->dropping || reserve(lb, n) < 0)
+    if (lb->dropping || (lb->len + n > lb->cap && reserve(lb, n) < 0))
         return;
     memcpy(lb->buf + lb->len, s, n);
     lb->len += n;
+}
+
+static inline void put_char(struct fs_linebuf *lb, char c)
+{
+    if (lb->dropping || (lb->len + 1 > lb->cap && reserve(lb, 1) < 0))
+        return;
+    lb->buf[lb->len++] = c;
 }
 
 void fs_lb_begin(struct fs_linebuf *lb, const char *tag)
@@ -69,19 +76,29 @@ void fs_lb_begin(struct fs_linebuf *lb, const char *tag)
 
 static void key(struct fs_linebuf *lb, const char *k)
 {
-    put(lb, " ", 1);
+    put_char(lb, ' ');
     put(lb, k, strlen(k));
-    put(lb, "=", 1);
+    put_char(lb, '=');
 }
 
-static size_t u64_to_str(char *out, uint64_t v, unsigned base)
+/* Digits without a division per digit for hex (shifts) and with a division by the constant 10
+ * (a multiply) for decimal: the fork record's frames and times are formatted on every fork. */
+static size_t u64_to_hex(char *out, uint64_t v)
+{
+    static const char hexdig[] = "0123456789abcdef";
+    size_t n = v ? (size_t)(64 - __builtin_clzll(v) + 3) / 4 : 1;
+    for (size_t i = n; i-- > 0; v >>= 4)
+        out[i] = hexdig[v & 15];
+    return n;
+}
+
+static size_t u64_to_dec(char *out, uint64_t v)
 {
     char tmp[24];
     size_t n = 0;
     do {
-        unsigned d = (unsigned)(v % base);
-        tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-        v /= base;
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
     } while (v);
     for (size_t i = 0; i < n; i++)
         out[i] = tmp[n - 1 - i];
@@ -98,7 +115,7 @@ void fs_lb_dec(struct fs_linebuf *lb, const char *k, int64_t value)
         tmp[n++] = '-';
         mag = 0 - mag;
     }
-    n += u64_to_str(tmp + n, mag, 10);
+    n += u64_to_dec(tmp + n, mag);
     put(lb, tmp, n);
 }
 
@@ -106,7 +123,7 @@ void fs_lb_hex(struct fs_linebuf *lb, const char *k, uint64_t value)
 {
     char tmp[24];
     key(lb, k);
-    size_t n = u64_to_str(tmp, value, 16);
+    size_t n = u64_to_hex(tmp, value);
     put(lb, tmp, n);
 }
 
@@ -126,7 +143,7 @@ void fs_lb_strn(struct fs_linebuf *lb, const char *k, const char *value, size_t 
             char esc[3] = {'%', hexdig[c >> 4], hexdig[c & 15]};
             put(lb, esc, 3);
         } else {
-            put(lb, (const char *)&c, 1);
+            put_char(lb, (char)c);
         }
     }
 }
@@ -142,8 +159,8 @@ void fs_lb_hexlist(struct fs_linebuf *lb, const char *k, const uintptr_t *values
     key(lb, k);
     for (size_t i = 0; i < n; i++) {
         if (i)
-            put(lb, ",", 1);
-        size_t n_ = u64_to_str(tmp, values[i], 16);
+            put_char(lb, ',');
+        size_t n_ = u64_to_hex(tmp, values[i]);
         put(lb, tmp, n_);
     }
 }
@@ -201,7 +218,7 @@ size_t fs_fmt_str(char *dst, size_t cap, size_t at, const char *s)
 size_t fs_fmt_dec(char *dst, size_t cap, size_t at, uint64_t v)
 {
     char tmp[24];
-    size_t n = u64_to_str(tmp, v, 10);
+    size_t n = u64_to_dec(tmp, v);
     if (at == (size_t)-1 || at + n + 1 > cap)
         return (size_t)-1;
     memcpy(dst + at, tmp, n);

@@ -141,32 +141,67 @@ static size_t zombies(int *out)
     return z;
 }
 
+/* how is one of the shim's own literals: a byte compare, not libc's strcmp (whose text page a
+ * forked child would otherwise fault in on its way out). */
+static int how_is(const char *how, const char *lit)
+{
+    while (*how && *how == *lit) {
+        how++;
+        lit++;
+    }
+    return *how == *lit;
+}
+
+/* Exit handlers inherited from an ancestor (registered by another pid). */
+static size_t inherited_handlers(uintptr_t *inh, uintptr_t *sites)
+{
+    size_t ninh = 0;
+    for (unsigned i = 0; i < nhandlers && i < HANDLERS_MAX; i++)
+        if (handlers[i].pid != fs_pid) {
+            if (sites)
+                sites[ninh] = handlers[i].site;
+            if (inh)
+                inh[ninh] = handlers[i].fn;
+            ninh++;
+        }
+    return ninh;
+}
+
+static void end_write(const char *how, int status, int is_exit, long pyatexit, const int *zpids,
+                      size_t nz);
+
 void fs_end_record(const char *how, int status)
 {
     if (!fs_config.active || !fs_trace_owned() || fs_proc.ended)
         return;
     int saved = errno;
-    int is_exit = strcmp(how, "exit") == 0, is_exec = strcmp(how, "exec") == 0;
-    uintptr_t inh[HANDLERS_MAX], sites[HANDLERS_MAX];
-    size_t ninh = 0;
-    if (fs_proc.forked_image)
-        for (unsigned i = 0; i < nhandlers && i < HANDLERS_MAX; i++)
-            if (handlers[i].pid != fs_pid) {
-                sites[ninh] = handlers[i].site;
-                inh[ninh++] = handlers[i].fn;
-            }
-    long pyatexit = fs_proc.forked_image && fs_pystate_fork.valid ? fs_pystate_fork.atexit_count : 0;
+    int is_exit = how_is(how, "exit"), is_exec = how_is(how, "exec");
+    long pyatexit =
+        fs_proc.forked_image && fs_pystate_fork.valid ? fs_pystate_fork.atexit_count : 0;
     int zpids[ZOMBIES_MAX];
     /* A forked child that never forked or spawned has no children: no /proc scan at its end,
      * which keeps the common fork-_exit child at the cost it had. */
     int may_have_children = !fs_proc.forked_image || fs_proc.fork_seq > 0 || fs_proc.spawned;
     size_t nz = is_exec || !may_have_children ? 0 : zombies(zpids);
-    int says = nz || fs_nstreams || (fs_proc.forked_image && is_exit && (ninh || pyatexit > 0));
+    /* The handler table is read only when it can matter: a trivial child's _exit touches
+     * neither its page nor the record's stack buffers (end_write). */
+    int says =
+        nz || fs_nstreams ||
+        (fs_proc.forked_image && is_exit && (pyatexit > 0 || inherited_handlers(NULL, NULL)));
     if (!says && fs_proc.child_file_pending) {
         errno = saved;
         return; /* a trivial child with nothing to say: no file at all */
     }
     fs_proc.ended = !is_exec;
+    end_write(how, status, is_exit, pyatexit, zpids, nz);
+    errno = saved;
+}
+
+static __attribute__((noinline)) void end_write(const char *how, int status, int is_exit,
+                                                long pyatexit, const int *zpids, size_t nz)
+{
+    uintptr_t inh[HANDLERS_MAX], sites[HANDLERS_MAX];
+    size_t ninh = fs_proc.forked_image ? inherited_handlers(inh, sites) : 0;
     uintptr_t frames[FS_FORK_STACK_MAX];
     int nframes = 0;
     if (is_exit && fs_proc.forked_image) {
@@ -175,10 +210,8 @@ void fs_end_record(const char *how, int status)
         FS_INTERNAL_END();
     }
     struct fs_linebuf *lb = fs_trace_begin();
-    if (!lb) {
-        errno = saved;
+    if (!lb)
         return;
-    }
     /* `end` comes last: a file whose header promised one (ends=1) and whose last record is
      * neither `end` nor `exec` was cut (docs/trace-format.md). */
     for (size_t i = 0; i < nz; i++) {
@@ -202,5 +235,4 @@ void fs_end_record(const char *how, int status)
     fs_trace_end(lb);
     if (handlers_lost)
         fs_complain("more exit handlers than the shim keeps");
-    errno = saved;
 }

@@ -485,18 +485,37 @@ void _Exit(int status)
 }
 
 /* ---- caller-held states: the fast paths ----------------------------------------------------
- * Once a state's segment has its values, its draws only need counting: rng.c keeps one such
- * state per family in fs_rng_cache, and a draw from it (its contents, for erand48's and rand_r's,
- * still as our last draw left them) is counted there.  Anything else takes the slow path above,
- * which records as before and may make the state the cached one. */
+ * Once a state's segment has its values, its draws only need counting: the thread's cache
+ * (fs_rng_tls, rng.c) names the instance of the state it drew from last, and while that
+ * instance's id is this state and its `fast` verdict holds, the draw is counted in it.  The
+ * instance pointer is loaded once: a signal handler drawing on this thread may re-point the cache
+ * between our test and our count, never hand us half an entry.  erand48's and rand_r's also
+ * compare the contents with what our last draw left (a program rewriting its seed between draws
+ * starts a lineage of its own), and after the call check the verdict again: a segment restarted
+ * meanwhile (by a handler's seed or fork on this thread, or another thread) wants this value, so
+ * the draw goes to the recorder as if it had come the slow way.  Anything else takes the slow
+ * path above, which records as before and points the cache at the state. */
+
+#define FAST_OK(h, state, gen) ((h)->id == (uintptr_t)(state) && (h)->fast == (gen) + 1)
+
+/* After a content family's draw: count it, or record it if its segment restarted meanwhile. */
+#define CONTENT_DONE(h, state, gen, before, now, value, vtype, call)                               \
+    do {                                                                                           \
+        if (FS_LIKELY((h)->fast == (gen) + 1)) {                                                   \
+            (h)->expect = (now);                                                                   \
+            (h)->pos++;                                                                            \
+        } else if (ACTIVE()) {                                                                     \
+            fs_rng_draw_state((gen), (state), (before), (value), (vtype), (call), FS_CALLER());    \
+        }                                                                                          \
+    } while (0)
 
 int random_r(struct random_data *buf, int32_t *result)
 {
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_RANDOM_R];
+    struct fs_rng_hot *h = fs_rng_tls[FS_RNG_RANDOM_R];
     /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
      * draw is counted first and the real function jumped to. */
-    if (FS_LIKELY(c->key == (uintptr_t)buf)) {
-        c->count++;
+    if (FAST_OK(h, buf, FS_RNG_RANDOM_R)) {
+        h->pos++;
         return ((random_r_fn *)fs_real.random_r)(buf, result);
     }
     return random_r_slow(buf, result, FS_CALLER());
@@ -504,11 +523,12 @@ int random_r(struct random_data *buf, int32_t *result)
 
 double erand48(unsigned short xsubi[3])
 {
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
-    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+    struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];
+    uint64_t before;
+    if (FAST_OK(h, xsubi, FS_RNG_ERAND48) && (before = fs_x48(xsubi)) == h->expect) {
         double r = fs_real.erand48(xsubi);
-        c->expect = fs_x48(xsubi);
-        c->count++;
+        CONTENT_DONE(h, xsubi, FS_RNG_ERAND48, before, fs_x48(xsubi), dval(r), FS_RNG_DOUBLE,
+                     "erand48");
         return r;
     }
     return erand48_slow(xsubi, FS_CALLER());
@@ -516,11 +536,12 @@ double erand48(unsigned short xsubi[3])
 
 long nrand48(unsigned short xsubi[3])
 {
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
-    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+    struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];
+    uint64_t before;
+    if (FAST_OK(h, xsubi, FS_RNG_ERAND48) && (before = fs_x48(xsubi)) == h->expect) {
         long r = fs_real.nrand48(xsubi);
-        c->expect = fs_x48(xsubi);
-        c->count++;
+        CONTENT_DONE(h, xsubi, FS_RNG_ERAND48, before, fs_x48(xsubi), ival(r), FS_RNG_INT,
+                     "nrand48");
         return r;
     }
     return nrand48_slow(xsubi, FS_CALLER());
@@ -528,101 +549,64 @@ long nrand48(unsigned short xsubi[3])
 
 long jrand48(unsigned short xsubi[3])
 {
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
-    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
+    struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];
+    uint64_t before;
+    if (FAST_OK(h, xsubi, FS_RNG_ERAND48) && (before = fs_x48(xsubi)) == h->expect) {
         long r = fs_real.jrand48(xsubi);
-        c->expect = fs_x48(xsubi);
-        c->count++;
+        CONTENT_DONE(h, xsubi, FS_RNG_ERAND48, before, fs_x48(xsubi), ival(r), FS_RNG_INT,
+                     "jrand48");
         return r;
     }
     return jrand48_slow(xsubi, FS_CALLER());
 }
 
-int drand48_r(struct drand48_data *buffer, double *result)
-{
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
-    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
-     * draw is counted first and the real function jumped to. */
-    if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
-        c->count++;
-        return ((drand48_r_fn *)fs_real.drand48_r)(buffer, result);
+/* The drand48_r family's state is not content-keyed: counted first, then the real function
+ * jumped to (glibc fails these only for a NULL state or result, both declared nonnull). */
+#define DRAND48_R_FAST(name, type)                                                                 \
+    int name(struct drand48_data *buffer, type *result)                                            \
+    {                                                                                              \
+        struct fs_rng_hot *h = fs_rng_tls[FS_RNG_DRAND48_R];                                       \
+        if (FAST_OK(h, buffer, FS_RNG_DRAND48_R)) {                                                \
+            h->pos++;                                                                              \
+            return ((name##_fn *)fs_real.name)(buffer, result);                                    \
+        }                                                                                          \
+        return name##_slow(buffer, result, FS_CALLER());                                           \
     }
-    return drand48_r_slow(buffer, result, FS_CALLER());
-}
 
-int lrand48_r(struct drand48_data *buffer, long *result)
-{
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
-    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
-     * draw is counted first and the real function jumped to. */
-    if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
-        c->count++;
-        return ((lrand48_r_fn *)fs_real.lrand48_r)(buffer, result);
-    }
-    return lrand48_r_slow(buffer, result, FS_CALLER());
-}
+typedef lrand48_r_fn mrand48_r_fn;
+DRAND48_R_FAST(drand48_r, double)
+DRAND48_R_FAST(lrand48_r, long)
+DRAND48_R_FAST(mrand48_r, long)
 
-int mrand48_r(struct drand48_data *buffer, long *result)
-{
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_DRAND48_R];
-    /* glibc fails these only for a NULL state or result (EINVAL), both declared nonnull: the
-     * draw is counted first and the real function jumped to. */
-    if (FS_LIKELY(c->key == (uintptr_t)buffer)) {
-        c->count++;
-        return ((lrand48_r_fn *)fs_real.mrand48_r)(buffer, result);
+/* erand48_r and friends: content-keyed by xsubi; a failed call (never, with glibc's nonnull
+ * arguments) is not counted. */
+#define ERAND48_R_FAST(name, type, fn, conv, vtype)                                                \
+    int name(unsigned short xsubi[3], struct drand48_data *buffer, type *result)                   \
+    {                                                                                              \
+        struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];                                         \
+        uint64_t before;                                                                           \
+        if (FAST_OK(h, xsubi, FS_RNG_ERAND48) && (before = fs_x48(xsubi)) == h->expect) {          \
+            int r = ((fn *)fs_real.name)(xsubi, buffer, result);                                   \
+            if (r == 0)                                                                            \
+                CONTENT_DONE(h, xsubi, FS_RNG_ERAND48, before, fs_x48(xsubi), conv(*result),       \
+                             vtype, #name);                                                        \
+            return r;                                                                              \
+        }                                                                                          \
+        return name##_slow(xsubi, buffer, result, FS_CALLER());                                    \
     }
-    return mrand48_r_slow(buffer, result, FS_CALLER());
-}
 
-int erand48_r(unsigned short xsubi[3], struct drand48_data *buffer, double *result)
-{
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
-    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
-        int r = ((erand48_r_fn *)fs_real.erand48_r)(xsubi, buffer, result);
-        if (r == 0) {
-            c->expect = fs_x48(xsubi);
-            c->count++;
-        }
-        return r;
-    }
-    return erand48_r_slow(xsubi, buffer, result, FS_CALLER());
-}
-
-int nrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result)
-{
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
-    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
-        int r = ((nrand48_r_fn *)fs_real.nrand48_r)(xsubi, buffer, result);
-        if (r == 0) {
-            c->expect = fs_x48(xsubi);
-            c->count++;
-        }
-        return r;
-    }
-    return nrand48_r_slow(xsubi, buffer, result, FS_CALLER());
-}
-
-int jrand48_r(unsigned short xsubi[3], struct drand48_data *buffer, long *result)
-{
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_ERAND48];
-    if (FS_LIKELY(c->key == (uintptr_t)xsubi) && fs_x48(xsubi) == c->expect) {
-        int r = ((nrand48_r_fn *)fs_real.jrand48_r)(xsubi, buffer, result);
-        if (r == 0) {
-            c->expect = fs_x48(xsubi);
-            c->count++;
-        }
-        return r;
-    }
-    return jrand48_r_slow(xsubi, buffer, result, FS_CALLER());
-}
+ERAND48_R_FAST(erand48_r, double, erand48_r_fn, dval, FS_RNG_DOUBLE)
+ERAND48_R_FAST(nrand48_r, long, nrand48_r_fn, ival, FS_RNG_INT)
+ERAND48_R_FAST(jrand48_r, long, nrand48_r_fn, ival, FS_RNG_INT)
 
 int rand_r(unsigned *seed)
 {
-    struct fs_rng_cache *c = &fs_rng_cache[FS_RNG_RAND_R];
-    if (FS_LIKELY(c->key == (uintptr_t)seed) && (uint64_t)*seed == c->expect) {
+    struct fs_rng_hot *h = fs_rng_tls[FS_RNG_RAND_R];
+    uint64_t before;
+    if (FAST_OK(h, seed, FS_RNG_RAND_R) && (before = *seed) == h->expect) {
         int r = fs_real.rand_r(seed);
-        c->expect = (uint64_t)*seed;
-        c->count++;
+        CONTENT_DONE(h, seed, FS_RNG_RAND_R, before, (uint64_t)*seed, ival(r), FS_RNG_INT,
+                     "rand_r");
         return r;
     }
     return rand_r_slow(seed, FS_CALLER());

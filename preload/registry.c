@@ -17,7 +17,6 @@
 FS_HIDDEN struct fs_thread fs_threads[FS_MAX_THREADS];
 FS_HIDDEN struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
 FS_HIDDEN uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
-FS_HIDDEN unsigned fs_threads_lost;
 FS_HIDDEN int fs_sems_full;
 FS_HIDDEN struct fs_inherited fs_inherited[FS_INHERITED_MAX];
 FS_HIDDEN unsigned fs_ninherited;
@@ -36,7 +35,15 @@ static int slot_key_ok;
 
 int fs_gettid(void)
 {
+#if defined(__x86_64__)
+    /* The instruction itself: libc's syscall() sits on a text page that a forked child, which
+     * asks for its tid before returning from fork, would otherwise fault in on every fork. */
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "0"((long)SYS_gettid) : "rcx", "r11", "memory");
+    return (int)r;
+#else
     return (int)syscall(SYS_gettid);
+#endif
 }
 
 static void slot_destructor(void *p)

@@ -51,18 +51,15 @@ struct rng_seg {
 };
 
 struct rng_inst {
-    uintptr_t id; /* the state's address; 0 for glibc's built-in random table and drand48 */
-    uint8_t gen;
-    uint8_t used;      /* drawn from or seeded in this process tree */
-    uint8_t seeded;    /* lineage comes from a seeding call */
-    uint8_t inherited; /* this process did not seed (or write) the lineage */
-    uint8_t fresh;     /* content families: the next draw starts a segment from the contents */
+    struct fs_rng_hot h; /* id, gen, pos, expect and the fast-path verdict (shim.h) */
+    uint8_t used;        /* drawn from or seeded in this process tree */
+    uint8_t seeded;      /* lineage comes from a seeding call */
+    uint8_t inherited;   /* this process did not seed (or write) the lineage */
+    uint8_t fresh;       /* content families: the next draw starts a segment from the contents */
     int seedpid;
     uintptr_t seedsite;
     uint64_t lineage;
-    int64_t pos;     /* values drawn from the lineage so far (global families: see pos_of) */
-    uint64_t base;   /* global families: the family's draw total when pos was last set */
-    uint64_t expect; /* content families: the state's contents after the last draw */
+    uint64_t base; /* global families: the family's draw total when h.pos was last set */
     struct rng_seg seg;
 };
 
@@ -78,13 +75,13 @@ struct state_slot {
 };
 
 static struct random_buf random_bufs[RANDOM_BUFS] = {
-    [0] = {.in = {.gen = FS_RNG_RANDOM, .lineage = RANDOM_DEFAULT}},
+    [0] = {.in = {.h.gen = FS_RNG_RANDOM, .lineage = RANDOM_DEFAULT}},
 };
 static unsigned random_nbufs = 1;
 /* Draws go to this instance; `random_none` (never used) when the buffer table was full. */
-static struct rng_inst random_none = {.gen = FS_RNG_RANDOM, .seg = {.start = INT64_MIN}};
+static struct rng_inst random_none = {.h.gen = FS_RNG_RANDOM, .seg = {.start = INT64_MIN}};
 static struct rng_inst *random_cur = &random_bufs[0].in;
-static struct rng_inst drand48_inst = {.gen = FS_RNG_DRAND48, .lineage = DRAND48_DEFAULT};
+static struct rng_inst drand48_inst = {.h.gen = FS_RNG_DRAND48, .lineage = DRAND48_DEFAULT};
 
 static struct state_slot state_tab[STATE_SLOTS];
 static unsigned state_used; /* slots claimed: 0 means the table needs no scan */
@@ -135,8 +132,8 @@ static void put_draw(struct fs_linebuf *lb, const struct rng_inst *in)
     for (unsigned i = 0; i < n; i++)
         vals[i] = (uintptr_t)s->vals[i];
     fs_lb_begin(lb, "draw");
-    fs_lb_str(lb, "gen", gen_names[in->gen]);
-    fs_lb_hex(lb, "id", in->id);
+    fs_lb_str(lb, "gen", gen_names[in->h.gen]);
+    fs_lb_hex(lb, "id", in->h.id);
     fs_lb_hex(lb, "lineage", in->lineage);
     fs_lb_dec(lb, "seeded", in->seeded);
     fs_lb_dec(lb, "seedpid", in->seeded ? in->seedpid : 0);
@@ -188,9 +185,9 @@ static int seg_pending(const struct rng_inst *in)
 
 static int family_of(const struct rng_inst *in)
 {
-    return in->gen == FS_RNG_RANDOM    ? FS_RNG_FAM_RANDOM
-           : in->gen == FS_RNG_DRAND48 ? FS_RNG_FAM_DRAND48
-                                       : -1;
+    return in->h.gen == FS_RNG_RANDOM    ? FS_RNG_FAM_RANDOM
+           : in->h.gen == FS_RNG_DRAND48 ? FS_RNG_FAM_DRAND48
+                                         : -1;
 }
 
 static int is_current(const struct rng_inst *in, int family)
@@ -201,7 +198,7 @@ static int is_current(const struct rng_inst *in, int family)
 static int64_t pos_of(const struct rng_inst *in)
 {
     int f = family_of(in);
-    int64_t pos = __atomic_load_n(&in->pos, __ATOMIC_RELAXED);
+    int64_t pos = __atomic_load_n(&in->h.pos, __ATOMIC_RELAXED);
     if (f < 0 || !is_current(in, f))
         return pos;
     return pos + (int64_t)(fs_rng_draws_total(f) - in->base);
@@ -212,7 +209,7 @@ static void pos_set(struct rng_inst *in, int64_t pos)
     int f = family_of(in);
     if (f >= 0)
         in->base = fs_rng_draws_total(f);
-    __atomic_store_n(&in->pos, pos, __ATOMIC_RELAXED);
+    __atomic_store_n(&in->h.pos, pos, __ATOMIC_RELAXED);
 }
 
 /* The segment of a family's current instance wants values again: its draws take the slow path
@@ -228,6 +225,8 @@ static void want_values(const struct rng_inst *in)
 static void seg_restart(struct rng_inst *in, int forced)
 {
     struct rng_seg *s = &in->seg;
+    if (in->h.fast)
+        __atomic_store_n(&in->h.fast, 0, __ATOMIC_RELEASE); /* before anything else changes */
     s->start = pos_of(in);
     want_values(in);
     s->written = 0;
@@ -244,7 +243,7 @@ static void seg_restart(struct rng_inst *in, int forced)
  * the recorded values before it reports anything. */
 static inline int64_t next_pos(struct rng_inst *in)
 {
-    return in->pos++;
+    return in->h.pos++;
 }
 
 static __attribute__((noinline)) void store_value(struct rng_inst *in, uint64_t i, uint64_t v,
@@ -347,8 +346,8 @@ static int content_keyed(int gen)
 static void inst_init(struct rng_inst *in, int gen, uintptr_t id, uint64_t lineage)
 {
     memset(in, 0, sizeof *in);
-    in->gen = (uint8_t)gen;
-    in->id = id;
+    in->h.gen = (uint8_t)gen;
+    in->h.id = id;
     in->lineage = lineage;
     in->used = 1;
     in->fresh = (uint8_t)content_keyed(gen);
@@ -370,7 +369,7 @@ static struct rng_inst *state_find(int gen, const void *state, int *created)
         if (cur == key) {
             if (!__atomic_load_n(&sl->ready, __ATOMIC_ACQUIRE))
                 return NULL;
-            if (sl->in.gen != gen) {
+            if (sl->in.h.gen != gen) {
                 inst_init(&sl->in, gen, key, 0);
                 *created = 1;
             }
@@ -416,69 +415,32 @@ static void lost_state(const void *state)
 
 /* ---- the caller-held states' fast path ---------------------------------------------------
  * A state whose current segment has its values (and, content-keyed, is not to be re-read) needs
- * nothing per draw but a count: the hooks count it in fs_rng_cache[gen] while the key matches.
- * Every slow point first folds the cached count back into the instance (cache_drop), so the
- * instance is exact whenever anything reads it.  Two threads drawing from different states of
- * one family take turns evicting each other (slow, as before); a count may then be attributed
- * a draw late, which only shifts positions (the analyzer compares values). */
-FS_HIDDEN struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX] __attribute__((aligned(64))) = {
-    [0 ... FS_RNG_GEN_MAX - 1] = {.key = FS_RNG_NO_KEY}};
-static struct rng_inst *cache_inst[FS_RNG_GEN_MAX];
+ * nothing per draw but a count.  Each thread keeps, per family, a pointer to the instance it
+ * last drew from the slow way (fs_rng_tls); the hooks count a draw in that instance (h.pos++,
+ * and for erand48's and rand_r's the contents left in h.expect) while its id is the state passed
+ * and its own h.fast says so.  The count goes into the instance itself, so nothing needs folding
+ * back at fork, exit or a seed, and whatever reads the instance sees it exact (up to the plain
+ * increments of threads sharing one state, next_pos).  Every point that makes a count-only draw
+ * wrong (a segment restart: seed, reset, fork on either side, flush, a rewritten state; an
+ * instance reused for another family) clears h.fast in the instance, which every thread's cache
+ * sees at its next draw: this is the epoch, per instance.  A thread's cache entry is one pointer,
+ * written by the slow path with one store: a signal handler drawing on the same thread replaces
+ * it whole or not at all, and the interrupted hook keeps the instance it loaded. */
+static struct fs_rng_hot no_hot = {.id = FS_RNG_NO_ID}; /* never fast: saves a NULL test */
+__thread struct fs_rng_hot *fs_rng_tls[FS_RNG_GEN_MAX]
+    __attribute__((tls_model("initial-exec"))) = {[0 ... FS_RNG_GEN_MAX - 1] = &no_hot};
 
-static void cache_drop(int gen)
+/* After a slow draw: the state's draws are count-only once its segment is full, and this thread
+ * finds its instance without the table from now on. */
+static void fast_offer(int gen, struct rng_inst *in)
 {
-    struct fs_rng_cache *c = &fs_rng_cache[gen];
-    if (c->key == FS_RNG_NO_KEY)
+    fs_rng_tls[gen] = &in->h;
+    if (in->fresh || (uint64_t)(in->h.pos - in->seg.start) < SEG_VALUES)
         return;
-    c->key = FS_RNG_NO_KEY;
-    struct rng_inst *in = cache_inst[gen];
-    if (in) {
-        in->pos += (int64_t)c->count;
-        if (content_keyed(gen))
-            in->expect = c->expect;
-    }
-    c->count = 0;
+    __atomic_store_n(&in->h.fast, (uint8_t)(gen + 1), __ATOMIC_RELEASE);
 }
-
-static void cache_drop_all(void)
-{
-    for (int g = 0; g < FS_RNG_GEN_MAX; g++)
-        cache_drop(g);
-}
-
-void fs_rng_threads_begin(void)
-{
-    if (__libc_single_threaded)
-        cache_drop_all();
-}
-
-/* After a slow draw: the state becomes the family's cached one once its segment is full.  Only
- * in a single-threaded process: the hooks' check-draw-count is not atomic, and a second thread
- * offering its state between another's check and count would leave the first one's contents as
- * the second's expectation (every later draw a new segment).  fs_rng_threads_begin drops the
- * cache when the first thread is created. */
-static void cache_offer(int gen, const void *state, struct rng_inst *in)
-{
-    if (!__libc_single_threaded || in->fresh || (uint64_t)(in->pos - in->seg.start) < SEG_VALUES)
-        return;
-    struct fs_rng_cache *c = &fs_rng_cache[gen];
-    cache_inst[gen] = in;
-    c->expect = in->expect;
-    c->count = 0;
-    __atomic_store_n(&c->key, (uintptr_t)state, __ATOMIC_RELEASE);
-}
-
-static void draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
-                       const char *call, uintptr_t site);
 
 void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
-                       const char *call, uintptr_t site)
-{
-    cache_drop(gen);
-    draw_state(gen, state, before, value, vtype, call, site);
-}
-
-static void draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,
                        const char *call, uintptr_t site)
 {
     int created;
@@ -490,19 +452,19 @@ static void draw_state(int gen, const void *state, uint64_t before, uint64_t val
     if (content_keyed(gen)) {
         /* The lineage is the contents where the segment starts; when they are not what our last
          * draw left there, the caller wrote the state itself (this process made that lineage). */
-        if (in->fresh || before != in->expect) {
+        if (in->fresh || before != in->h.expect) {
             if (seg_pending(in))
                 write_segment(in);
             if (!in->fresh)
                 in->inherited = 0;
             in->fresh = 0;
             in->lineage = before;
-            in->pos = 0;
+            in->h.pos = 0;
             seg_restart(in, in->seg.forced && !in->seg.n);
         }
         drew(in, value, vtype, call, site);
-        in->expect = contents_of(gen, state);
-        cache_offer(gen, state, in);
+        in->h.expect = contents_of(gen, state);
+        fast_offer(gen, in);
         return;
     }
     if (created) {
@@ -512,7 +474,7 @@ static void draw_state(int gen, const void *state, uint64_t before, uint64_t val
         seg_restart(in, 0);
     }
     drew(in, value, vtype, call, site);
-    cache_offer(gen, state, in);
+    fast_offer(gen, in);
 }
 
 /* ---- seeding ----------------------------------------------------------------------------- */
@@ -528,8 +490,8 @@ static void write_seed(const struct rng_inst *in, uint64_t value, const char *ca
     struct fs_linebuf *lb = batch_lb(&b);
     if (lb) {
         fs_lb_begin(lb, "seed");
-        fs_lb_str(lb, "gen", gen_names[in->gen]);
-        fs_lb_hex(lb, "id", in->id);
+        fs_lb_str(lb, "gen", gen_names[in->h.gen]);
+        fs_lb_hex(lb, "id", in->h.id);
         fs_lb_hex(lb, "value", value);
         fs_lb_str(lb, "call", call);
         fs_lb_hex(lb, "site", site);
@@ -582,7 +544,6 @@ void fs_rng_seed_drand48(uint64_t value, const char *call, uintptr_t site)
 
 void fs_rng_seed_state(int gen, const void *state, uint64_t value, const char *call, uintptr_t site)
 {
-    cache_drop(gen);
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (!in) {
@@ -594,7 +555,6 @@ void fs_rng_seed_state(int gen, const void *state, uint64_t value, const char *c
 
 void fs_rng_reset_state(int gen, const void *state)
 {
-    cache_drop(gen);
     int created;
     struct rng_inst *in = state_find(gen, state, &created);
     if (!in) {
@@ -631,7 +591,7 @@ static void make_current(struct rng_inst *in)
     if (prev == in)
         return;
     int64_t reached = pos_of(prev);
-    __atomic_store_n(&prev->pos, reached, __ATOMIC_RELAXED);
+    __atomic_store_n(&prev->h.pos, reached, __ATOMIC_RELAXED);
     in->base = fs_rng_draws_total(FS_RNG_FAM_RANDOM);
     random_cur = in;
     want_values(in);
@@ -743,7 +703,6 @@ static void write_pending(void)
 
 void fs_rng_before_fork(void)
 {
-    cache_drop_all();
     if (!rng_used && !safe_any && !rng_lost)
         return;
     write_pending();
@@ -753,7 +712,7 @@ static void restart_parent(struct rng_inst *in, void *arg)
 {
     (void)arg;
     if (in->seg.n || in->seg.written) {
-        if (content_keyed(in->gen))
+        if (content_keyed(in->h.gen))
             in->fresh = 1;
         seg_restart(in, 1);
     }
@@ -763,7 +722,7 @@ static void restart_child(struct rng_inst *in, void *arg)
 {
     (void)arg;
     in->inherited = 1;
-    if (content_keyed(in->gen))
+    if (content_keyed(in->h.gen))
         in->fresh = 1;
     seg_restart(in, 1);
 }
@@ -773,7 +732,6 @@ static void restart_child(struct rng_inst *in, void *arg)
  * the child this runs before fork() returns: static memory and nothing else. */
 void fs_rng_after_fork(int in_child)
 {
-    cache_drop_all();
     if (in_child) {
         if (seeds_written)
             seeds_written = 0;
@@ -801,7 +759,6 @@ static void restart_written(struct rng_inst *in, void *arg)
 
 void fs_rng_flush(void)
 {
-    cache_drop_all();
     if (!rng_used && !safe_any && !rng_lost)
         return;
     write_pending();

@@ -298,7 +298,9 @@ struct fs_sem_slot {
 FS_HIDDEN extern struct fs_thread fs_threads[FS_MAX_THREADS];
 FS_HIDDEN extern struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
 FS_HIDDEN extern uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
-FS_HIDDEN extern unsigned fs_threads_lost;
+/* Threads without a slot; in fs_proc, whose page a forked child writes anyway, because the child
+ * reads it (snapshot.c) and a variable of its own would cost the child a page fault per fork. */
+#define fs_threads_lost (fs_proc.threads_lost)
 FS_HIDDEN extern unsigned fs_threads_hwm; /* slots below it may be in use */
 FS_HIDDEN extern int fs_sems_full;        /* a mark did not fit: every semaphore is a signal */
 
@@ -647,6 +649,7 @@ struct fs_proc {
     int forked_image; /* this image is a forked child that has not exec'd */
     int spawned;      /* this image called posix_spawn */
     int ended;        /* the end record was written */
+    unsigned threads_lost; /* fs_threads_lost (registry.c) */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)
@@ -672,14 +675,21 @@ FS_HIDDEN extern uint64_t fs_rng_draws_gone[FS_RNG_FAMILIES];
 /* Every draw of the family so far, in this process image: O(threads), for the slow paths. */
 FS_HIDDEN uint64_t fs_rng_draws_total(int family);
 
-/* Caller-held states whose draws only need counting (rng.c): one per family (enum fs_rng_gen),
- * tested by the hooks' fast paths.  `key` is the state's address, FS_RNG_NO_KEY when none. */
-struct fs_rng_cache {
-    uintptr_t key;
-    uint64_t expect; /* erand48's and rand_r's: the contents our last draw left */
-    uint64_t count;  /* draws counted here, not yet in the instance's position */
+/* What the caller-held states' fast paths read and write of a generator instance (rng.c's
+ * struct rng_inst begins with it).  `fast` is the instance's own verdict that a draw needs only
+ * counting: the family + 1 while its segment has its values and nothing wants the state re-read,
+ * 0 otherwise (every segment restart, at a seed, a reset, a fork on both sides, a flush, clears
+ * it before anything else changes).  Keeping the verdict in the instance, not in the thread's
+ * cache, means a cache entry is one pointer: a signal handler that draws on the same thread can
+ * replace it but never leave half of one behind, and a fork needs no epoch to invalidate it. */
+struct fs_rng_hot {
+    uintptr_t id;    /* the state's address; 0 for glibc's built-in random table and drand48 */
+    uint64_t expect; /* content families (erand48, rand_r): the contents after the last draw */
+    int64_t pos;     /* values drawn from the lineage so far (global families: see rng.c) */
+    uint8_t gen;     /* enum fs_rng_gen */
+    uint8_t fast;    /* gen + 1 when a draw only counts (pos++), else 0 */
 };
-#define FS_RNG_NO_KEY UINTPTR_MAX
+#define FS_RNG_NO_ID UINTPTR_MAX /* no state's address */
 
 /* The 48-bit state of the drand48 family, from its three 16-bit words. */
 static inline uint64_t fs_x48(const unsigned short x[3])
@@ -707,9 +717,12 @@ enum fs_rng_gen {
     FS_RNG_GEN_MAX
 };
 enum fs_rng_vtype { FS_RNG_INT, FS_RNG_DOUBLE };
-FS_HIDDEN extern struct fs_rng_cache fs_rng_cache[FS_RNG_GEN_MAX];
-/* Before a thread is created: the cache serves single-threaded processes only (rng.c). */
-FS_HIDDEN void fs_rng_threads_begin(void);
+/* Per thread and caller-state family, the instance of the state this thread last drew from
+ * the slow way (a never-fast placeholder before): the fast path draws only while that instance's id is the state
+ * passed and its `fast` says so; a draw then counts in the instance itself (no fold-back, no
+ * atomic, no lock).  Set by rng.c's slow path only. */
+FS_HIDDEN extern __thread struct fs_rng_hot *fs_rng_tls[FS_RNG_GEN_MAX]
+    __attribute__((tls_model("initial-exec")));
 enum fs_rng_src {
     FS_RNG_SRC_GETRANDOM,
     FS_RNG_SRC_GETENTROPY,

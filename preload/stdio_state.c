@@ -62,7 +62,8 @@ void fs_stdio_init(void)
 
 void fs_stdio_at_fork(int alone)
 {
-    fs_nstreams = 0;
+    if (fs_nstreams) /* a store per fork would cost the parent a copy-on-write fault per fork */
+        fs_nstreams = 0;
     if (!list_head) {
         fs_py_streams_append();
         return;

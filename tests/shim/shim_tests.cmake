@@ -6,7 +6,7 @@
 set(FS_SHIM_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/shim)
 set(FS_SHIM_TRACE_ROOT ${CMAKE_CURRENT_BINARY_DIR}/shim-traces)
 
-foreach(prog semantics stress rng_exact torn privdrop thread_start kill_child rng_states)
+foreach(prog semantics stress rng_exact torn privdrop thread_start kill_child rng_states rng_cache)
   set(target fs_shim_${prog})
   add_executable(${target} ${FS_SHIM_TEST_DIR}/${prog}.c)
   target_compile_options(${target} PRIVATE -O1 -g)
@@ -89,7 +89,13 @@ add_test(NAME shim/rng_states
          COMMAND sh ${FS_SHIM_TEST_DIR}/rng_states.sh $<TARGET_FILE:forksan_preload>
                  $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/rng_states
                  $<TARGET_FILE:fs_shim_rng_states>)
-set(FS_SHIM_RUNS shim/rng_states shim/kill_child shim/stress/scale-native shim/stress/scale-preload shim/thread_start/native shim/thread_start/preload shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
+# rng_cache: the caller-held generators' per-thread cache, two threads and a signal handler
+# drawing at once: every draw counted in its own state's position.
+add_test(NAME shim/rng_cache
+         COMMAND sh ${FS_SHIM_TEST_DIR}/rng_cache.sh $<TARGET_FILE:forksan_preload>
+                 $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/rng_cache
+                 $<TARGET_FILE:fs_shim_rng_cache>)
+set(FS_SHIM_RUNS shim/rng_cache shim/rng_states shim/kill_child shim/stress/scale-native shim/stress/scale-preload shim/thread_start/native shim/thread_start/preload shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
                  shim/stress/native shim/stress/preload shim/rng_exact/native
                  shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)
