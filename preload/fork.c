@@ -27,15 +27,17 @@ static __thread int tls_nframes __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t tls_frames[FS_FORK_STACK_MAX] __attribute__((tls_model("initial-exec")));
 static __thread int tls_seq __attribute__((tls_model("initial-exec")));
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
+static void add_task(int tid, int dirfd, void *arg)
+{
+    (void)dirfd;
+    struct fs_fork_ctx *ctx = arg;
+    if (ctx->ntids < FS_MAX_THREADS)
+        ctx->tids[ctx->ntids++] = tid;
+    else
+        ctx->tids_lost++;
+}
 
-/* /proc/self/task with getdents64: no opendir (it mallocs).  glibc clears
+/* /proc/self/task with getdents64 (fs_proc_dir_numbers): no opendir (it mallocs).  glibc clears
  * __libc_single_threaded for good when a second thread starts; while it is set, the forker is
  * the only thread and four syscalls per fork can be saved. */
 static void list_tasks(struct fs_fork_ctx *ctx, int self_tid)
@@ -46,30 +48,7 @@ static void list_tasks(struct fs_fork_ctx *ctx, int self_tid)
         ctx->tids[ctx->ntids++] = self_tid;
         return;
     }
-    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    char buf[4096] __attribute__((aligned(8)));
-    for (;;) {
-        long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
-        if (n <= 0)
-            break;
-        for (long off = 0; off < n;) {
-            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-            off += d->d_reclen;
-            int tid = 0;
-            const char *p = d->d_name;
-            if (*p < '0' || *p > '9')
-                continue;
-            for (; *p >= '0' && *p <= '9'; p++)
-                tid = tid * 10 + (*p - '0');
-            if (ctx->ntids < FS_MAX_THREADS)
-                ctx->tids[ctx->ntids++] = tid;
-            else
-                ctx->tids_lost++;
-        }
-    }
-    close(fd);
+    (void)fs_proc_dir_numbers("/proc/self/task", add_task, ctx);
 }
 
 /* Checked on every fork (dl_iterate_phdr's counters): dlopen is not interposed, because glibc

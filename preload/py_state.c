@@ -388,7 +388,8 @@ static void stack_key(void)
 void fs_pystate_before_fork(void)
 {
     tls_py_armed = 0;
-    fs_pystate_fork.valid = 0;
+    if (fs_pystate_fork.valid) /* stored only when set: a write costs a copy-on-write fault */
+        fs_pystate_fork.valid = 0;
     if (!fs_py_active())
         return;
     fs_pyobj *et, *ev, *tb;

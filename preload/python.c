@@ -467,7 +467,8 @@ static void capture(struct fs_py_capture *c, int all)
 void fs_py_before_fork(void)
 {
     struct fs_py_capture *c = &fs_py_fork;
-    c->owner_tid = 0;
+    if (c->owner_tid) /* stored only when set: a write costs a copy-on-write fault per fork */
+        c->owner_tid = 0;
     if (!supported() || !fs_py_initialized())
         return;
     fs_snapshot_flush(); /* a deferred child file of ours still reads the previous capture */
