@@ -61,9 +61,12 @@ struct kase {
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("forksan: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs(" (see forksan cases --help)\n", stderr);
+    /* One fprintf, so one write(2) on the unbuffered stderr. */
+    char *msg = NULL;
+    if (asprintf(&msg, fmt, arg) < 0)
+        msg = NULL;
+    fprintf(stderr, "forksan: %s (see forksan cases --help)\n", msg ? msg : fmt);
+    free(msg);
     return FS_EXIT_USAGE;
 }
 
