@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "deadwatch.h"
 #include "diag.h"
+#include "model.h"
 
 #include <errno.h>
 #include <math.h>
@@ -282,6 +283,7 @@ static int run_main(int argc, char **argv)
     ro.run_info = &run;
     struct fs_analysis a;
     int rc = status;
+    fs_model_set_known_ends(res.signalled, res.nsignalled);
     if (fs_analyze_dir(dir, &a) < 0) {
         fprintf(stderr, "forksan: cannot read traces in %s: %s\n", dir, strerror(errno));
         rc = FS_EXIT_INTERNAL;
@@ -302,6 +304,8 @@ static int run_main(int argc, char **argv)
             rc = ro.exitcode;
         fs_analysis_release(&a);
     }
+    fs_model_set_known_ends(NULL, 0);
+    free(res.signalled);
     free(options);
     if (keep)
         fs_warn("traces kept in %s", dir);
