@@ -67,6 +67,7 @@ static struct {
     void (*PyErr_Clear)(void);
     py_object **(*_PyObject_GetDictPtr)(py_object *); /* 3.8, 3.9: never allocates there */
     void (*Py_IncRef)(py_object *);
+    ssize_t (*PyObject_Size)(py_object *); /* the standard library's own atexit callbacks */
 } api;
 static int api_state; /* 0 unresolved, 1 ready, -1 no interpreter here */
 
@@ -116,6 +117,7 @@ static int resolve(void)
     RESOLVE(PyErr_Clear);
     RESOLVE(_PyObject_GetDictPtr);
     RESOLVE(Py_IncRef);
+    RESOLVE(PyObject_Size);
     st = api.Py_IsInitialized && api.PyGILState_Check && api.PySys_GetObject &&
                  api.PyDict_GetItemString && api.PyObject_GetAttrString &&
                  api.PyObject_CallObject && api.PyLong_AsLong && api.Py_DecRef &&
@@ -442,6 +444,119 @@ static long atexit_count(void)
     return n;
 }
 
+/* ---- the standard library's own atexit callbacks ------------------------------------------ */
+
+/* Some standard modules register an atexit callback for their own state, at import or on first
+ * use.  In a forked child that ends through sys.exit() these do no harm to the parent as long as
+ * they touch only the child's copy: they are counted out, each only in the state where that holds
+ * (checked below), so that a callback the program registered is what remains.  The check reads
+ * module and class dictionaries and sizes of built-in containers: no program code runs. */
+
+/* sys.modules[mod].name, borrowed, or NULL. */
+static py_object *module_value(const char *mod, const char *name)
+{
+    py_object *m = module(mod);
+    py_object *d = m && is_type(m, "module") && api.PyModule_GetDict ? api.PyModule_GetDict(m) : NULL;
+    return d && is_type(d, "dict") ? api.PyDict_GetItemString(d, name) : NULL;
+}
+
+/* A class attribute (a plain value in the class dictionary: no descriptor runs). New ref. */
+static py_object *class_value(py_object *cls, const char *name)
+{
+    if (!cls || !is_type(cls, "type"))
+        return NULL;
+    py_object *v = api.PyObject_GetAttrString(cls, name);
+    if (!v)
+        api.PyErr_Clear();
+    return v;
+}
+
+/* 1 when the built-in set or dict obj is empty, 0 when not, -1 when it cannot be told. */
+static int is_empty(py_object *obj)
+{
+    if (!obj || !api.PyObject_Size || !(is_type(obj, "set") || is_type(obj, "dict")))
+        return -1;
+    ssize_t n = api.PyObject_Size(obj);
+    return n == 0 ? 1 : n > 0 ? 0 : -1;
+}
+
+/* A logging handler of the standard library whose flush() and close() touch only this process
+ * (StreamHandler, FileHandler, the rotating ones, SocketHandler, SysLogHandler...): not a program's
+ * subclass, whose close() may do anything, nor a MemoryHandler, whose flush() would send the
+ * parent's buffered records once more. */
+static int stdlib_handler(py_object *h)
+{
+    py_object *cls = h ? (py_object *)((const struct py_head *)(const void *)h)->type : NULL;
+    if (!cls || !is_type(cls, "type"))
+        return 0;
+    const char *name = ((const struct py_type_head *)(const void *)cls)->tp_name;
+    if (!name || strcmp(name, "MemoryHandler") == 0 || strcmp(name, "BufferingHandler") == 0)
+        return 0;
+    py_object *mod = class_value(cls, "__module__");
+    ssize_t n = 0;
+    const char *m = mod && is_type(mod, "str") ? api.PyUnicode_AsUTF8AndSize(mod, &n) : NULL;
+    int ok = m && (strcmp(m, "logging") == 0 || strcmp(m, "logging.handlers") == 0);
+    if (!m)
+        api.PyErr_Clear();
+    if (mod)
+        api.Py_DecRef(mod);
+    return ok;
+}
+
+/* logging.shutdown (registered when logging is imported) flushes and closes every live handler. */
+static int logging_harmless(void)
+{
+    py_object *list = module_value("logging", "_handlerList");
+    if (!module_value("logging", "shutdown") || !list || !is_type(list, "list") ||
+        !api.PyWeakref_GetObject)
+        return 0;
+    ssize_t n = api.PyList_Size(list);
+    if (n < 0 || n > 64)
+        return 0;
+    for (ssize_t i = 0; i < n; i++) {
+        py_object *ref = api.PyList_GetItem(list, i);
+        if (!ref || !(is_type(ref, "weakref.ReferenceType") || is_type(ref, "weakref")))
+            return 0;
+        py_object *h = api.PyWeakref_GetObject(ref);
+        if (h && !is_type(h, "NoneType") && !stdlib_handler(h))
+            return 0;
+    }
+    return 1;
+}
+
+static long stdlib_atexit_count(void)
+{
+    long n = 0;
+    if (!api.PyErr_Clear || !api.PyModule_GetDict)
+        return 0;
+    n += logging_harmless();
+    /* multiprocessing.util._exit_function (at import): its finalizers check the pid, but it
+     * terminates the daemonic children of multiprocessing.process._children, which a forked
+     * child inherits: harmless only when there are none. */
+    if (module_value("multiprocessing.util", "_exit_function")) {
+        py_object *children = module_value("multiprocessing.process", "_children");
+        n += !children || is_empty(children) == 1;
+    }
+    /* concurrent.futures.thread._python_exit, an atexit callback on 3.8 only (3.9+ registers it
+     * with threading._register_atexit): it joins worker threads, which a child does not have. */
+    if (module_value("concurrent.futures.thread", "_python_exit") &&
+        !module_value("threading", "_register_atexit"))
+        n++;
+    /* weakref.finalize._exitfunc (on the first finalize()): runs the live finalizers, which may
+     * remove the parent's files (tempfile.TemporaryDirectory): harmless only with none. */
+    py_object *fin = module_value("weakref", "finalize");
+    py_object *reg = class_value(fin, "_registered_with_atexit");
+    if (reg && is_type(reg, "bool") && api.PyLong_AsLong(reg) == 1 && api.PyObject_Size) {
+        py_object *registry = class_value(fin, "_registry");
+        n += is_empty(registry) == 1;
+        if (registry)
+            api.Py_DecRef(registry);
+    }
+    if (reg)
+        api.Py_DecRef(reg);
+    return n;
+}
+
 /* FNV-1a over each frame's code object and line: equal keys are the same Python call path. */
 static void stack_key(void)
 {
@@ -489,7 +604,9 @@ void fs_pystate_before_fork(void)
     py_object *et, *ev, *tb;
     api.PyErr_Fetch(&et, &ev, &tb);
     capture_streams();
-    fs_pystate_fork.atexit_count = atexit_count();
+    long ncb = atexit_count();
+    long nstd = ncb > 0 ? stdlib_atexit_count() : 0;
+    fs_pystate_fork.atexit_count = ncb > nstd ? ncb - nstd : ncb < 0 ? ncb : 0;
     stack_key();
     /* Whatever our calls raised is ours: drop it, and give the program its own state back. */
     py_object *t2, *v2, *b2;
