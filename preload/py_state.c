@@ -12,7 +12,8 @@
  * users keep them: the globals of __main__, one level of attributes of the plain instances found
  * there (self.log = open(...)), and the stream of every logging handler (logging._handlerList).
  * CPython keeps no registry of open files and a heap walk costs milliseconds, so this bounded set
- * is read instead (docs/python.md says what it misses: a file held only in a function's locals).
+ * is read instead, plus the locals of the forking thread's frames (docs/python.md says what it
+ * misses).
  * Only dictionaries are read, with PyDict_Next and borrowed references, and an instance's
  * dictionary only when its class is a heap type with the generic attribute lookup: no property,
  * __getattr__ or other program code runs.
@@ -68,6 +69,8 @@ static struct {
     py_object **(*_PyObject_GetDictPtr)(py_object *); /* 3.8, 3.9: never allocates there */
     void (*Py_IncRef)(py_object *);
     ssize_t (*PyObject_Size)(py_object *); /* the standard library's own atexit callbacks */
+    py_object *(*PyDict_New)(void);        /* 3.13's frame locals proxy, read into a dict */
+    int (*PyDict_Update)(py_object *, py_object *);
 } api;
 static int api_state; /* 0 unresolved, 1 ready, -1 no interpreter here */
 
@@ -118,6 +121,8 @@ static int resolve(void)
     RESOLVE(_PyObject_GetDictPtr);
     RESOLVE(Py_IncRef);
     RESOLVE(PyObject_Size);
+    RESOLVE(PyDict_New);
+    RESOLVE(PyDict_Update);
     st = api.Py_IsInitialized && api.PyGILState_Check && api.PySys_GetObject &&
                  api.PyDict_GetItemString && api.PyObject_GetAttrString &&
                  api.PyObject_CallObject && api.PyLong_AsLong && api.Py_DecRef &&
@@ -394,6 +399,43 @@ static void scan_logging(struct scan *sc)
     }
 }
 
+/* The local variables of the forking thread's Python frames (def work(): f = open(...);
+ * os.fork()).  frame.f_locals is C code in every version: a dictionary (3.8-3.12: a snapshot
+ * of the fast locals, the one locals() returns; module frames: their globals) or, on 3.13, a
+ * FrameLocalsProxy, copied into a new dictionary through its C mapping methods.  Only with the
+ * cyclic GC paused (3.10+, PyGC_Disable): the snapshots allocate. */
+#define PY_LOCALS_FRAMES 64
+static void scan_locals(struct scan *sc)
+{
+    if (!api.PyEval_GetFrame || !api.PyFrame_GetBack)
+        return;
+    void *f = api.PyEval_GetFrame(), *owned = NULL;
+    for (int depth = 0; f && depth < PY_LOCALS_FRAMES && sc->budget; depth++) {
+        py_object *loc = api.PyObject_GetAttrString(f, "f_locals");
+        if (loc && !is_type(loc, "dict") && is_type(loc, "FrameLocalsProxy") && api.PyDict_New &&
+            api.PyDict_Update) {
+            py_object *copy = api.PyDict_New();
+            if (copy && api.PyDict_Update(copy, loc) < 0) {
+                api.Py_DecRef(copy);
+                copy = NULL;
+            }
+            api.Py_DecRef(loc);
+            loc = copy;
+        }
+        if (loc) {
+            scan_dict(sc, loc, 1);
+            api.Py_DecRef(loc);
+        }
+        api.PyErr_Clear();
+        void *back = api.PyFrame_GetBack(f);
+        if (owned)
+            api.Py_DecRef(owned);
+        owned = f = back;
+    }
+    if (owned)
+        api.Py_DecRef(owned);
+}
+
 /* Every place named at the top of this file.  The GC is paused: an instance's dictionary may be
  * created on first read (3.11+), and a collection there could run a finalizer. */
 static void scan_streams(struct scan *sc)
@@ -405,11 +447,14 @@ static void scan_streams(struct scan *sc)
         consider(sc, api.PySys_GetObject(names[i]));
     if (!api.PyDict_Next || !api.PyModule_GetDict || !api.PyErr_Clear)
         return;
-    int gc_was = api.PyGC_Disable && api.PyGC_Enable ? api.PyGC_Disable() : 0;
+    int pausable = api.PyGC_Disable && api.PyGC_Enable;
+    int gc_was = pausable ? api.PyGC_Disable() : 0;
     py_object *main_mod = module("__main__");
     if (main_mod && is_type(main_mod, "module"))
         scan_dict(sc, api.PyModule_GetDict(main_mod), 1);
     scan_logging(sc);
+    if (pausable)
+        scan_locals(sc);
     if (gc_was)
         api.PyGC_Enable();
 }
