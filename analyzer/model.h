@@ -323,6 +323,8 @@ struct fs_image {
     size_t nrefused;
     struct fs_late_reap *late_reaps;
     size_t nlate_reaps;
+    int *killed; /* children this image reaped killed by a signal (`killed` records) */
+    size_t nkilled;
     bool damaged;    /* truncated or had unparsable lines */
     bool unfinished; /* the writer promised an `end` record and there is none (killed, or cut) */
 };

@@ -693,6 +693,28 @@ check "--on-deadlock abort: the child's finding says it was aborted" has "$ERR" 
 check "--on-deadlock abort: no warning of a missing end record for the child the shim aborted" \
     eval '! has "$ERR" "no end record"'
 
+# A parent that kills its traced child and reaps it: its `killed` record explains the child's
+# trace, which ends without an `end` record (the child has output pending, so it has a trace).
+if command -v python3 >/dev/null 2>&1; then
+    cat >"$WORK/killchild.py" <<'EOF'
+import os, signal, sys, time
+sys.stdout.write("pending")
+pid = os.fork()
+if pid == 0:
+    time.sleep(30)
+    os._exit(0)
+time.sleep(0.5)
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+sys.stdout.write("\n")
+EOF
+    PYTHONUNBUFFERED= fs run --fail-on never --trace-dir "$WORK/killed" -- python3 -E "$WORK/killchild.py"
+    check "a child its parent killed and reaped: the parent's trace says so" \
+        eval 'grep -q "^killed pid=[0-9]* signal=9 " "$WORK"/killed/*.trace'
+    check "a child its parent killed and reaped: no warning of a missing end record" \
+        eval '! has "$ERR" "no end record"'
+fi
+
 # ---- live announcement, and the default end of a child that can never go on -------------------
 
 # deadlock_policy_wait's parent waits for its child for good (natively the tree hangs until the
