@@ -246,6 +246,7 @@ static int run_main(int argc, char **argv)
     struct fs_run_result res;
     if (fs_run_program(&opts, &res) < 0) {
         fprintf(stderr, "forksan: cannot start %s: %s\n", opts.argv[0], strerror(errno));
+        free(res.signalled);
         free(dir);
         return FS_EXIT_INTERNAL;
     }
