@@ -31,14 +31,15 @@
 #define FS_REC_DRAW "draw"
 #define FS_REC_SAFE "safe"
 /* State copied by fork (streams, exit, reaping, limits): an output stream with bytes pending at
- * the fork (child side), what became of them, how a process ended, a child it reaped, a fork the
- * limits refused. */
+ * the fork (child side), what became of them, how a process ended, a child it reaped (late, or
+ * killed by a signal), a fork the limits refused. */
 #define FS_REC_STREAM    "stream"
 #define FS_REC_STREAMEND "streamend"
 #define FS_REC_END       "end"
 #define FS_REC_ZOMBIE    "zombie"
 #define FS_REC_REFUSED   "refused"
 #define FS_REC_REAPED    "reaped"
+#define FS_REC_KILLED    "killed"
 #define FS_REC_FD        "fd"
 /* Python (CPython processes): the interpreter, its threads' Python stacks and names, and the
  * locks it could name, after a `child` record (of=fork) or a `deadlock` record (of=deadlock). */

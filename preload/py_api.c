@@ -81,6 +81,9 @@ static const struct py_row rows[] = {
     OPT(PyGC_Enable),
     OPT(_Py_IsFinalizing),
     OPT(Py_IsFinalizing),
+    OPT(PyObject_Size),
+    OPT(PyDict_New),
+    OPT(PyDict_Update),
 };
 
 static int lookup_all(void)

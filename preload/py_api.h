@@ -64,6 +64,9 @@ struct fs_py_api {
     int (*PyGC_Enable)(void);
     int (*_Py_IsFinalizing)(void); /* up to 3.12 */
     int (*Py_IsFinalizing)(void);  /* 3.13+ */
+    ssize_t (*PyObject_Size)(fs_pyobj *); /* the standard library's own atexit callbacks */
+    fs_pyobj *(*PyDict_New)(void);         /* 3.13's frame locals proxy, read into a dict */
+    int (*PyDict_Update)(fs_pyobj *, fs_pyobj *);
 };
 FS_HIDDEN extern struct fs_py_api fs_pyapi;
 

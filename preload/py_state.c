@@ -12,7 +12,8 @@
  * users keep them: the globals of __main__, one level of attributes of the plain instances found
  * there (self.log = open(...)), and the stream of every logging handler (logging._handlerList).
  * CPython keeps no registry of open files and a heap walk costs milliseconds, so this bounded set
- * is read instead (docs/python.md says what it misses: a file held only in a function's locals).
+ * is read instead, plus the locals of the forking thread's frames (docs/python.md says what it
+ * misses).
  * Only dictionaries are read, with PyDict_Next and borrowed references, and an instance's
  * dictionary only when its class is a heap type with the generic attribute lookup: no property,
  * __getattr__ or other program code runs.
@@ -287,6 +288,43 @@ static void scan_logging(struct scan *sc)
     }
 }
 
+/* The local variables of the forking thread's Python frames (def work(): f = open(...);
+ * os.fork()).  frame.f_locals is C code in every version: a dictionary (3.8-3.12: a snapshot
+ * of the fast locals, the one locals() returns; module frames: their globals) or, on 3.13, a
+ * FrameLocalsProxy, copied into a new dictionary through its C mapping methods.  Only with the
+ * cyclic GC paused (3.10+, PyGC_Disable): the snapshots allocate. */
+#define PY_LOCALS_FRAMES 64
+static void scan_locals(struct scan *sc)
+{
+    if (!fs_pyapi.PyEval_GetFrame || !fs_pyapi.PyFrame_GetBack)
+        return;
+    void *f = fs_pyapi.PyEval_GetFrame(), *owned = NULL;
+    for (int depth = 0; f && depth < PY_LOCALS_FRAMES && sc->budget; depth++) {
+        fs_pyobj *loc = fs_pyapi.PyObject_GetAttrString(f, "f_locals");
+        if (loc && !is_type(loc, "dict") && is_type(loc, "FrameLocalsProxy") && fs_pyapi.PyDict_New &&
+            fs_pyapi.PyDict_Update) {
+            fs_pyobj *copy = fs_pyapi.PyDict_New();
+            if (copy && fs_pyapi.PyDict_Update(copy, loc) < 0) {
+                fs_pyapi.Py_DecRef(copy);
+                copy = NULL;
+            }
+            fs_pyapi.Py_DecRef(loc);
+            loc = copy;
+        }
+        if (loc) {
+            scan_dict(sc, loc, 1);
+            fs_pyapi.Py_DecRef(loc);
+        }
+        fs_pyapi.PyErr_Clear();
+        void *back = fs_pyapi.PyFrame_GetBack(f);
+        if (owned)
+            fs_pyapi.Py_DecRef(owned);
+        owned = f = back;
+    }
+    if (owned)
+        fs_pyapi.Py_DecRef(owned);
+}
+
 /* Every place named at the top of this file.  The GC is paused: an instance's dictionary may be
  * created on first read (3.11+), and a collection there could run a finalizer. */
 /* The layouts above are those of default builds of 3.8 to 3.13: any other interpreter's streams
@@ -307,11 +345,14 @@ static void scan_streams(struct scan *sc)
         consider(sc, fs_pyapi.PySys_GetObject(names[i]));
     if (!fs_pyapi.PyModule_GetDict)
         return;
-    int gc_was = fs_pyapi.PyGC_Disable && fs_pyapi.PyGC_Enable ? fs_pyapi.PyGC_Disable() : 0;
+    int pausable = fs_pyapi.PyGC_Disable && fs_pyapi.PyGC_Enable;
+    int gc_was = pausable ? fs_pyapi.PyGC_Disable() : 0;
     fs_pyobj *main_mod = module("__main__");
     if (main_mod && is_type(main_mod, "module"))
         scan_dict(sc, fs_pyapi.PyModule_GetDict(main_mod), 1);
     scan_logging(sc);
+    if (pausable)
+        scan_locals(sc);
     if (gc_was)
         fs_pyapi.PyGC_Enable();
 }
@@ -343,6 +384,119 @@ static long atexit_count(void)
         return -1;
     long n = fs_pyapi.PyLong_AsLong(r);
     fs_pyapi.Py_DecRef(r);
+    return n;
+}
+
+/* ---- the standard library's own atexit callbacks ------------------------------------------ */
+
+/* Some standard modules register an atexit callback for their own state, at import or on first
+ * use.  In a forked child that ends through sys.exit() these do no harm to the parent as long as
+ * they touch only the child's copy: they are counted out, each only in the state where that holds
+ * (checked below), so that a callback the program registered is what remains.  The check reads
+ * module and class dictionaries and sizes of built-in containers: no program code runs. */
+
+/* sys.modules[mod].name, borrowed, or NULL. */
+static fs_pyobj *module_value(const char *mod, const char *name)
+{
+    fs_pyobj *m = module(mod);
+    fs_pyobj *d = m && is_type(m, "module") && fs_pyapi.PyModule_GetDict ? fs_pyapi.PyModule_GetDict(m) : NULL;
+    return d && is_type(d, "dict") ? fs_pyapi.PyDict_GetItemString(d, name) : NULL;
+}
+
+/* A class attribute (a plain value in the class dictionary: no descriptor runs). New ref. */
+static fs_pyobj *class_value(fs_pyobj *cls, const char *name)
+{
+    if (!cls || !is_type(cls, "type"))
+        return NULL;
+    fs_pyobj *v = fs_pyapi.PyObject_GetAttrString(cls, name);
+    if (!v)
+        fs_pyapi.PyErr_Clear();
+    return v;
+}
+
+/* 1 when the built-in set or dict obj is empty, 0 when not, -1 when it cannot be told. */
+static int is_empty(fs_pyobj *obj)
+{
+    if (!obj || !fs_pyapi.PyObject_Size || !(is_type(obj, "set") || is_type(obj, "dict")))
+        return -1;
+    ssize_t n = fs_pyapi.PyObject_Size(obj);
+    return n == 0 ? 1 : n > 0 ? 0 : -1;
+}
+
+/* A logging handler of the standard library whose flush() and close() touch only this process
+ * (StreamHandler, FileHandler, the rotating ones, SocketHandler, SysLogHandler...): not a program's
+ * subclass, whose close() may do anything, nor a MemoryHandler, whose flush() would send the
+ * parent's buffered records once more. */
+static int stdlib_handler(fs_pyobj *h)
+{
+    fs_pyobj *cls = h ? (fs_pyobj *)((const struct fs_py_head *)(const void *)h)->type : NULL;
+    if (!cls || !is_type(cls, "type"))
+        return 0;
+    const char *name = ((const struct fs_py_type_head *)(const void *)cls)->tp_name;
+    if (!name || strcmp(name, "MemoryHandler") == 0 || strcmp(name, "BufferingHandler") == 0)
+        return 0;
+    fs_pyobj *mod = class_value(cls, "__module__");
+    ssize_t n = 0;
+    const char *m = mod && is_type(mod, "str") ? fs_pyapi.PyUnicode_AsUTF8AndSize(mod, &n) : NULL;
+    int ok = m && (strcmp(m, "logging") == 0 || strcmp(m, "logging.handlers") == 0);
+    if (!m)
+        fs_pyapi.PyErr_Clear();
+    if (mod)
+        fs_pyapi.Py_DecRef(mod);
+    return ok;
+}
+
+/* logging.shutdown (registered when logging is imported) flushes and closes every live handler. */
+static int logging_harmless(void)
+{
+    fs_pyobj *list = module_value("logging", "_handlerList");
+    if (!module_value("logging", "shutdown") || !list || !is_type(list, "list") ||
+        !fs_pyapi.PyWeakref_GetObject)
+        return 0;
+    ssize_t n = fs_pyapi.PyList_Size(list);
+    if (n < 0 || n > 64)
+        return 0;
+    for (ssize_t i = 0; i < n; i++) {
+        fs_pyobj *ref = fs_pyapi.PyList_GetItem(list, i);
+        if (!ref || !(is_type(ref, "weakref.ReferenceType") || is_type(ref, "weakref")))
+            return 0;
+        fs_pyobj *h = fs_pyapi.PyWeakref_GetObject(ref);
+        if (h && !is_type(h, "NoneType") && !stdlib_handler(h))
+            return 0;
+    }
+    return 1;
+}
+
+static long stdlib_atexit_count(void)
+{
+    long n = 0;
+    if (!fs_pyapi.PyErr_Clear || !fs_pyapi.PyModule_GetDict)
+        return 0;
+    n += logging_harmless();
+    /* multiprocessing.util._exit_function (at import): its finalizers check the pid, but it
+     * terminates the daemonic children of multiprocessing.process._children, which a forked
+     * child inherits: harmless only when there are none. */
+    if (module_value("multiprocessing.util", "_exit_function")) {
+        fs_pyobj *children = module_value("multiprocessing.process", "_children");
+        n += !children || is_empty(children) == 1;
+    }
+    /* concurrent.futures.thread._python_exit, an atexit callback on 3.8 only (3.9+ registers it
+     * with threading._register_atexit): it joins worker threads, which a child does not have. */
+    if (module_value("concurrent.futures.thread", "_python_exit") &&
+        !module_value("threading", "_register_atexit"))
+        n++;
+    /* weakref.finalize._exitfunc (on the first finalize()): runs the live finalizers, which may
+     * remove the parent's files (tempfile.TemporaryDirectory): harmless only with none. */
+    fs_pyobj *fin = module_value("weakref", "finalize");
+    fs_pyobj *reg = class_value(fin, "_registered_with_atexit");
+    if (reg && is_type(reg, "bool") && fs_pyapi.PyLong_AsLong(reg) == 1 && fs_pyapi.PyObject_Size) {
+        fs_pyobj *registry = class_value(fin, "_registry");
+        n += is_empty(registry) == 1;
+        if (registry)
+            fs_pyapi.Py_DecRef(registry);
+    }
+    if (reg)
+        fs_pyapi.Py_DecRef(reg);
     return n;
 }
 
@@ -395,7 +549,9 @@ void fs_pystate_before_fork(void)
     fs_pyobj *et, *ev, *tb;
     fs_pyapi.PyErr_Fetch(&et, &ev, &tb);
     capture_streams();
-    fs_pystate_fork.atexit_count = atexit_count();
+    long ncb = atexit_count();
+    long nstd = ncb > 0 ? stdlib_atexit_count() : 0;
+    fs_pystate_fork.atexit_count = ncb > nstd ? ncb - nstd : ncb < 0 ? ncb : 0;
     stack_key();
     /* Whatever our calls raised is ours: drop it, and give the program its own state back. */
     fs_pyobj *t2, *v2, *b2;

@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config libunwind-dev libdw-dev libelf-dev libcri
 # Test-only: the real prefork servers of tests/servers (CTest label `servers`).  Their packages
 # would start system services; a policy-rc.d that refuses every start is in place while they
 # install, and the test runs them with its own configuration on 127.0.0.1 only.
-test_pkgs=(nginx-light apache2)
+test_pkgs=(nginx-light apache2 gunicorn)
 missing=()
 for p in "${pkgs[@]}" "${test_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,6 +4,7 @@
  * parses, so the cases' own output goes to a log in their trace directory. */
 #include "case_spec.h"
 #include "cli.h"
+#include "model.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -61,9 +62,12 @@ struct kase {
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("forksan: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs(" (see forksan cases --help)\n", stderr);
+    /* One fprintf, so one write(2) on the unbuffered stderr. */
+    char *msg = NULL;
+    if (asprintf(&msg, fmt, arg) < 0)
+        msg = NULL;
+    fprintf(stderr, "forksan: %s (see forksan cases --help)\n", msg ? msg : fmt);
+    free(msg);
     return FS_EXIT_USAGE;
 }
 
@@ -354,6 +358,8 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
                      struct fs_analysis *a, bool *analysed, char **trace_dir, char **command)
 {
     const struct fs_case_spec *spec = &k->spec;
+    struct fs_run_result res;
+    memset(&res, 0, sizeof res);
     size_t argc = 0;
     char **argv = fs_xcalloc(spec->nargs + 5, sizeof *argv);
     if (spec->python) {
@@ -403,8 +409,6 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
         .stdout_fd = fd,
         .stderr_fd = fd,
     };
-    struct fs_run_result res;
-    memset(&res, 0, sizeof res);
     int run_rc = fs_run_program(&ro, &res);
     free(policy);
     free(env);
@@ -422,7 +426,11 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
     if (!res.started)
         goto out; /* no traces, and "missing" lines would only hide the real reason */
 
-    if (fs_analyze_dir(dir, a) < 0) {
+    /* The processes the run reaped killed by a signal: their traces' missing `end` is known. */
+    fs_model_set_known_ends(res.signalled, res.nsignalled);
+    int analyze_rc = fs_analyze_dir(dir, a);
+    fs_model_set_known_ends(NULL, 0);
+    if (analyze_rc < 0) {
         reason(why, fs_xasprintf("cannot read the traces in %s: %s", dir, strerror(errno)));
         goto out;
     }
@@ -442,6 +450,7 @@ static void run_case(struct suite *s, const struct kase *k, struct reasons *why,
     fs_case_mismatches_release(&mm);
 
 out:
+    free(res.signalled);
     if (fd >= 0 && close(fd) != 0)
         reason(why, fs_xasprintf("cannot write %s: %s", log, strerror(errno)));
     free(log);

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "deadwatch.h"
 #include "diag.h"
+#include "model.h"
 
 #include <errno.h>
 #include <math.h>
@@ -257,6 +258,7 @@ static int run_main(int argc, char **argv)
     struct fs_run_result res;
     if (fs_run_program(&opts, &res) < 0) {
         fprintf(stderr, "forksan: cannot start %s: %s\n", opts.argv[0], strerror(errno));
+        free(res.signalled);
         free(dir);
         return FS_EXIT_INTERNAL;
     }
@@ -294,6 +296,7 @@ static int run_main(int argc, char **argv)
     ro.run_info = &run;
     struct fs_analysis a;
     int rc = status;
+    fs_model_set_known_ends(res.signalled, res.nsignalled);
     if (fs_analyze_dir(dir, &a) < 0) {
         fprintf(stderr, "forksan: cannot read traces in %s: %s\n", dir, strerror(errno));
         rc = FS_EXIT_INTERNAL;
@@ -314,6 +317,8 @@ static int run_main(int argc, char **argv)
             rc = ro.exitcode;
         fs_analysis_release(&a);
     }
+    fs_model_set_known_ends(NULL, 0);
+    free(res.signalled);
     free(options);
     if (keep)
         fs_warn("traces kept in %s", dir);

@@ -865,20 +865,66 @@ const struct fs_hang *fs_model_hang_of(const struct fs_model *model, int pid)
     return lo > 0 && model->hangs[lo - 1].pid == pid ? &model->hangs[lo - 1] : NULL;
 }
 
+static const int *known_ends;
+static size_t nknown_ends;
+
+void fs_model_set_known_ends(const int *pids, size_t n)
+{
+    known_ends = pids;
+    nknown_ends = n;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Why a trace without an `end` record needs no word: its process blocked for good in a call the
+ * child-deadlock finding shows (policy wait: it can only have been killed; abort: the shim ended
+ * it), or it was reaped killed by a signal (by its traced parent, a `killed` record in killed,
+ * sorted; or by forksan run). */
+static bool end_explained(const struct fs_image *img, const int *killed, size_t nkilled)
+{
+    if (nkilled && bsearch(&img->pid, killed, nkilled, sizeof *killed, cmp_int))
+        return true;
+    if (img->ndeadlocks) {
+        const struct fs_deadlock_rec *d = &img->deadlocks[img->ndeadlocks - 1];
+        if (!d->trylock && d->policy &&
+            (strcmp(d->policy, "wait") == 0 || strcmp(d->policy, "abort") == 0))
+            return true;
+    }
+    for (size_t k = 0; k < nknown_ends; k++)
+        if (known_ends[k] == img->pid)
+            return true;
+    return false;
+}
+
 /* A trace that stops before its `end` record: the process was killed (a signal, or forksan's own
  * time limit: then its hang file says so and nothing more is needed), or the file was cut at a
  * record boundary, which nothing else could show.  Not damage: a killed process's trace is
- * exactly what it recorded. */
+ * exactly what it recorded.  Only the cases nothing else in the run explains are warned about. */
 static void warn_unfinished(const struct fs_model *model)
 {
+    size_t nkilled = 0, at = 0;
+    for (size_t i = 0; i < model->nimages; i++)
+        nkilled += model->images[i].nkilled;
+    int *killed = nkilled ? fs_xcalloc(nkilled, sizeof *killed) : NULL;
+    for (size_t i = 0; i < model->nimages; i++)
+        for (size_t k = 0; k < model->images[i].nkilled; k++)
+            killed[at++] = model->images[i].killed[k];
+    if (nkilled)
+        qsort(killed, nkilled, sizeof *killed, cmp_int);
     for (size_t i = 0; i < model->nimages; i++) {
         const struct fs_image *img = &model->images[i];
-        if (img->unfinished && !fs_model_hang_of(model, img->pid))
+        if (img->unfinished && !fs_model_hang_of(model, img->pid) &&
+            !end_explained(img, killed, nkilled))
             fs_warn("%s: no end record: process %d did not end through exit, _exit or exec "
                     "(killed by a signal, or ended inside libc, as daemon() does), or its trace "
                     "was cut; what it recorded last may be missing",
                     img->file, img->pid);
     }
+    free(killed);
 }
 
 struct dir_entry {

@@ -323,6 +323,8 @@ struct fs_image {
     size_t nrefused;
     struct fs_late_reap *late_reaps;
     size_t nlate_reaps;
+    int *killed; /* children this image reaped killed by a signal (`killed` records) */
+    size_t nkilled;
     bool damaged;    /* truncated or had unparsable lines */
     bool unfinished; /* the writer promised an `end` record and there is none (killed, or cut) */
 };
@@ -386,6 +388,10 @@ struct fs_model {
  * through diag.h and skipped or used in part.  Returns 0, or -1 if dir cannot be read at all (errno
  * set). */
 int fs_model_load_dir(const char *dir, struct fs_model *model);
+/* Processes whose end the run saw for itself (forksan run reaped them killed by a signal, and
+ * said so or ended them): their traces stop without an `end` record for a known reason, so
+ * fs_model_load_dir does not warn about them.  The array is the caller's, kept until then. */
+void fs_model_set_known_ends(const int *pids, size_t n);
 /* model_rng.c: the randomness records of a trace (seed, draw, safe).  Returns 1 when rec was
  * one of them and was stored, 0 when it is another record, -1 when it is one but malformed. */
 struct fs_record;

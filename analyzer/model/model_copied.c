@@ -6,6 +6,7 @@
 #include "trace_format.h"
 #include "trace_read.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,16 @@ static int add_reaped(struct fs_image *img, const struct fs_record *rec)
     return 1;
 }
 
+static int add_killed(struct fs_image *img, const struct fs_record *rec)
+{
+    long pid = dec_or(rec, "pid", -1);
+    if (pid <= 0 || pid > INT_MAX)
+        return -1;
+    img->killed = fs_xrealloc(img->killed, img->nkilled + 1, sizeof *img->killed);
+    img->killed[img->nkilled++] = (int)pid;
+    return 1;
+}
+
 static int add_fd(struct fs_image *img, const struct fs_record *rec)
 {
     long fd = dec_or(rec, "fd", -1);
@@ -183,6 +194,8 @@ int fs_model_copied_record(struct fs_image *img, const struct fs_record *rec)
         return add_fd(img, rec);
     if (strcmp(tag, FS_REC_REAPED) == 0)
         return add_reaped(img, rec);
+    if (strcmp(tag, FS_REC_KILLED) == 0)
+        return add_killed(img, rec);
     return 0;
 }
 
@@ -205,6 +218,7 @@ void fs_model_copied_release(struct fs_image *img)
     }
     free(img->refused);
     free(img->late_reaps);
+    free(img->killed);
     for (size_t i = 0; i < img->nfds; i++)
         free(img->fds[i].target);
     free(img->fds);

@@ -186,19 +186,31 @@ static void trim_exit_machinery(struct fs_stack *s)
     s->nframes -= cut;
 }
 
-/* A handler in a system library (libstdc++'s own cleanup, libc's): the language runtime's, not
- * the program's; listed, but not a reason for a finding by itself. */
-static bool runtime_handler(const struct fs_modmap *mods, uint64_t fn)
+static const struct fs_module *module_of(const struct fs_modmap *mods, uint64_t pc)
 {
-    for (size_t i = 0; i < mods->n; i++) {
-        const struct fs_module *m = &mods->mods[i];
-        if (fn < m->start || fn >= m->end)
-            continue;
-        const char *p = m->path ? m->path : "";
-        return strncmp(p, "/lib/", 5) == 0 || strncmp(p, "/lib64/", 7) == 0 ||
-               strncmp(p, "/usr/lib/", 9) == 0 || strncmp(p, "/usr/lib64/", 11) == 0;
-    }
-    return false;
+    for (size_t i = 0; i < mods->n; i++)
+        if (pc >= mods->mods[i].start && pc < mods->mods[i].end)
+            return &mods->mods[i];
+    return NULL;
+}
+
+/* A handler that is a library's cleanup of its own state, not the program's: listed, but not a
+ * reason for a finding by itself.  Either its function is in a system library (libc's,
+ * libstdc++'s, libcrypto's OPENSSL_cleanup), or a shared library registered one of its own
+ * functions itself (the registration site is in the same module, which is not the program's
+ * executable): OpenSSL on first use, mimalloc inside libpython 3.13 at start-up.  A program that
+ * registers a library's function (atexit(SDL_Quit) in main) registers from its own code, and
+ * counts. */
+static bool runtime_handler(const struct fs_image *img, uint64_t fn, uint64_t site)
+{
+    const struct fs_module *m = module_of(&img->mods, fn);
+    if (!m)
+        return false;
+    const char *p = m->path ? m->path : "";
+    if (strncmp(p, "/lib/", 5) == 0 || strncmp(p, "/lib64/", 7) == 0 ||
+        strncmp(p, "/usr/lib/", 9) == 0 || strncmp(p, "/usr/lib64/", 11) == 0)
+        return true;
+    return site && module_of(&img->mods, site) == m && *p && img->exe && strcmp(p, img->exe) != 0;
 }
 
 static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
@@ -220,7 +232,8 @@ static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
     }
     size_t own = 0;
     for (size_t i = 0; i < e->handlers.n; i++)
-        own += !runtime_handler(&ci->mods, e->handlers.pc[i]);
+        own += !runtime_handler(ci, e->handlers.pc[i],
+                                i < e->hsites.n ? e->hsites.pc[i] : 0);
     if (!own && e->pyatexit <= 0 && !flushed)
         return;
     /* One finding per exit site and set of handlers: every child of a job loop that ends the

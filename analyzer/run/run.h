@@ -28,6 +28,8 @@ struct fs_run_result {
     int interrupted;    /* the signal (SIGINT, SIGTERM, SIGHUP) that interrupted the run, or 0 */
     unsigned leftovers; /* descendants still alive when the program's tree was ended */
     unsigned deadlocks_ended;   /* children ended because they blocked on an inherited lock */
+    int *signalled;             /* pids forksan reaped killed by a signal (malloc'd) */
+    size_t nsignalled;
     double duration;            /* seconds from start to the end of the tree */
     struct timespec start_wall; /* CLOCK_REALTIME at the start */
     int64_t start_mono_ns;      /* CLOCK_MONOTONIC at the start */

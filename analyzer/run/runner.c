@@ -176,6 +176,14 @@ static void reap(pid_t child, struct fs_run_result *res, bool *child_done)
     pid_t p;
     while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
         reaped[nreaped++ % REAPED_KEEP] = p;
+        /* The run saw this end: the report need not call its trace's missing `end` a mystery. */
+        if (WIFSIGNALED(st)) {
+            int *grown = realloc(res->signalled, (res->nsignalled + 1) * sizeof *grown);
+            if (grown) {
+                res->signalled = grown;
+                res->signalled[res->nsignalled++] = p;
+            }
+        }
         if (p == child) {
             res->status = st;
             *child_done = true;

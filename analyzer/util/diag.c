@@ -2,10 +2,12 @@
 #include "diag.h"
 #include "textsafe.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool quiet;
 static unsigned damage;
@@ -26,10 +28,25 @@ static void vwarn(const char *fmt, va_list ap)
     char *msg = NULL;
     if (vasprintf(&msg, fmt, ap) < 0)
         return;
-    fputs("forksan: ", stderr);
-    fs_put_safe(stderr, msg);
-    fputc('\n', stderr);
+    char *safe = fs_safe_dup(msg);
     free(msg);
+    /* One write(2) per line: stderr is unbuffered, and the traced program shares it, so a line
+     * written in pieces could have the program's own output land inside it. */
+    char *line = NULL;
+    int len = asprintf(&line, "forksan: %s\n", safe);
+    free(safe);
+    if (len < 0)
+        return;
+    fflush(stderr);
+    for (size_t off = 0; off < (size_t)len;) {
+        ssize_t w = write(STDERR_FILENO, line + off, (size_t)len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    free(line);
 }
 
 void fs_warn(const char *fmt, ...)

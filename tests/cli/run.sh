@@ -228,6 +228,8 @@ check "run -- sh -c 'exit 3': silent" eval 'empty "$OUT" && empty "$ERR"'
 fs run -- sh -c 'kill -TERM $$'
 check_rc "run of a program killed by SIGTERM: 143" 143
 check "run of a killed program: stderr says which signal" has "$ERR" "signal 15"
+check "run of a killed program: its trace's missing end record is not called a mystery" \
+    eval '! has "$ERR" "no end record"'
 
 # ---- the program's signals are the program's ------------------------------------------------
 
@@ -683,9 +685,35 @@ check "the blocked child is reported as child-deadlock and child-hang" \
     eval 'has "$ERR" "ERROR: forksan: child-deadlock" && has "$ERR" "ERROR: forksan: child-hang"'
 check "no process of the deadlocked tree is left" \
     eval '! pgrep -f "$DLW" >/dev/null'
+check "--on-deadlock wait: the blocked child's missing end record is explained, not warned of" \
+    eval '! has "$ERR" "no end record"'
 
 fs run --on-deadlock abort -- "$CASEBIN/deadlock_policy_abort"
 check "--on-deadlock abort: the child's finding says it was aborted" has "$ERR" "abort"
+check "--on-deadlock abort: no warning of a missing end record for the child the shim aborted" \
+    eval '! has "$ERR" "no end record"'
+
+# A parent that kills its traced child and reaps it: its `killed` record explains the child's
+# trace, which ends without an `end` record (the child has output pending, so it has a trace).
+if command -v python3 >/dev/null 2>&1; then
+    cat >"$WORK/killchild.py" <<'EOF'
+import os, signal, sys, time
+sys.stdout.write("pending")
+pid = os.fork()
+if pid == 0:
+    time.sleep(30)
+    os._exit(0)
+time.sleep(0.5)
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+sys.stdout.write("\n")
+EOF
+    PYTHONUNBUFFERED= fs run --fail-on never --trace-dir "$WORK/killed" -- python3 -E "$WORK/killchild.py"
+    check "a child its parent killed and reaped: the parent's trace says so" \
+        eval 'grep -q "^killed pid=[0-9]* signal=9 " "$WORK"/killed/*.trace'
+    check "a child its parent killed and reaped: no warning of a missing end record" \
+        eval '! has "$ERR" "no end record"'
+fi
 
 # ---- live announcement, and the default end of a child that can never go on -------------------
 
@@ -698,14 +726,16 @@ fs run -- "$DLE"
 check_rc "run with default options on a child deadlocked on an inherited lock: 66" 66
 check "the deadlock is announced on stderr, with a hint" \
     eval 'has "$ERR" "^forksan: child-deadlock: process [0-9]* (cli_deadlock_de.*) blocked in pthread_mutex_lock" && has "$ERR" "^forksan:   hint: "'
-# (Not anchored at "forksan:": the program writes to the same stderr when its child dies, and a
-# forksan message is more than one write, so the program's line may fall inside it.)
+# (Each forksan line is one write(2), so the program's own output on the same stderr cannot
+# fall inside it.)
 check "the announcement comes before the report and before the child is ended" \
     eval '[ "$(grep -n "^forksan: child-deadlock:" "$ERR" | head -1 | cut -d: -f1)" -lt "$(grep -n "ended process" "$ERR" | head -1 | cut -d: -f1)" ] &&
           [ "$(grep -n "ended process" "$ERR" | head -1 | cut -d: -f1)" -lt "$(grep -n "ERROR: forksan" "$ERR" | head -1 | cut -d: -f1)" ]'
 check "the report says forksan ended the child, with its stacks" \
     eval 'has "$ERR" "forksan ended it .* (--on-deadlock end)" && has "$ERR" "ended_by_forksan" && has "$ERR" "pthread_mutex_lock"'
 check "no process of the deadlocked tree is left" eval '! pgrep -f "$DLE" >/dev/null'
+check "--on-deadlock end: no warning of a missing end record for the child forksan ended" \
+    eval '! has "$ERR" "no end record"'
 
 fs run --on-deadlock bogus -- true
 check_rc "--on-deadlock bogus: status 2" 2
