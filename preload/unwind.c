@@ -1,9 +1,6 @@
 /* Stack capture for fork sites and (optionally) lock acquisitions, with libunwind's local
  * unwinder: it needs no malloc on the unwind path and works without frame pointers, from DWARF
- * CFI.  Only raw return addresses are kept; symbolization happens offline in the analyzer.
- * unw_step rather than unw_backtrace: the latter maps a 256 KiB frame cache in every thread that
- * unwinds, which each later fork copies and each child tears down (fork-wait 1.32x-1.35x with
- * unw_step, 1.38x-1.42x with unw_backtrace, same bench run). */
+ * CFI.  Only raw return addresses are kept; symbolization happens offline in the analyzer. */
 #define UNW_LOCAL_ONLY
 #include "shim.h"
 
@@ -24,17 +21,7 @@ __attribute__((noinline)) int fs_backtrace(uintptr_t *out, int max, int skip)
         want = FS_UNWIND_SCRATCH;
     fs_tls_loader++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    int n = 0;
-    unw_context_t uc;
-    unw_cursor_t cur;
-    if (unw_getcontext(&uc) == 0 && unw_init_local(&cur, &uc) == 0) {
-        do {
-            unw_word_t ip;
-            if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
-                break;
-            ips[n++] = (void *)ip;
-        } while (n < want && unw_step(&cur) > 0);
-    }
+    int n = unw_backtrace(ips, want);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     fs_tls_loader--;
     int first = skip + 1; /* ips[0] is this function */
