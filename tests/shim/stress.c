@@ -218,6 +218,22 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* What a child that overstays is doing, for the test's log: where the kernel has it, and its
+ * stack when gdb is installed (a hang in the shim is otherwise invisible). */
+static void describe_stuck(pid_t pid)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "echo \"# wchan: $(cat /proc/%d/wchan 2>/dev/null) syscall: "
+             "$(cut -d' ' -f1 /proc/%d/syscall 2>/dev/null)\"; "
+             "command -v gdb >/dev/null && env -u LD_PRELOAD timeout 60 gdb -nx -batch -p %d "
+             "-ex 'thread apply all bt' 2>&1 | grep '^#' | sed 's/^/# /' | head -40",
+             (int)pid, (int)pid, (int)pid);
+    fflush(stdout);
+    if (system(cmd) == -1)
+        fprintf(stderr, "stress: cannot describe child %d\n", (int)pid);
+}
+
 /* Waits for pid with a bounded loop; kills it when it overstays. */
 static void reap(pid_t pid)
 {
@@ -233,6 +249,7 @@ static void reap(pid_t pid)
         }
         if (now_ms() > until) {
             fprintf(stderr, "stress: child %d did not exit: killing it\n", (int)pid);
+            describe_stuck(pid);
             kill(pid, SIGKILL);
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
                 ;
