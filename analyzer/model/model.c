@@ -119,15 +119,36 @@ static void modmap_release(struct fs_modmap *mods)
     memset(mods, 0, sizeof *mods);
 }
 
-static const struct fs_modmap *sort_mods; /* qsort has no context argument */
+/* Indexes 0..n-1 of an array, ordered by a key of each element (ties in index order): the
+ * bisection tables of modules by start and of a snapshot's threads by tid. */
+struct key_of {
+    uint64_t (*key)(const void *obj, size_t i);
+    const void *obj;
+};
 
-static int cmp_mod_index(const void *a, const void *b)
+static int cmp_by_key(const void *a, const void *b, void *arg)
 {
+    const struct key_of *k = arg;
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    uint64_t sx = sort_mods->mods[x].start, sy = sort_mods->mods[y].start;
-    if (sx != sy)
-        return sx < sy ? -1 : 1;
+    uint64_t kx = k->key(k->obj, x), ky = k->key(k->obj, y);
+    if (kx != ky)
+        return kx < ky ? -1 : 1;
     return x < y ? -1 : x > y;
+}
+
+static size_t *index_by_key(size_t n, uint64_t (*key)(const void *obj, size_t i), const void *obj)
+{
+    size_t *idx = fs_xcalloc(n, sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    struct key_of k = {key, obj};
+    qsort_r(idx, n, sizeof *idx, cmp_by_key, &k);
+    return idx;
+}
+
+static uint64_t mod_start(const void *obj, size_t i)
+{
+    return ((const struct fs_modmap *)obj)->mods[i].start;
 }
 
 /* The hash of starts is needed only while `mod` records are read; the symbolizer then finds an
@@ -141,12 +162,7 @@ static void modmap_done(struct fs_modmap *mods)
     mods->by_start = NULL;
     if (!mods->n)
         return;
-    mods->by_start = fs_xcalloc(mods->n, sizeof *mods->by_start);
-    for (size_t i = 0; i < mods->n; i++)
-        mods->by_start[i] = i;
-    sort_mods = mods;
-    qsort(mods->by_start, mods->n, sizeof *mods->by_start, cmp_mod_index);
-    sort_mods = NULL;
+    mods->by_start = index_by_key(mods->n, mod_start, mods);
 }
 
 static size_t *mod_slot(const struct fs_modmap *mods, uint64_t start)
@@ -296,15 +312,11 @@ static int rec_mod(struct fs_modmap *mods, struct reader *r)
     return 0;
 }
 
-static const struct fs_fork_snapshot *sort_snapshot; /* qsort has no context argument */
-
-static int cmp_thread_index(const void *a, const void *b)
+static uint64_t thread_tid(const void *obj, size_t i)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int tx = sort_snapshot->threads[x].tid, ty = sort_snapshot->threads[y].tid;
-    if (tx != ty)
-        return tx < ty ? -1 : 1;
-    return x < y ? -1 : x > y;
+    /* The sign bit flipped keeps the order of signed tids (a damaged trace may hold any). */
+    int64_t tid = ((const struct fs_fork_snapshot *)obj)->threads[i].tid;
+    return (uint64_t)tid ^ (UINT64_C(1) << 63);
 }
 
 /* Rules look up a held lock's thread by tid: with thousands of threads and held locks in one
@@ -315,12 +327,7 @@ static void index_threads(struct fs_fork_snapshot *s)
     s->by_tid = NULL;
     if (!s->nthreads)
         return;
-    s->by_tid = fs_xcalloc(s->nthreads, sizeof *s->by_tid);
-    for (size_t i = 0; i < s->nthreads; i++)
-        s->by_tid[i] = i;
-    sort_snapshot = s;
-    qsort(s->by_tid, s->nthreads, sizeof *s->by_tid, cmp_thread_index);
-    sort_snapshot = NULL;
+    s->by_tid = index_by_key(s->nthreads, thread_tid, s);
 }
 
 static int rec_child(struct fs_image *img, struct reader *r)
