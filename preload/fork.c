@@ -14,11 +14,8 @@
 #include "linebuf.h"
 #include "trace_format.h"
 
-#include <dirent.h>
 #include <sys/single_threaded.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Set by the fork()/_Fork() wrappers for the handlers of the fork they are making. */
