@@ -149,6 +149,7 @@ static void atfork_child(void)
         fs_fork_ctx.valid = 0; /* another fork owned it: not ours to report */
     fs_proc.fork_lock = 0;
     fs_proc.fork_seq = 0;
+    fs_unwind_after_fork_child(); /* before anything in the child captures a stack */
     fs_trace_child_reset();
     fs_exit_forked();
     fs_storm_child();

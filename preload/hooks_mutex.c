@@ -25,9 +25,20 @@ static inline int acquired(int r)
 
 /* ---- slow paths: the whole recording, for whatever fs_tls_fast excludes ----------------- */
 
+/* The shim's own calls (libunwind, the Python capture) lock mutexes too: counted, so that a
+ * forked child knows whether a vanished thread held one (unwind.c). */
+static int internal_locked(int r)
+{
+    if (acquired(r))
+        fs_internal_lock_taken();
+    return r;
+}
+
 static SLOW int mutex_lock_slow(pthread_mutex_t *m, uintptr_t site)
 {
     FS_REAL_READY();
+    if (fs_tls_internal)
+        return internal_locked(fs_real.pthread_mutex_lock(m));
     FS_CHILD_CHECK_AS("pthread_mutex_lock", m, FS_MODE_EXCL, 0, ETIMEDOUT);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
     int r = fs_real.pthread_mutex_lock(m);
@@ -39,6 +50,8 @@ static SLOW int mutex_lock_slow(pthread_mutex_t *m, uintptr_t site)
 static SLOW int mutex_trylock_slow(pthread_mutex_t *m, uintptr_t site)
 {
     FS_REAL_READY();
+    if (fs_tls_internal)
+        return internal_locked(fs_real.pthread_mutex_trylock(m));
     FS_CHILD_CHECK_AS("pthread_mutex_trylock", m, FS_MODE_EXCL, 1, 0);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
     int r = fs_real.pthread_mutex_trylock(m);
@@ -51,6 +64,8 @@ static SLOW int mutex_timedlock_slow(pthread_mutex_t *m, const struct timespec *
                                      uintptr_t site)
 {
     FS_REAL_READY();
+    if (fs_tls_internal)
+        return internal_locked(fs_real.pthread_mutex_timedlock(m, abstime));
     FS_CHILD_CHECK_AS("pthread_mutex_timedlock", m, FS_MODE_EXCL, 1, ETIMEDOUT);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
     int r = fs_real.pthread_mutex_timedlock(m, abstime);
@@ -62,6 +77,12 @@ static SLOW int mutex_timedlock_slow(pthread_mutex_t *m, const struct timespec *
 static SLOW int mutex_unlock_slow(pthread_mutex_t *m)
 {
     FS_REAL_READY();
+    if (fs_tls_internal) {
+        int r = fs_real.pthread_mutex_unlock(m);
+        if (r == 0)
+            fs_internal_lock_released();
+        return r;
+    }
     fs_held_pop_slow(m);
     return fs_real.pthread_mutex_unlock(m);
 }

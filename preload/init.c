@@ -19,6 +19,7 @@ __attribute__((constructor(101))) static void fs_init(void)
     fs_registry_init();
     fs_proc_identity_load();
     fs_fd_scan_start(); /* before the shim opens anything of its own */
+    fs_unwind_init();
     if (fs_trace_open_new(1) < 0) {
         fs_config.active = 0;
         return;

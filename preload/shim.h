@@ -593,6 +593,15 @@ FS_HIDDEN void fs_race_forget(const void *lock);
 /* Return addresses of the caller's callers, innermost first, skipping `skip` frames above the
  * caller of this function.  Returns the count. */
 FS_HIDDEN int fs_backtrace(uintptr_t *out, int max, int skip);
+/* Finds ld.so's dl_load_write_lock, once at start-up (single-threaded). */
+FS_HIDDEN void fs_unwind_init(void);
+/* Atfork child handler: stacks are no longer captured in this child (fs_backtrace returns 0)
+ * when a parent thread that did not come along was inside the unwinder or held the loader's
+ * lock at the fork: unwinding would block on that lock forever. */
+FS_HIDDEN void fs_unwind_after_fork_child(void);
+/* hooks_mutex.c, for mutexes locked and unlocked inside FS_INTERNAL_BEGIN/END. */
+FS_HIDDEN void fs_internal_lock_taken(void);
+FS_HIDDEN void fs_internal_lock_released(void);
 
 /* ---- trace files (trace.c) --------------------------------------------------------------- */
 
@@ -650,6 +659,7 @@ struct fs_proc {
     int spawned;      /* this image called posix_spawn */
     int ended;        /* the end record was written */
     unsigned threads_lost; /* fs_threads_lost (registry.c) */
+    int unwind_blocked;    /* a child that must not unwind (unwind.c) */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)

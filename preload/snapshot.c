@@ -274,6 +274,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
             write_thread(lb, ctx->parent_pid, ctx->tids[k], starting_slot_of(ctx->tids[k]),
                          ctx->tids[k] == ctx->forker_tid);
     fs_trace_lost(lb, "threads", ctx->tids_lost + (long)fs_threads_lost);
+    fs_trace_lost(lb, "stacks", fs_proc.unwind_blocked); /* this child captures none */
 
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];

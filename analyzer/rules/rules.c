@@ -432,6 +432,9 @@ static int cmp_lost_order(const void *a, const void *b)
  * first appear: sorted, so that a process with many images stays linear. */
 static void report_lost(const struct fs_model *m)
 {
+    /* Children without stacks: one line for the run, not one per child of a prefork pool. */
+    size_t stackless = 0;
+    int first_stackless = 0;
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct fs_process *p = &m->procs[i];
         size_t n = 0;
@@ -454,11 +457,24 @@ static void report_lost(const struct fs_model *m)
                 v[groups++] = v[j];
         }
         qsort(v, groups, sizeof *v, cmp_lost_order);
-        for (size_t j = 0; j < groups; j++)
-            if (v[j].count > 0)
-                warn_lost(p, v[j].what, v[j].count);
+        for (size_t j = 0; j < groups; j++) {
+            if (v[j].count <= 0)
+                continue;
+            if (strcmp(v[j].what, "stacks") == 0) {
+                if (!stackless++)
+                    first_stackless = p->pid;
+                continue;
+            }
+            warn_lost(p, v[j].what, v[j].count);
+        }
         free(v);
     }
+    if (stackless)
+        fs_warn("%zu child%s (pid %d%s) recorded no stacks: at the fork, a parent thread that "
+                "did not survive it held the unwinder's or the dynamic loader's lock, on which "
+                "unwinding would block",
+                stackless, stackless == 1 ? "" : "ren", first_stackless,
+                stackless > 1 ? " and others" : "");
 }
 
 void fs_rules_run(const struct fs_model *m, struct fs_symbolizer *sym, struct fs_findings *out)

@@ -6,7 +6,8 @@
 set(FS_SHIM_TEST_DIR ${CMAKE_CURRENT_SOURCE_DIR}/shim)
 set(FS_SHIM_TRACE_ROOT ${CMAKE_CURRENT_BINARY_DIR}/shim-traces)
 
-foreach(prog semantics stress rng_exact torn privdrop thread_start kill_child rng_states rng_cache)
+foreach(prog semantics stress rng_exact torn privdrop thread_start kill_child rng_states rng_cache
+             loader_lock)
   set(target fs_shim_${prog})
   add_executable(${target} ${FS_SHIM_TEST_DIR}/${prog}.c)
   target_compile_options(${target} PRIVATE -O1 -g)
@@ -95,7 +96,20 @@ add_test(NAME shim/rng_cache
          COMMAND sh ${FS_SHIM_TEST_DIR}/rng_cache.sh $<TARGET_FILE:forksan_preload>
                  $<TARGET_FILE:forksan> ${FS_SHIM_TRACE_ROOT}/rng_cache
                  $<TARGET_FILE:fs_shim_rng_cache>)
-set(FS_SHIM_RUNS shim/rng_cache shim/rng_states shim/kill_child shim/stress/scale-native shim/stress/scale-preload shim/thread_start/native shim/thread_start/preload shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
+# loader_lock: children of a thread that holds ld.so's lock in dl_iterate_phdr at the fork never
+# block in the shim's unwinder (they record no stacks instead); with deep lock stacks, the other
+# thread is inside libunwind itself at many forks.
+add_test(NAME shim/loader_lock/native COMMAND fs_shim_loader_lock 100)
+add_test(NAME shim/loader_lock/preload
+         COMMAND sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/loader_lock 101 $<TARGET_FILE:forksan>
+                 $<TARGET_FILE:fs_shim_loader_lock> 200)
+add_test(NAME shim/loader_lock/preload-lockstack
+         COMMAND ${CMAKE_COMMAND} -E env FORKSAN_LOCK_STACK=8
+                 sh ${FS_SHIM_TEST_DIR}/run_shim.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/loader_lock-lockstack 101 $<TARGET_FILE:forksan>
+                 $<TARGET_FILE:fs_shim_loader_lock> 200)
+set(FS_SHIM_RUNS shim/loader_lock/native shim/loader_lock/preload shim/loader_lock/preload-lockstack shim/rng_cache shim/rng_states shim/kill_child shim/stress/scale-native shim/stress/scale-preload shim/thread_start/native shim/thread_start/preload shim/torn/atfork shim/privdrop shim/torn/threads shim/torn/alarm shim/semantics/native shim/semantics/preload shim/semantics/preload-lockstack
                  shim/stress/native shim/stress/preload shim/rng_exact/native
                  shim/rng_exact/preload shim/rng_exact/compare)
 set_tests_properties(${FS_SHIM_RUNS} PROPERTIES TIMEOUT 120)
