@@ -222,7 +222,8 @@ static void put_finding(FILE *out, const struct fs_finding *f, bool color)
         put_blank(out, f->pid);
     }
     for (size_t i = 0; i < f->nstacks; i++)
-        put_stack(out, f->pid, &f->stacks[i]);
+        if (!fs_stack_folded_away(&f->stacks[i]))
+            put_stack(out, f->pid, &f->stacks[i]);
     if (f->npath)
         put_path(out, f);
     if (f->nstacks || f->npath)

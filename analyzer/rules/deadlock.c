@@ -3,7 +3,10 @@
  * The shim wrote a `deadlock` record at the call, before it could block, so this is damage seen
  * happening, not a risk: an error, or a warning for try variants, which only fail.  The finding
  * stands next to the lock-held-at-fork one of the same lock and is never merged across children:
- * each child that blocked is a hang of its own. */
+ * each child that blocked is a hang of its own.  A try call followed by a blocking or timed call
+ * on the same lock by the same thread is one acquisition (CPython's lock acquire tries
+ * sem_trywait before it waits; C code falls back from trylock to lock): one finding, the later
+ * call's. */
 #include "trace_read.h"
 #include "trace_format.h"
 #include "rules.h"
@@ -19,6 +22,8 @@ struct attempt {
     const struct fs_deadlock_rec *d;
     char *key;
     int count;
+    const struct fs_deadlock_rec *tried; /* the try call this one followed, or NULL */
+    bool absorbed;                       /* a try call that a later call of the thread stands for */
 };
 
 /* What the shim did next; a try variant fails by itself, so only an abort adds anything. */
@@ -50,6 +55,41 @@ static const struct fs_held_rec *held_of(const struct fs_fork_snapshot *s,
             any = &s->held[i];
     }
     return any;
+}
+
+/* A try variant proper (pthread_mutex_trylock, sem_trywait, ...), not a timed one: it fails at
+ * once, and callers that need the lock go on to a blocking or timed call. */
+static bool pure_try(const struct fs_deadlock_rec *d)
+{
+    return d->trylock && d->call && strstr(d->call, "try");
+}
+
+/* The calling thread's tid when the record carries its Python stack, else 0.  Native records do
+ * not name the thread; a forked child runs on one thread unless it starts others. */
+static int caller_tid(const struct fs_deadlock_rec *d)
+{
+    return d->py && d->py->nthreads ? d->py->threads[0].tid : 0;
+}
+
+/* Marks each try call that the same thread followed with a blocking or timed call on the same
+ * lock as absorbed by the first such call. */
+static void absorb_tries(struct attempt *as, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (!pure_try(as[k].d))
+            continue;
+        for (size_t j = 0; j < n; j++) {
+            const struct fs_deadlock_rec *a = as[k].d, *b = as[j].d;
+            int ta = caller_tid(a), tb = caller_tid(b);
+            if (j == k || pure_try(b) || as[j].img != as[k].img || b->lock != a->lock ||
+                b->time < a->time || (ta && tb && ta != tb))
+                continue;
+            as[k].absorbed = true;
+            if (!as[j].tried)
+                as[j].tried = a;
+            break;
+        }
+    }
 }
 
 static void emit(const struct fs_process *c, const struct attempt *a, struct fs_symbolizer *sym,
@@ -109,6 +149,9 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
                           h->tid == s->forker_tid ? "lock-held-by-forker" : "lock-held-at-fork");
     if (a->count > 1)
         fs_finding_detail_int(f, "attempts", a->count);
+    if (a->tried)
+        fs_finding_detail(f, "tried_first", "%s, which failed",
+                          a->tried->call && *a->tried->call ? a->tried->call : "a try call");
     free(kind);
     free(holder);
 
@@ -124,8 +167,7 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
             fs_rules_stack_py(f, sym, &simg->mods, "holder", h->tid, NULL, spy, hp);
     }
     if (s) {
-        fs_rules_stack_py(f, sym, &simg->mods, "fork", s->forker_tid, &s->frames, spy,
-                          fs_py_thread_of(spy, s->forker_tid));
+        fs_rules_fork_stack(f, sym, &simg->mods, s);
         fs_rules_py_status(f, spy);
     }
     fs_rules_path(f, c);
@@ -156,8 +198,10 @@ static void check_process(const struct fs_process *c, struct fs_symbolizer *sym,
             as[n++] = (struct attempt){.img = img, .d = d, .key = key, .count = 1};
         }
     }
+    absorb_tries(as, n);
     for (size_t k = 0; k < n; k++) {
-        emit(c, &as[k], sym, out);
+        if (!as[k].absorbed)
+            emit(c, &as[k], sym, out);
         free(as[k].key);
     }
     free(as);

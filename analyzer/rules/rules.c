@@ -139,6 +139,14 @@ void fs_rules_stack_py(struct fs_finding *f, struct fs_symbolizer *sym,
         s->thread_name = fs_xstrdup(named->name);
 }
 
+void fs_rules_fork_stack(struct fs_finding *f, struct fs_symbolizer *sym,
+                         const struct fs_modmap *mods, const struct fs_fork_snapshot *s)
+{
+    if (s)
+        fs_rules_stack_py(f, sym, mods, "fork", s->forker_tid, &s->frames, s->py,
+                          fs_py_thread_of(s->py, s->forker_tid));
+}
+
 void fs_rules_thread_created(struct fs_finding *f, struct fs_symbolizer *sym,
                              const struct fs_modmap *mods, const struct fs_thread_rec *t,
                              const struct fs_py_info *py)
