@@ -4,9 +4,10 @@
  * happening, not a risk: an error, or a warning for try variants, which only fail.  The finding
  * stands next to the lock-held-at-fork one of the same lock and is never merged across children:
  * each child that blocked is a hang of its own.  A try call followed by a blocking or timed call
- * on the same lock by the same thread is one acquisition (CPython's lock acquire tries
- * sem_trywait before it waits; C code falls back from trylock to lock): one finding, the later
- * call's. */
+ * on the same lock by the same thread from the same Python line is one acquisition (CPython's
+ * lock acquire tries sem_trywait before it waits, both inside libpython): one finding, the later
+ * call's.  Native calls stay apart: return addresses cannot tell a program's trylock-then-lock
+ * fallback at one line from two calls at two lines. */
 #include "trace_read.h"
 #include "trace_format.h"
 #include "rules.h"
@@ -64,15 +65,28 @@ static bool pure_try(const struct fs_deadlock_rec *d)
     return d->trylock && d->call && strstr(d->call, "try");
 }
 
-/* The calling thread's tid when the record carries its Python stack, else 0.  Native records do
- * not name the thread; a forked child runs on one thread unless it starts others. */
-static int caller_tid(const struct fs_deadlock_rec *d)
+/* The calling thread's Python stack, or NULL when the record has none. */
+static const struct fs_py_thread_rec *caller_py(const struct fs_deadlock_rec *d)
 {
-    return d->py && d->py->nthreads ? d->py->threads[0].tid : 0;
+    return d->py && d->py->nthreads && d->py->threads[0].nframes ? &d->py->threads[0] : NULL;
 }
 
-/* Marks each try call that the same thread followed with a blocking or timed call on the same
- * lock as absorbed by the first such call. */
+/* Both calls were made by one thread for one Python call: the same thread and Python stack. */
+static bool same_python_call(const struct fs_deadlock_rec *a, const struct fs_deadlock_rec *b)
+{
+    const struct fs_py_thread_rec *x = caller_py(a), *y = caller_py(b);
+    if (!x || !y || x->tid != y->tid || x->nframes != y->nframes)
+        return false;
+    for (size_t i = 0; i < x->nframes; i++)
+        if (x->frames[i].line != y->frames[i].line ||
+            strcmp(x->frames[i].file, y->frames[i].file) != 0 ||
+            strcmp(x->frames[i].func, y->frames[i].func) != 0)
+            return false;
+    return true;
+}
+
+/* Marks each try call that the same thread followed, from the same Python call, with a blocking
+ * or timed call on the same lock as absorbed by the first such call. */
 static void absorb_tries(struct attempt *as, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
@@ -80,9 +94,8 @@ static void absorb_tries(struct attempt *as, size_t n)
             continue;
         for (size_t j = 0; j < n; j++) {
             const struct fs_deadlock_rec *a = as[k].d, *b = as[j].d;
-            int ta = caller_tid(a), tb = caller_tid(b);
             if (j == k || pure_try(b) || as[j].img != as[k].img || b->lock != a->lock ||
-                b->time < a->time || (ta && tb && ta != tb))
+                b->time < a->time || !same_python_call(a, b))
                 continue;
             as[k].absorbed = true;
             if (!as[j].tried)

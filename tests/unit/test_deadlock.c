@@ -304,12 +304,13 @@ Test(deadlock, bad_record_is_skipped_and_counted)
 }
 
 /* A call on the worker's mutex at a given time, with the calling thread's Python stack (tid). */
-#define DEADLOCK_AT(call, try, time, pytid)                                                        \
+#define DEADLOCK_AT(call, try, time, pytid) DEADLOCK_LINE(call, try, time, pytid, 11)
+#define DEADLOCK_LINE(call, try, time, pytid, line)                                                \
     "deadlock lock=55d0c0a04040 kind=mutex mode=excl holder=4201 call=" call " try=" #try          \
     " policy=wait time=" #time " frames=" CHILD_FRAMES "\n"                                        \
     "python of=deadlock version=3.11.2 status=ok stdlib=/usr/lib/python3.11\n"                     \
     "pythread of=deadlock tid=" #pytid " ident=7f02 name=MainThread forker=1 nframes=1\n"          \
-    "pyframe of=deadlock tid=" #pytid " line=11 file=/work/mp.py func=work\n"
+    "pyframe of=deadlock tid=" #pytid " line=" #line " file=/work/mp.py func=work\n"
 
 /* CPython's lock acquire tries sem_trywait, then waits: one acquisition, one finding, the
  * blocking call's (an error), which says what was tried first. */
@@ -348,16 +349,22 @@ Test(deadlock, try_then_timed_is_one_warning)
     fx_run_release(&r);
 }
 
-/* Not one acquisition: the try came after the wait, or from another thread of the child. */
-Test(deadlock, try_of_another_thread_or_after_stays)
+/* Not one acquisition: the try came after the wait, from another thread of the child, from
+ * another Python line, or without Python stacks (native calls: a trylock and a lock at two lines
+ * look like a fallback at one). */
+Test(deadlock, try_of_another_call_stays)
 {
     const char *texts[] = {
         CHILD(4242, 1) HELD_WORKER DEADLOCK_AT("sem_wait", 0, 2000, 4242)
             DEADLOCK_AT("sem_trywait", 1, 2001, 4242),
         CHILD(4242, 1) HELD_WORKER DEADLOCK_AT("sem_trywait", 1, 2000, 4250)
             DEADLOCK_AT("sem_wait", 0, 2001, 4242),
+        CHILD(4242, 1) HELD_WORKER DEADLOCK_LINE("sem_trywait", 1, 2000, 4242, 10)
+            DEADLOCK_LINE("sem_wait", 0, 2001, 4242, 12),
+        CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_trylock", 1, "wait", CHILD_FRAMES)
+            DEADLOCK("pthread_mutex_lock", 0, "wait", CHILD_FRAMES),
     };
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
         struct fx_run r = {0};
         fx_add(&r.m, "4200.0.trace", PARENT);
         fx_add_file(&r.m, "4242.0.trace", texts[i], FX_CLEAN);
