@@ -179,10 +179,7 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
         if (hp && h->tid != s->forker_tid)
             fs_rules_stack_py(f, sym, &simg->mods, "holder", h->tid, NULL, spy, hp);
     }
-    if (s) {
-        fs_rules_fork_stack(f, sym, &simg->mods, s);
-        fs_rules_py_status(f, spy);
-    }
+    fs_rules_fork_stack(f, sym, &simg->mods, s);
     fs_rules_path(f, c);
 }
 

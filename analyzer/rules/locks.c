@@ -158,7 +158,6 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
     if (!by_forker && holder_py)
         fs_rules_stack_py(f, sym, &img->mods, "holder", h->tid, NULL, s->py, holder_py);
     fs_rules_fork_stack(f, sym, &img->mods, s);
-    fs_rules_py_status(f, s->py);
     if (!by_forker && t)
         fs_rules_thread_created(f, sym, &img->mods, t, s->py);
     if (reinit)

@@ -144,7 +144,6 @@ static void emit(const struct fs_process *c, const struct fs_image *img,
     const struct fs_py_info *cpy = r->py ? r->py : spy;
     fs_rules_stack_py(f, sym, &img->mods, "child-acquire", c->pid, &r->frames, cpy,
                       r->py && r->py->nthreads ? &r->py->threads[0] : NULL);
-    fs_rules_py_status(f, spy);
     if (t)
         fs_rules_thread_created(f, sym, &simg->mods, t, spy);
     fs_rules_path(f, c);

@@ -140,8 +140,6 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
     if (helpers_only)
         fs_finding_detail(f, "runtime_threads",
                           "only the runtime's fork-safe helper threads (faulthandler's watchdog)");
-    fs_rules_py_status(f, s->py);
-
     fs_rules_fork_stack(f, sym, &img->mods, s);
     for (size_t i = 0; i < s->nthreads; i++) {
         const struct fs_thread_rec *t = &s->threads[i];

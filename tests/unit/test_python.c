@@ -461,3 +461,37 @@ Test(python, the_child_reinit_stack_folds_the_interpreter)
     fs_symbolizer_free(sym);
     fx_run_release(&r);
 }
+
+/* A fork made without the GIL: every finding that shows the fork says why it has no Python
+ * frames, once. */
+Test(python, copied_state_findings_say_when_python_stacks_are_missing)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                PY_PROC(4200, 1, "start")
+                "fork seq=1 child=4242 tid=4200 via=fork time=1500 frames=" PY_FORK_FRAMES "\n"
+                "end how=exit time=9000 forked=0 sigchld=dfl frames= handlers=\n",
+                FX_CLEAN);
+    fx_add_file(&r.m, "4242.0.trace",
+                PY_PROC(4242, 4200, "fork")
+                "child seq=1 parent=4200 forker=4200 via=fork time=1500 frames=" PY_FORK_FRAMES
+                "\n"
+                "python of=fork version=3.12.1 status=nogil stdlib=\n"
+                "stream layer=c id=7f0000001000 fd=1 pending=6 buffering=full bytes=hello%0a "
+                "target=pipe:[77]\n"
+                "end how=exit time=5000 forked=1 sigchld=dfl frames=555555603000 handlers= "
+                "hsites= pyatexit=1\n"
+                "streamend layer=c id=7f0000001000 still=1\n",
+                FX_CLEAN);
+    fx_run_rules(&r);
+    const char *hazards[] = {"stdio-unflushed-at-fork", "child-exit-runs-parent-cleanup"};
+    for (size_t i = 0; i < 2; i++) {
+        const struct fs_finding *f = fx_find(&r.out, hazards[i], 4242);
+        size_t n = 0;
+        for (size_t k = 0; k < f->ndetails; k++)
+            n += strcmp(f->details[k].key, "python") == 0;
+        cr_assert_eq(n, 1, "%s: one python detail", hazards[i]);
+        cr_assert(strstr(fs_finding_detail_get(f, "python"), "did not hold the GIL"));
+    }
+    fx_run_release(&r);
+}
