@@ -105,8 +105,15 @@ static void put_stack_title(FILE *out, const struct fs_stack *s)
         return;
     }
     put_clean(out, role);
-    if (s->tid)
-        fprintf(out, " (thread %d)", s->tid);
+    if (s->tid) {
+        fprintf(out, " (thread %d", s->tid);
+        if (s->thread_name) {
+            fputs(" \"", out);
+            put_clean(out, s->thread_name);
+            fputc('"', out);
+        }
+        fputc(')', out);
+    }
     fputc(':', out);
 }
 

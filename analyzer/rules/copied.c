@@ -351,8 +351,15 @@ static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
      * unwound them): its exit stack is the interpreter's, folded; the fork stack below carries
      * the program's line. */
     fs_rules_stack_py(f, sym, &ci->mods, "exit", c->pid, &e->frames, ci->snapshot->py, NULL);
-    if (f->nstacks > before)
-        trim_exit_machinery(&f->stacks[before]);
+    if (f->nstacks > before) {
+        struct fs_stack *st = &f->stacks[before];
+        trim_exit_machinery(st);
+        /* The child's one thread goes on as the forking thread, under its threading name. */
+        const struct fs_py_thread_rec *forker =
+            fs_py_thread_of(ci->snapshot->py, ci->snapshot->forker_tid);
+        if (!st->thread_name && forker && forker->name && *forker->name)
+            st->thread_name = fs_xstrdup(forker->name);
+    }
     for (size_t i = 0; i < e->hsites.n; i++) {
         struct fs_addrs one = {.pc = &e->hsites.pc[i], .n = 1};
         fs_rules_stack(f, sym, &ci->mods, "handler-registered", 0, &one);

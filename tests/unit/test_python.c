@@ -423,6 +423,7 @@ Test(python, copied_state_and_rng_findings_show_the_python_fork)
     cr_assert_eq(s->nframes, 1);
     cr_assert_eq(s->folded, 2);
     cr_assert_eq(s->frames[0].origin, FS_ORIGIN_SYSTEM);
+    cr_assert_str_eq(s->thread_name, "MainThread", "the forking thread's name goes on");
     const struct fs_finding *storm = NULL;
     for (size_t k = 0; k < r.out.n; k++)
         if (strcmp(r.out.items[k].hazard, "fork-storm") == 0)
