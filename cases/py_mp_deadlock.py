@@ -5,14 +5,14 @@
 # expect: lock-held-at-fork warning holder=@holding fork=@start
 # expect: lock-held-at-fork note holder=@holding python=3.8-3.12
 # expect: threads-at-fork warning fork=@start
-# expect: child-deadlock warning child=@childlock fork=@start
 # expect: child-deadlock error child=@childlock fork=@start
 
 # py_mp_fork.py with the child doing what real code does: a plain lock.acquire(), which would wait
 # forever for a thread the child does not have.  CPython 3.11/3.12 acquire a threading.Lock in two
 # steps, both inside libpython (hence no markers): a non-blocking sem_trywait while holding the
-# GIL, which fails (a child-deadlock warning: a try only fails), then, with the GIL released, the
-# blocking sem_wait (a child-deadlock error).  Both are located at the child's Python line.  The abort policy ends the child at that second call
+# GIL, which fails, then, with the GIL released, the blocking sem_wait.  That is one acquisition:
+# one child-deadlock error (the blocking call's, its tried_first detail naming the sem_trywait),
+# located at the child's Python line.  The abort policy ends the child at that second call
 # with SIGABRT, so the Process's exitcode is -6.  The two lock-held-at-fork findings are the
 # user's lock (__main__.lock, a warning, with the holder's Python stack at the fork) and the holder
 # thread's tstate lock, which CPython itself forgets in the child (a note; see py_lock_held.py).

@@ -189,7 +189,9 @@ const char fs_html_page_tail[] =
     " if((f.process_path||[]).length)sec.append(el('div',{},'process: "
     "',...f.process_path.flatMap((p,i)=>\n"
     "  [i?' \\u2192 ':'',el('a',{href:'#pid-'+p.pid,text:p.pid+' ('+(p.name||'?')+')'})])));\n"
-    " for(const st of f.stacks||[]){const ol=el('ol',{class:'frames',start:0});\n"
+    /* A stack whose frames all folded away (JSON keeps it, with its count) is left out. */
+    " for(const st of f.stacks||[]){if(!st.frames.length&&st.folded)continue;\n"
+    "  const ol=el('ol',{class:'frames',start:0});\n"
     "  for(const fr of st.frames){ol.append(el('li',{class:fr.origin},(fr.function||'?\x3f')+' '+\n"
     "   (fr.file?fr.file+':'+fr.line:(fr.module||'')+(fr.offset?'+'+fr.offset:''))));}\n"
     "  const dt=el('details',{open:''},el('summary',{text:st.role+' (thread "

@@ -61,6 +61,8 @@ static void put_body(FILE *out, const struct fs_finding *f)
     }
     for (size_t i = 0; i < f->nstacks; i++) {
         const struct fs_stack *s = &f->stacks[i];
+        if (fs_stack_folded_away(s))
+            continue;
         fputs("  ", out);
         put_xml(out, s->role);
         fprintf(out, " (thread %d):\n", s->tid);

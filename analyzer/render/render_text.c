@@ -105,8 +105,15 @@ static void put_stack_title(FILE *out, const struct fs_stack *s)
         return;
     }
     put_clean(out, role);
-    if (s->tid)
-        fprintf(out, " (thread %d)", s->tid);
+    if (s->tid) {
+        fprintf(out, " (thread %d", s->tid);
+        if (s->thread_name) {
+            fputs(" \"", out);
+            put_clean(out, s->thread_name);
+            fputc('"', out);
+        }
+        fputc(')', out);
+    }
     fputc(':', out);
 }
 
@@ -222,7 +229,8 @@ static void put_finding(FILE *out, const struct fs_finding *f, bool color)
         put_blank(out, f->pid);
     }
     for (size_t i = 0; i < f->nstacks; i++)
-        put_stack(out, f->pid, &f->stacks[i]);
+        if (!fs_stack_folded_away(&f->stacks[i]))
+            put_stack(out, f->pid, &f->stacks[i]);
     if (f->npath)
         put_path(out, f);
     if (f->nstacks || f->npath)

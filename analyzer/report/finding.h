@@ -162,6 +162,10 @@ void fs_findings_release(struct fs_findings *list);
 /* Before rendering: marks frames of system libraries, and leaves out interpreter frames unless
  * `native` (counting them in each stack's `folded`). */
 void fs_findings_finish(struct fs_findings *list, bool native);
+/* True for a stack that had frames and lost them all to folding (a Python lock's acquisition
+ * site, in the interpreter): the formats for people leave it out, as it would show an empty
+ * section; JSON and SARIF keep it, with its folded count. */
+bool fs_stack_folded_away(const struct fs_stack *s);
 /* The primary location of f: the innermost frame of the program's own code, searched in the
  * stacks by role (the child's call, the acquisition, the holder at the fork, the fork, ...), else
  * the first frame with a source line in that order; NULL when no frame has one.  The indexes of

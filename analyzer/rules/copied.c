@@ -31,6 +31,49 @@ static const struct fs_image *forking_image(const struct fs_process *c)
     return NULL;
 }
 
+/* The snapshot that shows the Python side of p's fork event ev: the one of the child ev made,
+ * when that child was traced; else that of a traced child the same thread forked from the same
+ * Python stack (same key and depth: an untraced child of a loop, the site a storm forked from).
+ * *exact says whether its Python frames are ev's.  Else any child snapshot of a CPython p, whose
+ * Python info still folds the interpreter's frames (*exact false).  NULL when p forked no traced
+ * child from CPython. */
+static const struct fs_fork_snapshot *event_snapshot(const struct fs_process *p,
+                                                     const struct fs_fork_event *ev, bool *exact)
+{
+    const struct fs_fork_snapshot *same = NULL, *any = NULL;
+    *exact = false;
+    for (size_t c = 0; p && c < p->nchildren; c++) {
+        const struct fs_image *ci = fs_process_first_image(p->children[c]);
+        const struct fs_fork_snapshot *s = ci ? ci->snapshot : NULL;
+        if (!s || !s->py)
+            continue;
+        if (s->seq == ev->seq && s->time == ev->time) {
+            *exact = true;
+            return s;
+        }
+        if (!same && ev->pykey && s->pykey == ev->pykey && s->pydepth == ev->pydepth &&
+            s->forker_tid == ev->tid)
+            same = s;
+        if (!any)
+            any = s;
+    }
+    *exact = same != NULL;
+    return same ? same : any;
+}
+
+/* The "fork" stack of a fork event of p (the parent's side of a fork, when no child snapshot
+ * of it is the evidence): with the Python frames of the snapshot event_snapshot finds. */
+static void add_event_fork_stack(struct fs_finding *f, struct fs_symbolizer *sym,
+                                 const struct fs_process *p, const struct fs_image *img,
+                                 const struct fs_fork_event *ev)
+{
+    bool exact;
+    const struct fs_fork_snapshot *s = event_snapshot(p, ev, &exact);
+    const struct fs_py_info *py = s ? s->py : NULL;
+    fs_rules_stack_py(f, sym, &img->mods, "fork", ev->tid, &ev->frames, py,
+                      exact ? fs_py_thread_of(py, ev->tid) : NULL);
+}
+
 /* The first pending bytes as C would write them: "hello\n". Returns a malloc'd string. */
 static char *quote_bytes(const char *b, size_t n, long total)
 {
@@ -155,7 +198,7 @@ static void check_streams(const struct fs_process *c,
         fs_finding_detail(f, "parent_did", "%s", fate_text(pf, phow));
         fs_finding_detail(f, "child_did", "%s", fate_text(cf, chow));
         free(q);
-        fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
+        fs_rules_fork_stack(f, sym, &ci->mods, ci->snapshot);
         fs_rules_path(f, c);
         fs_rules_merge_add(mg, key, out->n - 1, c->pid);
         free(key);
@@ -304,14 +347,24 @@ static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
     free(names);
     free(ran);
     size_t before = f->nstacks;
-    fs_rules_stack(f, sym, &ci->mods, "exit", c->pid, &e->frames);
-    if (f->nstacks > before)
-        trim_exit_machinery(&f->stacks[before]);
+    /* A CPython child's Python frames are gone by the time exit() runs (SystemExit has
+     * unwound them): its exit stack is the interpreter's, folded; the fork stack below carries
+     * the program's line. */
+    fs_rules_stack_py(f, sym, &ci->mods, "exit", c->pid, &e->frames, ci->snapshot->py, NULL);
+    if (f->nstacks > before) {
+        struct fs_stack *st = &f->stacks[before];
+        trim_exit_machinery(st);
+        /* The child's one thread goes on as the forking thread, under its threading name. */
+        const struct fs_py_thread_rec *forker =
+            fs_py_thread_of(ci->snapshot->py, ci->snapshot->forker_tid);
+        if (!st->thread_name && forker && forker->name && *forker->name)
+            st->thread_name = fs_xstrdup(forker->name);
+    }
     for (size_t i = 0; i < e->hsites.n; i++) {
         struct fs_addrs one = {.pc = &e->hsites.pc[i], .n = 1};
         fs_rules_stack(f, sym, &ci->mods, "handler-registered", 0, &one);
     }
-    fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
+    fs_rules_fork_stack(f, sym, &ci->mods, ci->snapshot);
     fs_rules_path(f, c);
     fs_rules_merge_add(mg, key, out->n - 1, c->pid);
     free(key);
@@ -364,8 +417,7 @@ static void check_zombies(const struct fs_model *m, const struct fs_process *p,
             fs_kv_str(z, "ended_through", NULL);
         }
         if (!stacked && ci && ci->snapshot) {
-            fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid,
-                           &ci->snapshot->frames);
+            fs_rules_fork_stack(f, sym, &ci->mods, ci->snapshot);
             stacked = true;
         }
     }
@@ -383,7 +435,7 @@ static void check_zombies(const struct fs_model *m, const struct fs_process *p,
             }
             if (ev->spawn || traced)
                 continue;
-            fs_rules_stack(f, sym, &img->mods, "fork", ev->tid, &ev->frames);
+            add_event_fork_stack(f, sym, p, img, ev);
             stacked = true;
         }
     }
@@ -412,7 +464,7 @@ static bool fork_stack_of(const struct fs_model *m, const struct fs_process *p,
     const struct fs_process *c = fs_model_find(m, r->pid);
     const struct fs_image *ci = c ? fs_process_first_image(c) : NULL;
     if (ci && ci->snapshot && c->parent == p) {
-        fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
+        fs_rules_fork_stack(f, sym, &ci->mods, ci->snapshot);
         return true;
     }
     const struct fs_fork_event *best = NULL;
@@ -429,7 +481,7 @@ static bool fork_stack_of(const struct fs_model *m, const struct fs_process *p,
         }
     if (!best)
         return false;
-    fs_rules_stack(f, sym, &best_img->mods, "fork", best->tid, &best->frames);
+    add_event_fork_stack(f, sym, p, best_img, best);
     return true;
 }
 
@@ -581,7 +633,7 @@ static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
     fs_finding_detail_int(f, "processes", (long long)procs);
     fs_finding_detail(f, "compared", "%s",
                       ci->snapshot->pykey ? "Python stacks" : "native stacks");
-    fs_rules_stack(f, sym, &ci->mods, "fork", ci->snapshot->forker_tid, &ci->snapshot->frames);
+    fs_rules_fork_stack(f, sym, &ci->mods, ci->snapshot);
     fs_rules_path(f, c);
     fs_rules_merge_add(mg, key, out->n - 1, c->pid);
     free(key);
@@ -640,6 +692,7 @@ static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
         char *key;
         const struct fs_fork_event *e;
         const struct fs_image *img;
+        const struct fs_process *p;
     } *sites = NULL;
     size_t total = 0;
     int generations = 0;
@@ -661,29 +714,39 @@ static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
                 free(pcs);
                 sites[total].e = e;
                 sites[total].img = img;
+                sites[total].p = &m->procs[i];
                 total++;
             }
         }
     }
     if (total)
         qsort(sites, total, sizeof *sites, cmp_site);
-    const struct fs_fork_event *top = NULL;
-    const struct fs_image *top_img = NULL;
-    size_t top_n = 0;
+    size_t top_at = 0, top_n = 0;
     for (size_t i = 0; i < total;) {
         size_t j = i;
         while (j < total && strcmp(sites[j].key, sites[i].key) == 0)
             j++;
         if (j - i > top_n) {
             top_n = j - i;
-            top = sites[i].e;
-            top_img = sites[i].img;
+            top_at = i;
         }
         i = j;
     }
+    /* For a site in Python, the fork shown is one whose child was traced, when there is one: its
+     * snapshot holds the Python frames of the site. */
+    size_t shown = top_at;
+    for (size_t i = top_at; top_n && sites[top_at].e->pykey && i < top_at + top_n; i++) {
+        bool exact;
+        if (event_snapshot(sites[i].p, sites[i].e, &exact) && exact) {
+            shown = i;
+            break;
+        }
+    }
+    const struct fs_fork_event *top = top_n ? sites[shown].e : NULL;
+    const struct fs_image *top_img = top_n ? sites[shown].img : NULL;
+    const struct fs_process *top_p = top_n ? sites[shown].p : NULL;
     for (size_t i = 0; i < total; i++)
         free(sites[i].key);
-    free(sites);
     const struct fs_process *root = first_p;
     while (root->parent)
         root = root->parent;
@@ -709,10 +772,14 @@ static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
     fs_finding_detail_int(f, "top_site_forks", (long long)top_n);
     free(limits);
     if (top)
-        fs_rules_stack(f, sym, &top_img->mods, "fork", top->tid, &top->frames);
+        add_event_fork_stack(f, sym, top_p, top_img, top);
+    free(sites);
     const struct fs_image *fi = first_p->nimages ? first_p->images[first_p->nimages - 1] : NULL;
+    /* A refused fork made no child, so no Python frames; a CPython process's own snapshot still
+     * folds the interpreter's frames. */
     if (fi)
-        fs_rules_stack(f, sym, &fi->mods, "refused", first_p->pid, &first->frames);
+        fs_rules_stack_py(f, sym, &fi->mods, "refused", first_p->pid, &first->frames,
+                          fi->snapshot ? fi->snapshot->py : NULL, NULL);
     fs_rules_path(f, first_p);
 }
 

@@ -3,7 +3,11 @@
  * The shim wrote a `deadlock` record at the call, before it could block, so this is damage seen
  * happening, not a risk: an error, or a warning for try variants, which only fail.  The finding
  * stands next to the lock-held-at-fork one of the same lock and is never merged across children:
- * each child that blocked is a hang of its own. */
+ * each child that blocked is a hang of its own.  A try call followed by a blocking or timed call
+ * on the same lock by the same thread from the same Python line is one acquisition (CPython's
+ * lock acquire tries sem_trywait before it waits, both inside libpython): one finding, the later
+ * call's.  Native calls stay apart: return addresses cannot tell a program's trylock-then-lock
+ * fallback at one line from two calls at two lines. */
 #include "trace_read.h"
 #include "trace_format.h"
 #include "rules.h"
@@ -19,6 +23,8 @@ struct attempt {
     const struct fs_deadlock_rec *d;
     char *key;
     int count;
+    const struct fs_deadlock_rec *tried; /* the try call this one followed, or NULL */
+    bool absorbed;                       /* a try call that a later call of the thread stands for */
 };
 
 /* What the shim did next; a try variant fails by itself, so only an abort adds anything. */
@@ -50,6 +56,53 @@ static const struct fs_held_rec *held_of(const struct fs_fork_snapshot *s,
             any = &s->held[i];
     }
     return any;
+}
+
+/* A try variant proper (pthread_mutex_trylock, sem_trywait, ...), not a timed one: it fails at
+ * once, and callers that need the lock go on to a blocking or timed call. */
+static bool pure_try(const struct fs_deadlock_rec *d)
+{
+    return d->trylock && d->call && strstr(d->call, "try");
+}
+
+/* The calling thread's Python stack, or NULL when the record has none. */
+static const struct fs_py_thread_rec *caller_py(const struct fs_deadlock_rec *d)
+{
+    return d->py && d->py->nthreads && d->py->threads[0].nframes ? &d->py->threads[0] : NULL;
+}
+
+/* Both calls were made by one thread for one Python call: the same thread and Python stack. */
+static bool same_python_call(const struct fs_deadlock_rec *a, const struct fs_deadlock_rec *b)
+{
+    const struct fs_py_thread_rec *x = caller_py(a), *y = caller_py(b);
+    if (!x || !y || x->tid != y->tid || x->nframes != y->nframes)
+        return false;
+    for (size_t i = 0; i < x->nframes; i++)
+        if (x->frames[i].line != y->frames[i].line ||
+            strcmp(x->frames[i].file, y->frames[i].file) != 0 ||
+            strcmp(x->frames[i].func, y->frames[i].func) != 0)
+            return false;
+    return true;
+}
+
+/* Marks each try call that the same thread followed, from the same Python call, with a blocking
+ * or timed call on the same lock as absorbed by the first such call. */
+static void absorb_tries(struct attempt *as, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (!pure_try(as[k].d))
+            continue;
+        for (size_t j = 0; j < n; j++) {
+            const struct fs_deadlock_rec *a = as[k].d, *b = as[j].d;
+            if (j == k || pure_try(b) || as[j].img != as[k].img || b->lock != a->lock ||
+                b->time < a->time || !same_python_call(a, b))
+                continue;
+            as[k].absorbed = true;
+            if (!as[j].tried)
+                as[j].tried = a;
+            break;
+        }
+    }
 }
 
 static void emit(const struct fs_process *c, const struct attempt *a, struct fs_symbolizer *sym,
@@ -109,6 +162,9 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
                           h->tid == s->forker_tid ? "lock-held-by-forker" : "lock-held-at-fork");
     if (a->count > 1)
         fs_finding_detail_int(f, "attempts", a->count);
+    if (a->tried)
+        fs_finding_detail(f, "tried_first", "%s, which failed",
+                          a->tried->call && *a->tried->call ? a->tried->call : "a try call");
     free(kind);
     free(holder);
 
@@ -123,11 +179,7 @@ static void emit(const struct fs_process *c, const struct attempt *a, struct fs_
         if (hp && h->tid != s->forker_tid)
             fs_rules_stack_py(f, sym, &simg->mods, "holder", h->tid, NULL, spy, hp);
     }
-    if (s) {
-        fs_rules_stack_py(f, sym, &simg->mods, "fork", s->forker_tid, &s->frames, spy,
-                          fs_py_thread_of(spy, s->forker_tid));
-        fs_rules_py_status(f, spy);
-    }
+    fs_rules_fork_stack(f, sym, &simg->mods, s);
     fs_rules_path(f, c);
 }
 
@@ -156,8 +208,10 @@ static void check_process(const struct fs_process *c, struct fs_symbolizer *sym,
             as[n++] = (struct attempt){.img = img, .d = d, .key = key, .count = 1};
         }
     }
+    absorb_tries(as, n);
     for (size_t k = 0; k < n; k++) {
-        emit(c, &as[k], sym, out);
+        if (!as[k].absorbed)
+            emit(c, &as[k], sym, out);
         free(as[k].key);
     }
     free(as);

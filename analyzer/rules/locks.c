@@ -34,6 +34,34 @@ static const struct fs_reinit_rec *reinit_before_use(const struct fs_image *img,
     return NULL;
 }
 
+/* Whether a stack of the child runs inside CPython's own after-fork work in os.fork()
+ * (PyOS_AfterFork_Child calling the registered at-fork handlers): the child's Python stack is then
+ * still the forking thread's at the fork.  Needs symbols; false without them. */
+static bool in_after_fork_child(const struct fs_stack *st)
+{
+    for (size_t i = 0; i < st->nframes; i++) {
+        const char *fn = st->frames[i].function;
+        if (fn && (strcmp(fn, "PyOS_AfterFork_Child") == 0 || strcmp(fn, "run_at_forkers") == 0))
+            return true;
+    }
+    return false;
+}
+
+/* The child's re-initialisation of the lock: with the interpreter's frames folded in a CPython
+ * child and, when it ran inside os.fork() itself (logging's _at_fork_reinit), the forking
+ * thread's Python frames, which are the child's at that moment.  The shim records no Python
+ * stack at the re-initialisation itself. */
+static void add_reinit_stack(struct fs_finding *f, struct fs_symbolizer *sym,
+                             const struct fs_image *img, const struct fs_reinit_rec *reinit)
+{
+    const struct fs_fork_snapshot *s = img->snapshot;
+    size_t before = f->nstacks;
+    fs_rules_stack_py(f, sym, &img->mods, "child-reinit", img->pid, &reinit->frames, s->py, NULL);
+    const struct fs_py_thread_rec *forker = fs_py_thread_of(s->py, s->forker_tid);
+    if (f->nstacks > before && forker && in_after_fork_child(&f->stacks[before]))
+        fs_pystack_merge(&f->stacks[before], s->py, forker);
+}
+
 static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool by_forker,
                  struct fs_symbolizer *sym, struct fs_findings *out, struct fs_rules_merge *mg)
 {
@@ -129,13 +157,11 @@ static void emit(const struct fs_process *c, const struct fs_held_rec *h, bool b
      * be known without touching the lock hot path). */
     if (!by_forker && holder_py)
         fs_rules_stack_py(f, sym, &img->mods, "holder", h->tid, NULL, s->py, holder_py);
-    fs_rules_stack_py(f, sym, &img->mods, "fork", s->forker_tid, &s->frames, s->py,
-                      fs_py_thread_of(s->py, s->forker_tid));
-    fs_rules_py_status(f, s->py);
+    fs_rules_fork_stack(f, sym, &img->mods, s);
     if (!by_forker && t)
         fs_rules_thread_created(f, sym, &img->mods, t, s->py);
     if (reinit)
-        fs_rules_stack(f, sym, &img->mods, "child-reinit", c->pid, &reinit->frames);
+        add_reinit_stack(f, sym, img, reinit);
     fs_rules_path(f, c);
 }
 

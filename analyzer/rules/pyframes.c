@@ -141,6 +141,11 @@ static void fold(struct fs_stack *s)
     s->nframes = out;
 }
 
+bool fs_stack_folded_away(const struct fs_stack *s)
+{
+    return s->nframes == 0 && s->folded > 0;
+}
+
 /* Roles in the order a primary location is looked for. */
 static const char *const primary_roles[] = {"child-acquire", "acquire", "holder",
                                             "fork",          "hang",    "thread",

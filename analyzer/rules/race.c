@@ -140,12 +140,10 @@ static void emit(const struct fs_process *c, const struct fs_image *img,
     const struct fs_py_thread_rec *hp = fs_py_thread_of(spy, r->tid);
     if (hp)
         fs_rules_stack_py(f, sym, &simg->mods, "holder", r->tid, NULL, spy, hp);
-    fs_rules_stack_py(f, sym, &simg->mods, "fork", s->forker_tid, &s->frames, spy,
-                      fs_py_thread_of(spy, s->forker_tid));
+    fs_rules_fork_stack(f, sym, &simg->mods, s);
     const struct fs_py_info *cpy = r->py ? r->py : spy;
     fs_rules_stack_py(f, sym, &img->mods, "child-acquire", c->pid, &r->frames, cpy,
                       r->py && r->py->nthreads ? &r->py->threads[0] : NULL);
-    fs_rules_py_status(f, spy);
     if (t)
         fs_rules_thread_created(f, sym, &simg->mods, t, spy);
     fs_rules_path(f, c);

@@ -145,7 +145,10 @@ static void add_site(struct fs_finding *f, struct fs_symbolizer *sym, const stru
         return;
     uint64_t one = pc;
     struct fs_addrs a = {&one, 1};
-    fs_rules_stack(f, sym, &img->mods, role, tid, &a);
+    /* Draws and seeds carry no Python frames; in a CPython child its interpreter's frames still
+     * fold like every other stack's. */
+    fs_rules_stack_py(f, sym, &img->mods, role, tid, &a, img->snapshot ? img->snapshot->py : NULL,
+                      NULL);
 }
 
 /* The fork that made this process, if it was forked. */
@@ -154,8 +157,7 @@ static void add_fork_stack(struct fs_finding *f, struct fs_symbolizer *sym,
 {
     const struct fs_image *img = fs_process_first_image(p);
     if (img && img->snapshot)
-        fs_rules_stack(f, sym, &img->mods, "fork", img->snapshot->forker_tid,
-                       &img->snapshot->frames);
+        fs_rules_fork_stack(f, sym, &img->mods, img->snapshot);
 }
 
 static void report_duplicate(const struct fs_model *m, struct fs_symbolizer *sym,

@@ -139,6 +139,18 @@ void fs_rules_stack_py(struct fs_finding *f, struct fs_symbolizer *sym,
         s->thread_name = fs_xstrdup(named->name);
 }
 
+void fs_rules_fork_stack(struct fs_finding *f, struct fs_symbolizer *sym,
+                         const struct fs_modmap *mods, const struct fs_fork_snapshot *s)
+{
+    if (!s)
+        return;
+    fs_rules_stack_py(f, sym, mods, "fork", s->forker_tid, &s->frames, s->py,
+                      fs_py_thread_of(s->py, s->forker_tid));
+    /* rng-duplicated shows the fork of each process that drew: one note is enough. */
+    if (!fs_finding_detail_get(f, "python"))
+        fs_rules_py_status(f, s->py);
+}
+
 void fs_rules_thread_created(struct fs_finding *f, struct fs_symbolizer *sym,
                              const struct fs_modmap *mods, const struct fs_thread_rec *t,
                              const struct fs_py_info *py)

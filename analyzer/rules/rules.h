@@ -46,6 +46,12 @@ void fs_rules_stack_py(struct fs_finding *f, struct fs_symbolizer *sym,
                        const struct fs_modmap *mods, const char *role, int tid,
                        const struct fs_addrs *addrs, const struct fs_py_info *py,
                        const struct fs_py_thread_rec *pt);
+/* The "fork" stack of the fork a child's snapshot s describes: the forking thread's native stack
+ * and, for a CPython parent, its Python frames merged in and the interpreter's marked to fold;
+ * when the Python stacks could not be read, the `python` detail saying so (once per finding).
+ * The one way every rule shows the fork that made a child.  Nothing when s is NULL. */
+void fs_rules_fork_stack(struct fs_finding *f, struct fs_symbolizer *sym,
+                         const struct fs_modmap *mods, const struct fs_fork_snapshot *s);
 /* The "thread-created" stack of a parent thread: its creation site, and for a thread a Python
  * thread started, the creator's Python line (the program's Thread.start()).  Nothing when neither
  * is known. */

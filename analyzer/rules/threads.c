@@ -140,10 +140,7 @@ static void check_child(const struct fs_process *c, struct fs_symbolizer *sym,
     if (helpers_only)
         fs_finding_detail(f, "runtime_threads",
                           "only the runtime's fork-safe helper threads (faulthandler's watchdog)");
-    fs_rules_py_status(f, s->py);
-
-    fs_rules_stack_py(f, sym, &img->mods, "fork", s->forker_tid, &s->frames, s->py,
-                      fs_py_thread_of(s->py, s->forker_tid));
+    fs_rules_fork_stack(f, sym, &img->mods, s);
     for (size_t i = 0; i < s->nthreads; i++) {
         const struct fs_thread_rec *t = &s->threads[i];
         if (!is_forker(s, t))

@@ -302,3 +302,76 @@ Test(deadlock, bad_record_is_skipped_and_counted)
     cr_assert_eq(fx_count(&r.out, "child-deadlock"), 0);
     fx_run_release(&r);
 }
+
+/* A call on the worker's mutex at a given time, with the calling thread's Python stack (tid). */
+#define DEADLOCK_AT(call, try, time, pytid) DEADLOCK_LINE(call, try, time, pytid, 11)
+#define DEADLOCK_LINE(call, try, time, pytid, line)                                                \
+    "deadlock lock=55d0c0a04040 kind=mutex mode=excl holder=4201 call=" call " try=" #try          \
+    " policy=wait time=" #time " frames=" CHILD_FRAMES "\n"                                        \
+    "python of=deadlock version=3.11.2 status=ok stdlib=/usr/lib/python3.11\n"                     \
+    "pythread of=deadlock tid=" #pytid " ident=7f02 name=MainThread forker=1 nframes=1\n"          \
+    "pyframe of=deadlock tid=" #pytid " line=" #line " file=/work/mp.py func=work\n"
+
+/* CPython's lock acquire tries sem_trywait, then waits: one acquisition, one finding, the
+ * blocking call's (an error), which says what was tried first. */
+Test(deadlock, try_then_wait_is_one_finding)
+{
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add_file(&r.m, "4242.0.trace",
+                CHILD(4242, 1) HELD_WORKER DEADLOCK_AT("sem_trywait", 1, 2000, 4242)
+                    DEADLOCK_AT("sem_wait", 0, 2001, 4242),
+                FX_CLEAN);
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 1);
+    const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
+    cr_assert_eq(f->severity, FS_SEV_ERROR);
+    fx_detail_is(f, "call", "sem_wait");
+    fx_detail_is(f, "tried_first", "sem_trywait, which failed");
+    fx_run_release(&r);
+}
+
+/* lock.acquire(timeout=...) after the try: the timed call stands for both, a warning. */
+Test(deadlock, try_then_timed_is_one_warning)
+{
+    struct fx_run r = {0};
+    fx_add(&r.m, "4200.0.trace", PARENT);
+    fx_add_file(&r.m, "4242.0.trace",
+                CHILD(4242, 1) HELD_WORKER DEADLOCK_AT("sem_trywait", 1, 2000, 4242)
+                    DEADLOCK_AT("sem_clockwait", 1, 2001, 4242),
+                FX_CLEAN);
+    fx_run_rules(&r);
+    cr_assert_eq(fx_count(&r.out, "child-deadlock"), 1);
+    const struct fs_finding *f = fx_find(&r.out, "child-deadlock", 4242);
+    cr_assert_eq(f->severity, FS_SEV_WARNING);
+    fx_detail_is(f, "call", "sem_clockwait");
+    fx_detail_is(f, "tried_first", "sem_trywait, which failed");
+    fx_run_release(&r);
+}
+
+/* Not one acquisition: the try came after the wait, from another thread of the child, from
+ * another Python line, or without Python stacks (native calls: a trylock and a lock at two lines
+ * look like a fallback at one). */
+Test(deadlock, try_of_another_call_stays)
+{
+    const char *texts[] = {
+        CHILD(4242, 1) HELD_WORKER DEADLOCK_AT("sem_wait", 0, 2000, 4242)
+            DEADLOCK_AT("sem_trywait", 1, 2001, 4242),
+        CHILD(4242, 1) HELD_WORKER DEADLOCK_AT("sem_trywait", 1, 2000, 4250)
+            DEADLOCK_AT("sem_wait", 0, 2001, 4242),
+        CHILD(4242, 1) HELD_WORKER DEADLOCK_LINE("sem_trywait", 1, 2000, 4242, 10)
+            DEADLOCK_LINE("sem_wait", 0, 2001, 4242, 12),
+        CHILD(4242, 1) HELD_WORKER DEADLOCK("pthread_mutex_trylock", 1, "wait", CHILD_FRAMES)
+            DEADLOCK("pthread_mutex_lock", 0, "wait", CHILD_FRAMES),
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        struct fx_run r = {0};
+        fx_add(&r.m, "4200.0.trace", PARENT);
+        fx_add_file(&r.m, "4242.0.trace", texts[i], FX_CLEAN);
+        fx_run_rules(&r);
+        cr_assert_eq(fx_count(&r.out, "child-deadlock"), 2, "case %zu", i);
+        for (size_t k = 0; k < r.out.n; k++)
+            cr_assert_null(fs_finding_detail_get(&r.out.items[k], "tried_first"));
+        fx_run_release(&r);
+    }
+}

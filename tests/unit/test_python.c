@@ -8,6 +8,7 @@
 #include "rules.h"
 #include "finding.h"
 #include "linebuf.h"
+#include "symbolize.h"
 #include "fixture.h"
 
 #include <criterion/criterion.h>
@@ -327,5 +328,171 @@ Test(python, hang_file_tracebacks)
     cr_assert_eq(s->nframes, 1);
     cr_assert_eq(s->frames[0].lang, FS_LANG_PYTHON);
     cr_assert_eq(s->frames[0].line, 20);
+    fx_run_release(&r);
+}
+
+/* ---- fork stacks of every finding of a CPython child ------------------------------------- */
+
+/* Modules of a CPython process that exist on no machine: the symbolizer names only module and
+ * offset, which is what tells the interpreter's frames from libc's. */
+#define PY_MODS                                                                                    \
+    "mod start=555555554000 end=555555a00000 bias=555555554000 buildid=b0b0 "                      \
+    "path=/nonexistent/unit/python3.11\n"                                                          \
+    "mod start=7f0000000000 end=7f00001d0000 bias=7f0000000000 buildid=c0c0 "                      \
+    "path=/usr/lib/forksan-unit/libc.so.6\n"
+#define PY_PROC(pid, ppid, origin)                                                                 \
+    "forksan-trace version=1 pid=" #pid "\n"                                                       \
+    "proc pid=" #pid " ppid=" #ppid " origin=" origin " image=0 time=1000 "                        \
+    "exe=/nonexistent/unit/python3.11 comm=python3 cmdline=python3%20jobs.py\n" PY_MODS
+/* os.fork() at jobs.py:12: the interpreter's frames, then libc's. */
+#define PY_FORK_FRAMES "5555556001a4,555555601000,7f000002924a"
+#define PY_CHILD(seq, time)                                                                        \
+    "child seq=" #seq " parent=4200 forker=4200 via=fork time=" #time                              \
+    " frames=" PY_FORK_FRAMES " pykey=a1 pydepth=1\n"                                              \
+    "python of=fork version=3.11.2 status=ok stdlib=/usr/lib/python3.11\n"                         \
+    "pythread of=fork tid=4200 ident=7f02 name=MainThread forker=1 nframes=1\n"                    \
+    "pyframe of=fork tid=4200 line=12 file=/work/jobs.py func=run_job\n"
+#define PY_DRAW(inherited)                                                                         \
+    "draw gen=random id=0 lineage=2a seeded=1 seedpid=4200 seedsite=7f00000a1000 inherited="      \
+    #inherited " pos=0 n=4 values=1,2,3,4 vtype=int call=rand site=7f00000a2000\n"
+
+/* The Python frame of the fork, with the interpreter folded around it. */
+static void assert_python_fork(const struct fs_finding *f)
+{
+    const struct fs_stack *s = fx_stack(f, "fork");
+    cr_assert_not_null(s, "%s: no fork stack", f->hazard);
+    cr_assert_str_eq(s->thread_name, "MainThread", "%s", f->hazard);
+    cr_assert_gt(s->folded, 0, "%s: the interpreter's frames fold", f->hazard);
+    bool python = false;
+    for (size_t i = 0; i < s->nframes; i++) {
+        cr_assert_str_neq(s->frames[i].module ? s->frames[i].module : "",
+                          "/nonexistent/unit/python3.11", "%s: interpreter frame left",
+                          f->hazard);
+        python |= s->frames[i].lang == FS_LANG_PYTHON && s->frames[i].line == 12;
+    }
+    cr_assert(python, "%s: the fork's Python frame", f->hazard);
+    const struct fs_frame *at = fs_finding_primary(f, NULL, NULL);
+    cr_assert_not_null(at);
+    cr_assert_str_eq(at->file, "/work/jobs.py", "%s: primary location", f->hazard);
+    cr_assert_eq(at->line, 12, "%s: primary location", f->hazard);
+}
+
+Test(python, copied_state_and_rng_findings_show_the_python_fork)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                PY_PROC(4200, 1, "start")
+                "seed gen=random id=0 value=2a call=srand site=7f00000a1000 time=1100\n"
+                "fork seq=1 child=4242 tid=4200 via=fork time=1500 frames=" PY_FORK_FRAMES
+                " pykey=a1 pydepth=1\n"
+                /* A second child from the same Python line that wrote no trace: its
+                 * fork stack comes from the parent's event. */
+                "fork seq=2 child=4243 tid=4200 via=fork time=1600 frames=" PY_FORK_FRAMES
+                " pykey=a1 pydepth=1\n" PY_DRAW(0)
+                "end how=exit time=9000 forked=0 sigchld=dfl frames= handlers=\n"
+                "zombie pid=4243\n",
+                FX_CLEAN);
+    fx_add_file(&r.m, "4242.0.trace",
+                PY_PROC(4242, 4200, "fork") PY_CHILD(1, 1500)
+                "stream layer=python id=7f0000b00000 fd=1 pending=13 buffering=full "
+                "bytes=starting%20job%0a target=pipe:[88]\n" PY_DRAW(1)
+                "refused limit=processes max=2 alive=2 forks=3 time=1700 "
+                "frames=5555556001a4,7f000002924a\n"
+                "end how=exit time=5000 forked=1 sigchld=dfl "
+                "frames=555555603000,555555604000,7f000002924a handlers= hsites= pyatexit=1\n"
+                "streamend layer=python id=7f0000b00000 still=1\n",
+                FX_CLEAN);
+    fs_model_link(&r.m);
+    struct fs_symbolizer *sym = fs_symbolizer_new();
+    cr_assert_not_null(sym);
+    fs_rules_run(&r.m, sym, &r.out);
+    fs_findings_finish(&r.out, false);
+    const char *hazards[] = {"rng-duplicated", "stdio-unflushed-at-fork",
+                             "child-exit-runs-parent-cleanup", "unreaped-child", "fork-storm"};
+    for (size_t i = 0; i < sizeof hazards / sizeof *hazards; i++) {
+        cr_assert_eq(fx_count(&r.out, hazards[i]), 1, "%s", hazards[i]);
+        for (size_t k = 0; k < r.out.n; k++)
+            if (strcmp(r.out.items[k].hazard, hazards[i]) == 0)
+                assert_python_fork(&r.out.items[k]);
+    }
+    /* The child's exit() and the refused fork: no Python frames left to show, the
+     * interpreter's folded; libc's start stays. */
+    const struct fs_finding *exit = fx_find(&r.out, "child-exit-runs-parent-cleanup", 4242);
+    const struct fs_stack *s = fx_stack(exit, "exit");
+    cr_assert_not_null(s);
+    cr_assert_eq(s->nframes, 1);
+    cr_assert_eq(s->folded, 2);
+    cr_assert_eq(s->frames[0].origin, FS_ORIGIN_SYSTEM);
+    cr_assert_str_eq(s->thread_name, "MainThread", "the forking thread's name goes on");
+    const struct fs_finding *storm = NULL;
+    for (size_t k = 0; k < r.out.n; k++)
+        if (strcmp(r.out.items[k].hazard, "fork-storm") == 0)
+            storm = &r.out.items[k];
+    s = fx_stack(storm, "refused");
+    cr_assert_not_null(s);
+    cr_assert_eq(s->nframes, 1);
+    cr_assert_eq(s->folded, 1);
+    fs_symbolizer_free(sym);
+    fx_run_release(&r);
+}
+
+/* The tstate lock CPython re-initialises in the child: its stack folds like the others. */
+Test(python, the_child_reinit_stack_folds_the_interpreter)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4242.0.trace",
+                PY_PROC(4242, 4200, "fork") PY_CHILD(1, 1500)
+                "held tid=4201 lock=b000 kind=sem mode=excl count=1 frames=555555660000\n"
+                "pylock lock=b000 role=tstate tid=4201 name=flusher\n"
+                "reinit lock=b000 kind=sem holder=4201 call=sem_destroy used=0 time=1600 "
+                "frames=555555605000,555555606000,7f000002924a\n",
+                FX_CLEAN);
+    fs_model_link(&r.m);
+    struct fs_symbolizer *sym = fs_symbolizer_new();
+    fs_rules_run(&r.m, sym, &r.out);
+    fs_findings_finish(&r.out, false);
+    const struct fs_finding *f = fx_find(&r.out, "lock-held-at-fork", 4242);
+    cr_assert_eq(f->severity, FS_SEV_NOTE);
+    const struct fs_stack *s = fx_stack(f, "child-reinit");
+    cr_assert_not_null(s);
+    cr_assert_eq(s->nframes, 1, "libc's frame only");
+    cr_assert_eq(s->folded, 2);
+    cr_assert(fs_stack_folded_away(fx_stack(f, "acquire")),
+              "the acquisition, inside the interpreter, folds away");
+    fs_symbolizer_free(sym);
+    fx_run_release(&r);
+}
+
+/* A fork made without the GIL: every finding that shows the fork says why it has no Python
+ * frames, once. */
+Test(python, copied_state_findings_say_when_python_stacks_are_missing)
+{
+    struct fx_run r = {0};
+    fx_add_file(&r.m, "4200.0.trace",
+                PY_PROC(4200, 1, "start")
+                "fork seq=1 child=4242 tid=4200 via=fork time=1500 frames=" PY_FORK_FRAMES "\n"
+                "end how=exit time=9000 forked=0 sigchld=dfl frames= handlers=\n",
+                FX_CLEAN);
+    fx_add_file(&r.m, "4242.0.trace",
+                PY_PROC(4242, 4200, "fork")
+                "child seq=1 parent=4200 forker=4200 via=fork time=1500 frames=" PY_FORK_FRAMES
+                "\n"
+                "python of=fork version=3.12.1 status=nogil stdlib=\n"
+                "stream layer=c id=7f0000001000 fd=1 pending=6 buffering=full bytes=hello%0a "
+                "target=pipe:[77]\n"
+                "end how=exit time=5000 forked=1 sigchld=dfl frames=555555603000 handlers= "
+                "hsites= pyatexit=1\n"
+                "streamend layer=c id=7f0000001000 still=1\n",
+                FX_CLEAN);
+    fx_run_rules(&r);
+    const char *hazards[] = {"stdio-unflushed-at-fork", "child-exit-runs-parent-cleanup"};
+    for (size_t i = 0; i < 2; i++) {
+        const struct fs_finding *f = fx_find(&r.out, hazards[i], 4242);
+        size_t n = 0;
+        for (size_t k = 0; k < f->ndetails; k++)
+            n += strcmp(f->details[k].key, "python") == 0;
+        cr_assert_eq(n, 1, "%s: one python detail", hazards[i]);
+        cr_assert(strstr(fs_finding_detail_get(f, "python"), "did not hold the GIL"));
+    }
     fx_run_release(&r);
 }

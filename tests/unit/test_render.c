@@ -437,3 +437,43 @@ Test(render_json, non_utf8_and_repeated_keys_stay_valid)
     json_decref(root);
     fs_findings_release(&list);
 }
+
+/* A stack whose frames all folded away (a Python lock taken inside the interpreter) shows no
+ * empty section in the text; JSON keeps it with its count, as typed data. */
+Test(render_text, a_stack_folded_away_is_left_out_but_kept_in_json)
+{
+    struct fs_findings list = {0};
+    struct fs_finding *f = fs_findings_add(&list, "lock-held-at-fork", FS_SEV_WARNING, 7);
+    struct fs_stack *s = fs_finding_stack_add(f, "acquire", 8);
+    s->folded = 1;
+    s = fs_finding_stack_add(f, "holder", 8);
+    struct fs_frame *fr = fs_stack_frame_add(s);
+    fr->lang = FS_LANG_PYTHON;
+    fr->function = fs_xstrdup("flush");
+    fr->file = fs_xstrdup("/work/app.py");
+    fr->line = 59;
+    s = fs_finding_stack_add(f, "wait", 9); /* nothing recorded at all: still said */
+
+    char *out = render_text(&list, NULL);
+    cr_assert_str_eq(out, "==7== WARNING: forksan: lock-held-at-fork\n"
+                          "==7== location: /work/app.py:59 in flush\n"
+                          "==7==\n"
+                          "==7==   thread 8 at the fork, holding it:\n"
+                          "==7==     #0 [py] in flush /work/app.py:59\n"
+                          "==7==   wait (thread 9):\n"
+                          "==7==     <no frames recorded>\n"
+                          "==7==\n"
+                          "SUMMARY: forksan: 0 errors, 1 warning, 0 notes in 0 processes\n");
+    free(out);
+
+    json_t *root = render_json_parsed(&list, NULL);
+    json_t *stacks = json_object_get(json_array_get(json_object_get(root, "findings"), 0),
+                                     "stacks");
+    cr_assert_eq(json_array_size(stacks), 3);
+    json_t *acq = json_array_get(stacks, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(acq, "role")), "acquire");
+    cr_assert_eq(json_integer_value(json_object_get(acq, "folded")), 1);
+    cr_assert_eq(json_array_size(json_object_get(acq, "frames")), 0);
+    json_decref(root);
+    fs_findings_release(&list);
+}
