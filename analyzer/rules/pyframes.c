@@ -146,10 +146,11 @@ bool fs_stack_folded_away(const struct fs_stack *s)
     return s->nframes == 0 && s->folded > 0;
 }
 
-/* Roles in the order a primary location is looked for. */
-static const char *const primary_roles[] = {"child-acquire", "acquire", "holder",
-                                            "fork",          "hang",    "thread",
-                                            "thread-created"};
+/* Roles in the order a primary location is looked for.  A child's exit() comes before the fork:
+ * it is the line to change (to _exit) when the program's code made it; a Python child's exit has
+ * no Python frame left (SystemExit has unwound), so its finding stays on the fork. */
+static const char *const primary_roles[] = {"child-acquire", "acquire", "holder", "exit",
+                                            "fork",          "hang",    "thread", "thread-created"};
 
 static bool has_file(const struct fs_frame *fr)
 {
