@@ -1,11 +1,13 @@
-/* forksan case: control, descriptors put in place on purpose before exec (dup2, posix_spawn file actions) and the rest close-on-exec
+/* forksan case: control, descriptors put in place on purpose before exec (dup2, posix_spawn file actions, close-on-exec cleared in the child) and the rest close-on-exec
  * expect: none
  */
 
 /*
  * The pipe is made with O_CLOEXEC.  The forked child dup2()s its read end onto fd 5 for the program
  * it runs, and a posix_spawn gets the write end on fd 6 through a dup2 file action: both are the
- * program's own decision.  Nothing else crosses the execs.
+ * program's own decision.  A second forked child clears close-on-exec on the write end itself
+ * (fcntl F_SETFD), which is how a program hands one descriptor to the program it execs without
+ * moving it.  Nothing else crosses the execs.
  */
 #include "case_util.h"
 
@@ -24,6 +26,16 @@ int main(void)
     CASE_SYS(pid);
     if (pid == 0) {
         if (dup2(p[0], 5) < 0)
+            _exit(2);
+        execl("/bin/true", "true", (char *)NULL);
+        _exit(127);
+    }
+    CASE_TRUE(case_reap_child(pid) == 0);
+
+    pid = fork();
+    CASE_SYS(pid);
+    if (pid == 0) {
+        if (fcntl(p[1], F_SETFD, 0) < 0)
             _exit(2);
         execl("/bin/true", "true", (char *)NULL);
         _exit(127);

@@ -27,5 +27,5 @@ with open(path) as f:
     lines = f.read().splitlines()
 os.unlink(path)
 os.rmdir(workdir)
-if os.waitstatus_to_exitcode(status) != 0 or lines.count("job results") != 1:
+if status != 0 or lines.count("job results") != 1:
     sys.exit("case: the header was not written once: %r" % lines)

@@ -20,7 +20,7 @@ def total(lo, hi, depth):
         os._exit(total(lo, mid, depth - 1) & 0x7F)
     right = total(mid, hi, depth - 1)
     _, status = os.waitpid(pid, 0)
-    return right + os.waitstatus_to_exitcode(status)
+    return right + os.WEXITSTATUS(status)
 
 
 def main():

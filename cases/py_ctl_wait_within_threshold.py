@@ -19,7 +19,7 @@ def main():
     os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
     time.sleep(0.1)
     _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    if status != 0:
         sys.exit("case: worker failed")
 
 

@@ -39,5 +39,5 @@ with open(recorder.path, "rb") as f:
     records = f.read().splitlines()
 os.unlink(recorder.path)
 os.rmdir(workdir)
-if os.waitstatus_to_exitcode(status) != 0 or records.count(b"start") != 2:
+if status != 0 or records.count(b"start") != 2:
     sys.exit("case: the record was not written twice: %r" % records)

@@ -19,7 +19,7 @@ def main():
         sys.stdout.flush()
         os._exit(0)
     _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    if status != 0:
         sys.exit("case: child failed")
 
 

@@ -5,7 +5,10 @@
  * /proc/self/fd at start-up, before it opens anything itself, and writes one `fd` record per
  * descriptor above 2.  Deliberate ones are told apart by the side that exec'd: dup2/dup3 onto a
  * descriptor (rare calls, interposed) makes it a placed one, and so do posix_spawn's dup2 file
- * actions; the exec and spawn records carry that list.  The bitmap is static memory,
+ * actions, and so does clearing close-on-exec by hand in the process that then execs (fcntl
+ * F_SETFD, ioctl FIONCLEX in a forked child: subprocess's pass_fds on CPython 3.8 and 3.9, whose
+ * child is forked rather than vforked; cleared in a parent before its fork, the descriptor
+ * reaches every child that execs, which is the leak); the exec and spawn records carry that list.  The bitmap is static memory,
  * so a child forked after a shell's `exec 3>file` still knows fd 3 was placed. */
 #include "shim.h"
 #include "linebuf.h"
@@ -13,7 +16,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,6 +27,9 @@
 #define SPAWN_FA_MAX  64
 
 static uint64_t placed[PLACED_MAX / 64];
+/* Close-on-exec cleared by hand, valid for process cleared_pid only (no write in a child). */
+static uint64_t cleared[PLACED_MAX / 64];
+static pid_t cleared_pid;
 
 struct start_fd {
     int fd;
@@ -53,6 +61,59 @@ void fs_fd_placed(int fd, int flags)
         mark_placed(fd);
 }
 
+static void mark_cleared(int fd)
+{
+    if (fd <= 2 || fd >= PLACED_MAX)
+        return;
+    pid_t me = fs_pid;
+    if (__atomic_load_n(&cleared_pid, __ATOMIC_RELAXED) != me) {
+        for (unsigned i = 0; i < PLACED_MAX / 64; i++)
+            __atomic_store_n(&cleared[i], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&cleared_pid, me, __ATOMIC_RELAXED);
+    }
+    __atomic_fetch_or(&cleared[fd / 64], 1ULL << (fd % 64), __ATOMIC_RELAXED);
+}
+
+/* fcntl and ioctl take one optional word; glibc's own wrappers read it unconditionally too. */
+int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    FS_REAL_READY();
+    int r = fs_real.fcntl(fd, cmd, arg);
+    if (FS_UNLIKELY(cmd == F_SETFD) && r == 0 && !((uintptr_t)arg & FD_CLOEXEC))
+        mark_cleared(fd);
+    return r;
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    FS_REAL_READY();
+    int r = fs_real.fcntl64 ? fs_real.fcntl64(fd, cmd, arg) : fs_real.fcntl(fd, cmd, arg);
+    if (FS_UNLIKELY(cmd == F_SETFD) && r == 0 && !((uintptr_t)arg & FD_CLOEXEC))
+        mark_cleared(fd);
+    return r;
+}
+
+int ioctl(int fd, unsigned long request, ...)
+{
+    va_list ap;
+    va_start(ap, request);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    FS_REAL_READY();
+    int r = fs_real.ioctl(fd, request, arg);
+    if (FS_UNLIKELY(request == FIONCLEX) && r == 0)
+        mark_cleared(fd);
+    return r;
+}
+
 static void remember_fa(const void *fa, int fd)
 {
     if (fd <= 2 || fs_owner_lock_try(&fa_lock, fs_gettid()) < 0)
@@ -76,8 +137,12 @@ void fs_fd_placed_list(const void *fa, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = '\0';
+    int mine = __atomic_load_n(&cleared_pid, __ATOMIC_RELAXED) == fs_pid;
     for (int fd = 3; fd < PLACED_MAX; fd++) {
-        int on = (__atomic_load_n(&placed[fd / 64], __ATOMIC_RELAXED) >> (fd % 64)) & 1;
+        uint64_t bits = __atomic_load_n(&placed[fd / 64], __ATOMIC_RELAXED);
+        if (mine)
+            bits |= __atomic_load_n(&cleared[fd / 64], __ATOMIC_RELAXED);
+        int on = (bits >> (fd % 64)) & 1;
         for (unsigned i = 0; fa && !on && i < SPAWN_FA_MAX && i < fa_next; i++)
             on = fa_table[i].fa == fa && fa_table[i].fd == fd;
         if (!on)

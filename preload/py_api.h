@@ -70,6 +70,18 @@ struct fs_py_api {
 };
 FS_HIDDEN extern struct fs_py_api fs_pyapi;
 
+/* 3.8 has no PyFrame_GetBack/PyFrame_GetCode: PyFrameObject's f_back and f_code follow its
+ * PyObject_VAR_HEAD, and PyThreadState.frame follows prev, next and interp.  Borrowed. */
+#define FS_PY38_TS_FRAME 24
+static inline fs_pyobj *fs_py38_frame_back(fs_pyobj *f)
+{
+    return *(fs_pyobj **)((char *)f + 24);
+}
+static inline fs_pyobj *fs_py38_frame_code(fs_pyobj *f)
+{
+    return *(fs_pyobj **)((char *)f + 32);
+}
+
 /* Every object's header and the start of its type (PyTypeObject up to tp_name), as laid out in
  * the default (not free-threaded) builds of 3.8 to 3.13. */
 struct fs_py_head {

@@ -500,34 +500,39 @@ static long stdlib_atexit_count(void)
     return n;
 }
 
-/* FNV-1a over each frame's code object and line: equal keys are the same Python call path. */
+/* FNV-1a over each frame's code object and line: equal keys are the same Python call path.
+ * From 3.11 PyFrame_GetBack may create the frame objects it returns, and an allocation may run
+ * the collector (and a program's finalizers) at the fork: the collector is off meanwhile there.
+ * 3.8 to 3.10 hand out frames that exist already; 3.8 is walked through its layout. */
 static void stack_key(void)
 {
     fs_pystate_fork.stack_key = 0;
     fs_pystate_fork.stack_depth = 0;
-    if (!fs_pyapi.PyEval_GetFrame || !fs_pyapi.PyFrame_GetBack || !fs_pyapi.PyFrame_GetCode ||
-        !fs_pyapi.PyGC_Disable || !fs_pyapi.PyGC_Enable)
+    int py38 = fs_pyapi.minor == 8;
+    int gc_off = fs_pyapi.PyGC_Disable && fs_pyapi.PyGC_Enable;
+    if (!fs_pyapi.PyEval_GetFrame || (fs_pyapi.minor >= 11 && !gc_off) ||
+        (!py38 && (!fs_pyapi.PyFrame_GetBack || !fs_pyapi.PyFrame_GetCode)))
         return;
-    int gc_was = fs_pyapi.PyGC_Disable();
+    int gc_was = gc_off ? fs_pyapi.PyGC_Disable() : 0;
     uint64_t h = 1469598103934665603ULL;
     void *f = fs_pyapi.PyEval_GetFrame();
     void *owned = NULL;
     int depth = 0;
     while (f && depth < 256) {
-        fs_pyobj *code = fs_pyapi.PyFrame_GetCode(f);
+        fs_pyobj *code = py38 ? fs_py38_frame_code(f) : fs_pyapi.PyFrame_GetCode(f);
         const uint64_t v[2] = {(uint64_t)(uintptr_t)code,
                                (uint64_t)fs_pyapi.PyFrame_GetLineNumber(f)};
-        if (code)
+        if (code && !py38)
             fs_pyapi.Py_DecRef(code);
         for (int k = 0; k < 2; k++)
             for (int b = 0; b < 8; b++) {
                 h ^= (v[k] >> (8 * b)) & 0xff;
                 h *= 1099511628211ULL;
             }
-        void *back = fs_pyapi.PyFrame_GetBack(f);
+        void *back = py38 ? fs_py38_frame_back(f) : fs_pyapi.PyFrame_GetBack(f);
         if (owned)
             fs_pyapi.Py_DecRef(owned);
-        owned = back;
+        owned = py38 ? NULL : back;
         f = back;
         depth++;
     }

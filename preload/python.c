@@ -96,12 +96,6 @@ static int add_frame(struct fs_py_capture *c, fs_pyobj *frame, fs_pyobj *code)
     return 0;
 }
 
-/* 3.8: PyThreadState.frame follows prev, next and interp; PyFrameObject's f_back and f_code
- * follow its PyObject_VAR_HEAD.  Borrowed references. */
-#define PY38_TS_FRAME 24
-#define PY38_F_BACK   24
-#define PY38_F_CODE   32
-
 static void *field(void *base, long off)
 {
     return *(void **)((char *)base + off);
@@ -112,8 +106,8 @@ static int walk_frames(struct fs_py_capture *c, void *ts)
 {
     int n = 0;
     if (fs_pyapi.minor == 8) {
-        for (fs_pyobj *f = field(ts, PY38_TS_FRAME); f; f = field(f, PY38_F_BACK)) {
-            if (n >= FS_PY_STACK_MAX || add_frame(c, f, field(f, PY38_F_CODE)) < 0) {
+        for (fs_pyobj *f = field(ts, FS_PY38_TS_FRAME); f; f = fs_py38_frame_back(f)) {
+            if (n >= FS_PY_STACK_MAX || add_frame(c, f, fs_py38_frame_code(f)) < 0) {
                 c->lost_frames++;
                 break;
             }

@@ -139,6 +139,10 @@ struct fs_real_table {
     int (*setrlimit64)(int, const struct rlimit64 *);
     int (*prlimit64)(pid_t, int, const struct rlimit64 *, struct rlimit64 *);
     int (*posix_spawn_file_actions_adddup2)(posix_spawn_file_actions_t *, int, int);
+    /* Clearing close-on-exec (hooks_fd.c); fcntl64 may be missing (NULL). */
+    int (*fcntl)(int, int, ...);
+    int (*fcntl64)(int, int, ...);
+    int (*ioctl)(int, unsigned long, ...);
     pid_t (*wait)(int *);
     pid_t (*waitpid)(pid_t, int *, int);
     pid_t (*wait3)(int *, int, struct rusage *);

@@ -540,6 +540,16 @@ static bool same_site(const struct fs_addrs *a, uint64_t pykey_a, int depth_a,
     return memcmp(a->pc, b->pc, a->n * sizeof *a->pc) == 0;
 }
 
+/* A fork site as a merge key, compared the way same_site compares: by the Python stack when
+ * there is one (the native stack of one Python call site varies: the interpreter's loop reaches
+ * os.fork through a generic or a specialised call, 3.11+), else by the native stack. */
+static char *fork_site_key(const struct fs_addrs *frames, uint64_t pykey, int pydepth)
+{
+    if (pykey)
+        return fs_xasprintf("py:%" PRIx64 ":%d", pykey, pydepth);
+    return fs_rules_pcs_key(frames);
+}
+
 static bool is_python(const struct fs_image *img)
 {
     const char *exe = img->exe ? strrchr(img->exe, '/') : NULL;
@@ -609,10 +619,9 @@ static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
         return;
     const struct fs_image *ci = fs_process_first_image(c);
     const struct fs_process *origin = c->parent;
-    char *pcs = fs_rules_pcs_key(&ci->snapshot->frames);
-    char *key = fs_xasprintf("repeat|%d|%s|%" PRIx64, origin ? origin->pid : 0, pcs,
-                             ci->snapshot->pykey);
-    free(pcs);
+    char *site = fork_site_key(&ci->snapshot->frames, ci->snapshot->pykey, ci->snapshot->pydepth);
+    char *key = fs_xasprintf("repeat|%d|%s", origin ? origin->pid : 0, site);
+    free(site);
     if (fs_rules_merge_seen(mg, key, c->pid)) {
         free(key);
         return;
@@ -706,12 +715,8 @@ static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
                 const struct fs_fork_event *e = &img->forks[j];
                 if (e->spawn)
                     continue;
-                char *pcs = fs_rules_pcs_key(&e->frames);
                 sites = fs_xrealloc(sites, total + 1, sizeof *sites);
-                sites[total].key = e->pykey ? fs_xasprintf("py:%" PRIx64 ":%d|%s", e->pykey,
-                                                           e->pydepth, pcs)
-                                            : fs_xstrdup(pcs);
-                free(pcs);
+                sites[total].key = fork_site_key(&e->frames, e->pykey, e->pydepth);
                 sites[total].e = e;
                 sites[total].img = img;
                 sites[total].p = &m->procs[i];
