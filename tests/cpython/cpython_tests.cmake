@@ -50,3 +50,20 @@ if(FORKSAN_SYSTEM_PYTHON3)
   set_tests_properties(cpython/driver-selftest PROPERTIES LABELS cpython TIMEOUT 600
                                                           SKIP_RETURN_CODE 77)
 endif()
+
+# The Python cases of cases/ on every interpreter above (`forksan cases --python`): each case
+# declares the CPython versions its expectations hold for, and is skipped on the others.
+file(GLOB fs_py_case_files ${CMAKE_SOURCE_DIR}/cases/py_*.py)
+set(fs_py_cases)
+foreach(f ${fs_py_case_files})
+  get_filename_component(n ${f} NAME_WE)
+  list(APPEND fs_py_cases ${n})
+endforeach()
+list(SORT fs_py_cases)
+foreach(entry ${fs_cpythons})
+  string(REGEX REPLACE "=.*" "" name "${entry}")
+  string(REGEX REPLACE "^[^=]*=" "" interp "${entry}")
+  add_test(NAME cases-python/${name}
+           COMMAND forksan cases --python ${interp} ${fs_py_cases})
+  set_tests_properties(cases-python/${name} PROPERTIES LABELS cpython TIMEOUT 900)
+endforeach()
