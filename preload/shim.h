@@ -565,7 +565,8 @@ FS_HIDDEN void fs_inherited_forget(const void *lock, const char *call);
 /* fork-lock-race (race.c): locks that vanished parent threads had used, checked at each of the
  * child's acquisitions. */
 #define FS_RACE_MAX 4096 /* candidate locks in a child (race.c); < 65536 */
-FS_HIDDEN extern unsigned fs_nrace;
+/* How many there are: in fs_proc, which the child writes anyway (see there). */
+#define fs_nrace (fs_proc.nrace)
 FS_HIDDEN void fs_race_collect(void); /* child, at fork, after the inherited set is built */
 struct fs_linebuf;
 FS_HIDDEN void fs_race_write_lost(struct fs_linebuf *lb, int forker_tid);
@@ -638,6 +639,12 @@ FS_HIDDEN ssize_t fs_read_proc(int pid, int tid, const char *file, char *buf, si
 /* The scheduler state letter of a process or thread ('R', 'S', 'Z'...) from its stat; 0 when
  * unreadable. */
 FS_HIDDEN char fs_proc_state(int pid, int tid);
+/* Both from one read of the stat file: the state letter (0 when unreadable) and, in name, the
+ * thread's name as its comm file gives it without the newline ("" when unreadable). */
+FS_HIDDEN char fs_proc_state_name(int pid, int tid, char *name, size_t cap);
+/* The state letter snapshot.c read for a parent thread with its name in this child, or 0 when
+ * it read none (race.c then reads it). */
+FS_HIDDEN char fs_snapshot_thread_state(int tid);
 /* Where fd points, from /proc/self/fd (a path, pipe:[n], socket:[n]); "" when unknown. */
 FS_HIDDEN void fs_fd_target(int fd, char *out, size_t cap);
 /* Calls fn for each entry of a /proc directory named by a number ("/proc/self/task",
@@ -660,6 +667,7 @@ struct fs_proc {
     int ended;        /* the end record was written */
     unsigned threads_lost; /* fs_threads_lost (registry.c) */
     int unwind_blocked;    /* a child that must not unwind (unwind.c) */
+    unsigned nrace;        /* fs_nrace (race.c) */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)
