@@ -26,7 +26,7 @@
 /* PyThreadState.thread_id's offset (calibrate), -1 until known. */
 static long tid_off = -1;
 
-FS_HIDDEN struct fs_py_capture fs_py_fork;
+FS_HIDDEN struct fs_py_capture fs_py_fork __attribute__((aligned(4096))); /* see shim.h */
 static struct fs_py_capture py_child; /* the child-deadlock capture (single thread) */
 
 /* Whether frames can be read here.  3.8 has no frame accessors (struct access below); older
@@ -482,7 +482,18 @@ static void capture(struct fs_py_capture *c, int all)
     int me = my_tid();
     fs_pyobj *modules = fs_pyapi.PyImport_GetModuleDict();
     fs_pyobj *threading = modules ? fs_pyapi.PyDict_GetItemString(modules, "threading") : NULL;
-    fs_pyobj *active = threading ? fs_pyapi.PyObject_GetAttrString(threading, "_active") : NULL;
+    /* From the module's dict: an attribute lookup with a key string made for it misses
+     * CPython's type attribute cache and rewrites an entry of it (a page fault per fork). */
+    fs_pyobj *tdict = threading && fs_pyapi.PyModule_GetDict &&
+                              strcmp(fs_py_type_name(threading), "module") == 0
+                          ? fs_pyapi.PyModule_GetDict(threading)
+                          : NULL;
+    fs_pyobj *active = tdict ? fs_pyapi.PyDict_GetItemString(tdict, "_active") : NULL;
+    int active_owned = 0; /* borrowed from the dict, which keeps it while the GIL is held */
+    if (threading && !tdict) {
+        active = fs_pyapi.PyObject_GetAttrString(threading, "_active");
+        active_owned = active != NULL;
+    }
     if (threading && !active)
         fs_pyapi.PyErr_Clear();
     fs_pyobj *os = modules ? fs_pyapi.PyDict_GetItemString(modules, "os") : NULL;
@@ -509,7 +520,7 @@ static void capture(struct fs_py_capture *c, int all)
     } else if (self_ts) {
         capture_thread(c, self_ts, active, me);
     }
-    if (active)
+    if (active_owned)
         fs_pyapi.Py_DecRef(active);
     if (gc_was && fs_pyapi.PyGC_Enable)
         fs_pyapi.PyGC_Enable();
