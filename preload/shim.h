@@ -915,6 +915,9 @@ struct fs_py_lock {
     int tid;
     unsigned name;
 };
+/* Rewritten before every fork made with the GIL held, and every page written then costs the
+ * parent a copy-on-write fault: the small parts and the start of frames fit one page of the
+ * page-aligned fs_py_fork (python.c), the start of the pool is the second. */
 struct fs_py_capture {
     int owner_tid; /* the thread whose fork this capture is for; 0: none */
     int status;    /* enum fs_py_status */
@@ -922,10 +925,10 @@ struct fs_py_capture {
     unsigned stdlib;
     int nthreads, nframes, nlocks;
     int lost_frames, lost_threads, lost_locks, lost_strings;
-    struct fs_py_thread threads[FS_PY_THREADS_MAX];
-    struct fs_py_frame frames[FS_PY_FRAMES_MAX];
-    struct fs_py_lock locks[FS_PY_LOCKS_MAX];
     size_t pool_len;
+    struct fs_py_thread threads[FS_PY_THREADS_MAX];
+    struct fs_py_lock locks[FS_PY_LOCKS_MAX];
+    struct fs_py_frame frames[FS_PY_FRAMES_MAX];
     char pool[32768];
 };
 FS_HIDDEN extern struct fs_py_capture fs_py_fork;
