@@ -22,6 +22,11 @@
 #define FS_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define FS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define FS_CALLER()    ((uintptr_t)__builtin_return_address(0))
+/* On the code path of a forked child from fork() to its _exit: a child has no page-table
+ * entries for the shim's text and faults in every 64 KiB window of it that it runs, so these
+ * functions are grouped (the linker places .text.hot.* sections together at the start of .text)
+ * into one window instead of spreading over two. */
+#define FS_CHILD_PATH  __attribute__((section(".text.hot.fs_child")))
 
 /* ---- real functions (real.c) ------------------------------------------------------------ */
 
@@ -870,8 +875,11 @@ FS_HIDDEN void fs_fd_placed_list(const void *fa, char *out, size_t cap);
 /* dup2/dup3 placed fd (flags: dup3's; O_CLOEXEC ones do not count). */
 FS_HIDDEN void fs_fd_placed(int fd, int flags);
 
-/* hooks_exit.c: how the process ends.  `how` is "exit", "_exit" or "exec". */
-FS_HIDDEN void fs_end_record(const char *how, int status); /* status: _exit's, -1 unknown */
+/* hooks_exit.c: how the process ends (enum fs_end_how). */
+/* How an image ends: an enum, not its name, so that a trivial child's _exit reads no string
+ * (the shim's read-only data sits in a 64 KiB window of its own, a page fault in a child). */
+enum fs_end_how { FS_END_EXIT, FS_END__EXIT, FS_END_EXEC };
+FS_HIDDEN void fs_end_record(int how, int status); /* status: _exit's, -1 unknown */
 FS_HIDDEN void fs_exit_forked(void);  /* child handler: this image is a forked child */
 FS_HIDDEN void fs_exit_spawned(void); /* posix_spawn: this image may have children */
 /* Defaults no sane test suite reaches, low enough to keep a 2-core machine usable. */

@@ -312,7 +312,7 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
 
 /* Only the forking thread exists in the child: free every other slot, and give the forker's
  * slot its new tid. */
-static void registry_after_fork(int forker_tid)
+FS_CHILD_PATH static void registry_after_fork(int forker_tid)
 {
     /* The child's one thread leads its thread group: its tid is the pid that
      * fs_trace_child_reset has just read (no gettid system call). */
@@ -332,7 +332,7 @@ static void registry_after_fork(int forker_tid)
 }
 
 /* A snapshot with nothing in it but the forker: one thread, holding no lock. */
-static int snapshot_is_trivial(void)
+FS_CHILD_PATH static int snapshot_is_trivial(void)
 {
     const struct fs_fork_ctx *ctx = &fs_fork_ctx;
     if (!ctx->valid || ctx->ntids > 1 || ctx->tids_lost || fs_threads_lost || fs_nstreams)
@@ -368,7 +368,7 @@ static void write_child_file(int deferred)
     fs_trace_end(lb);
 }
 
-void fs_snapshot_write(void)
+FS_CHILD_PATH void fs_snapshot_write(void)
 {
     /* Most forks of single-threaded programs have nothing to report, and most such children
      * exit or exec at once.  Writing their file costs a create and copy-on-write faults on
@@ -386,7 +386,7 @@ void fs_snapshot_write(void)
     registry_after_fork(fs_fork_ctx.forker_tid);
 }
 
-void fs_snapshot_flush(void)
+FS_CHILD_PATH void fs_snapshot_flush(void)
 {
     /* Threads started by the child, and signal handlers, may all get here first: one writes. */
     if (!fs_proc.child_file_pending ||

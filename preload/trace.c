@@ -280,7 +280,7 @@ int fs_trace_open_new(int check)
 
 /* A vfork child runs in its parent's memory under a pid of its own: everything it would write
  * (an exec, pending records) belongs to the parent's trace, so it writes nothing. */
-int fs_trace_owned(void)
+FS_CHILD_PATH int fs_trace_owned(void)
 {
     return trace_path[0] && getpid() == fs_pid;
 }
@@ -499,7 +499,7 @@ void fs_trace_write_start(struct fs_linebuf *lb, const char *origin)
     fs_modmap_write(lb);
 }
 
-void fs_trace_child_reset(void)
+FS_CHILD_PATH void fs_trace_child_reset(void)
 {
     /* Written only when they differ: a write to an unchanged page is a needless COW fault. */
     if (fs_proc.writer_lock)
