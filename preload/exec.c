@@ -186,7 +186,7 @@ static void record_exec(const char *path)
     fs_rng_flush();
     fs_fork_records_flush_final(); /* the image ends: its fork records must not wait */
     if (fs_nstreams)
-        fs_end_record("exec", -1); /* what exec discards of the output pending at fork */
+        fs_end_record(FS_END_EXEC, -1); /* what exec discards of the output pending at fork */
     struct fs_linebuf local, *lb = &local;
     char buf[FS_LOCAL_RECORD_MAX];
     if (fs_trace_begin_local(lb, buf, sizeof buf) < 0)

@@ -126,7 +126,7 @@ static void atfork_prepare(void)
 /* Whether fs_fork_ctx describes the fork this thread is making: it holds the fork lock and its
  * prepare handler recorded this very fork.  The lock alone is not enough: a signal handler that
  * forks while its thread holds the lock (flushing fork records) made an unrecorded fork. */
-static int fork_is_mine(void)
+FS_CHILD_PATH static int fork_is_mine(void)
 {
     return __atomic_load_n(&fs_proc.fork_lock, __ATOMIC_RELAXED) == my_tid() && tls_seq > 0 &&
            tls_seq == fs_fork_ctx.seq;
@@ -140,7 +140,7 @@ static void atfork_parent(void)
     fs_spin_release(&fs_proc.fork_lock);
 }
 
-static void atfork_child(void)
+FS_CHILD_PATH static void atfork_child(void)
 {
     if (!fs_config.active)
         return;
@@ -264,7 +264,7 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     return pid;
 }
 
-pid_t fork(void)
+FS_CHILD_PATH pid_t fork(void)
 {
     FS_REAL_READY();
     return forking(fs_real.fork, FS_VIA_FORK, 0);

@@ -52,7 +52,7 @@ __asm__(".globl fs_proc\n\t.hidden fs_proc\n\t.set fs_proc, fs_fork_page\n\t"
 /* Forks the recorder could not take (its lock busy): written as `lost what=fork`. */
 static int forks_unrecorded;
 
-static void forkbuf_reset_if_inherited(void)
+FS_CHILD_PATH static void forkbuf_reset_if_inherited(void)
 {
     if (forkbuf_owner != fs_pid) {
         fs_lb_init(&forklb, -1, forkbuf, sizeof forkbuf);
@@ -90,7 +90,7 @@ static int my_tid(void)
     return t ? t->tid : fs_gettid();
 }
 
-static void flush(int wait)
+FS_CHILD_PATH static void flush(int wait)
 {
     if (forkbuf_owner != fs_pid ||
         (forklb.rec_start == 0 && !__atomic_load_n(&forks_unrecorded, __ATOMIC_RELAXED)))
@@ -109,7 +109,7 @@ void fs_fork_records_flush(void)
     flush(0);
 }
 
-void fs_fork_records_flush_final(void)
+FS_CHILD_PATH void fs_fork_records_flush_final(void)
 {
     flush(1);
 }

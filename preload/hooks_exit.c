@@ -71,7 +71,7 @@ int on_exit(void (*fn)(int, void *), void *arg)
 
 /* In the child handler: fs_proc's line is written there anyway, so these cost no extra
  * copy-on-write fault. */
-void fs_exit_forked(void)
+FS_CHILD_PATH void fs_exit_forked(void)
 {
     fs_proc.forked_image = 1;
     if (fs_proc.ended)
@@ -141,17 +141,6 @@ static size_t zombies(int *out)
     return z;
 }
 
-/* how is one of the shim's own literals: a byte compare, not libc's strcmp (whose text page a
- * forked child would otherwise fault in on its way out). */
-static int how_is(const char *how, const char *lit)
-{
-    while (*how && *how == *lit) {
-        how++;
-        lit++;
-    }
-    return *how == *lit;
-}
-
 /* Exit handlers inherited from an ancestor (registered by another pid). */
 static size_t inherited_handlers(uintptr_t *inh, uintptr_t *sites)
 {
@@ -167,17 +156,20 @@ static size_t inherited_handlers(uintptr_t *inh, uintptr_t *sites)
     return ninh;
 }
 
-static void end_write(const char *how, int status, int is_exit, long pyatexit, const int *zpids,
+static void end_write(int how, int status, int is_exit, long pyatexit, const int *zpids,
                       size_t nz);
 
-void fs_end_record(const char *how, int status)
+FS_CHILD_PATH void fs_end_record(int how, int status)
 {
     if (!fs_config.active || !fs_trace_owned() || fs_proc.ended)
         return;
     int saved = errno;
-    int is_exit = how_is(how, "exit"), is_exec = how_is(how, "exec");
-    long pyatexit =
-        fs_proc.forked_image && fs_pystate_fork.valid ? fs_pystate_fork.atexit_count : 0;
+    int is_exit = how == FS_END_EXIT, is_exec = how == FS_END_EXEC;
+    /* Read only for exit() or a record to write: in a program without Python its page was
+     * never touched, and reading it would cost a trivial child's _exit a page fault. */
+    long pyatexit = 0;
+    if (is_exit && fs_proc.forked_image && fs_pystate_fork.valid)
+        pyatexit = fs_pystate_fork.atexit_count;
     int zpids[ZOMBIES_MAX];
     /* A forked child that never forked or spawned has no children: no /proc scan at its end,
      * which keeps the common fork-_exit child at the cost it had. */
@@ -193,11 +185,13 @@ void fs_end_record(const char *how, int status)
         return; /* a trivial child with nothing to say: no file at all */
     }
     fs_proc.ended = !is_exec;
+    if (!is_exit && fs_proc.forked_image && fs_pystate_fork.valid)
+        pyatexit = fs_pystate_fork.atexit_count;
     end_write(how, status, is_exit, pyatexit, zpids, nz);
     errno = saved;
 }
 
-static __attribute__((noinline)) void end_write(const char *how, int status, int is_exit,
+static __attribute__((noinline)) void end_write(int how, int status, int is_exit,
                                                 long pyatexit, const int *zpids, size_t nz)
 {
     uintptr_t inh[HANDLERS_MAX], sites[HANDLERS_MAX];
@@ -221,7 +215,9 @@ static __attribute__((noinline)) void end_write(const char *how, int status, int
     }
     fs_stdio_write_fates(lb);
     fs_lb_begin(lb, FS_REC_END);
-    fs_lb_str(lb, "how", how);
+    static const char *const how_names[] = {
+        [FS_END_EXIT] = "exit", [FS_END__EXIT] = "_exit", [FS_END_EXEC] = "exec"};
+    fs_lb_str(lb, "how", how_names[how]);
     if (status >= 0)
         fs_lb_dec(lb, "status", status);
     fs_lb_dec(lb, "time", fs_now_ns());

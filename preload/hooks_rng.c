@@ -457,12 +457,12 @@ uint32_t arc4random_uniform(uint32_t upper)
  * fork records) would be lost: write it, then end exactly as the real call does (no atexit
  * handlers, no stdio flush). */
 
-static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
+FS_CHILD_PATH static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
 {
     if (fs_trace_owned()) { /* a vfork child leaves its parent's records alone */
         fs_rng_flush();
         fs_fork_records_flush_final();
-        fs_end_record("_exit", status);
+        fs_end_record(FS_END__EXIT, status);
         fs_storm_end();
         fs_wait_stamp_exit();
     }
@@ -472,13 +472,13 @@ static __attribute__((noreturn)) void exit_now(void (*real)(int), int status)
         syscall(SYS_exit_group, status);
 }
 
-void _exit(int status)
+FS_CHILD_PATH void _exit(int status)
 {
     FS_REAL_READY();
     exit_now(fs_real._exit, status);
 }
 
-void _Exit(int status)
+FS_CHILD_PATH void _Exit(int status)
 {
     FS_REAL_READY();
     exit_now(fs_real._Exit, status);

@@ -103,7 +103,7 @@ static int64_t now_raw(void)
     return fs_now_ns();
 }
 
-void fs_wait_stamp_exit(void)
+FS_CHILD_PATH void fs_wait_stamp_exit(void)
 {
     if (!shm)
         return;

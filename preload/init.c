@@ -49,7 +49,7 @@ __attribute__((destructor)) static void fs_fini(void)
     if (fs_config.active) {
         fs_rng_flush();
         fs_fork_records_flush_final();
-        fs_end_record("exit", -1);
+        fs_end_record(FS_END_EXIT, -1);
         fs_storm_end();
         fs_wait_stamp_exit();
     }

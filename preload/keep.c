@@ -195,7 +195,7 @@ out:
 /* A forked child: the kept file is its parent's; its own is created through the kept directory
  * (fs_keep_create).  Only touched when something is kept, so ordinary children write nothing
  * here. */
-void fs_keep_child_reset(void)
+FS_CHILD_PATH void fs_keep_child_reset(void)
 {
     if (fs_keep.file_fd < 0)
         return;

@@ -84,6 +84,7 @@ static const struct py_row rows[] = {
     OPT(PyObject_Size),
     OPT(PyDict_New),
     OPT(PyDict_Update),
+    OPT(PyFrame_GetLocals),
 };
 
 static int lookup_all(void)

@@ -67,6 +67,7 @@ struct fs_py_api {
     ssize_t (*PyObject_Size)(fs_pyobj *); /* the standard library's own atexit callbacks */
     fs_pyobj *(*PyDict_New)(void);         /* 3.13's frame locals proxy, read into a dict */
     int (*PyDict_Update)(fs_pyobj *, fs_pyobj *);
+    fs_pyobj *(*PyFrame_GetLocals)(fs_pyobj *); /* 3.11+, new reference: frame.f_locals */
 };
 FS_HIDDEN extern struct fs_py_api fs_pyapi;
 

@@ -300,7 +300,10 @@ static void scan_locals(struct scan *sc)
         return;
     void *f = fs_pyapi.PyEval_GetFrame(), *owned = NULL;
     for (int depth = 0; f && depth < PY_LOCALS_FRAMES && sc->budget; depth++) {
-        fs_pyobj *loc = fs_pyapi.PyObject_GetAttrString(f, "f_locals");
+        /* PyFrame_GetLocals where there is one (3.11+): the attribute lookup makes a key
+         * string that misses CPython's type attribute cache and rewrites an entry of it. */
+        fs_pyobj *loc = fs_pyapi.PyFrame_GetLocals ? fs_pyapi.PyFrame_GetLocals(f)
+                                                   : fs_pyapi.PyObject_GetAttrString(f, "f_locals");
         if (loc && !is_type(loc, "dict") && is_type(loc, "FrameLocalsProxy") && fs_pyapi.PyDict_New &&
             fs_pyapi.PyDict_Update) {
             fs_pyobj *copy = fs_pyapi.PyDict_New();
@@ -375,11 +378,17 @@ static long atexit_count(void)
     fs_pyobj *mod = mods ? fs_pyapi.PyDict_GetItemString(mods, "atexit") : NULL;
     if (!mod)
         return 0;
-    fs_pyobj *fn = fs_pyapi.PyObject_GetAttrString(mod, "_ncallbacks");
+    /* From the module's dict, borrowed: an attribute lookup with a key string made for it
+     * misses CPython's type attribute cache and rewrites an entry (a page fault per fork). */
+    fs_pyobj *md = is_type(mod, "module") && fs_pyapi.PyModule_GetDict ? fs_pyapi.PyModule_GetDict(mod)
+                                                                        : NULL;
+    fs_pyobj *fn = md ? fs_pyapi.PyDict_GetItemString(md, "_ncallbacks")
+                      : fs_pyapi.PyObject_GetAttrString(mod, "_ncallbacks");
     if (!fn)
         return -1;
     fs_pyobj *r = fs_pyapi.PyObject_CallObject(fn, NULL);
-    fs_pyapi.Py_DecRef(fn);
+    if (!md)
+        fs_pyapi.Py_DecRef(fn);
     if (!r)
         return -1;
     long n = fs_pyapi.PyLong_AsLong(r);

@@ -26,7 +26,7 @@
 /* PyThreadState.thread_id's offset (calibrate), -1 until known. */
 static long tid_off = -1;
 
-FS_HIDDEN struct fs_py_capture fs_py_fork;
+FS_HIDDEN struct fs_py_capture fs_py_fork __attribute__((aligned(4096))); /* see shim.h */
 static struct fs_py_capture py_child; /* the child-deadlock capture (single thread) */
 
 /* Whether frames can be read here.  3.8 has no frame accessors (struct access below); older
@@ -66,13 +66,49 @@ static unsigned pool_add(struct fs_py_capture *c, const char *s)
     return off;
 }
 
-/* A str attribute of an object whose attributes run no Python code (code and module objects). */
-static unsigned attr_str(struct fs_py_capture *c, fs_pyobj *o, const char *name)
+/* Where a code object keeps co_filename and co_name (borrowed str pointers), learnt from the
+ * first code objects read the slow way: PyObject_GetAttrString makes a key string and returns
+ * a new reference, and the counts it writes into every frame's name strings cost the forking
+ * parent a copy-on-write fault per page holding one.  `cand` has bit i set while the word at
+ * offset 8 * i still equalled the attribute in every code object checked; the offset is known
+ * once one bit is left (co_name and co_qualname are the same object for a module-level
+ * function, so that takes a method's frame).  No bit left: always the slow way. */
+#define PY_TP_BASICSIZE 32 /* PyTypeObject: PyObject_VAR_HEAD, tp_name, tp_basicsize */
+struct code_field {
+    const char *name;
+    uint64_t cand;
+    long off; /* -1 unknown, -2 never */
+};
+static struct code_field code_fields[2] = {{"co_filename", ~0ull, -1}, {"co_name", ~0ull, -1}};
+
+static unsigned code_str(struct fs_py_capture *c, fs_pyobj *code, struct code_field *cf)
 {
-    fs_pyobj *s = fs_pyapi.PyObject_GetAttrString(o, name);
+    if (cf->off >= 0) {
+        fs_pyobj *s = *(fs_pyobj **)((char *)code + cf->off);
+        if (!s || strcmp(fs_py_type_name(s), "str") != 0)
+            return FS_PY_NOSTR;
+        const char *u = fs_pyapi.PyUnicode_AsUTF8(s);
+        if (!u)
+            fs_pyapi.PyErr_Clear();
+        return u ? pool_add(c, u) : FS_PY_NOSTR;
+    }
+    fs_pyobj *s = fs_pyapi.PyObject_GetAttrString(code, cf->name);
     if (!s) {
         fs_pyapi.PyErr_Clear();
         return FS_PY_NOSTR;
+    }
+    if (cf->off == -1) {
+        /* Within the code type's fixed part (tp_basicsize, after the type's head), past the
+         * object header. */
+        ssize_t basicsize = *(const ssize_t *)((const char *)fs_py_type(code) + PY_TP_BASICSIZE);
+        ssize_t words = basicsize / (ssize_t)sizeof(void *);
+        for (ssize_t i = 0; i < 64; i++)
+            if (i < 2 || i >= words || ((fs_pyobj *const *)code)[i] != s)
+                cf->cand &= ~(1ull << i);
+        if (!cf->cand)
+            cf->off = -2;
+        else if (!(cf->cand & (cf->cand - 1)))
+            cf->off = (long)sizeof(void *) * __builtin_ctzll(cf->cand);
     }
     const char *u = fs_pyapi.PyUnicode_AsUTF8(s);
     unsigned off = u ? pool_add(c, u) : FS_PY_NOSTR;
@@ -90,9 +126,9 @@ static int add_frame(struct fs_py_capture *c, fs_pyobj *frame, fs_pyobj *code)
     }
     struct fs_py_frame *f = &c->frames[c->nframes];
     f->line = fs_pyapi.PyFrame_GetLineNumber(frame);
-    f->file = attr_str(c, code, "co_filename");
+    f->file = code_str(c, code, &code_fields[0]);
     c->nframes++; /* pool_add's look-back sees this frame's file from here on */
-    f->func = attr_str(c, code, "co_name");
+    f->func = code_str(c, code, &code_fields[1]);
     return 0;
 }
 
@@ -149,10 +185,18 @@ static void calibrate(void *self_ts)
         }
 }
 
-static int tid_of_ident(uintptr_t ident)
+/* The calling thread's tid: its registry slot knows it (a gettid system call per use would be
+ * three per fork). */
+static int my_tid(void)
+{
+    const struct fs_thread *t = fs_tls_self;
+    return t ? t->tid : fs_gettid();
+}
+
+static int tid_of_ident(uintptr_t ident, int self)
 {
     if (ident == (uintptr_t)pthread_self())
-        return fs_gettid();
+        return self;
     for (unsigned i = 0, n = fs_threads_used(); i < n; i++) {
         const struct fs_thread *t = &fs_threads[i];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == FS_SLOT_LIVE &&
@@ -292,29 +336,43 @@ static void dict_locks(struct fs_py_capture *c, fs_pyobj *d, const char *owner, 
     }
 }
 
+/* A module's __file__ as UTF-8 (valid while the module keeps it), or NULL.  Borrowed from the
+ * module's dict: PyModule_GetFilenameObject returns a new reference, and the count it writes
+ * into each module's file name costs the forking parent a copy-on-write fault per page holding
+ * one (9 per fork for the standard library's modules in a small program). */
+static const char *module_file(fs_pyobj *mod)
+{
+    fs_pyobj *md = fs_pyapi.PyModule_GetDict ? fs_pyapi.PyModule_GetDict(mod) : NULL;
+    const char *u = NULL;
+    if (md) {
+        fs_pyobj *f = fs_pyapi.PyDict_GetItemString(md, "__file__");
+        if (f && strcmp(fs_py_type_name(f), "str") == 0) /* as PyModule_GetFilenameObject */
+            u = fs_pyapi.PyUnicode_AsUTF8(f);
+    } else {
+        fs_pyobj *f = fs_pyapi.PyModule_GetFilenameObject(mod);
+        if (f) {
+            u = fs_pyapi.PyUnicode_AsUTF8(f);
+            fs_pyapi.Py_DecRef(f); /* the module's dict keeps it */
+        }
+    }
+    if (!u)
+        fs_pyapi.PyErr_Clear();
+    return u;
+}
+
 /* The program's own module: __main__, or one whose file is outside the standard library and
  * outside site-packages. */
 static int is_user_module(const struct fs_py_capture *c, fs_pyobj *mod, const char *name)
 {
     if (strcmp(name, "__main__") == 0)
         return 1;
-    fs_pyobj *f = fs_pyapi.PyModule_GetFilenameObject(mod);
-    if (!f) {
-        fs_pyapi.PyErr_Clear();
+    const char *file = module_file(mod);
+    if (!file)
         return 0;
-    }
-    const char *file = fs_pyapi.PyUnicode_AsUTF8(f);
-    int user = 0;
-    if (file) {
-        const char *lib = c->stdlib != FS_PY_NOSTR ? c->pool + c->stdlib : "";
-        size_t n = strlen(lib);
-        user = !(n && strncmp(file, lib, n) == 0 && file[n] == '/') &&
-               !strstr(file, "/site-packages/") && !strstr(file, "/dist-packages/");
-    } else {
-        fs_pyapi.PyErr_Clear();
-    }
-    fs_pyapi.Py_DecRef(f);
-    return user;
+    const char *lib = c->stdlib != FS_PY_NOSTR ? c->pool + c->stdlib : "";
+    size_t n = strlen(lib);
+    return !(n && strncmp(file, lib, n) == 0 && file[n] == '/') &&
+           !strstr(file, "/site-packages/") && !strstr(file, "/dist-packages/");
 }
 
 static void program_locks(struct fs_py_capture *c, fs_pyobj *modules)
@@ -389,7 +447,7 @@ static void capture_thread(struct fs_py_capture *c, void *ts, fs_pyobj *active, 
     }
     struct fs_py_thread *t = &c->threads[c->nthreads++];
     t->ident = tid_off >= 0 ? *(uintptr_t *)((char *)ts + tid_off) : 0;
-    t->tid = t->ident ? tid_of_ident(t->ident) : 0;
+    t->tid = t->ident ? tid_of_ident(t->ident, self_tid) : 0;
     t->forker = t->tid == self_tid;
     t->name = FS_PY_NOSTR;
     t->first = c->nframes;
@@ -415,25 +473,32 @@ static void capture(struct fs_py_capture *c, int all)
     int gc_was = fs_pyapi.PyGC_Disable ? fs_pyapi.PyGC_Disable() : 0;
     void *self_ts = fs_pyapi.PyGILState_GetThisThreadState();
     calibrate(self_ts);
-    int me = fs_gettid();
+    int me = my_tid();
     fs_pyobj *modules = fs_pyapi.PyImport_GetModuleDict();
     fs_pyobj *threading = modules ? fs_pyapi.PyDict_GetItemString(modules, "threading") : NULL;
-    fs_pyobj *active = threading ? fs_pyapi.PyObject_GetAttrString(threading, "_active") : NULL;
+    /* From the module's dict: an attribute lookup with a key string made for it misses
+     * CPython's type attribute cache and rewrites an entry of it (a page fault per fork). */
+    fs_pyobj *tdict = threading && fs_pyapi.PyModule_GetDict &&
+                              strcmp(fs_py_type_name(threading), "module") == 0
+                          ? fs_pyapi.PyModule_GetDict(threading)
+                          : NULL;
+    fs_pyobj *active = tdict ? fs_pyapi.PyDict_GetItemString(tdict, "_active") : NULL;
+    int active_owned = 0; /* borrowed from the dict, which keeps it while the GIL is held */
+    if (threading && !tdict) {
+        active = fs_pyapi.PyObject_GetAttrString(threading, "_active");
+        active_owned = active != NULL;
+    }
     if (threading && !active)
         fs_pyapi.PyErr_Clear();
     fs_pyobj *os = modules ? fs_pyapi.PyDict_GetItemString(modules, "os") : NULL;
-    fs_pyobj *osfile = os ? fs_pyapi.PyModule_GetFilenameObject(os) : NULL;
-    if (osfile) {
-        const char *u = fs_pyapi.PyUnicode_AsUTF8(osfile);
-        const char *slash = u ? strrchr(u, '/') : NULL;
-        if (slash) {
-            char dir[FS_PATH_MAX];
-            size_t n = (size_t)(slash - u) < sizeof dir - 1 ? (size_t)(slash - u) : sizeof dir - 1;
-            memcpy(dir, u, n);
-            dir[n] = '\0';
-            c->stdlib = pool_add(c, dir);
-        }
-        fs_pyapi.Py_DecRef(osfile);
+    const char *u = os ? module_file(os) : NULL;
+    const char *slash = u ? strrchr(u, '/') : NULL;
+    if (slash) {
+        char dir[FS_PATH_MAX];
+        size_t n = (size_t)(slash - u) < sizeof dir - 1 ? (size_t)(slash - u) : sizeof dir - 1;
+        memcpy(dir, u, n);
+        dir[n] = '\0';
+        c->stdlib = pool_add(c, dir);
     }
     fs_pyapi.PyErr_Clear();
     if (all) {
@@ -449,7 +514,7 @@ static void capture(struct fs_py_capture *c, int all)
     } else if (self_ts) {
         capture_thread(c, self_ts, active, me);
     }
-    if (active)
+    if (active_owned)
         fs_pyapi.Py_DecRef(active);
     if (gc_was && fs_pyapi.PyGC_Enable)
         fs_pyapi.PyGC_Enable();
@@ -468,14 +533,14 @@ void fs_py_before_fork(void)
     fs_snapshot_flush(); /* a deferred child file of ours still reads the previous capture */
     if (!fs_pyapi.PyGILState_Check()) {
         capture_begin(c, FS_PY_NOGIL);
-        c->owner_tid = fs_gettid();
+        c->owner_tid = my_tid();
         return;
     }
     capture_begin(c, FS_PY_OK);
     FS_INTERNAL_BEGIN();
     capture(c, 1);
     FS_INTERNAL_END();
-    c->owner_tid = fs_gettid();
+    c->owner_tid = my_tid();
 }
 
 /* hooks_thread.c, in pthread_create before the real call, when the creating thread holds the GIL

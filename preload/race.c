@@ -31,23 +31,55 @@ struct fs_race_cand {
     int reported; /* a race record was written for it */
 };
 
-FS_HIDDEN unsigned fs_nrace;
+/* Every page the child writes costs it a fault (a copy, or a zeroed page), so the usual few
+ * candidates are found by a scan of cands (its first page) and the hash table is built only
+ * past RACE_SCAN of them: a hash spreads even four locks over four of its pages. */
 static struct fs_race_cand cands[FS_RACE_MAX];
 static unsigned cands_lost;
 static int cands_lost_told;
-/* Open addressing over cands, by lock: index + 1, 0 empty.  Twice the capacity. */
+#define RACE_SCAN 32
+/* Open addressing over cands, by lock: index + 1, 0 empty.  Twice the capacity.  Filled only
+ * while fs_nrace > RACE_SCAN. */
 #define RACE_HASH (2 * FS_RACE_MAX)
 static uint16_t cand_hash[RACE_HASH];
 /* /proc reads per fork: a child of a parent with thousands of threads reads a bounded number. */
 #define STATE_READS_MAX 64
-static unsigned state_reads;
 
-static uint16_t *cand_slot(uintptr_t lock)
+static uint16_t *hash_slot(uintptr_t lock)
 {
     unsigned h = (unsigned)(((lock >> 3) * 0x9E3779B97F4A7C15ull) >> 40) & (RACE_HASH - 1);
     for (;; h = (h + 1) & (RACE_HASH - 1))
         if (!cand_hash[h] || cands[cand_hash[h] - 1].lock == lock)
             return &cand_hash[h];
+}
+
+/* The candidate for lock, or NULL. */
+static struct fs_race_cand *cand_find(uintptr_t lock)
+{
+    unsigned n = fs_nrace;
+    if (n > RACE_SCAN) {
+        uint16_t *slot = hash_slot(lock);
+        return *slot ? &cands[*slot - 1] : NULL;
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (cands[i].lock == lock)
+            return &cands[i];
+    return NULL;
+}
+
+/* Appends c (its lock not yet a candidate; fs_nrace < FS_RACE_MAX). */
+static void cand_add(const struct fs_race_cand *c)
+{
+    cands[fs_nrace] = *c;
+    unsigned n = ++fs_nrace;
+    if (n < RACE_SCAN + 1)
+        return;
+    if (n == RACE_SCAN + 1) { /* past the scan: index every candidate so far */
+        for (unsigned i = 0; i < n; i++)
+            *hash_slot(cands[i].lock) = (uint16_t)(i + 1);
+        return;
+    }
+    *hash_slot(c->lock) = (uint16_t)n;
 }
 
 #define GLIBC_MUTEX_PSHARED_BIT 128
@@ -57,7 +89,9 @@ static uint16_t *cand_slot(uintptr_t lock)
  * child cannot see the instant of the fork itself, and the parent goes on meanwhile. */
 static char thread_state(int ppid, int tid)
 {
-    char state = fs_proc_state(ppid, tid);
+    char state = fs_snapshot_thread_state(tid); /* read with the thread's name, if it was */
+    if (!state)
+        state = fs_proc_state(ppid, tid);
     return state ? state : (char)'?';
 }
 
@@ -90,7 +124,8 @@ static int runtime_resets(uintptr_t lock)
     return 0;
 }
 
-static void collect_thread(const struct fs_thread *t, const struct fs_thread *forker, int ppid)
+static void collect_thread(const struct fs_thread *t, const struct fs_thread *forker, int ppid,
+                           unsigned *state_reads)
 {
     char state = 0; /* read once per thread, for the first STATE_READS_MAX threads */
     for (unsigned b = 0; b < FS_USED_MAX; b++) {
@@ -107,9 +142,8 @@ static void collect_thread(const struct fs_thread *t, const struct fs_thread *fo
             continue;
         if (inherited(lock) || runtime_resets(lock))
             continue;
-        uint16_t *slot = cand_slot(lock);
-        if (*slot) {
-            struct fs_race_cand *c = &cands[*slot - 1];
+        struct fs_race_cand *c = cand_find(lock);
+        if (c) {
             if (c->reported)
                 continue; /* from further up, and already told or re-initialised */
             c->others++;
@@ -126,10 +160,9 @@ static void collect_thread(const struct fs_thread *t, const struct fs_thread *fo
             continue;
         }
         if (!state)
-            state = state_reads++ < STATE_READS_MAX ? thread_state(ppid, t->tid) : '?';
-        cands[fs_nrace] = (struct fs_race_cand){lock, u->site & FS_USED_SITE_MASK, t->tid, 0,
-                                                kind, mode, state, 0};
-        *slot = (uint16_t)++fs_nrace;
+            state = (*state_reads)++ < STATE_READS_MAX ? thread_state(ppid, t->tid) : '?';
+        cand_add(&(struct fs_race_cand){lock, u->site & FS_USED_SITE_MASK, t->tid, 0, kind, mode,
+                                        state, 0});
     }
 }
 
@@ -140,7 +173,7 @@ void fs_race_collect(void)
      * can lose the same race. */
     if (!ctx->valid)
         return;
-    state_reads = 0;
+    unsigned state_reads = 0;
     const struct fs_thread *forker = NULL;
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         const struct fs_thread *t = &fs_threads[i];
@@ -152,7 +185,7 @@ void fs_race_collect(void)
         const struct fs_thread *t = &fs_threads[i];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != FS_SLOT_LIVE || t == forker)
             continue;
-        collect_thread(t, forker, ctx->parent_pid);
+        collect_thread(t, forker, ctx->parent_pid, &state_reads);
     }
 }
 
@@ -221,9 +254,8 @@ static void record(const struct fs_race_cand *c, int mode, const char *call, int
 __attribute__((noinline)) void fs_race_check(const void *lock, int mode, const char *call, int is_try)
 {
     int saved = errno;
-    uint16_t *slot = cand_slot((uintptr_t)lock);
-    if (*slot) {
-        struct fs_race_cand *c = &cands[*slot - 1];
+    struct fs_race_cand *c = cand_find((uintptr_t)lock);
+    if (c) {
         if (c->reported)
             goto out;
         /* Readers share a read-held rwlock: only a writer on either side waits. */
@@ -249,7 +281,7 @@ out:
 /* The child re-initialised or destroyed the lock: from now on it is not the parent's. */
 void fs_race_forget(const void *lock)
 {
-    uint16_t *slot = cand_slot((uintptr_t)lock);
-    if (*slot)
-        cands[*slot - 1].reported = 1;
+    struct fs_race_cand *c = cand_find((uintptr_t)lock);
+    if (c)
+        c->reported = 1;
 }

@@ -275,7 +275,10 @@ static struct fs_sem_slot *sem_row(uintptr_t sem, int claim)
 static void sem_mark(const sem_t *sem, int signal)
 {
     struct fs_sem_slot *s = sem_row((uintptr_t)sem, signal);
-    if (s)
+    /* Stored only when it changes: a semaphore posted by another thread before every fork (a
+     * Python lock, a work queue) would otherwise write its row's page each time, and after a
+     * fork every page the parent writes costs a copy-on-write fault. */
+    if (s && __atomic_load_n(&s->signal, __ATOMIC_ACQUIRE) != signal)
         __atomic_store_n(&s->signal, signal, __ATOMIC_RELEASE);
     else if (signal)
         __atomic_store_n(&fs_sems_full, 1, __ATOMIC_RELEASE);

@@ -730,7 +730,7 @@ static void restart_child(struct rng_inst *in, void *arg)
 /* Both sides start new segments where the lineage stands, so parent and child each record
  * their first values from there; the child also marks everything as not seeded by itself.  In
  * the child this runs before fork() returns: static memory and nothing else. */
-void fs_rng_after_fork(int in_child)
+FS_CHILD_PATH void fs_rng_after_fork(int in_child)
 {
     if (in_child) {
         if (seeds_written)
@@ -757,7 +757,7 @@ static void restart_written(struct rng_inst *in, void *arg)
         seg_restart(in, in->seg.forced);
 }
 
-void fs_rng_flush(void)
+FS_CHILD_PATH void fs_rng_flush(void)
 {
     if (!rng_used && !safe_any && !rng_lost)
         return;

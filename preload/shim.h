@@ -22,6 +22,11 @@
 #define FS_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define FS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define FS_CALLER()    ((uintptr_t)__builtin_return_address(0))
+/* On the code path of a forked child from fork() to its _exit: a child has no page-table
+ * entries for the shim's text and faults in every 64 KiB window of it that it runs, so these
+ * functions are grouped (the linker places .text.hot.* sections together at the start of .text)
+ * into one window instead of spreading over two. */
+#define FS_CHILD_PATH  __attribute__((section(".text.hot.fs_child")))
 
 /* ---- real functions (real.c) ------------------------------------------------------------ */
 
@@ -569,7 +574,8 @@ FS_HIDDEN void fs_inherited_forget(const void *lock, const char *call);
 /* fork-lock-race (race.c): locks that vanished parent threads had used, checked at each of the
  * child's acquisitions. */
 #define FS_RACE_MAX 4096 /* candidate locks in a child (race.c); < 65536 */
-FS_HIDDEN extern unsigned fs_nrace;
+/* How many there are: in fs_proc, which the child writes anyway (see there). */
+#define fs_nrace (fs_proc.nrace)
 FS_HIDDEN void fs_race_collect(void); /* child, at fork, after the inherited set is built */
 struct fs_linebuf;
 FS_HIDDEN void fs_race_write_lost(struct fs_linebuf *lb, int forker_tid);
@@ -642,6 +648,12 @@ FS_HIDDEN ssize_t fs_read_proc(int pid, int tid, const char *file, char *buf, si
 /* The scheduler state letter of a process or thread ('R', 'S', 'Z'...) from its stat; 0 when
  * unreadable. */
 FS_HIDDEN char fs_proc_state(int pid, int tid);
+/* Both from one read of the stat file: the state letter (0 when unreadable) and, in name, the
+ * thread's name as its comm file gives it without the newline ("" when unreadable). */
+FS_HIDDEN char fs_proc_state_name(int pid, int tid, char *name, size_t cap);
+/* The state letter snapshot.c read for a parent thread with its name in this child, or 0 when
+ * it read none (race.c then reads it). */
+FS_HIDDEN char fs_snapshot_thread_state(int tid);
 /* Where fd points, from /proc/self/fd (a path, pipe:[n], socket:[n]); "" when unknown. */
 FS_HIDDEN void fs_fd_target(int fd, char *out, size_t cap);
 /* Calls fn for each entry of a /proc directory named by a number ("/proc/self/task",
@@ -664,6 +676,7 @@ struct fs_proc {
     int ended;        /* the end record was written */
     unsigned threads_lost; /* fs_threads_lost (registry.c) */
     int unwind_blocked;    /* a child that must not unwind (unwind.c) */
+    unsigned nrace;        /* fs_nrace (race.c) */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)
@@ -866,8 +879,11 @@ FS_HIDDEN void fs_fd_placed_list(const void *fa, char *out, size_t cap);
 /* dup2/dup3 placed fd (flags: dup3's; O_CLOEXEC ones do not count). */
 FS_HIDDEN void fs_fd_placed(int fd, int flags);
 
-/* hooks_exit.c: how the process ends.  `how` is "exit", "_exit" or "exec". */
-FS_HIDDEN void fs_end_record(const char *how, int status); /* status: _exit's, -1 unknown */
+/* hooks_exit.c: how the process ends (enum fs_end_how). */
+/* How an image ends: an enum, not its name, so that a trivial child's _exit reads no string
+ * (the shim's read-only data sits in a 64 KiB window of its own, a page fault in a child). */
+enum fs_end_how { FS_END_EXIT, FS_END__EXIT, FS_END_EXEC };
+FS_HIDDEN void fs_end_record(int how, int status); /* status: _exit's, -1 unknown */
 FS_HIDDEN void fs_exit_forked(void);  /* child handler: this image is a forked child */
 FS_HIDDEN void fs_exit_spawned(void); /* posix_spawn: this image may have children */
 /* Defaults no sane test suite reaches, low enough to keep a 2-core machine usable. */
@@ -911,6 +927,9 @@ struct fs_py_lock {
     int tid;
     unsigned name;
 };
+/* Rewritten before every fork made with the GIL held, and every page written then costs the
+ * parent a copy-on-write fault: the small parts and the start of frames fit one page of the
+ * page-aligned fs_py_fork (python.c), the start of the pool is the second. */
 struct fs_py_capture {
     int owner_tid; /* the thread whose fork this capture is for; 0: none */
     int status;    /* enum fs_py_status */
@@ -918,10 +937,10 @@ struct fs_py_capture {
     unsigned stdlib;
     int nthreads, nframes, nlocks;
     int lost_frames, lost_threads, lost_locks, lost_strings;
-    struct fs_py_thread threads[FS_PY_THREADS_MAX];
-    struct fs_py_frame frames[FS_PY_FRAMES_MAX];
-    struct fs_py_lock locks[FS_PY_LOCKS_MAX];
     size_t pool_len;
+    struct fs_py_thread threads[FS_PY_THREADS_MAX];
+    struct fs_py_lock locks[FS_PY_LOCKS_MAX];
+    struct fs_py_frame frames[FS_PY_FRAMES_MAX];
     char pool[32768];
 };
 FS_HIDDEN extern struct fs_py_capture fs_py_fork;

@@ -27,7 +27,9 @@ static int copy_lock(uintptr_t addr, void *out, size_t size)
 {
     struct iovec local = {out, size};
     struct iovec remote = {(void *)addr, size};
-    ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    /* fs_pid: fs_trace_child_reset has just asked the kernel (one getpid per lock was one
+     * system call more per held entry). */
+    ssize_t n = process_vm_readv(fs_pid, &local, 1, &remote, 1, 0);
     if (n == (ssize_t)size)
         return 0;
     if (n < 0 && (errno == ENOSYS || errno == EPERM))
@@ -212,15 +214,38 @@ static void write_thread_locks(struct fs_linebuf *lb, const struct fs_thread *t,
         fs_trace_lost(lb, "held", t->lost);
 }
 
+/* The scheduler states read with the names of the threads (stat holds both), for race.c, which
+ * wants them just after the fork too: one read per thread instead of two.  Written only in a
+ * child, reset by each child's snapshot. */
+#define STATES_MAX 64
+static struct {
+    unsigned n;
+    struct {
+        int tid;
+        char state;
+    } of[STATES_MAX];
+} states;
+
+char fs_snapshot_thread_state(int tid)
+{
+    for (unsigned i = 0; i < states.n && i < STATES_MAX; i++)
+        if (states.of[i].tid == tid)
+            return states.of[i].state;
+    return 0;
+}
+
 static void thread_name(int ppid, int tid, const char *known, char *out, size_t cap)
 {
     if (known[0]) {
         fs_fmt_str(out, cap, 0, known);
         return;
     }
-    ssize_t r = fs_read_proc(ppid, tid, "comm", out, cap);
-    if (r > 0 && out[r - 1] == '\n')
-        out[r - 1] = '\0';
+    char state = fs_proc_state_name(ppid, tid, out, cap);
+    if (state && states.n < STATES_MAX) {
+        states.of[states.n].tid = tid;
+        states.of[states.n].state = state;
+        states.n++;
+    }
 }
 
 static void write_thread(struct fs_linebuf *lb, int ppid, int tid, const struct fs_thread *t,
@@ -287,9 +312,11 @@ static void write_snapshot(struct fs_linebuf *lb, int deferred)
 
 /* Only the forking thread exists in the child: free every other slot, and give the forker's
  * slot its new tid. */
-static void registry_after_fork(int forker_tid)
+FS_CHILD_PATH static void registry_after_fork(int forker_tid)
 {
-    int tid = fs_gettid();
+    /* The child's one thread leads its thread group: its tid is the pid that
+     * fs_trace_child_reset has just read (no gettid system call). */
+    int tid = fs_pid;
     for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
         struct fs_thread *t = &fs_threads[i];
         int st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
@@ -305,7 +332,7 @@ static void registry_after_fork(int forker_tid)
 }
 
 /* A snapshot with nothing in it but the forker: one thread, holding no lock. */
-static int snapshot_is_trivial(void)
+FS_CHILD_PATH static int snapshot_is_trivial(void)
 {
     const struct fs_fork_ctx *ctx = &fs_fork_ctx;
     if (!ctx->valid || ctx->ntids > 1 || ctx->tids_lost || fs_threads_lost || fs_nstreams)
@@ -341,7 +368,7 @@ static void write_child_file(int deferred)
     fs_trace_end(lb);
 }
 
-void fs_snapshot_write(void)
+FS_CHILD_PATH void fs_snapshot_write(void)
 {
     /* Most forks of single-threaded programs have nothing to report, and most such children
      * exit or exec at once.  Writing their file costs a create and copy-on-write faults on
@@ -352,12 +379,14 @@ void fs_snapshot_write(void)
         return;
     }
     fs_proc.child_file_pending = 0;
+    if (states.n) /* a grandchild's copy of its parent's: another process's threads */
+        states.n = 0;
     write_child_file(0);
     fs_race_collect(); /* needs the inherited set, and the vanished threads' slots */
     registry_after_fork(fs_fork_ctx.forker_tid);
 }
 
-void fs_snapshot_flush(void)
+FS_CHILD_PATH void fs_snapshot_flush(void)
 {
     /* Threads started by the child, and signal handlers, may all get here first: one writes. */
     if (!fs_proc.child_file_pending ||

@@ -35,11 +35,15 @@ FS_HIDDEN unsigned fs_nstreams;
 static FILE **list_head; /* &_IO_list_all, resolved once */
 static int list_resolved;
 
+/* The pid process_vm_readv names: asked once per walk, not once per read (fs_pid may be stale
+ * in a process made without our fork handlers). */
+static pid_t walk_pid;
+
 static int read_mem(uintptr_t addr, void *out, size_t size)
 {
     struct iovec local = {out, size};
     struct iovec remote = {(void *)addr, size};
-    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size ? 0 : -1;
+    return process_vm_readv(__atomic_load_n(&walk_pid, __ATOMIC_RELAXED), &local, 1, &remote, 1, 0) == (ssize_t)size ? 0 : -1;
 }
 
 /* The FILE at addr: itself when no other thread can change it, else a copy in *buf. */
@@ -69,6 +73,11 @@ void fs_stdio_at_fork(int alone)
         return;
     }
     int direct = alone || __libc_single_threaded;
+    if (!direct) {
+        pid_t pid = getpid();
+        if (__atomic_load_n(&walk_pid, __ATOMIC_RELAXED) != pid) /* no store, no fault */
+            __atomic_store_n(&walk_pid, pid, __ATOMIC_RELAXED);
+    }
     uintptr_t at = 0;
     if (direct)
         at = (uintptr_t)*list_head;
@@ -109,6 +118,7 @@ void fs_stdio_at_fork(int alone)
 static int c_still_pending(const struct fs_stream *s)
 {
     FILE f = {0}; /* at a process's end only */
+    __atomic_store_n(&walk_pid, getpid(), __ATOMIC_RELAXED);
     if (read_mem(s->id, &f, sizeof f) < 0 || (uintptr_t)f._IO_write_base != s->base)
         return 0;
     if ((uintptr_t)f._IO_write_ptr < s->base + (uintptr_t)s->nbytes)

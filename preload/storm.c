@@ -200,7 +200,7 @@ void fs_storm_fork_failed(void)
     tls_reserved = 0;
 }
 
-void fs_storm_child(void)
+FS_CHILD_PATH void fs_storm_child(void)
 {
     if (!shm)
         return;
@@ -217,7 +217,7 @@ void fs_storm_child(void)
     }
 }
 
-void fs_storm_end(void)
+FS_CHILD_PATH void fs_storm_end(void)
 {
     if (shm && bit_clear(fs_pid))
         __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);

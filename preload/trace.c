@@ -123,14 +123,31 @@ int fs_proc_dir_numbers(const char *path, void (*fn)(int num, int dirfd, void *a
     return 0;
 }
 
-char fs_proc_state(int pid, int tid)
+char fs_proc_state_name(int pid, int tid, char *name, size_t cap)
 {
     char buf[512];
+    if (name && cap)
+        name[0] = '\0';
     if (fs_read_proc(pid, tid, "stat", buf, sizeof buf) <= 0)
         return 0;
     /* "pid (comm) S ...": comm may hold anything, even ") ", so the last ')' ends it. */
+    const char *open_paren = strchr(buf, '(');
     const char *close_paren = strrchr(buf, ')');
-    return close_paren && close_paren[1] == ' ' ? close_paren[2] : '\0';
+    if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ')
+        return 0;
+    if (name && cap) { /* cut to cap - 1 bytes, as a read of the comm file would be */
+        size_t n = (size_t)(close_paren - open_paren - 1);
+        if (n > cap - 1)
+            n = cap - 1;
+        memcpy(name, open_paren + 1, n);
+        name[n] = '\0';
+    }
+    return close_paren[2];
+}
+
+char fs_proc_state(int pid, int tid)
+{
+    return fs_proc_state_name(pid, tid, NULL, 0);
 }
 
 void fs_proc_identity_load(void)
@@ -263,7 +280,7 @@ int fs_trace_open_new(int check)
 
 /* A vfork child runs in its parent's memory under a pid of its own: everything it would write
  * (an exec, pending records) belongs to the parent's trace, so it writes nothing. */
-int fs_trace_owned(void)
+FS_CHILD_PATH int fs_trace_owned(void)
 {
     return trace_path[0] && getpid() == fs_pid;
 }
@@ -482,7 +499,7 @@ void fs_trace_write_start(struct fs_linebuf *lb, const char *origin)
     fs_modmap_write(lb);
 }
 
-void fs_trace_child_reset(void)
+FS_CHILD_PATH void fs_trace_child_reset(void)
 {
     /* Written only when they differ: a write to an unchanged page is a needless COW fault. */
     if (fs_proc.writer_lock)

@@ -125,7 +125,7 @@ void fs_unwind_init(void)
 
 /* In the child, from the atfork child handler (async-signal-safe: two loads, at most one store
  * into fs_proc, which the child writes anyway). */
-void fs_unwind_after_fork_child(void)
+FS_CHILD_PATH void fs_unwind_after_fork_child(void)
 {
     int blocked = __atomic_load_n(&internal_locks, __ATOMIC_RELAXED) != 0 ||
                   (loader_lock && __atomic_load_n(loader_lock, __ATOMIC_RELAXED) != 0);
