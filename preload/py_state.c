@@ -67,6 +67,7 @@ struct py_buffered { /* Modules/_io/bufferedio.c: buffered */
     int64_t abs_pos;
     char *buffer;
     int64_t pos, raw_pos, read_end, write_pos, write_end;
+    void *lock; /* PyThread_type_lock: a sem_t * on 3.8-3.12, what the lock hooks see */
 };
 struct py_fileio { /* Modules/_io/fileio.c: fileio */
     struct fs_py_head head;
@@ -360,14 +361,43 @@ static void scan_streams(struct scan *sc)
         fs_pyapi.PyGC_Enable();
 }
 
+/* A stream whose BufferedWriter lock another thread holds at the fork (a thread inside write()
+ * or flush()) is named in the report: "internal lock of sys.stdout's BufferedWriter".  Only held
+ * ones, found in the registry: the descriptor's path costs a readlink. */
+static void name_held_lock(const struct fs_stream *s, uintptr_t buffered)
+{
+    const struct py_buffered *b = (const void *)buffered;
+    uintptr_t lock = (uintptr_t)b->lock;
+    if (!lock || !fs_held_by_other(lock, fs_tls_self))
+        return;
+    char name[200], target[128];
+    size_t at;
+    fs_pyobj *out = fs_pyapi.PySys_GetObject("stdout"), *err = fs_pyapi.PySys_GetObject("stderr");
+    if (s->id == (uintptr_t)out || s->id == (uintptr_t)err) {
+        at = fs_fmt_str(name, sizeof name, 0, "internal lock of ");
+        at = at == (size_t)-1 ? at
+                              : fs_fmt_str(name, sizeof name, at,
+                                           s->id == (uintptr_t)out ? "sys.stdout" : "sys.stderr");
+        at = at == (size_t)-1 ? at : fs_fmt_str(name, sizeof name, at, "'s BufferedWriter");
+    } else {
+        fs_fd_target(s->fd, target, sizeof target);
+        at = fs_fmt_str(name, sizeof name, 0, "internal lock of the BufferedWriter of ");
+        at = at == (size_t)-1 ? at : fs_fmt_str(name, sizeof name, at, target[0] ? target : "a file");
+    }
+    if (at != (size_t)-1)
+        fs_py_name_lock(lock, name);
+}
+
 static void capture_streams(void)
 {
     static struct scan sc; /* os.fork holds the GIL: one scan at a time */
     scan_streams(&sc);
     py_nstreams = 0;
-    for (unsigned i = 0; i < sc.n; i++)
+    for (unsigned i = 0; i < sc.n; i++) {
         if (sc.found[i].pending > 0)
             py_streams[py_nstreams++] = sc.found[i];
+        name_held_lock(&sc.found[i], sc.under[i] ? sc.under[i] : sc.found[i].id);
+    }
 }
 
 /* atexit._ncallbacks(), without importing anything: a program that never imported atexit has

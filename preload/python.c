@@ -644,6 +644,13 @@ void fs_py_write(struct fs_linebuf *lb, const struct fs_py_capture *c, const cha
     fs_trace_lost(lb, "pystrings", c->lost_strings);
 }
 
+void fs_py_name_lock(uintptr_t addr, const char *name)
+{
+    struct fs_py_capture *c = &fs_py_fork;
+    if (c->status == FS_PY_OK && c->owner_tid && c->owner_tid == my_tid())
+        add_lock(c, addr, FS_PY_LOCK_USER, 0, name, NULL);
+}
+
 /* The child's snapshot: the capture belongs to this fork when the forker made it. */
 void fs_py_write_fork(struct fs_linebuf *lb, int forker_tid)
 {

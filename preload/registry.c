@@ -170,6 +170,20 @@ int fs_fast_allowed(void)
     return fs_config.active && fs_config.lock_stack <= 1 && !fs_ninherited && !fs_nrace;
 }
 
+int fs_held_by_other(uintptr_t lock, const struct fs_thread *me)
+{
+    for (unsigned i = 0, n_ = fs_threads_used(); i < n_; i++) {
+        const struct fs_thread *t = &fs_threads[i];
+        if (t == me || __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != FS_SLOT_LIVE)
+            continue;
+        unsigned nh = __atomic_load_n(&t->nheld, __ATOMIC_ACQUIRE);
+        for (unsigned k = 0; k < nh && k < FS_HELD_MAX; k++)
+            if (__atomic_load_n(&t->held[k].lock, __ATOMIC_RELAXED) == lock)
+                return 1;
+    }
+    return 0;
+}
+
 int fs_held_pop_slow(const void *lock)
 {
     return fs_held_pop(lock);

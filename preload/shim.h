@@ -540,6 +540,9 @@ static inline int fs_fast_push(const void *lock, int kind, int mode, uintptr_t s
 /* Out of line, for the slow paths: the calling thread's newest entry of lock, 1 if it had one. */
 FS_HIDDEN int fs_held_pop_slow(const void *lock);
 
+/* Whether a live thread other than me holds lock now (a scan of the registry: not for hot paths). */
+FS_HIDDEN int fs_held_by_other(uintptr_t lock, const struct fs_thread *me);
+
 /* A lock re-initialised or destroyed: forget every entry of the calling thread for it. */
 FS_HIDDEN void fs_held_forget(const void *lock);
 
@@ -947,6 +950,9 @@ FS_HIDDEN extern struct fs_py_capture fs_py_fork;
 FS_HIDDEN void fs_py_before_fork(void);
 FS_HIDDEN void fs_py_write(struct fs_linebuf *lb, const struct fs_py_capture *c, const char *of);
 FS_HIDDEN void fs_py_write_fork(struct fs_linebuf *lb, int forker_tid);
+/* py_state.c: a name for a lock of a Python object found outside python.c's scans (a stream's
+ * internal lock), added to this fork's capture when this thread made it. */
+FS_HIDDEN void fs_py_name_lock(uintptr_t addr, const char *name);
 FS_HIDDEN void fs_py_deadlock(void);
 /* The calling thread's Python stack in a forked child, written as `python of=<of>` records. */
 FS_HIDDEN void fs_py_child_stack(const char *of);

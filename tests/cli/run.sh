@@ -985,5 +985,18 @@ else
     echo "# SKIP: no clang, the clang-built program is not checked"
 fi
 
+# ---- Python objects' locks are named ------------------------------------------------------------
+
+# A thread blocked in a Python file's write() holds the BufferedWriter's lock at the fork: the
+# finding says whose lock it is.
+if command -v python3 >/dev/null 2>&1; then
+    fs run --fail-on never --format json -o "$WORK/pylock.json" -- \
+        python3 -E -S "$SRCDIR/cases/py_file_lock_held.py"
+    check "a Python file's internal lock held at fork is named after the file" \
+        has "$WORK/pylock.json" '"lock_name": "internal lock of the BufferedWriter of pipe:\['
+else
+    echo "# SKIP: no python3, Python lock names are not checked"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
