@@ -74,6 +74,13 @@ static void mark_cleared(int fd)
     __atomic_fetch_or(&cleared[fd / 64], 1ULL << (fd % 64), __ATOMIC_RELAXED);
 }
 
+static int fcntl_done(int fd, int cmd, void *arg, int r)
+{
+    if (FS_UNLIKELY(cmd == F_SETFD) && r == 0 && !((uintptr_t)arg & FD_CLOEXEC))
+        mark_cleared(fd);
+    return r;
+}
+
 /* fcntl and ioctl take one optional word; glibc's own wrappers read it unconditionally too. */
 int fcntl(int fd, int cmd, ...)
 {
@@ -82,10 +89,7 @@ int fcntl(int fd, int cmd, ...)
     void *arg = va_arg(ap, void *);
     va_end(ap);
     FS_REAL_READY();
-    int r = fs_real.fcntl(fd, cmd, arg);
-    if (FS_UNLIKELY(cmd == F_SETFD) && r == 0 && !((uintptr_t)arg & FD_CLOEXEC))
-        mark_cleared(fd);
-    return r;
+    return fcntl_done(fd, cmd, arg, fs_real.fcntl(fd, cmd, arg));
 }
 
 int fcntl64(int fd, int cmd, ...)
@@ -95,10 +99,8 @@ int fcntl64(int fd, int cmd, ...)
     void *arg = va_arg(ap, void *);
     va_end(ap);
     FS_REAL_READY();
-    int r = fs_real.fcntl64 ? fs_real.fcntl64(fd, cmd, arg) : fs_real.fcntl(fd, cmd, arg);
-    if (FS_UNLIKELY(cmd == F_SETFD) && r == 0 && !((uintptr_t)arg & FD_CLOEXEC))
-        mark_cleared(fd);
-    return r;
+    return fcntl_done(fd, cmd, arg,
+                      fs_real.fcntl64 ? fs_real.fcntl64(fd, cmd, arg) : fs_real.fcntl(fd, cmd, arg));
 }
 
 int ioctl(int fd, unsigned long request, ...)
