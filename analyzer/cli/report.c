@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "render.h"
+#include "rules.h"
 #include "suppress.h"
 
 #include <errno.h>

@@ -97,7 +97,7 @@ struct fs_proc_ref {
 };
 
 struct fs_finding {
-    char *id;     /* stable within a report: "F1", "F2", ... in report order (fs_findings_finish) */
+    char *id;     /* stable within a report: "F1", "F2", ... in report order */
     char *hazard; /* the id from HAZARDS.md, e.g. "lock-held-at-fork" */
     enum fs_severity severity;
     char *summary;            /* one line */
@@ -159,9 +159,6 @@ void fs_finding_path_add(struct fs_finding *f, int pid, const char *name);
 struct fs_stack *fs_finding_stack_add(struct fs_finding *f, const char *role, int tid);
 struct fs_frame *fs_stack_frame_add(struct fs_stack *s);
 void fs_findings_release(struct fs_findings *list);
-/* Before rendering: marks frames of system libraries, and leaves out interpreter frames unless
- * `native` (counting them in each stack's `folded`). */
-void fs_findings_finish(struct fs_findings *list, bool native);
 /* True for a stack that had frames and lost them all to folding (a Python lock's acquisition
  * site, in the interpreter): the formats for people leave it out, as it would show an empty
  * section; JSON and SARIF keep it, with its folded count. */

@@ -63,6 +63,9 @@ void fs_rules_py_lock_details(struct fs_finding *f, const struct fs_py_lock_rec 
 /* The one-line note of a CPython process whose Python stacks could not be read. */
 void fs_rules_py_status(struct fs_finding *f, const struct fs_py_info *py);
 /* pyframes.c: merges a thread's Python frames into a symbolized native stack. */
+/* Before rendering: marks frames of system libraries, and leaves out interpreter frames unless
+ * `native` (counting them in each stack's `folded`). */
+void fs_findings_finish(struct fs_findings *list, bool native);
 void fs_pystack_merge(struct fs_stack *s, const struct fs_py_info *py,
                       const struct fs_py_thread_rec *t);
 /* Fills f's process path, root first, ending with p. */
