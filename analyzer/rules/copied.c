@@ -171,6 +171,7 @@ static void check_streams(const struct fs_process *c,
         }
         struct fs_finding *f = fs_findings_add(out, "stdio-unflushed-at-fork",
                                                both ? FS_SEV_ERROR : FS_SEV_WARNING, c->pid);
+        f->time_ns = ci->snapshot->time; /* the fork */
         char *q = quote_bytes(s->bytes, s->nbytes, s->pending);
         const char *what = stream_name(s);
         if (both)
@@ -291,6 +292,7 @@ static void check_exit(const struct fs_process *c, struct fs_symbolizer *sym,
     }
     struct fs_finding *f =
         fs_findings_add(out, "child-exit-runs-parent-cleanup", FS_SEV_WARNING, c->pid);
+    f->time_ns = e->time; /* the child's end */
     char *names = fs_xstrdup("");
     for (size_t i = 0; i < e->handlers.n; i++) {
         char *fn = fs_rules_function_name(sym, &ci->mods, e->handlers.pc[i]);
@@ -380,6 +382,7 @@ static void check_zombies(const struct fs_model *m, const struct fs_process *p,
         return;
     const struct fs_end_rec *e = last->end;
     struct fs_finding *f = fs_findings_add(out, "unreaped-child", FS_SEV_WARNING, p->pid);
+    f->time_ns = e->time; /* the parent's end, its children still zombies */
     char *list = fs_xstrdup("");
     long long *zpids = fs_xcalloc(e->nzombies, sizeof *zpids);
     for (size_t i = 0; i < e->nzombies; i++) {
@@ -502,6 +505,7 @@ static void check_late_reaps(const struct fs_model *m, const struct fs_process *
     if (!n)
         return;
     struct fs_finding *f = fs_findings_add(out, "unreaped-child", FS_SEV_WARNING, p->pid);
+    f->time_ns = worst->time; /* the reap that came last after the longest wait */
     fs_finding_summary(f,
                        "process %d ran on without waiting for %zu ended child%s: child %d stayed "
                        "a zombie for %.3f s before it was reaped (threshold %.3f s)",
@@ -631,6 +635,7 @@ static void check_repeat(const struct fs_process *c, struct fs_symbolizer *sym,
     if (origin)
         count_cascade(origin, ci->snapshot, &procs, &generations);
     struct fs_finding *f = fs_findings_add(out, "child-repeats-fork", FS_SEV_WARNING, c->pid);
+    f->time_ns = repeat_of(c)->time; /* the child's own fork from its creator's site */
     fs_finding_summary(f,
                        "child %d called fork again from the same call site and stack as the fork "
                        "that created it: it went back into its parent's loop instead of exiting "
@@ -756,6 +761,7 @@ static void check_storm(const struct fs_model *m, struct fs_symbolizer *sym,
     while (root->parent)
         root = root->parent;
     struct fs_finding *f = fs_findings_add(out, "fork-storm", FS_SEV_ERROR, root->pid);
+    f->time_ns = first->time; /* the first fork refused */
     char *limits = by_procs && by_forks
                        ? fs_xasprintf("--max-processes %ld and --max-forks %ld", max_procs,
                                       max_forks)
@@ -868,6 +874,7 @@ static void check_fds(const struct fs_process *p, struct fs_symbolizer *sym,
                 continue;
             }
             struct fs_finding *f = fs_findings_add(out, "fd-inherited", FS_SEV_NOTE, p->pid);
+            f->time_ns = img->time; /* the start of the image that received it */
             fs_finding_summary(f,
                                "descriptor %d (%s) crossed exec into %s without close-on-exec: "
                                "%s did not place it with dup2 or posix_spawn file actions, so "
