@@ -43,31 +43,50 @@ static bool held_at_fork(const struct fs_fork_snapshot *s, uint64_t lock)
     return false;
 }
 
-/* CPython's own after-fork code, before it re-creates the runtime's locks: 3.8-3.11 take the
+/* The child's innermost Python frame is in the program's own code (not the standard library). */
+static bool program_python(const struct fs_race_rec *r)
+{
+    if (!r->py || !r->py->nthreads || !r->py->threads[0].nframes)
+        return false;
+    const char *file = r->py->threads[0].frames[0].file, *lib = r->py->stdlib;
+    size_t n = lib ? strlen(lib) : 0;
+    if (!file || strncmp(file, "<frozen ", 8) == 0)
+        return false;
+    return !(n && strncmp(file, lib, n) == 0 && file[n] == '/');
+}
+
+/* CPython's own after-fork code, before it re-creates the runtime's locks.  3.8-3.11 take the
  * interpreter list's lock (HEAD_LOCK) in _PyThreadState_DeleteExcept from PyOS_AfterFork_Child
- * and only then replace it.  A window inside the interpreter that no program can close: the
- * runtime resets that lock in the child, so it is treated like the other runtime-reset locks
- * (docs/hazards.md).  Needs symbols; unsymbolized, the finding stays. */
+ * and only then replace it.  3.13 clears the vanished threads' states there
+ * (_PyThreadState_DeleteList), which finalizes their thread-locals: a dummy thread's
+ * _DeleteDummyThreadOnDel.__del__ then takes threading's old _active_limbo_lock, which
+ * threading._after_fork replaces only later.  Windows inside the interpreter that no program can
+ * close: the runtime resets those locks in the child, so they are treated like the other
+ * runtime-reset locks (docs/hazards.md).  Not so for a Python at-fork callback (run_at_forkers:
+ * os.register_at_fork) or a finalizer of the program's own code: those are the program's.
+ * Needs symbols; unsymbolized, the finding stays. */
 static bool in_cpython_reinit(struct fs_symbolizer *sym, const struct fs_image *img,
                               const struct fs_race_rec *r)
 {
-    static const char *const fns[] = {"_PyThreadState_DeleteExcept",
+    static const char *const fns[] = {"_PyThreadState_DeleteExcept", "_PyThreadState_DeleteList",
                                       "_PyInterpreterState_DeleteExceptMain",
                                       "_PyGILState_Reinit", "_PyEval_ReInitThreads",
                                       "PyEval_ReInitThreads", "_PyImport_ReInitLock",
                                       "_PyRuntimeState_ReInitThreads"};
-    if (!sym || !r->frames.n)
+    if (!sym || !r->frames.n || program_python(r))
         return false;
     struct fs_findings tmp = {0};
     struct fs_finding *f = fs_findings_add(&tmp, "scratch", FS_SEV_NOTE, 0);
-    struct fs_addrs top = {.pc = r->frames.pc, .n = r->frames.n < 4 ? r->frames.n : 4};
-    fs_rules_stack(f, sym, &img->mods, "child-acquire", 0, &top);
+    fs_rules_stack(f, sym, &img->mods, "child-acquire", 0, &r->frames);
     bool found = false;
-    for (size_t i = 0; !found && f->nstacks && i < f->stacks[0].nframes; i++) {
+    for (size_t i = 0; f->nstacks && i < f->stacks[0].nframes; i++) {
         const char *fn = f->stacks[0].frames[i].function;
-        for (size_t k = 0; fn && k < sizeof fns / sizeof *fns; k++)
-            if (strcmp(fn, fns[k]) == 0)
-                found = true;
+        if (fn && strcmp(fn, "run_at_forkers") == 0)
+            break; /* a Python at-fork callback, innermost of the two */
+        for (size_t k = 0; fn && !found && k < sizeof fns / sizeof *fns; k++)
+            found = strcmp(fn, fns[k]) == 0;
+        if (found)
+            break;
     }
     fs_findings_release(&tmp);
     return found;
