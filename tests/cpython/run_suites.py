@@ -72,8 +72,10 @@ def run_one(mode, args, pyver, group, specs, tag):
     report = os.path.join(wd, "forksan.json")
     cmd = [args.python, RUNNER, results, str(WATCHDOG)] + specs
     if mode == "forksan":
-        cmd = [args.forksan, "run", "--format", "json", "-o", report, "--fail-on", "never",
-               "--timeout", str(FORKSAN_TIMEOUT), "--"] + cmd
+        # --native: the interpreter's frames stay in the stacks, so that the summary can group
+        # the findings by the C function that took each lock (PyThread_acquire_lock_timed).
+        cmd = [args.forksan, "run", "--native", "--format", "json", "-o", report,
+               "--fail-on", "never", "--timeout", str(FORKSAN_TIMEOUT), "--"] + cmd
     with open(os.path.join(wd, "output.txt"), "wb") as out:
         # Own session: whatever the run leaves behind (a hung child of a failed test) is ended
         # with it, and never outlives the CTest.
@@ -123,6 +125,14 @@ def first_function(stack):
     return "?"
 
 
+def python_top(stack):
+    """The innermost Python frame of a stack, as FILE:FUNCTION (file name only)."""
+    for fr in stack.get("frames", []):
+        if fr.get("kind") == "python":
+            return "%s:%s" % (os.path.basename(fr.get("file") or "?"), fr.get("function") or "?")
+    return "?"
+
+
 def thread_start(value):
     """A thread's start as the JSON details give it ("pythread_wrapper known",
     "unknown found only in /proc", "0x63bb20 known"), in words."""
@@ -142,10 +152,17 @@ def signature(f):
     if f["hazard"] == "lock-held-at-fork":
         acq = first_function(stacks["acquire"]) if "acquire" in stacks else "unknown site"
         holder = d.get("holder_start")
-        return "%s acquired in %s, held by %s" % (
-            d.get("kind", "?"), acq,
+        owner = str(d.get("lock_owner") or "")
+        # One row for all the interpreter's own locks of a kind, whatever the thread's name.
+        kind = str(d.get("kind", "?")).split(" (")[0]
+        if owner.startswith("interpreter"):
+            kind += " (the interpreter's: %s)" % re.sub(r'"[^"]*"', '"..."',
+                                                        str(d.get("lock_name") or "?"))
+        return "%s acquired in %s, held by %s%s" % (
+            kind, acq,
             thread_start(holder + " known") if holder else "thread of unknown start (the main "
-            "thread)")
+            "thread)", "; holder at the fork in " + python_top(stacks["holder"])
+            if "holder" in stacks else "")
     if f["hazard"] == "threads-at-fork":
         # JSON report version 2: other_threads is an array of {tid, name, start, known}.
         starts = sorted({thread_start("%s %s" % (t.get("start") or "unknown",
@@ -155,6 +172,13 @@ def signature(f):
         execed = d.get("execed")
         return "other threads: %s; child execed: %s" % (
             "; ".join(starts) or "?", "?" if execed is None else "yes" if execed else "no")
+    if f["hazard"] == "fork-lock-race":
+        other = d.get("other_start")
+        return "%s taken by %s (at the fork in %s), then by the child in %s" % (
+            d.get("kind", "?"),
+            thread_start(other + " known") if other else "thread of unknown start (the main "
+            "thread)", python_top(stacks["holder"]) if "holder" in stacks else "?",
+            python_top(stacks["child-acquire"]) if "child-acquire" in stacks else "?")
     roles = ",".join(sorted(stacks))
     first = first_function(next(iter(stacks.values()))) if stacks else "?"
     return "stacks %s, innermost %s" % (roles or "-", first)
@@ -166,6 +190,25 @@ PYLOCK = re.compile(r"acquired in (PyThread_acquire_lock|python3\.\d+ \(no symbo
 def explain(hazard, sig):
     """A short explanation of a warning/note kind this suite is known to produce; the long one
     is in docs/python.md ("CPython's own test suites")."""
+    if hazard == "lock-held-at-fork" and "(the interpreter's:" in sig:
+        return ("a lock of the interpreter's own (each live thread's tstate lock, a lock "
+                "_at_fork_reinit re-creates), which CPython forgets or re-creates in the child: "
+                "a note, not a hazard (issue 7 point 5)")
+    if hazard == "lock-held-at-fork" and "threading.py:wait" in sig and "main thread" in sig:
+        return ("the waiter lock of a threading.Condition: the main thread is inside "
+                "Thread.start(), waiting for the new thread to signal that it started, when that "
+                "thread forks at once (the tests do so on purpose); the lock is private to that "
+                "wait")
+    if hazard == "fork-lock-race" and "threading.py:wait" in sig and "main thread" in sig:
+        return ("a lock the main thread last used in Thread.start()'s handshake (a "
+                "Condition wait), used again by the child while still inside os.fork (CPython's "
+                "after-fork work for the vanished main thread): the tests fork from a thread "
+                "right after its start on purpose; had the fork landed inside that wait, the "
+                "child could have waited forever")
+    if hazard == "child-exit-runs-parent-cleanup":
+        return ("the tests' children end with sys.exit() or the end of their `-c` script on "
+                "purpose (they check what runs at exit in a child): the warning is about the "
+                "test code, and true")
     if hazard == "lock-held-at-fork" and "_multiprocessing" in sig:
         return ("a multiprocessing lock (a process-shared POSIX semaphore, e.g. a Pool queue's "
                 "lock) held by a pool thread at the fork: the parent releases it, so it is no "
