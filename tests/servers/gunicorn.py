@@ -24,7 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+# The prefork-server test's helpers: its ok() counts this run's failures too.
+import servers
+from servers import children_of, free_port, ok
 
 REQUESTS = 6
 START_TIMEOUT = 30.0
@@ -50,42 +53,6 @@ def remove_lock():
 
 atexit.register(remove_lock)
 """ + APP
-
-failures = 0
-
-
-def ok(cond, what):
-    global failures
-    print(("ok - " if cond else "not ok - ") + what, flush=True)
-    if not cond:
-        failures += 1
-    return cond
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def children_of(pid):
-    out = set()
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                out.update(int(x) for x in f.read().split())
-    except OSError:
-        pass
-    return out
-
-
-def fetch(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
-            return (r.status, r.read())
-    except OSError as e:
-        return ("error", str(e).encode())
-
 
 def run(forksan, gunicorn, name, source, preload):
     d = tempfile.mkdtemp(prefix=f"forksan-gunicorn-{name}.")
@@ -122,7 +89,7 @@ def run(forksan, gunicorn, name, source, preload):
         if len(workers) >= 2:
             break
         time.sleep(0.1)
-    responses = [fetch(port) for _ in range(REQUESTS)]
+    responses = [servers.fetch(port, "/") for _ in range(REQUESTS)]
     for m in masters:
         os.kill(m, signal.SIGTERM)
     try:
@@ -187,7 +154,7 @@ def main():
     text = json.dumps(exits)
     ok("python_atexit_callbacks" in text and "1 Python atexit callback" in text,
        "control: the finding names the app's one Python atexit callback")
-    return 1 if failures else 0
+    return 1 if servers.failures else 0
 
 
 if __name__ == "__main__":
