@@ -14,9 +14,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_thread fs_threads[FS_MAX_THREADS];
-FS_HIDDEN struct fs_sem_slot fs_sems[FS_SEM_SLOTS];
-FS_HIDDEN uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX];
+/* The three big tables (26 MB, almost all of it never touched) go after every other variable of
+ * the shim: the linker places `.lbss` after `.bss`, and the compiler emits these in reverse order,
+ * so the live slots at the start of fs_threads follow the shim's small variables directly.  A fork
+ * copies one page table per 2 MB range holding pages the parent has touched, and every child
+ * frees them again (~2.5 us each on the project's VM): in between, the tables split the touched
+ * state into three ranges, placed last they leave one or two (docs/performance.md, "Fork, fourth
+ * pass"). */
+FS_HIDDEN uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX]
+    __attribute__((section(".lbss.fs_lock_stacks")));
+FS_HIDDEN struct fs_sem_slot fs_sems[FS_SEM_SLOTS] __attribute__((section(".lbss.fs_sems")));
+FS_HIDDEN struct fs_thread fs_threads[FS_MAX_THREADS] __attribute__((section(".lbss.fs_threads")));
 FS_HIDDEN int fs_sems_full;
 FS_HIDDEN struct fs_inherited fs_inherited[FS_INHERITED_MAX];
 FS_HIDDEN unsigned fs_ninherited;

@@ -121,6 +121,12 @@ add_test(NAME shim/exports
                  ${CMAKE_SOURCE_DIR}/preload/exports.map)
 set_tests_properties(shim/exports PROPERTIES TIMEOUT 30)
 
+# The shim's touched variables stay in one place: see check_layout.py.
+add_test(NAME shim/layout
+         COMMAND python3 ${FS_SHIM_TEST_DIR}/check_layout.py
+                 $<TARGET_FILE:forksan_preload>)
+set_tests_properties(shim/layout PROPERTIES TIMEOUT 30)
+
 # dl_exact: dlsym and dlvsym under the shim.  Two small libraries linked after the shim give
 # RTLD_NEXT a module of its own to start from; the "= " lines must be identical natively and under
 # the shim (compare_runs.sh), the redirected lookups are checked by the program itself.
