@@ -144,7 +144,7 @@ FS_CHILD_PATH static void atfork_child(void)
 {
     if (!fs_config.active)
         return;
-    int saved = errno;
+    int *ep = fs_errno_loc(), saved = *ep;
     if (fs_fork_ctx.valid && !fork_is_mine())
         fs_fork_ctx.valid = 0; /* another fork owned it: not ours to report */
     fs_proc.fork_lock = 0;
@@ -157,8 +157,8 @@ FS_CHILD_PATH static void atfork_child(void)
     if (fs_ninherited || fs_nrace) /* every acquisition is checked against them: no fast path */
         fs_tls_fast = NULL;
     fs_rng_after_fork(1);
-    if (errno != saved)
-        errno = saved;
+    if (*ep != saved)
+        *ep = saved;
 }
 
 void fs_fork_init(void)
@@ -235,8 +235,9 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
         atfork_prepare();
     if (errno != entry_errno)
         errno = entry_errno;
+    int *ep = &errno; /* the same address in the child, read there without a libc call */
     pid_t pid = real();
-    int err = errno;
+    int err = *ep;
     if (pid < 0)
         fs_storm_fork_failed();
     if (pid == 0) {
@@ -244,8 +245,8 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
             atfork_child();
         if (FS_UNLIKELY(nested_armed)) /* the outer fork goes on in this child too */
             rearm(outer_via, outer_frames, outer_nframes);
-        if (errno != entry_errno)
-            errno = entry_errno;
+        if (*ep != entry_errno)
+            *ep = entry_errno;
         return 0;
     }
     if (tls_seq > 0 && pid < 0)

@@ -163,7 +163,7 @@ FS_CHILD_PATH void fs_end_record(int how, int status)
 {
     if (!fs_config.active || !fs_trace_owned() || fs_proc.ended)
         return;
-    int saved = errno;
+    int *ep = fs_errno_loc(), saved = *ep;
     int is_exit = how == FS_END_EXIT, is_exec = how == FS_END_EXEC;
     /* Read only for exit() or a record to write: in a program without Python its page was
      * never touched, and reading it would cost a trivial child's _exit a page fault. */
@@ -181,14 +181,14 @@ FS_CHILD_PATH void fs_end_record(int how, int status)
         nz || fs_nstreams ||
         (fs_proc.forked_image && is_exit && (pyatexit > 0 || inherited_handlers(NULL, NULL)));
     if (!says && fs_proc.child_file_pending) {
-        errno = saved;
+        *ep = saved;
         return; /* a trivial child with nothing to say: no file at all */
     }
     fs_proc.ended = !is_exec;
     if (!is_exit && fs_proc.forked_image && fs_pystate_fork.valid)
         pyatexit = fs_pystate_fork.atexit_count;
     end_write(how, status, is_exit, pyatexit, zpids, nz);
-    errno = saved;
+    *ep = saved;
 }
 
 static __attribute__((noinline)) void end_write(int how, int status, int is_exit,

@@ -7,7 +7,19 @@
 #include "shim.h"
 #include "linebuf.h"
 
+#include <errno.h>
 #include <unistd.h>
+
+FS_HIDDEN long fs_errno_off;
+
+void fs_errno_setup(void)
+{
+#if defined(__x86_64__)
+    char *tp;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    fs_errno_off = (char *)&errno - tp;
+#endif
+}
 
 __attribute__((constructor(101))) static void fs_init(void)
 {
@@ -16,6 +28,7 @@ __attribute__((constructor(101))) static void fs_init(void)
     if (!fs_config.active)
         return;
     fs_pid = getpid();
+    fs_errno_setup();
     fs_registry_init();
     fs_proc_identity_load();
     fs_fd_scan_start(); /* before the shim opens anything of its own */

@@ -8,6 +8,7 @@
 #ifndef FORKSAN_SHIM_H
 #define FORKSAN_SHIM_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <spawn.h>
@@ -351,6 +352,25 @@ static inline struct fs_thread *fs_self(void)
 {
     struct fs_thread *t = fs_tls_self;
     return FS_LIKELY(t != NULL) ? t : fs_self_slow();
+}
+
+/* errno of the calling thread without calling __errno_location.  On a forked child's way to its
+ * first return, libc's page holding that function is one more page fault (a child gets no page
+ * table entries for file-backed text, and a native child never runs that page); errno is libc's
+ * initial-exec TLS, at one offset from the thread pointer in every thread.  fs_errno_off is set
+ * once at start-up (fs_errno_setup); before that, errno itself. */
+FS_HIDDEN extern long fs_errno_off;
+FS_HIDDEN void fs_errno_setup(void);
+static inline int *fs_errno_loc(void)
+{
+#if defined(__x86_64__)
+    if (FS_LIKELY(fs_errno_off != 0)) {
+        char *tp;
+        __asm__("mov %%fs:0, %0" : "=r"(tp));
+        return (int *)(tp + fs_errno_off);
+    }
+#endif
+    return &errno;
 }
 
 FS_HIDDEN void fs_registry_init(void);

@@ -10,9 +10,13 @@
 #define UNW_LOCAL_ONLY
 #include "shim.h"
 
+#include <errno.h>
 #include <link.h>
 #include <pthread.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <libunwind.h>
 
 #define FS_UNWIND_SCRATCH (FS_FORK_STACK_MAX + 8)
@@ -32,6 +36,78 @@ static __thread int tls_internal_locks __attribute__((tls_model("initial-exec"))
  * clearing the tid and releasing the word) holds the lock with no owner written. */
 static const int *loader_lock;
 
+/* unw_backtrace keeps a frame cache per thread: a table of 2^14 16-byte entries (256 KiB), every
+ * entry written when it is created, reached from libunwind's pthread key.  Resident in every
+ * thread that ever captured a stack, it was copied by every fork (its page table entries, one by
+ * one) and dropped again by every child.  Marked MADV_WIPEONFORK, a child gets the range unfilled
+ * instead, and an all-zero table is an empty cache to libunwind (a zero address is a free slot),
+ * so a child that unwinds refills it as a new thread would.  The table's layout is libunwind's
+ * (1.6: {frames, log_size, used, dtor_count}; the slot of address a is
+ * (a * 0x9e3779b97f4a7c16) >> 43 modulo its size, 16 probes), so the key is trusted only if the
+ * table it names holds the addresses the warm-up unwind just returned (each at its slot, as
+ * returned or less one); otherwise nothing is
+ * marked and the fork simply copies the cache as before. */
+struct unw_cache_head {
+    uintptr_t frames;
+    size_t log_size;
+};
+enum { UNW_ENTRY = 16, UNW_LOG_MIN = 14, UNW_LOG_MAX = 24, UNW_PROBES = 16 };
+static pthread_key_t unw_cache_key;
+static int unw_cache_key_ok;
+static __thread uintptr_t tls_cache_marked __attribute__((tls_model("initial-exec")));
+
+static int read_self(uintptr_t addr, void *out, size_t size)
+{
+    struct iovec local = {out, size}, remote = {(void *)addr, size};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size ? 0 : -1;
+}
+
+/* Whether the table at `frames` (2^log entries) holds address a in one of its probe slots. */
+static int cache_holds(uintptr_t frames, size_t log, uintptr_t a)
+{
+    uint64_t size = (uint64_t)1 << log, slot = ((a * 0x9e3779b97f4a7c16ULL) >> 43) & (size - 1);
+    for (int i = 0; i < UNW_PROBES; i++, slot = (slot + 1) & (size - 1)) {
+        uintptr_t va;
+        if (read_self(frames + slot * UNW_ENTRY, &va, sizeof va) < 0 || va == 0)
+            return 0;
+        if (va == a)
+            return 1;
+    }
+    return 0;
+}
+
+/* At start-up, after the warm-up unwind that created libunwind's key and this thread's cache:
+ * ips[0..n-2] were looked up in it (the last one is recorded without a lookup). */
+static void unw_cache_key_check(pthread_key_t key, void *const *ips, int n)
+{
+    const void *c = pthread_getspecific(key);
+    struct unw_cache_head h;
+    if (!c || n < 3 || read_self((uintptr_t)c, &h, sizeof h) < 0 || h.log_size < UNW_LOG_MIN ||
+        h.log_size > UNW_LOG_MAX || !h.frames || (h.frames & 4095))
+        return;
+    for (int i = 0; i < n - 1; i++) /* a return address is looked up as the call's last byte */
+        if (!cache_holds(h.frames, h.log_size, (uintptr_t)ips[i] - 1) &&
+            !cache_holds(h.frames, h.log_size, (uintptr_t)ips[i]))
+            return;
+    unw_cache_key = key;
+    unw_cache_key_ok = 1;
+}
+
+/* Marks this thread's cache wipe-on-fork once (again after libunwind replaced it by a bigger
+ * one).  A failure (a kernel before 4.14) leaves the cache as it was. */
+static void unw_cache_mark(void)
+{
+    const struct unw_cache_head *c = pthread_getspecific(unw_cache_key);
+    if (!c || c->frames == tls_cache_marked)
+        return;
+    tls_cache_marked = c->frames;
+    if (c->log_size < UNW_LOG_MIN || c->log_size > UNW_LOG_MAX || (c->frames & 4095))
+        return;
+    int saved = errno;
+    (void)madvise((void *)c->frames, (size_t)UNW_ENTRY << c->log_size, MADV_WIPEONFORK);
+    errno = saved;
+}
+
 /* __attribute__((noinline)) keeps this frame real, so `skip` counts are stable. */
 __attribute__((noinline)) int fs_backtrace(uintptr_t *out, int max, int skip)
 {
@@ -47,6 +123,8 @@ __attribute__((noinline)) int fs_backtrace(uintptr_t *out, int max, int skip)
     int n = unw_backtrace(ips, want);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     fs_tls_loader--;
+    if (unw_cache_key_ok)
+        unw_cache_mark();
     int first = skip + 1; /* ips[0] is this function */
     int k = 0;
     for (int i = first; i < n && k < max; i++)
@@ -117,10 +195,23 @@ void fs_unwind_init(void)
         loader_lock = p.found;
     /* libunwind's one-time set-up (its pthread_once, its first caches) happens now, while this
      * is the only thread, not in a thread that a later fork could leave halfway through it. */
-    uintptr_t warm[4];
+    /* The key libunwind creates for its caches is the lowest free one: the one a probe created
+     * and deleted just before gets (glibc hands out the first free key). */
+    pthread_key_t probe;
+    int have_probe = pthread_key_create(&probe, NULL) == 0;
+    if (have_probe)
+        (void)pthread_key_delete(probe);
+    void *ips[8];
+    int n;
     FS_INTERNAL_BEGIN();
-    (void)fs_backtrace(warm, 4, 0);
+    fs_tls_loader++;
+    n = unw_backtrace(ips, 8);
+    fs_tls_loader--;
     FS_INTERNAL_END();
+    if (have_probe)
+        unw_cache_key_check(probe, ips, n);
+    if (unw_cache_key_ok)
+        unw_cache_mark();
 }
 
 /* In the child, from the atfork child handler (async-signal-safe: two loads, at most one store
