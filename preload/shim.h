@@ -632,6 +632,9 @@ FS_HIDDEN void fs_unwind_init(void);
  * when a parent thread that did not come along was inside the unwinder or held the loader's
  * lock at the fork: unwinding would block on that lock forever. */
 FS_HIDDEN void fs_unwind_after_fork_child(void);
+/* ld.so's count of objects loaded (dl_iterate_phdr's dlpi_adds), read where it lives, without
+ * the loader's lock; NULL when start-up could not place it. */
+FS_HIDDEN extern const unsigned long long *fs_loader_counters;
 /* hooks_mutex.c, for mutexes locked and unlocked inside FS_INTERNAL_BEGIN/END. */
 FS_HIDDEN void fs_internal_lock_taken(void);
 FS_HIDDEN void fs_internal_lock_released(void);

@@ -429,10 +429,19 @@ int fs_modmap_refresh(void)
 {
     if (fs_tls_loader)
         return 0; /* re-entered from a signal handler: the lock is this thread's already */
+    /* The load count unchanged, read without the loader's lock (unwind.c): nothing was loaded
+     * since the last refresh.  A load under way is seen at the next fork. */
+    const unsigned long long *c = fs_loader_counters;
+    if (c && modbuf_len > 0 && __atomic_load_n(c, __ATOMIC_RELAXED) == mod_adds)
+        return 0;
     struct modscan probe = {0};
     fs_tls_loader++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     dl_iterate_phdr(mod_cb, &probe);
+    /* The count where it was found must say what the call said (a load that slipped in between
+     * only costs the lock-free check until the next start-up). */
+    if (c && __atomic_load_n(c, __ATOMIC_RELAXED) != probe.adds)
+        fs_loader_counters = NULL;
     if (probe.adds == mod_adds && probe.subs == mod_subs && modbuf_len > 0) {
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         fs_tls_loader--;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <link.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -140,14 +141,42 @@ struct loader_probe {
     int tid;
     const int *found;
     int matches;
+    unsigned long long adds; /* what this dl_iterate_phdr call reports */
 };
 
-/* Called by dl_iterate_phdr, which holds dl_load_write_lock (recursively, once) meanwhile: the
- * lock is the one mutex in ld.so's writable data owned by this thread with a count of 1. */
+FS_HIDDEN const unsigned long long *fs_loader_counters;
+
+/* glibc keeps the count of objects loaded (_dl_load_adds, dl_iterate_phdr's dlpi_adds) in
+ * _rtld_global, a structure private to glibc, right after the loader's recursive locks:
+ * dl_load_write_lock, then (2.35 and later) dl_load_tls_lock.  It is taken to be the one of those
+ * two places that holds what dl_iterate_phdr reported; every locked refresh compares it again
+ * (trace.c) and stops trusting it at the first difference.  Read without the lock it lets a fork
+ * skip dl_iterate_phdr, whose lock write is a copy-on-write fault of ld.so's page at every fork.
+ * Unloads are not counted there (dlpi_subs lives elsewhere): a module map that still lists an
+ * unloaded object is only rewritten at the next load, and no code can appear at its addresses
+ * without one. */
+static void find_loader_counters(const struct loader_probe *p)
+{
+    const unsigned long long *hit = NULL;
+    int n = 0;
+    for (int k = 1; k <= 2; k++) {
+        const unsigned long long *w =
+            (const unsigned long long *)((uintptr_t)p->found + k * MUTEX_WORDS * sizeof(int));
+        if (((uintptr_t)w & 7) == 0 && *w == p->adds) {
+            hit = w;
+            n++;
+        }
+    }
+    if (n == 1)
+        fs_loader_counters = hit;
+}
+
 static int find_loader_lock(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     struct loader_probe *p = arg;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_adds) + sizeof info->dlpi_adds)
+        p->adds = info->dlpi_adds;
     if (info->dlpi_addr != p->base)
         return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -191,8 +220,11 @@ void fs_unwind_init(void)
     dl_iterate_phdr(find_loader_lock, &p);
     fs_tls_loader--;
     /* Exactly one candidate, released once dl_iterate_phdr returned. */
-    if (p.matches == 1 && __atomic_load_n(p.found, __ATOMIC_RELAXED) == 0)
+    if (p.matches == 1 && __atomic_load_n(p.found, __ATOMIC_RELAXED) == 0) {
         loader_lock = p.found;
+        if (p.adds)
+            find_loader_counters(&p);
+    }
     /* libunwind's one-time set-up (its pthread_once, its first caches) happens now, while this
      * is the only thread, not in a thread that a later fork could leave halfway through it. */
     /* The key libunwind creates for its caches is the lowest free one: the one a probe created

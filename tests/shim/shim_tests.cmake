@@ -121,6 +121,20 @@ add_test(NAME shim/exports
                  ${CMAKE_SOURCE_DIR}/preload/exports.map)
 set_tests_properties(shim/exports PROPERTIES TIMEOUT 30)
 
+# Modules loaded by dlopen after start-up are in the module map of the next fork (the load
+# count the shim reads without the loader's lock).
+add_executable(fs_shim_modmap_dlopen ${FS_SHIM_TEST_DIR}/modmap_dlopen.c)
+target_compile_options(fs_shim_modmap_dlopen PRIVATE -O1 -g)
+target_link_libraries(fs_shim_modmap_dlopen PRIVATE ${CMAKE_DL_LIBS})
+set_target_properties(fs_shim_modmap_dlopen PROPERTIES OUTPUT_NAME shim_modmap_dlopen
+                                                      RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_dependencies(fs_shim_modmap_dlopen forksan_preload fs_shim_dl_peer fs_shim_dl_peer2)
+add_test(NAME shim/modmap_dlopen
+         COMMAND sh ${FS_SHIM_TEST_DIR}/modmap_dlopen.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/modmap_dlopen $<TARGET_FILE:fs_shim_modmap_dlopen>
+                 $<TARGET_FILE:fs_shim_dl_peer> $<TARGET_FILE:fs_shim_dl_peer2>)
+set_tests_properties(shim/modmap_dlopen PROPERTIES TIMEOUT 60 FAIL_REGULAR_EXPRESSION "not ok - ")
+
 # The shim's touched variables stay in one place: see check_layout.py.
 add_test(NAME shim/layout
          COMMAND python3 ${FS_SHIM_TEST_DIR}/check_layout.py
