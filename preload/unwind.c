@@ -38,16 +38,18 @@ static __thread int tls_internal_locks __attribute__((tls_model("initial-exec"))
 static const int *loader_lock;
 
 /* unw_backtrace keeps a frame cache per thread: a table of 2^14 16-byte entries (256 KiB), every
- * entry written when it is created, reached from libunwind's pthread key.  Resident in every
- * thread that ever captured a stack, it was copied by every fork (its page table entries, one by
- * one) and dropped again by every child.  Marked MADV_WIPEONFORK, a child gets the range unfilled
- * instead, and an all-zero table is an empty cache to libunwind (a zero address is a free slot),
- * so a child that unwinds refills it as a new thread would.  The table's layout is libunwind's
- * (1.6: {frames, log_size, used, dtor_count}; the slot of address a is
- * (a * 0x9e3779b97f4a7c16) >> 43 modulo its size, 16 probes), so the key is trusted only if the
- * table it names holds the addresses the warm-up unwind just returned (each at its slot, as
- * returned or less one); otherwise nothing is
- * marked and the fork simply copies the cache as before. */
+ * entry written when it is created, reached from libunwind's pthread key.  All 64 pages stayed
+ * resident in every thread that ever captured a stack, so every fork copied their page table
+ * entries and every child dropped them again, although a program's fork stacks fill a handful of
+ * entries.  After a thread's first unwind, the pages holding no entry yet are given back
+ * (MADV_DONTNEED): they read as zeros again, and an entry with a zero address is a free slot to
+ * libunwind, so the cache is the same to it; a page comes back when an entry lands in it.  (Not
+ * MADV_WIPEONFORK: a child that unwinds, as every Python child does for its re-created locks,
+ * would then start cold and walk every frame the slow way.)  The table's layout is libunwind's
+ * (1.6: {frames, log_size, used, dtor_count}; the slot of address a is (a * 0x9e3779b97f4a7c16)
+ * >> 43 modulo its size, 16 probes), so the key is trusted only if the table it names holds the
+ * addresses the warm-up unwind just returned (each at its slot, as returned or less one);
+ * otherwise nothing is given back and the fork copies the whole cache as before. */
 struct unw_cache_head {
     uintptr_t frames;
     size_t log_size;
@@ -55,7 +57,7 @@ struct unw_cache_head {
 enum { UNW_ENTRY = 16, UNW_LOG_MIN = 14, UNW_LOG_MAX = 24, UNW_PROBES = 16 };
 static pthread_key_t unw_cache_key;
 static int unw_cache_key_ok;
-static __thread uintptr_t tls_cache_marked __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t tls_cache_trimmed __attribute__((tls_model("initial-exec")));
 
 static int read_self(uintptr_t addr, void *out, size_t size)
 {
@@ -94,18 +96,33 @@ static void unw_cache_key_check(pthread_key_t key, void *const *ips, int n)
     unw_cache_key_ok = 1;
 }
 
-/* Marks this thread's cache wipe-on-fork once (again after libunwind replaced it by a bigger
- * one).  A failure (a kernel before 4.14) leaves the cache as it was. */
-static void unw_cache_mark(void)
+/* Gives back the pages of this thread's cache that hold no entry, once per table (again after
+ * libunwind replaced it by a bigger one).  Only this thread writes its cache; a signal handler
+ * unwinding in the middle only loses an entry (a free slot again) if its page is given back. */
+static void unw_cache_trim(void)
 {
     const struct unw_cache_head *c = pthread_getspecific(unw_cache_key);
-    if (!c || c->frames == tls_cache_marked)
+    if (!c || c->frames == tls_cache_trimmed)
         return;
-    tls_cache_marked = c->frames;
+    tls_cache_trimmed = c->frames;
     if (c->log_size < UNW_LOG_MIN || c->log_size > UNW_LOG_MAX || (c->frames & 4095))
         return;
+    const size_t per_page = 4096 / UNW_ENTRY, pages = ((size_t)UNW_ENTRY << c->log_size) / 4096;
+    const uintptr_t *e = (const uintptr_t *)c->frames; /* entry i's address is e[2 * i] */
     int saved = errno;
-    (void)madvise((void *)c->frames, (size_t)UNW_ENTRY << c->log_size, MADV_WIPEONFORK);
+    size_t run = 0; /* free pages just before page p */
+    for (size_t p = 0; p <= pages; p++) {
+        int used = 0;
+        for (size_t i = 0; p < pages && i < per_page && !used; i++)
+            used = e[2 * (p * per_page + i)] != 0;
+        if (p < pages && !used) {
+            run++;
+            continue;
+        }
+        if (run)
+            (void)madvise((void *)(c->frames + (p - run) * 4096), run * 4096, MADV_DONTNEED);
+        run = 0;
+    }
     errno = saved;
 }
 
@@ -125,7 +142,7 @@ __attribute__((noinline)) int fs_backtrace(uintptr_t *out, int max, int skip)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     fs_tls_loader--;
     if (unw_cache_key_ok)
-        unw_cache_mark();
+        unw_cache_trim();
     int first = skip + 1; /* ips[0] is this function */
     int k = 0;
     for (int i = first; i < n && k < max; i++)
@@ -243,7 +260,7 @@ void fs_unwind_init(void)
     if (have_probe)
         unw_cache_key_check(probe, ips, n);
     if (unw_cache_key_ok)
-        unw_cache_mark();
+        unw_cache_trim();
 }
 
 /* In the child, from the atfork child handler (async-signal-safe: two loads, at most one store
