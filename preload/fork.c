@@ -251,6 +251,8 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
     }
     if (tls_seq > 0 && pid < 0)
         fs_fork_record_failed(tls_seq, err);
+    if (pid > 0)
+        fs_storm_forked(pid);
     if (run_handlers)
         atfork_parent();
     /* After our own parent handler (for _Fork): it must not take the outer fork for its own. */

@@ -463,8 +463,7 @@ FS_CHILD_PATH static __attribute__((noreturn)) void exit_now(void (*real)(int), 
         fs_rng_flush();
         fs_fork_records_flush_final();
         fs_end_record(FS_END__EXIT, status);
-        fs_storm_end();
-        fs_wait_stamp_exit();
+        fs_wait_stamp_exit(fs_storm_end());
     }
     if (real)
         real(status);

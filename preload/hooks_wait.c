@@ -27,19 +27,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_SLOTS 4096 /* a power of two: indexed by pid */
-
 struct exit_stamp {
     int32_t pid; /* written last, cleared first: a reader that sees it sees the rest */
     int32_t ppid;
     int64_t time;
 };
-struct exits_shm {
-    uint32_t magic;
+/* A page of stamps opens with the count of the ends stamped in it that storm.c counts (those of
+ * processes it counted alive): an ending process then writes one shared page, its stamp's; each
+ * shared page a forked child writes is a page fault, and on a disk file system a journal entry. */
+#define EXIT_PAGES      16
+#define STAMPS_PER_PAGE 255
+struct exit_page {
+    int64_t ended;
+    uint32_t magic; /* page 0 only */
     uint32_t pad;
-    struct exit_stamp slot[EXIT_SLOTS];
+    struct exit_stamp slot[STAMPS_PER_PAGE];
 };
-#define EXITS_MAGIC 0x666b7a31u /* "fkz1" */
+struct exits_shm {
+    struct exit_page page[EXIT_PAGES];
+};
+_Static_assert(sizeof(struct exit_page) == 4096, "one page per exit_page");
+#define EXITS_MAGIC 0x666b7a32u /* "fkz2" */
 
 static struct exits_shm *shm;
 static int64_t threshold_ns = (int64_t)FS_ZOMBIE_DEFAULT_MS * 1000000;
@@ -76,9 +84,9 @@ void fs_wait_init(void)
         return;
     struct exits_shm *s = m;
     uint32_t zero = 0;
-    __atomic_compare_exchange_n(&s->magic, &zero, EXITS_MAGIC, 0, __ATOMIC_ACQ_REL,
+    __atomic_compare_exchange_n(&s->page[0].magic, &zero, EXITS_MAGIC, 0, __ATOMIC_ACQ_REL,
                                 __ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&s->magic, __ATOMIC_ACQUIRE) != EXITS_MAGIC) {
+    if (__atomic_load_n(&s->page[0].magic, __ATOMIC_ACQUIRE) != EXITS_MAGIC) {
         munmap(m, sizeof *shm);
         return;
     }
@@ -103,7 +111,35 @@ static int64_t now_raw(void)
     return fs_now_ns();
 }
 
-FS_CHILD_PATH void fs_wait_stamp_exit(void)
+static struct exit_page *page_of(int pid)
+{
+    return &shm->page[(unsigned)pid % (EXIT_PAGES * STAMPS_PER_PAGE) / STAMPS_PER_PAGE];
+}
+
+static struct exit_stamp *stamp_of(int pid)
+{
+    return &page_of(pid)->slot[(unsigned)pid % (EXIT_PAGES * STAMPS_PER_PAGE) % STAMPS_PER_PAGE];
+}
+
+int fs_wait_ready(void)
+{
+    return shm != NULL;
+}
+
+int64_t fs_wait_ended_total(void)
+{
+    int64_t n = 0;
+    for (int i = 0; shm && i < EXIT_PAGES; i++)
+        n += __atomic_load_n(&shm->page[i].ended, __ATOMIC_ACQUIRE);
+    return n;
+}
+
+int fs_wait_has_ended(int pid)
+{
+    return shm && pid > 0 && __atomic_load_n(&stamp_of(pid)->pid, __ATOMIC_ACQUIRE) == pid;
+}
+
+FS_CHILD_PATH void fs_wait_stamp_exit(int counted)
 {
     if (!shm)
         return;
@@ -112,11 +148,14 @@ FS_CHILD_PATH void fs_wait_stamp_exit(void)
     int ppid = fs_proc.forked_image && fs_proc.fork_seq == 0 && fs_fork_ctx.valid
                    ? fs_fork_ctx.parent_pid
                    : (int)getppid();
-    struct exit_stamp *e = &shm->slot[(unsigned)fs_pid & (EXIT_SLOTS - 1)];
+    struct exit_stamp *e = stamp_of(fs_pid);
     __atomic_store_n(&e->pid, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&e->ppid, (int32_t)ppid, __ATOMIC_RELAXED);
     __atomic_store_n(&e->time, now_raw(), __ATOMIC_RELAXED);
     __atomic_store_n(&e->pid, (int32_t)fs_pid, __ATOMIC_RELEASE);
+    /* After the stamp: a recount between the two sees an ended process, not one alive. */
+    if (counted)
+        __atomic_add_fetch(&page_of(fs_pid)->ended, 1, __ATOMIC_ACQ_REL);
 }
 
 static void record_late(int pid, int64_t zombie_ns, int64_t now)
@@ -160,7 +199,8 @@ static void reaped(int pid)
     if (!shm || pid <= 0 || !fs_config.active)
         return;
     int saved = errno;
-    struct exit_stamp *e = &shm->slot[(unsigned)pid & (EXIT_SLOTS - 1)];
+    fs_storm_reaped(pid);
+    struct exit_stamp *e = stamp_of(pid);
     int32_t want = pid;
     if (__atomic_load_n(&e->pid, __ATOMIC_ACQUIRE) == pid) {
         int32_t ppid = __atomic_load_n(&e->ppid, __ATOMIC_RELAXED);

@@ -49,8 +49,8 @@ __attribute__((constructor(101))) static void fs_init(void)
         fs_trace_end(lb);
     }
     fs_stdio_init();
+    fs_wait_init(); /* before the limits: their accounting counts ends in the exits file */
     fs_storm_init();
-    fs_wait_init();
     fs_fork_init();
     (void)fs_self(); /* the main thread's slot */
 }
@@ -63,7 +63,6 @@ __attribute__((destructor)) static void fs_fini(void)
         fs_rng_flush();
         fs_fork_records_flush_final();
         fs_end_record(FS_END_EXIT, -1);
-        fs_storm_end();
-        fs_wait_stamp_exit();
+        fs_wait_stamp_exit(fs_storm_end());
     }
 }

@@ -703,6 +703,7 @@ struct fs_proc {
     unsigned threads_lost; /* fs_threads_lost (registry.c) */
     int unwind_blocked;    /* a child that must not unwind (unwind.c) */
     unsigned nrace;        /* fs_nrace (race.c) */
+    int storm_counted;     /* this process counts alive in the split accounting (storm.c) */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)
@@ -920,12 +921,20 @@ FS_HIDDEN void fs_storm_init(void);
 /* In the fork wrapper: 0 to go on, -1 when the fork must fail with EAGAIN (recorded). */
 FS_HIDDEN int fs_storm_reserve(const uintptr_t *frames, int nframes);
 FS_HIDDEN void fs_storm_fork_failed(void); /* the real fork failed after a reservation */
+FS_HIDDEN void fs_storm_forked(pid_t pid); /* the parent, after a reserved fork succeeded */
 FS_HIDDEN void fs_storm_child(void);       /* in the child handler */
-FS_HIDDEN void fs_storm_end(void);         /* exit and _exit: this process no longer counts */
+/* exit and _exit: this process no longer counts; returns 1 when the end is to be counted by
+ * fs_wait_stamp_exit instead (the split accounting of storm.c). */
+FS_HIDDEN int fs_storm_end(void);
+FS_HIDDEN void fs_storm_reaped(pid_t pid); /* a wait hook reaped pid */
 /* hooks_wait.c: how long each reaped child was a zombie (FORKSAN_ZOMBIE_THRESHOLD_MS). */
 #define FS_ZOMBIE_DEFAULT_MS 3000
 FS_HIDDEN void fs_wait_init(void);
-FS_HIDDEN void fs_wait_stamp_exit(void); /* exit and _exit: when this process ended */
+/* exit and _exit: when this process ended; `counted`: also count the end for storm.c. */
+FS_HIDDEN void fs_wait_stamp_exit(int counted);
+FS_HIDDEN int fs_wait_ready(void);            /* the exits file is mapped */
+FS_HIDDEN int64_t fs_wait_ended_total(void);  /* ends counted by fs_wait_stamp_exit(1) */
+FS_HIDDEN int fs_wait_has_ended(int pid);     /* pid's stamp is there (it ended, unreaped) */
 /* ---- Python (python.c): CPython's stacks, thread and lock names, captured through its C API
  * before a fork made with the GIL held, and at a child's deadlock.  Plain data in static memory;
  * the child writes it with its snapshot. */

@@ -10,7 +10,17 @@
  * killed by a signal never says it ended, so when a limit is reached the bits are recounted
  * against the kernel (kill(pid, 0): zombies still count, as they do for RLIMIT_NPROC) before a
  * fork is refused.  Anything that fails here (no directory, no mmap) turns the limits off: the
- * program is never refused a fork because of the shim's own trouble. */
+ * program is never refused a fork because of the shim's own trouble.
+ *
+ * The split accounting (when the `exits` file is mapped too, hooks_wait.c): a forked child writes
+ * no page of this file.  Every shared page a child writes is a page fault (it gets no page table
+ * entries for shared mappings), and on a disk file system a journal entry, several microseconds
+ * per fork.  So the parent, not the child, sets the child's bit once the fork returned; an ending
+ * process counts its end in its exit stamp's page, which it writes anyway; a bit is cleared by
+ * the wait hook that reaps the process, or by a recount.  Alive is then `alive` (every process
+ * ever counted) minus the ends counted in the exits file minus `adjust`, which each recount sets
+ * so that the difference is what it found: bits of existing processes whose stamp does not say
+ * they ended. */
 #include "shim.h"
 #include "linebuf.h"
 #include "trace_format.h"
@@ -28,15 +38,17 @@
 
 struct storm_shm {
     uint32_t magic;
-    int32_t alive; /* processes counted alive (an upper bound between recounts) */
+    int32_t alive; /* processes counted alive (an upper bound between recounts); split
+                    * accounting: processes ever counted */
     int64_t forks; /* forks made by the tree, refused ones excluded */
     int64_t refused;
-    int64_t pad;
+    int64_t adjust; /* split accounting: set by recounts (see above) */
     uint64_t bits[PID_LIMIT / 64];
 };
-#define STORM_MAGIC 0x666b7331u /* "fks1" */
+#define STORM_MAGIC 0x666b7332u /* "fks2" */
 
 static struct storm_shm *shm;
+static int split; /* the split accounting: the exits file counts ends */
 static long max_processes, max_forks;
 static int refused_here; /* records written by this process */
 static __thread int tls_reserved __attribute__((tls_model("initial-exec")));
@@ -61,6 +73,15 @@ static void count_alive(int pid)
 {
     if (!bit_set(pid))
         __atomic_add_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Processes alive as the counters say (an upper bound between recounts). */
+static int64_t alive_now(void)
+{
+    int64_t n = __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE);
+    if (split)
+        n -= fs_wait_ended_total() + __atomic_load_n(&shm->adjust, __ATOMIC_ACQUIRE);
+    return n;
 }
 
 void fs_storm_init(void)
@@ -110,6 +131,7 @@ void fs_storm_init(void)
         return;
     }
     shm = m;
+    split = fs_wait_ready();
     uint32_t zero = 0;
     __atomic_compare_exchange_n(&shm->magic, &zero, STORM_MAGIC, 0, __ATOMIC_ACQ_REL,
                                 __ATOMIC_ACQUIRE);
@@ -119,22 +141,35 @@ void fs_storm_init(void)
         return;
     }
     count_alive(fs_pid); /* a new process (the root, a spawned one), or an exec'd one: no-op */
+    if (split && !fs_proc.storm_counted)
+        fs_proc.storm_counted = 1;
 }
 
 /* Clears the bits of processes that no longer exist; returns how many are alive. */
-static int32_t recount(void)
+static int64_t recount(void)
 {
+    int64_t live = 0;
     for (size_t w = 0; w < PID_LIMIT / 64; w++) {
         uint64_t v = __atomic_load_n(&shm->bits[w], __ATOMIC_ACQUIRE);
         while (v) {
             int b = __builtin_ctzll(v);
             v &= v - 1;
             int pid = (int)(w * 64 + (size_t)b);
-            if (kill(pid, 0) < 0 && errno == ESRCH && bit_clear(pid))
-                __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+            if (kill(pid, 0) < 0 && errno == ESRCH) {
+                if (bit_clear(pid) && !split)
+                    __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+            } else if (split && !fs_wait_has_ended(pid)) {
+                live++; /* an ended process still unreaped was counted by its end */
+            }
         }
     }
-    return __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE);
+    if (!split)
+        return __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE);
+    /* Processes forking or ending meanwhile move the counters by a few: an upper bound again
+     * until the next recount. */
+    int64_t counted = __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE) - fs_wait_ended_total();
+    __atomic_store_n(&shm->adjust, counted - live, __ATOMIC_RELEASE);
+    return live;
 }
 
 static void record_refused(const char *limit, long max, const uintptr_t *frames, int nframes)
@@ -151,7 +186,7 @@ static void record_refused(const char *limit, long max, const uintptr_t *frames,
     fs_lb_begin(lb, FS_REC_REFUSED);
     fs_lb_str(lb, "limit", limit);
     fs_lb_dec(lb, "max", max);
-    fs_lb_dec(lb, "alive", __atomic_load_n(&shm->alive, __ATOMIC_RELAXED));
+    fs_lb_dec(lb, "alive", alive_now());
     fs_lb_dec(lb, "forks", __atomic_load_n(&shm->forks, __ATOMIC_RELAXED));
     fs_lb_dec(lb, "time", fs_now_ns());
     fs_lb_hexlist(lb, "frames", frames, (size_t)(nframes > 0 ? nframes : 0));
@@ -171,8 +206,8 @@ int fs_storm_reserve(const uintptr_t *frames, int nframes)
         limit = "forks";
         max = max_forks;
     } else if (max_processes) {
-        int32_t now = __atomic_add_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
-        if (now > max_processes) {
+        __atomic_add_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+        if (alive_now() > max_processes) {
             __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
             if (recount() + 1 > max_processes) {
                 if (max_forks)
@@ -200,6 +235,12 @@ void fs_storm_fork_failed(void)
     tls_reserved = 0;
 }
 
+void fs_storm_forked(pid_t pid)
+{
+    if (shm && split && tls_reserved)
+        (void)bit_set(pid);
+}
+
 FS_CHILD_PATH void fs_storm_child(void)
 {
     if (!shm)
@@ -208,17 +249,35 @@ FS_CHILD_PATH void fs_storm_child(void)
     if (refused_here)
         refused_here = 0;
     /* Reserved by the parent's wrapper: the count is in already, only the bit is missing (the
-     * next reservation resets tls_reserved).  A fork the wrapper did not see (daemon()) is
-     * counted now. */
-    if (tls_reserved) {
-        (void)bit_set(fs_pid);
-    } else {
+     * next reservation resets tls_reserved), which the split accounting leaves to the parent.
+     * A fork the wrapper did not see (daemon()) is counted now. */
+    if (!tls_reserved)
         count_alive(fs_pid);
-    }
+    else if (!split)
+        (void)bit_set(fs_pid);
+    if (fs_proc.storm_counted != split)
+        fs_proc.storm_counted = split;
 }
 
-FS_CHILD_PATH void fs_storm_end(void)
+FS_CHILD_PATH int fs_storm_end(void)
 {
-    if (shm && bit_clear(fs_pid))
+    if (!shm)
+        return 0;
+    if (split) {
+        /* Counted with the exit stamp, once (a destructor may still call _exit after exit's
+         * handlers ended the process); the bit waits for the reaping. */
+        int counted = fs_proc.storm_counted;
+        if (counted)
+            fs_proc.storm_counted = 0;
+        return counted;
+    }
+    if (bit_clear(fs_pid))
         __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
+    return 0;
+}
+
+void fs_storm_reaped(pid_t pid)
+{
+    if (shm && split)
+        (void)bit_clear(pid);
 }
