@@ -99,7 +99,7 @@ void fs_wait_init(void)
 static int64_t now_raw(void)
 {
 #if defined(__x86_64__)
-    struct timespec ts;
+    struct timespec ts = {0, 0}; /* written by the kernel; the analyzers cannot see through asm */
     long r;
     __asm__ volatile("syscall"
                      : "=a"(r)

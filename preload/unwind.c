@@ -84,7 +84,7 @@ static int cache_holds(uintptr_t frames, size_t log, uintptr_t a)
 static void unw_cache_key_check(pthread_key_t key, void *const *ips, int n)
 {
     const void *c = pthread_getspecific(key);
-    struct unw_cache_head h;
+    struct unw_cache_head h = {0, 0};
     if (!c || n < 3 || read_self((uintptr_t)c, &h, sizeof h) < 0 || h.log_size < UNW_LOG_MIN ||
         h.log_size > UNW_LOG_MAX || !h.frames || (h.frames & 4095))
         return;
