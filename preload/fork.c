@@ -74,6 +74,7 @@ static void atfork_prepare(void)
     if (!fs_config.active)
         return;
     int saved = errno;
+    fs_registry_settle(); /* a trivial child's slot gets its tid before anything reads it */
     struct fs_thread *self = fs_self();
     int me = self ? self->tid : fs_gettid();
     /* The fork lock's owner tid tells the handlers after the fork whether fs_fork_ctx is
@@ -187,6 +188,7 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
         return real();
     /* fork() leaves errno alone when it succeeds; the unwinder and the handlers may not. */
     int entry_errno = errno;
+    fs_registry_settle();
     fs_py_before_fork(); /* the GIL is still held here: Python stacks and names */
     /* A signal handler may fork inside an outer fork() of this thread.  Between the outer
      * wrapper's arming and its prepare handler (tls_seq 0, via set), the inner fork would

@@ -55,6 +55,8 @@ static void *pthread_trampoline(void *arg)
 int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     FS_REAL_READY();
+    if (fs_config.active)
+        fs_registry_settle(); /* the creator's tid, below */
     struct fs_thread *self = fs_config.active ? fs_self() : NULL;
     struct fs_thread *t = self ? fs_slot_reserve() : NULL;
     if (!t)
@@ -89,6 +91,8 @@ static int thrd_trampoline(void *arg)
 int thrd_create(thrd_t *thread, thrd_start_t fn, void *arg)
 {
     FS_REAL_READY();
+    if (fs_config.active)
+        fs_registry_settle(); /* the creator's tid, below */
     struct fs_thread *self = fs_config.active ? fs_self() : NULL;
     struct fs_thread *t = self ? fs_slot_reserve() : NULL;
     if (!t)

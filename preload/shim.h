@@ -704,6 +704,7 @@ struct fs_proc {
     int unwind_blocked;    /* a child that must not unwind (unwind.c) */
     unsigned nrace;        /* fs_nrace (race.c) */
     int storm_counted;     /* this process counts alive in the split accounting (storm.c) */
+    int registry_pending;  /* a trivial child's forker tid, until fs_registry_settle */
 } __attribute__((aligned(64)));
 FS_HIDDEN extern struct fs_proc fs_proc;
 #define fs_pid (fs_proc.pid)
@@ -814,6 +815,9 @@ FS_HIDDEN void fs_fork_init(void);
 FS_HIDDEN void fs_snapshot_write(void);
 /* Writes a deferred child file (see snapshot.c) before anything else is recorded. */
 FS_HIDDEN void fs_snapshot_flush(void);
+/* A trivial child gives the forker's registry slot its own tid only when something may read it
+ * (snapshot.c): before a record, a fork, a thread creation. */
+FS_HIDDEN void fs_registry_settle(void);
 
 struct fs_fork_ctx {
     int valid; /* prepare ran and recorded this fork */

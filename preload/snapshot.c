@@ -368,6 +368,20 @@ static void write_child_file(int deferred)
     fs_trace_end(lb);
 }
 
+/* In a trivial child the registry holds only the forker's slot, and giving it the child's tid is
+ * the one write into its page: a copy-on-write fault of every fork-and-exit child.  It waits
+ * until something may read that tid: a record (fs_snapshot_flush), a fork (fork.c), a thread
+ * creation (hooks_thread.c).  Until then the slot names the parent's thread, which is what the
+ * child's fork handlers compare with. */
+FS_CHILD_PATH void fs_registry_settle(void)
+{
+    int forker = fs_proc.registry_pending;
+    if (!forker)
+        return;
+    fs_proc.registry_pending = 0;
+    registry_after_fork(forker);
+}
+
 FS_CHILD_PATH void fs_snapshot_write(void)
 {
     /* Most forks of single-threaded programs have nothing to report, and most such children
@@ -375,9 +389,11 @@ FS_CHILD_PATH void fs_snapshot_write(void)
      * every fork, so it waits until the child records something (fs_snapshot_flush). */
     if (snapshot_is_trivial()) {
         fs_proc.child_file_pending = 1;
-        registry_after_fork(fs_fork_ctx.forker_tid);
+        fs_proc.registry_pending = fs_fork_ctx.forker_tid;
         return;
     }
+    if (fs_proc.registry_pending) /* a grandchild's copy of a trivial child's */
+        fs_proc.registry_pending = 0;
     fs_proc.child_file_pending = 0;
     if (states.n) /* a grandchild's copy of its parent's: another process's threads */
         states.n = 0;
@@ -388,6 +404,7 @@ FS_CHILD_PATH void fs_snapshot_write(void)
 
 FS_CHILD_PATH void fs_snapshot_flush(void)
 {
+    fs_registry_settle();
     /* Threads started by the child, and signal handlers, may all get here first: one writes. */
     if (!fs_proc.child_file_pending ||
         !__atomic_exchange_n(&fs_proc.child_file_pending, 0, __ATOMIC_ACQ_REL))

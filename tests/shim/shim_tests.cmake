@@ -135,6 +135,18 @@ add_test(NAME shim/modmap_dlopen
                  $<TARGET_FILE:fs_shim_dl_peer> $<TARGET_FILE:fs_shim_dl_peer2>)
 set_tests_properties(shim/modmap_dlopen PROPERTIES TIMEOUT 60 FAIL_REGULAR_EXPRESSION "not ok - ")
 
+# A child that forked with nothing to report settles its registry slot's tid before it forks.
+add_executable(fs_shim_settle_tid ${FS_SHIM_TEST_DIR}/settle_tid.c)
+target_compile_options(fs_shim_settle_tid PRIVATE -O1 -g)
+target_link_libraries(fs_shim_settle_tid PRIVATE Threads::Threads)
+set_target_properties(fs_shim_settle_tid PROPERTIES OUTPUT_NAME shim_settle_tid
+                                                   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_dependencies(fs_shim_settle_tid forksan_preload)
+add_test(NAME shim/settle_tid
+         COMMAND sh ${FS_SHIM_TEST_DIR}/settle_tid.sh $<TARGET_FILE:forksan_preload>
+                 ${FS_SHIM_TRACE_ROOT}/settle_tid $<TARGET_FILE:fs_shim_settle_tid>)
+set_tests_properties(shim/settle_tid PROPERTIES TIMEOUT 60 FAIL_REGULAR_EXPRESSION "not ok - ")
+
 # The shim's touched variables stay in one place: see check_layout.py.
 add_test(NAME shim/layout
          COMMAND python3 ${FS_SHIM_TEST_DIR}/check_layout.py
