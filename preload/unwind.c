@@ -157,6 +157,7 @@ struct loader_probe {
     uintptr_t base; /* ld.so's load address (AT_BASE) */
     int tid;
     const int *found;
+    uintptr_t found_end; /* the end of the segment holding it */
     int matches;
     unsigned long long adds; /* what this dl_iterate_phdr call reports */
 };
@@ -179,7 +180,7 @@ static void find_loader_counters(const struct loader_probe *p)
     for (int k = 1; k <= 2; k++) {
         const unsigned long long *w =
             (const unsigned long long *)((uintptr_t)p->found + k * MUTEX_WORDS * sizeof(int));
-        if (((uintptr_t)w & 7) == 0 && *w == p->adds) {
+        if (((uintptr_t)w & 7) == 0 && (uintptr_t)(w + 1) <= p->found_end && *w == p->adds) {
             hit = w;
             n++;
         }
@@ -206,6 +207,7 @@ static int find_loader_lock(struct dl_phdr_info *info, size_t size, void *arg)
             const int *w = (const int *)a;
             if (w[MUTEX_OWNER] == p->tid && w[MUTEX_COUNT] == 1 && w[0] != 0) {
                 p->found = w;
+                p->found_end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
                 p->matches++;
             }
         }
