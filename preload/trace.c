@@ -430,9 +430,11 @@ int fs_modmap_refresh(void)
     if (fs_tls_loader)
         return 0; /* re-entered from a signal handler: the lock is this thread's already */
     /* The load count unchanged, read without the loader's lock (unwind.c): nothing was loaded
-     * since the last refresh.  A load under way is seen at the next fork. */
+     * since the last refresh.  A load under way is seen at the next fork.  One fork in 64 takes
+     * the locked way anyway, which checks the word against what dl_iterate_phdr says. */
     const unsigned long long *c = fs_loader_counters;
-    if (c && modbuf_len > 0 && __atomic_load_n(c, __ATOMIC_RELAXED) == mod_adds)
+    if (c && modbuf_len > 0 && (fs_proc.fork_seq & 63) != 0 &&
+        __atomic_load_n(c, __ATOMIC_RELAXED) == mod_adds)
         return 0;
     struct modscan probe = {0};
     fs_tls_loader++;
