@@ -26,19 +26,25 @@ static inline int acquired(int r)
 /* ---- slow paths: the whole recording, for whatever fs_tls_fast excludes ----------------- */
 
 /* The shim's own calls (libunwind, the Python capture) lock mutexes too: counted, so that a
- * forked child knows whether a vanished thread held one (unwind.c). */
-static int internal_locked(int r)
+ * forked child knows whether a vanished thread held one (unwind.c).  Counted before the call and
+ * taken back if it failed: counted after it, a fork between the acquisition and the count left a
+ * child that unwound into the held lock and blocked for ever (shim/stress, 1 child in some
+ * runs).  A thread still waiting for the lock counts too; its child then only records no
+ * stacks. */
+static int internal_undo(int r)
 {
-    if (acquired(r))
-        fs_internal_lock_taken();
+    if (!acquired(r))
+        fs_internal_lock_released();
     return r;
 }
 
 static SLOW int mutex_lock_slow(pthread_mutex_t *m, uintptr_t site)
 {
     FS_REAL_READY();
-    if (fs_tls_internal)
-        return internal_locked(fs_real.pthread_mutex_lock(m));
+    if (fs_tls_internal) {
+        fs_internal_lock_taken();
+        return internal_undo(fs_real.pthread_mutex_lock(m));
+    }
     FS_CHILD_CHECK_AS("pthread_mutex_lock", m, FS_MODE_EXCL, 0, ETIMEDOUT);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
     int r = fs_real.pthread_mutex_lock(m);
@@ -50,8 +56,10 @@ static SLOW int mutex_lock_slow(pthread_mutex_t *m, uintptr_t site)
 static SLOW int mutex_trylock_slow(pthread_mutex_t *m, uintptr_t site)
 {
     FS_REAL_READY();
-    if (fs_tls_internal)
-        return internal_locked(fs_real.pthread_mutex_trylock(m));
+    if (fs_tls_internal) {
+        fs_internal_lock_taken();
+        return internal_undo(fs_real.pthread_mutex_trylock(m));
+    }
     FS_CHILD_CHECK_AS("pthread_mutex_trylock", m, FS_MODE_EXCL, 1, 0);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
     int r = fs_real.pthread_mutex_trylock(m);
@@ -64,8 +72,10 @@ static SLOW int mutex_timedlock_slow(pthread_mutex_t *m, const struct timespec *
                                      uintptr_t site)
 {
     FS_REAL_READY();
-    if (fs_tls_internal)
-        return internal_locked(fs_real.pthread_mutex_timedlock(m, abstime));
+    if (fs_tls_internal) {
+        fs_internal_lock_taken();
+        return internal_undo(fs_real.pthread_mutex_timedlock(m, abstime));
+    }
     FS_CHILD_CHECK_AS("pthread_mutex_timedlock", m, FS_MODE_EXCL, 1, ETIMEDOUT);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
     int r = fs_real.pthread_mutex_timedlock(m, abstime);
