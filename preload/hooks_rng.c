@@ -500,30 +500,34 @@ FS_CHILD_PATH void _Exit(int status)
 #define FAST_OK(h, state, gen) ((h)->fast[FS_RNG_FAST_IX(gen)] == (uintptr_t)(state))
 
 /* The erand48 family's 48 bits against h->expect (which holds fs_x48 of the contents, its top
- * 16 bits 0), and the contents into it, as a 32-bit and a 16-bit half: no shifts to assemble
- * the value. */
-static inline int x48_expected(const unsigned short x[3], const uint64_t *expect)
+ * 16 bits 0), and the contents into it: a 32-bit and a 16-bit load of the state, as glibc's
+ * iteration stores it (a load spanning two stores would wait for them to leave the store
+ * buffer), expect as its two 32-bit words, each loaded and stored whole (relaxed atomics only so
+ * that the compiler does not merge the two stores into a vector one), and one branch. */
+static inline int x48_expected(const unsigned short x[3], const struct fs_rng_hot *h)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint32_t lo, elo;
-    uint16_t hi, ehi;
+    uint32_t lo;
+    uint16_t hi;
     __builtin_memcpy(&lo, x, sizeof lo);
     __builtin_memcpy(&hi, x + 2, sizeof hi);
-    __builtin_memcpy(&elo, expect, sizeof elo);
-    __builtin_memcpy(&ehi, (const char *)expect + sizeof elo, sizeof ehi);
-    return lo == elo && hi == ehi;
+    return ((lo ^ h->expect_w[0]) | (hi ^ h->expect_w[1])) == 0;
 #else
-    return fs_x48(x) == *expect;
+    return fs_x48(x) == h->expect;
 #endif
 }
 
-static inline void x48_keep(uint64_t *expect, const unsigned short x[3])
+static inline void x48_keep(struct fs_rng_hot *h, const unsigned short x[3])
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    __builtin_memcpy(expect, x, sizeof(uint32_t));
-    __builtin_memcpy((char *)expect + sizeof(uint32_t), x + 2, sizeof(uint16_t));
+    uint32_t lo;
+    uint16_t hi;
+    __builtin_memcpy(&lo, x, sizeof lo);
+    __builtin_memcpy(&hi, x + 2, sizeof hi);
+    __atomic_store_n(&h->expect_w[0], lo, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->expect_w[1], (uint32_t)hi, __ATOMIC_RELAXED);
 #else
-    *expect = fs_x48(x);
+    h->expect = fs_x48(x);
 #endif
 }
 
@@ -577,15 +581,13 @@ int random_r(struct random_data *buf, int32_t *result)
     type name(unsigned short xsubi[3])                                                             \
     {                                                                                              \
         struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];                                         \
-        if (FS_LIKELY(FAST_OK(h, xsubi, FS_RNG_ERAND48) && x48_expected(xsubi, &h->expect))) {     \
-            type r = fs_real.name(xsubi);                                                          \
-            if (FS_LIKELY(COUNTED_STILL_FAST(h, FS_RNG_ERAND48))) {                                \
-                x48_keep(&h->expect, (const unsigned short *)h->id);                               \
-                return r;                                                                          \
-            }                                                                                      \
+        if (FS_UNLIKELY(!FAST_OK(h, xsubi, FS_RNG_ERAND48) || !x48_expected(xsubi, h)))            \
+            return name##_slow(xsubi, FS_CALLER());                                                \
+        type r = fs_real.name(xsubi);                                                              \
+        if (FS_UNLIKELY(!COUNTED_STILL_FAST(h, FS_RNG_ERAND48)))                                   \
             return back(late_draw(h, FS_RNG_ERAND48, conv(r), vtype, #name, FS_CALLER()));         \
-        }                                                                                          \
-        return name##_slow(xsubi, FS_CALLER());                                                    \
+        x48_keep(h, (const unsigned short *)h->id);                                                \
+        return r;                                                                                  \
     }
 
 #define LONG_OF(bits) ((long)(bits))
@@ -617,12 +619,12 @@ DRAND48_R_FAST(mrand48_r, long)
     int name(unsigned short xsubi[3], struct drand48_data *buffer, type *result)                   \
     {                                                                                              \
         struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];                                         \
-        if (FS_LIKELY(FAST_OK(h, xsubi, FS_RNG_ERAND48) && x48_expected(xsubi, &h->expect))) {     \
+        if (FS_LIKELY(FAST_OK(h, xsubi, FS_RNG_ERAND48) && x48_expected(xsubi, h))) {              \
             int r = ((fn *)fs_real.name)(xsubi, buffer, result);                                   \
             if (FS_UNLIKELY(r != 0))                                                               \
                 return r;                                                                          \
             if (FS_LIKELY(COUNTED_STILL_FAST(h, FS_RNG_ERAND48)))                                  \
-                x48_keep(&h->expect, (const unsigned short *)h->id);                               \
+                x48_keep(h, (const unsigned short *)h->id);                                        \
             else                                                                                   \
                 late_draw(h, FS_RNG_ERAND48, conv(*result), vtype, #name, FS_CALLER());            \
             return 0;                                                                              \

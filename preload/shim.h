@@ -742,7 +742,10 @@ FS_HIDDEN uint64_t fs_rng_draws_total(int family);
 struct fs_rng_hot {
     uintptr_t fast[FS_RNG_FAST_WAYS]; /* the state's address while a draw only counts (pos++) */
     uintptr_t id;    /* the state's address; 0 for glibc's built-in random table and drand48 */
-    uint64_t expect; /* content families (erand48, rand_r): the contents after the last draw */
+    union {
+        uint64_t expect; /* content families (erand48, rand_r): the contents after the last draw */
+        uint32_t expect_w[2]; /* its two 32-bit words in memory order, for the erand48 hooks */
+    };
     int64_t pos;     /* values drawn from the lineage so far (global families: see rng.c) */
     uint8_t gen;     /* enum fs_rng_gen */
 };
