@@ -534,9 +534,11 @@ static inline void x48_keep(struct fs_rng_hot *h, const unsigned short x[3])
 /* A content family's draw made the fast way, counted, whose segment restarted during the draw:
  * it goes to the recorder as the slow path's would, which counts it again (hence the undo).
  * Restarted before the count (during the real call, the usual case), the draw is the new
- * segment's first value; restarted after it, its position lies before the new segment and only
- * the count remains, as for a draw that came first.  The state is the instance's id, and its
- * contents before the call were h->expect (the hook compared them equal; only the same state
+ * segment's first value.  Restarted between the count and the re-check, its position lies
+ * before the new segment: the recorder then only counts it, unless the restart was a fork's,
+ * which has the next draw start a lineage from the contents it finds (`before`, here), so that
+ * this value heads it as one drawn during the call would.  The state is the instance's id, and
+ * its contents before the call were h->expect (the hook compared them equal; only the same state
  * drawn from at once by another thread, a race in the program, changes it meanwhile).  Returns
  * `value`, so that the hook's tail stays a jump. */
 static SLOW uint64_t late_draw(struct fs_rng_hot *h, int gen, uint64_t value, int vtype,
