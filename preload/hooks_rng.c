@@ -486,27 +486,76 @@ FS_CHILD_PATH void _Exit(int status)
 /* ---- caller-held states: the fast paths ----------------------------------------------------
  * Once a state's segment has its values, its draws only need counting: the thread's cache
  * (fs_rng_tls, rng.c) names the instance of the state it drew from last, and while that
- * instance's id is this state and its `fast` verdict holds, the draw is counted in it.  The
- * instance pointer is loaded once: a signal handler drawing on this thread may re-point the cache
- * between our test and our count, never hand us half an entry.  erand48's and rand_r's also
- * compare the contents with what our last draw left (a program rewriting its seed between draws
- * starts a lineage of its own), and after the call check the verdict again: a segment restarted
- * meanwhile (by a handler's seed or fork on this thread, or another thread) wants this value, so
- * the draw goes to the recorder as if it had come the slow way.  Anything else takes the slow
- * path above, which records as before and points the cache at the state. */
+ * instance's fast word of the family holds this state (one compare: the right instance, the
+ * right family, fast), the draw is counted in it.  The instance pointer is loaded once: a signal
+ * handler drawing on this thread may re-point the cache between our test and our count, never
+ * hand us half an entry.  erand48's and rand_r's also compare the contents with what our last
+ * draw left (a program rewriting its seed between draws starts a lineage of its own), and after
+ * the call check the word again: a segment restarted meanwhile (by a handler's seed or fork on
+ * this thread, or another thread) wants this value, so the draw goes to the recorder as if it
+ * had come the slow way (late_draw).  Anything else takes the slow path above, which records as
+ * before and points the cache at the state. */
 
-#define FAST_OK(h, state, gen) ((h)->id == (uintptr_t)(state) && (h)->fast == (gen) + 1)
+#define FAST_OK(h, state, gen) ((h)->fast[FS_RNG_FAST_IX(gen)] == (uintptr_t)(state))
 
-/* After a content family's draw: count it, or record it if its segment restarted meanwhile. */
-#define CONTENT_DONE(h, state, gen, before, now, value, vtype, call)                               \
-    do {                                                                                           \
-        if (FS_LIKELY((h)->fast == (gen) + 1)) {                                                   \
-            (h)->expect = (now);                                                                   \
-            (h)->pos++;                                                                            \
-        } else if (ACTIVE()) {                                                                     \
-            fs_rng_draw_state((gen), (state), (before), (value), (vtype), (call), FS_CALLER());    \
-        }                                                                                          \
-    } while (0)
+/* The erand48 family's 48 bits against h->expect (which holds fs_x48 of the contents, its top
+ * 16 bits 0), and the contents into it: a 32-bit and a 16-bit load of the state, as glibc's
+ * iteration stores it (a load spanning two stores would wait for them to leave the store
+ * buffer), expect as its two 32-bit words, each loaded and stored whole (relaxed atomics only so
+ * that the compiler does not merge the two stores into a vector one), and one branch. */
+static inline int x48_expected(const unsigned short x[3], const struct fs_rng_hot *h)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t lo;
+    uint16_t hi;
+    __builtin_memcpy(&lo, x, sizeof lo);
+    __builtin_memcpy(&hi, x + 2, sizeof hi);
+    return ((lo ^ h->expect_w[0]) | (hi ^ h->expect_w[1])) == 0;
+#else
+    return fs_x48(x) == h->expect;
+#endif
+}
+
+static inline void x48_keep(struct fs_rng_hot *h, const unsigned short x[3])
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t lo;
+    uint16_t hi;
+    __builtin_memcpy(&lo, x, sizeof lo);
+    __builtin_memcpy(&hi, x + 2, sizeof hi);
+    __atomic_store_n(&h->expect_w[0], lo, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->expect_w[1], (uint32_t)hi, __ATOMIC_RELAXED);
+#else
+    h->expect = fs_x48(x);
+#endif
+}
+
+/* A content family's draw made the fast way, counted, whose segment restarted during the draw:
+ * it goes to the recorder as the slow path's would, which counts it again (hence the undo).
+ * Restarted before the count (during the real call, the usual case), the draw is the new
+ * segment's first value.  Restarted between the count and the re-check, its position lies
+ * before the new segment: the recorder then only counts it, unless the restart was a fork's,
+ * which has the next draw start a lineage from the contents it finds (`before`, here), so that
+ * this value heads it as one drawn during the call would.  The state is the instance's id, and
+ * its contents before the call were h->expect (the hook compared them equal; only the same state
+ * drawn from at once by another thread, a race in the program, changes it meanwhile).  Returns
+ * `value`, so that the hook's tail stays a jump. */
+static SLOW uint64_t late_draw(struct fs_rng_hot *h, int gen, uint64_t value, int vtype,
+                               const char *call, uintptr_t site)
+{
+    if (ACTIVE()) {
+        h->pos--;
+        fs_rng_draw_state(gen, (const void *)h->id, h->expect, value, vtype, call, site);
+    }
+    return value;
+}
+
+static inline double dbl(uint64_t bits)
+{
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
 
 int random_r(struct random_data *buf, int32_t *result)
 {
@@ -520,44 +569,32 @@ int random_r(struct random_data *buf, int32_t *result)
     return random_r_slow(buf, result, FS_CALLER());
 }
 
-double erand48(unsigned short xsubi[3])
-{
-    struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];
-    uint64_t before;
-    if (FAST_OK(h, xsubi, FS_RNG_ERAND48) && (before = fs_x48(xsubi)) == h->expect) {
-        double r = fs_real.erand48(xsubi);
-        CONTENT_DONE(h, xsubi, FS_RNG_ERAND48, before, fs_x48(xsubi), dval(r), FS_RNG_DOUBLE,
-                     "erand48");
-        return r;
-    }
-    return erand48_slow(xsubi, FS_CALLER());
-}
+/* After a content family's real call: the draw is counted, then the fast word read again, in
+ * this order for a signal handler on this thread (late_draw says why); the word holds the state's
+ * address (the draw only counts: its contents are kept for the next one) or NO_ID. */
+#define COUNTED_STILL_FAST(h, gen)                                                                 \
+    ((h)->pos++, __atomic_signal_fence(__ATOMIC_SEQ_CST),                                          \
+     (h)->fast[FS_RNG_FAST_IX(gen)] != FS_RNG_NO_ID)
 
-long nrand48(unsigned short xsubi[3])
-{
-    struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];
-    uint64_t before;
-    if (FAST_OK(h, xsubi, FS_RNG_ERAND48) && (before = fs_x48(xsubi)) == h->expect) {
-        long r = fs_real.nrand48(xsubi);
-        CONTENT_DONE(h, xsubi, FS_RNG_ERAND48, before, fs_x48(xsubi), ival(r), FS_RNG_INT,
-                     "nrand48");
-        return r;
+/* erand48, nrand48, jrand48: only the instance is kept across the real call; the state is then
+ * its id. */
+#define XRAND48_FAST(name, type, conv, back, vtype)                                                \
+    type name(unsigned short xsubi[3])                                                             \
+    {                                                                                              \
+        struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];                                         \
+        if (FS_UNLIKELY(!FAST_OK(h, xsubi, FS_RNG_ERAND48) || !x48_expected(xsubi, h)))            \
+            return name##_slow(xsubi, FS_CALLER());                                                \
+        type r = fs_real.name(xsubi);                                                              \
+        if (FS_UNLIKELY(!COUNTED_STILL_FAST(h, FS_RNG_ERAND48)))                                   \
+            return back(late_draw(h, FS_RNG_ERAND48, conv(r), vtype, #name, FS_CALLER()));         \
+        x48_keep(h, (const unsigned short *)h->id);                                                \
+        return r;                                                                                  \
     }
-    return nrand48_slow(xsubi, FS_CALLER());
-}
 
-long jrand48(unsigned short xsubi[3])
-{
-    struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];
-    uint64_t before;
-    if (FAST_OK(h, xsubi, FS_RNG_ERAND48) && (before = fs_x48(xsubi)) == h->expect) {
-        long r = fs_real.jrand48(xsubi);
-        CONTENT_DONE(h, xsubi, FS_RNG_ERAND48, before, fs_x48(xsubi), ival(r), FS_RNG_INT,
-                     "jrand48");
-        return r;
-    }
-    return jrand48_slow(xsubi, FS_CALLER());
-}
+#define LONG_OF(bits) ((long)(bits))
+XRAND48_FAST(erand48, double, dval, dbl, FS_RNG_DOUBLE)
+XRAND48_FAST(nrand48, long, ival, LONG_OF, FS_RNG_INT)
+XRAND48_FAST(jrand48, long, ival, LONG_OF, FS_RNG_INT)
 
 /* The drand48_r family's state is not content-keyed: counted first, then the real function
  * jumped to (glibc fails these only for a NULL state or result, both declared nonnull). */
@@ -583,13 +620,15 @@ DRAND48_R_FAST(mrand48_r, long)
     int name(unsigned short xsubi[3], struct drand48_data *buffer, type *result)                   \
     {                                                                                              \
         struct fs_rng_hot *h = fs_rng_tls[FS_RNG_ERAND48];                                         \
-        uint64_t before;                                                                           \
-        if (FAST_OK(h, xsubi, FS_RNG_ERAND48) && (before = fs_x48(xsubi)) == h->expect) {          \
+        if (FS_LIKELY(FAST_OK(h, xsubi, FS_RNG_ERAND48) && x48_expected(xsubi, h))) {              \
             int r = ((fn *)fs_real.name)(xsubi, buffer, result);                                   \
-            if (r == 0)                                                                            \
-                CONTENT_DONE(h, xsubi, FS_RNG_ERAND48, before, fs_x48(xsubi), conv(*result),       \
-                             vtype, #name);                                                        \
-            return r;                                                                              \
+            if (FS_UNLIKELY(r != 0))                                                               \
+                return r;                                                                          \
+            if (FS_LIKELY(COUNTED_STILL_FAST(h, FS_RNG_ERAND48)))                                  \
+                x48_keep(h, (const unsigned short *)h->id);                                        \
+            else                                                                                   \
+                late_draw(h, FS_RNG_ERAND48, conv(*result), vtype, #name, FS_CALLER());            \
+            return 0;                                                                              \
         }                                                                                          \
         return name##_slow(xsubi, buffer, result, FS_CALLER());                                    \
     }
@@ -601,12 +640,13 @@ ERAND48_R_FAST(jrand48_r, long, nrand48_r_fn, ival, FS_RNG_INT)
 int rand_r(unsigned *seed)
 {
     struct fs_rng_hot *h = fs_rng_tls[FS_RNG_RAND_R];
-    uint64_t before;
-    if (FAST_OK(h, seed, FS_RNG_RAND_R) && (before = *seed) == h->expect) {
+    if (FS_LIKELY(FAST_OK(h, seed, FS_RNG_RAND_R) && *seed == h->expect)) {
         int r = fs_real.rand_r(seed);
-        CONTENT_DONE(h, seed, FS_RNG_RAND_R, before, (uint64_t)*seed, ival(r), FS_RNG_INT,
-                     "rand_r");
-        return r;
+        if (FS_LIKELY(COUNTED_STILL_FAST(h, FS_RNG_RAND_R))) {
+            h->expect = *(const unsigned *)h->id;
+            return r;
+        }
+        return (int)late_draw(h, FS_RNG_RAND_R, ival(r), FS_RNG_INT, "rand_r", FS_CALLER());
     }
     return rand_r_slow(seed, FS_CALLER());
 }

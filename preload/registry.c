@@ -24,7 +24,15 @@
 FS_HIDDEN uintptr_t fs_lock_stacks[FS_MAX_THREADS][FS_HELD_MAX][FS_LOCK_STACK_MAX]
     __attribute__((section(".lbss.fs_lock_stacks")));
 FS_HIDDEN struct fs_sem_slot fs_sems[FS_SEM_SLOTS] __attribute__((section(".lbss.fs_sems")));
-FS_HIDDEN struct fs_thread fs_threads[FS_MAX_THREADS] __attribute__((section(".lbss.fs_threads")));
+/* fs_threads starts on a page: where a slot's fields fall within a page (the low 12 bits of their
+ * addresses) is then fixed by the slot's index, not by the size of every variable before it.  A
+ * store whose address matches a following load's in those bits alone (4K aliasing) delays the
+ * load; the rand() hook's count in the caller's slot (rng_draws) is followed at once by glibc's
+ * random() taking its lock, and when an unrelated change had put the first slot's count 4 bytes
+ * below that lock's offset within its page (Debian's glibc 2.36), every rand() and random() cost
+ * ~4.5 ns more (1.32x native instead of 0.95x; docs/performance.md, "Draws"). */
+FS_HIDDEN struct fs_thread fs_threads[FS_MAX_THREADS]
+    __attribute__((section(".lbss.fs_threads"), aligned(4096)));
 FS_HIDDEN int fs_sems_full;
 FS_HIDDEN struct fs_inherited fs_inherited[FS_INHERITED_MAX];
 FS_HIDDEN unsigned fs_ninherited;

@@ -17,6 +17,7 @@
 #include "linebuf.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/single_threaded.h>
@@ -51,7 +52,7 @@ struct rng_seg {
 };
 
 struct rng_inst {
-    struct fs_rng_hot h; /* id, gen, pos, expect and the fast-path verdict (shim.h) */
+    struct fs_rng_hot h; /* the fast-path verdict, id, gen, pos, expect (shim.h); first */
     uint8_t used;        /* drawn from or seeded in this process tree */
     uint8_t seeded;      /* lineage comes from a seeding call */
     uint8_t inherited;   /* this process did not seed (or write) the lineage */
@@ -221,12 +222,27 @@ static void want_values(const struct rng_inst *in)
         __atomic_store_n(&fs_rng_want[f], 1, __ATOMIC_RELEASE);
 }
 
+_Static_assert(FS_RNG_FAST_IX(FS_RNG_GEN_MAX) == FS_RNG_FAST_WAYS,
+               "one fast word per caller-state family");
+_Static_assert(offsetof(struct rng_inst, h) == 0 && offsetof(struct fs_rng_hot, fast) == 0,
+               "inst_init clears the fast words apart, first");
+
+/* The instance's draws take the slow path again (caller-state families; the global ones never
+ * set a fast word). */
+static void unfast(struct rng_inst *in)
+{
+    if (in->h.gen < FS_RNG_RANDOM_R)
+        return;
+    uintptr_t *w = &in->h.fast[FS_RNG_FAST_IX(in->h.gen)];
+    if (*w != FS_RNG_NO_ID)
+        __atomic_store_n(w, FS_RNG_NO_ID, __ATOMIC_RELEASE);
+}
+
 /* A new segment at the instance's current position. */
 static void seg_restart(struct rng_inst *in, int forced)
 {
     struct rng_seg *s = &in->seg;
-    if (in->h.fast)
-        __atomic_store_n(&in->h.fast, 0, __ATOMIC_RELEASE); /* before anything else changes */
+    unfast(in); /* before anything else changes */
     s->start = pos_of(in);
     want_values(in);
     s->written = 0;
@@ -345,7 +361,12 @@ static int content_keyed(int gen)
 
 static void inst_init(struct rng_inst *in, int gen, uintptr_t id, uint64_t lineage)
 {
-    memset(in, 0, sizeof *in);
+    /* Every family's fast word first, one store each, never through 0 (a NULL state would
+     * match): a thread whose cache names this instance for the family it had takes the slow
+     * path from now on. */
+    for (int i = 0; i < FS_RNG_FAST_WAYS; i++)
+        __atomic_store_n(&in->h.fast[i], FS_RNG_NO_ID, __ATOMIC_RELEASE);
+    memset((char *)in + sizeof in->h.fast, 0, sizeof *in - sizeof in->h.fast);
     in->h.gen = (uint8_t)gen;
     in->h.id = id;
     in->lineage = lineage;
@@ -417,16 +438,20 @@ static void lost_state(const void *state)
  * A state whose current segment has its values (and, content-keyed, is not to be re-read) needs
  * nothing per draw but a count.  Each thread keeps, per family, a pointer to the instance it
  * last drew from the slow way (fs_rng_tls); the hooks count a draw in that instance (h.pos++,
- * and for erand48's and rand_r's the contents left in h.expect) while its id is the state passed
- * and its own h.fast says so.  The count goes into the instance itself, so nothing needs folding
- * back at fork, exit or a seed, and whatever reads the instance sees it exact (up to the plain
- * increments of threads sharing one state, next_pos).  Every point that makes a count-only draw
- * wrong (a segment restart: seed, reset, fork on either side, flush, a rewritten state; an
- * instance reused for another family) clears h.fast in the instance, which every thread's cache
- * sees at its next draw: this is the epoch, per instance.  A thread's cache entry is one pointer,
- * written by the slow path with one store: a signal handler drawing on the same thread replaces
- * it whole or not at all, and the interrupted hook keeps the instance it loaded. */
-static struct fs_rng_hot no_hot = {.id = FS_RNG_NO_ID}; /* never fast: saves a NULL test */
+ * and for erand48's and rand_r's the contents left in h.expect) while the instance's fast word
+ * of that family holds the state passed (one compare).  The count goes into the instance itself,
+ * so nothing needs folding back at fork, exit or a seed, and whatever reads the instance sees it
+ * exact (up to the plain increments of threads sharing one state, next_pos).  Every point that
+ * makes a count-only draw wrong (a segment restart: seed, reset, fork on either side, flush, a
+ * rewritten state; an instance reused for another family) clears the word, which every thread's
+ * cache sees at its next draw: this is the epoch, per instance.  A thread's cache entry is one
+ * pointer, written by the slow path with one store: a signal handler drawing on the same thread
+ * replaces it whole or not at all, and the interrupted hook keeps the instance it loaded. */
+/* Never fast: saves a NULL test. */
+static struct fs_rng_hot no_hot = {
+    .fast = {[0 ... FS_RNG_FAST_WAYS - 1] = FS_RNG_NO_ID},
+    .id = FS_RNG_NO_ID,
+};
 __thread struct fs_rng_hot *fs_rng_tls[FS_RNG_GEN_MAX]
     __attribute__((tls_model("initial-exec"))) = {[0 ... FS_RNG_GEN_MAX - 1] = &no_hot};
 
@@ -437,7 +462,7 @@ static void fast_offer(int gen, struct rng_inst *in)
     fs_rng_tls[gen] = &in->h;
     if (in->fresh || (uint64_t)(in->h.pos - in->seg.start) < SEG_VALUES)
         return;
-    __atomic_store_n(&in->h.fast, (uint8_t)(gen + 1), __ATOMIC_RELEASE);
+    __atomic_store_n(&in->h.fast[FS_RNG_FAST_IX(gen)], in->h.id, __ATOMIC_RELEASE);
 }
 
 void fs_rng_draw_state(int gen, const void *state, uint64_t before, uint64_t value, int vtype,

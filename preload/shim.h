@@ -732,25 +732,34 @@ FS_HIDDEN uint64_t fs_rng_draws_total(int family);
 
 /* What the caller-held states' fast paths read and write of a generator instance (rng.c's
  * struct rng_inst begins with it).  `fast` is the instance's own verdict that a draw needs only
- * counting: the family + 1 while its segment has its values and nothing wants the state re-read,
- * 0 otherwise (every segment restart, at a seed, a reset, a fork on both sides, a flush, clears
- * it before anything else changes).  Keeping the verdict in the instance, not in the thread's
- * cache, means a cache entry is one pointer: a signal handler that draws on the same thread can
- * replace it but never leave half of one behind, and a fork needs no epoch to invalidate it. */
+ * counting, one word per caller-state family: the state's address in the word of the instance's
+ * family while its segment has its values and nothing wants the state re-read, FS_RNG_NO_ID
+ * otherwise (every segment restart, at a seed, a reset, a fork on both sides, a flush, clears it
+ * before anything else changes; an instance reused for another family clears every word first).
+ * The hooks' whole test is then one compare of the word of their family with the state passed:
+ * it is that state's instance, of that family, and fast.  FS_RNG_NO_ID is no state's address,
+ * so a NULL state never passes.  Keeping the verdict in the instance, not in the thread's cache,
+ * means a cache entry is one pointer: a signal handler that draws on the same thread can replace
+ * it but never leave half of one behind, and a fork needs no epoch to invalidate it. */
+#define FS_RNG_NO_ID        UINTPTR_MAX /* no state's address */
+#define FS_RNG_FAST_WAYS    4           /* the caller-state families, FS_RNG_RANDOM_R onwards */
+#define FS_RNG_FAST_IX(gen) ((gen) - FS_RNG_RANDOM_R)
 struct fs_rng_hot {
+    uintptr_t fast[FS_RNG_FAST_WAYS]; /* the state's address while a draw only counts (pos++) */
     uintptr_t id;    /* the state's address; 0 for glibc's built-in random table and drand48 */
-    uint64_t expect; /* content families (erand48, rand_r): the contents after the last draw */
+    union {
+        uint64_t expect; /* content families (erand48, rand_r): the contents after the last draw */
+        uint32_t expect_w[2]; /* its two 32-bit words in memory order, for the erand48 hooks */
+    };
     int64_t pos;     /* values drawn from the lineage so far (global families: see rng.c) */
     uint8_t gen;     /* enum fs_rng_gen */
-    uint8_t fast;    /* gen + 1 when a draw only counts (pos++), else 0 */
 };
-#define FS_RNG_NO_ID UINTPTR_MAX /* no state's address */
 
 /* The 48-bit state of the drand48 family, from its three 16-bit words. */
 static inline uint64_t fs_x48(const unsigned short x[3])
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* The same value in two loads (the erand48 hooks read it twice per draw). */
+    /* The same value in two loads. */
     uint32_t lo;
     uint16_t hi;
     __builtin_memcpy(&lo, x, sizeof lo);
@@ -773,9 +782,9 @@ enum fs_rng_gen {
 };
 enum fs_rng_vtype { FS_RNG_INT, FS_RNG_DOUBLE };
 /* Per thread and caller-state family, the instance of the state this thread last drew from
- * the slow way (a never-fast placeholder before): the fast path draws only while that instance's id is the state
- * passed and its `fast` says so; a draw then counts in the instance itself (no fold-back, no
- * atomic, no lock).  Set by rng.c's slow path only. */
+ * the slow way (a never-fast placeholder before): the fast path draws only while that instance's
+ * fast word of the family is the state passed; a draw then counts in the instance itself (no
+ * fold-back, no atomic, no lock).  Set by rng.c's slow path only. */
 FS_HIDDEN extern __thread struct fs_rng_hot *fs_rng_tls[FS_RNG_GEN_MAX]
     __attribute__((tls_model("initial-exec")));
 enum fs_rng_src {
