@@ -17,6 +17,13 @@ set_tests_properties(install PROPERTIES TIMEOUT 120)
 add_test(NAME storm COMMAND bash ${CMAKE_SOURCE_DIR}/tests/storm/no_leftovers.sh
                             $<TARGET_FILE:forksan> ${FORKSAN_CASES_BIN_DIR})
 set_tests_properties(storm PROPERTIES TIMEOUT 120)
+# The storm limit counts running children only: not zombies, not children the kernel reaped.
+add_executable(fs_storm_accounting ${CMAKE_SOURCE_DIR}/tests/storm/accounting.c)
+set_target_properties(fs_storm_accounting PROPERTIES OUTPUT_NAME storm_accounting
+                                                     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test(NAME storm/accounting COMMAND bash ${CMAKE_SOURCE_DIR}/tests/storm/accounting.sh
+                                       $<TARGET_FILE:forksan> $<TARGET_FILE:fs_storm_accounting>)
+set_tests_properties(storm/accounting PROPERTIES TIMEOUT 120 FAIL_REGULAR_EXPRESSION "not ok - ")
 # The libFuzzer target, for a short bounded time on every submission; in the normal pass only
 # (it brings its own ASan+UBSan build), skipped when clang's libFuzzer is missing.
 if(NOT FORKSAN_SANITIZE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/run.sh)
