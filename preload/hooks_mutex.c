@@ -25,16 +25,14 @@ static inline int acquired(int r)
 
 /* ---- slow paths: the whole recording, for whatever fs_tls_fast excludes ----------------- */
 
-/* The shim's own calls (libunwind, the Python capture) lock mutexes too: counted, so that a
- * forked child knows whether a vanished thread held one (unwind.c).  Counted before the call and
- * taken back if it failed: counted after it, a fork between the acquisition and the count left a
- * child that unwound into the held lock and blocked for ever (shim/stress, 1 child in some
- * runs).  A thread still waiting for the lock counts too; its child then only records no
- * stacks. */
-static int internal_undo(int r)
+/* The shim's own calls (libunwind, the Python capture) lock mutexes too: noted, so that a forked
+ * child knows whether a vanished thread held one (unwind.c).  Noted before the call and taken
+ * back if it failed: noted after it, a fork between the acquisition and the note left a child
+ * that unwound into the held lock and blocked for ever (shim/stress, 1 child in some runs). */
+static int internal_undo(pthread_mutex_t *m, int r)
 {
     if (!acquired(r))
-        fs_internal_lock_released();
+        fs_internal_lock_released(m);
     return r;
 }
 
@@ -42,8 +40,8 @@ static SLOW int mutex_lock_slow(pthread_mutex_t *m, uintptr_t site)
 {
     FS_REAL_READY();
     if (fs_tls_internal) {
-        fs_internal_lock_taken();
-        return internal_undo(fs_real.pthread_mutex_lock(m));
+        fs_internal_lock_taken(m);
+        return internal_undo(m, fs_real.pthread_mutex_lock(m));
     }
     FS_CHILD_CHECK_AS("pthread_mutex_lock", m, FS_MODE_EXCL, 0, ETIMEDOUT);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
@@ -57,8 +55,8 @@ static SLOW int mutex_trylock_slow(pthread_mutex_t *m, uintptr_t site)
 {
     FS_REAL_READY();
     if (fs_tls_internal) {
-        fs_internal_lock_taken();
-        return internal_undo(fs_real.pthread_mutex_trylock(m));
+        fs_internal_lock_taken(m);
+        return internal_undo(m, fs_real.pthread_mutex_trylock(m));
     }
     FS_CHILD_CHECK_AS("pthread_mutex_trylock", m, FS_MODE_EXCL, 1, 0);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
@@ -73,8 +71,8 @@ static SLOW int mutex_timedlock_slow(pthread_mutex_t *m, const struct timespec *
 {
     FS_REAL_READY();
     if (fs_tls_internal) {
-        fs_internal_lock_taken();
-        return internal_undo(fs_real.pthread_mutex_timedlock(m, abstime));
+        fs_internal_lock_taken(m);
+        return internal_undo(m, fs_real.pthread_mutex_timedlock(m, abstime));
     }
     FS_CHILD_CHECK_AS("pthread_mutex_timedlock", m, FS_MODE_EXCL, 1, ETIMEDOUT);
     struct fs_thread *t = fs_held_prepare(m, FS_LOCK_MUTEX, FS_MODE_EXCL, site);
@@ -90,7 +88,7 @@ static SLOW int mutex_unlock_slow(pthread_mutex_t *m)
     if (fs_tls_internal) {
         int r = fs_real.pthread_mutex_unlock(m);
         if (r == 0)
-            fs_internal_lock_released();
+            fs_internal_lock_released(m);
         return r;
     }
     fs_held_pop_slow(m);

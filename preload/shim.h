@@ -636,8 +636,8 @@ FS_HIDDEN void fs_unwind_after_fork_child(void);
  * the loader's lock; NULL when start-up could not place it. */
 FS_HIDDEN extern const unsigned long long *fs_loader_counters;
 /* hooks_mutex.c, for mutexes locked and unlocked inside FS_INTERNAL_BEGIN/END. */
-FS_HIDDEN void fs_internal_lock_taken(void);
-FS_HIDDEN void fs_internal_lock_released(void);
+FS_HIDDEN void fs_internal_lock_taken(const void *mutex);
+FS_HIDDEN void fs_internal_lock_released(const void *mutex);
 
 /* ---- trace files (trace.c) --------------------------------------------------------------- */
 

@@ -24,11 +24,18 @@
 
 __thread int fs_tls_loader __attribute__((tls_model("initial-exec")));
 
-/* Mutexes that the shim's own calls into other code (libunwind's caches and memory pools, the
- * Python capture's GIL) hold now, summed over threads; hooks_mutex.c counts them.  A forked child
- * inherits the sum as it was at the fork: the forking thread held none of them then, so any count
- * is a vanished thread's lock, which the child's unwinding could wait on forever. */
-static int internal_locks;
+/* The mutexes that the shim's own calls into other code (libunwind's caches and memory pools, the
+ * Python capture's GIL) hold or are acquiring now, one entry per acquisition, over all threads;
+ * hooks_mutex.c adds an entry before the real lock call and removes one after the unlock (or a
+ * failed attempt).  A forked child inherits the table as it was at the fork and reads each entry's
+ * lock word in its own copy of memory: a word still set means a vanished thread held that mutex
+ * (the forking thread held none in the middle of a fork), which the child's unwinding could wait
+ * on for ever; an entry whose word is clear (a thread that was only waiting, or had just
+ * unlocked) is harmless.  Acquisitions that found the table full are only counted, and any such
+ * count makes the child give up its stacks. */
+#define INFLIGHT_MAX 64
+static const void *inflight[INFLIGHT_MAX];
+static int inflight_overflow;
 static __thread int tls_internal_locks __attribute__((tls_model("initial-exec")));
 
 /* The lock word of ld.so's dl_load_write_lock (a pthread mutex inside _rtld_global, which is
@@ -215,19 +222,46 @@ static int find_loader_lock(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-void fs_internal_lock_taken(void)
+void fs_internal_lock_taken(const void *mutex)
 {
     tls_internal_locks++;
-    __atomic_add_fetch(&internal_locks, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < INFLIGHT_MAX; i++) {
+        const void *none = NULL;
+        if (!__atomic_load_n(&inflight[i], __ATOMIC_RELAXED) &&
+            __atomic_compare_exchange_n(&inflight[i], &none, mutex, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED))
+            return;
+    }
+    __atomic_add_fetch(&inflight_overflow, 1, __ATOMIC_SEQ_CST);
 }
 
-void fs_internal_lock_released(void)
+void fs_internal_lock_released(const void *mutex)
 {
-    /* Only what this thread counted: a lock taken outside the shim's calls is not in the sum. */
-    if (tls_internal_locks > 0) {
-        tls_internal_locks--;
-        __atomic_sub_fetch(&internal_locks, 1, __ATOMIC_SEQ_CST);
+    /* Only what this thread added: a lock taken outside the shim's calls has no entry. */
+    if (tls_internal_locks <= 0)
+        return;
+    tls_internal_locks--;
+    for (int i = 0; i < INFLIGHT_MAX; i++) {
+        const void *m = mutex;
+        if (__atomic_load_n(&inflight[i], __ATOMIC_RELAXED) == mutex &&
+            __atomic_compare_exchange_n(&inflight[i], &m, NULL, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED))
+            return;
     }
+    __atomic_sub_fetch(&inflight_overflow, 1, __ATOMIC_SEQ_CST);
+}
+
+/* In the child: whether a vanished thread held one of the shim's internal mutexes at the fork. */
+FS_CHILD_PATH static int internal_lock_held(void)
+{
+    if (__atomic_load_n(&inflight_overflow, __ATOMIC_RELAXED) > 0)
+        return 1;
+    for (int i = 0; i < INFLIGHT_MAX; i++) {
+        const int *m = __atomic_load_n(&inflight[i], __ATOMIC_RELAXED);
+        if (m && __atomic_load_n(m, __ATOMIC_RELAXED) != 0) /* glibc: the lock word, 0 when free */
+            return 1;
+    }
+    return 0;
 }
 
 void fs_unwind_init(void)
@@ -265,11 +299,11 @@ void fs_unwind_init(void)
         unw_cache_trim();
 }
 
-/* In the child, from the atfork child handler (async-signal-safe: two loads, at most one store
- * into fs_proc, which the child writes anyway). */
+/* In the child, from the atfork child handler (async-signal-safe: loads, at most one store into
+ * fs_proc, which the child writes anyway). */
 FS_CHILD_PATH void fs_unwind_after_fork_child(void)
 {
-    int blocked = __atomic_load_n(&internal_locks, __ATOMIC_RELAXED) != 0 ||
+    int blocked = internal_lock_held() ||
                   (loader_lock && __atomic_load_n(loader_lock, __ATOMIC_RELAXED) != 0);
     if (blocked != fs_proc.unwind_blocked)
         fs_proc.unwind_blocked = blocked;
