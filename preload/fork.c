@@ -237,7 +237,7 @@ static inline __attribute__((always_inline)) pid_t forking(pid_t (*real)(void), 
         atfork_prepare();
     if (errno != entry_errno)
         errno = entry_errno;
-    int *ep = &errno; /* the same address in the child, read there without a libc call */
+    int *ep = fs_errno_loc(); /* read again in the child, where a libc call is a page fault */
     pid_t pid = real();
     int err = *ep;
     if (pid < 0)

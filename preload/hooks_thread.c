@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 /* Runtimes start their threads through a wrapper of their own whose argument starts with the real
@@ -17,10 +16,7 @@
 static uintptr_t first_word(const void *p)
 {
     uintptr_t w = 0;
-    if (!p || ((uintptr_t)p & (sizeof w - 1)))
-        return 0;
-    struct iovec local = {&w, sizeof w}, remote = {(void *)p, sizeof w};
-    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof w)
+    if (!p || ((uintptr_t)p & (sizeof w - 1)) || fs_read_self((uintptr_t)p, &w, sizeof w) < 0)
         return 0;
     return w;
 }
@@ -55,8 +51,7 @@ static void *pthread_trampoline(void *arg)
 int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     FS_REAL_READY();
-    if (fs_config.active)
-        fs_registry_settle(); /* the creator's tid, below */
+    fs_registry_settle(); /* the creator's tid, below (a no-op unless a trivial child's) */
     struct fs_thread *self = fs_config.active ? fs_self() : NULL;
     struct fs_thread *t = self ? fs_slot_reserve() : NULL;
     if (!t)
@@ -91,8 +86,7 @@ static int thrd_trampoline(void *arg)
 int thrd_create(thrd_t *thread, thrd_start_t fn, void *arg)
 {
     FS_REAL_READY();
-    if (fs_config.active)
-        fs_registry_settle(); /* the creator's tid, below */
+    fs_registry_settle(); /* the creator's tid, below (a no-op unless a trivial child's) */
     struct fs_thread *self = fs_config.active ? fs_self() : NULL;
     struct fs_thread *t = self ? fs_slot_reserve() : NULL;
     if (!t)

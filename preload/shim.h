@@ -670,6 +670,9 @@ FS_HIDDEN void fs_proc_identity_load(void);
  * empty on failure); the count, or -1.  fs_read_proc reads /proc/<pid>/<file> (pid 0: self), or
  * /proc/<pid>/task/<tid>/<file> when tid > 0. */
 FS_HIDDEN ssize_t fs_read_small(const char *path, char *buf, size_t cap);
+/* Copies size bytes of this process's memory at addr into out without risking a fault (an
+ * unmapped address fails cleanly): 0, or -1. */
+FS_HIDDEN int fs_read_self(uintptr_t addr, void *out, size_t size);
 FS_HIDDEN ssize_t fs_read_proc(int pid, int tid, const char *file, char *buf, size_t cap);
 /* The scheduler state letter of a process or thread ('R', 'S', 'Z'...) from its stat; 0 when
  * unreadable. */

@@ -16,8 +16,6 @@
 #include <pthread.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
-#include <unistd.h>
 #include <libunwind.h>
 
 #define FS_UNWIND_SCRATCH (FS_FORK_STACK_MAX + 8)
@@ -66,19 +64,13 @@ static pthread_key_t unw_cache_key;
 static int unw_cache_key_ok;
 static __thread uintptr_t tls_cache_trimmed __attribute__((tls_model("initial-exec")));
 
-static int read_self(uintptr_t addr, void *out, size_t size)
-{
-    struct iovec local = {out, size}, remote = {(void *)addr, size};
-    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size ? 0 : -1;
-}
-
 /* Whether the table at `frames` (2^log entries) holds address a in one of its probe slots. */
 static int cache_holds(uintptr_t frames, size_t log, uintptr_t a)
 {
     uint64_t size = (uint64_t)1 << log, slot = ((a * 0x9e3779b97f4a7c16ULL) >> 43) & (size - 1);
     for (int i = 0; i < UNW_PROBES; i++, slot = (slot + 1) & (size - 1)) {
         uintptr_t va;
-        if (read_self(frames + slot * UNW_ENTRY, &va, sizeof va) < 0 || va == 0)
+        if (fs_read_self(frames + slot * UNW_ENTRY, &va, sizeof va) < 0 || va == 0)
             return 0;
         if (va == a)
             return 1;
@@ -92,7 +84,7 @@ static void unw_cache_key_check(pthread_key_t key, void *const *ips, int n)
 {
     const void *c = pthread_getspecific(key);
     struct unw_cache_head h = {0, 0};
-    if (!c || n < 3 || read_self((uintptr_t)c, &h, sizeof h) < 0 || h.log_size < UNW_LOG_MIN ||
+    if (!c || n < 3 || fs_read_self((uintptr_t)c, &h, sizeof h) < 0 || h.log_size < UNW_LOG_MIN ||
         h.log_size > UNW_LOG_MAX || !h.frames || (h.frames & 4095))
         return;
     for (int i = 0; i < n - 1; i++) /* a return address is looked up as the call's last byte */
