@@ -5,6 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The record writers a fork runs in the parent (its `fork` record), placed with the shim's fork
+ * path (preload/hot.ld); in any other program the section is just more .text. */
+#define LB_FORK_PATH __attribute__((section(".text.hot.fs_fork")))
+
 void fs_lb_init(struct fs_linebuf *lb, int fd, char *buf, size_t cap)
 {
     lb->fd = fd;
@@ -67,14 +71,14 @@ static inline void put_char(struct fs_linebuf *lb, char c)
     lb->buf[lb->len++] = c;
 }
 
-void fs_lb_begin(struct fs_linebuf *lb, const char *tag)
+LB_FORK_PATH void fs_lb_begin(struct fs_linebuf *lb, const char *tag)
 {
     lb->rec_start = lb->len;
     lb->dropping = 0;
     put(lb, tag, strlen(tag));
 }
 
-static void key(struct fs_linebuf *lb, const char *k)
+LB_FORK_PATH static void key(struct fs_linebuf *lb, const char *k)
 {
     put_char(lb, ' ');
     put(lb, k, strlen(k));
@@ -105,7 +109,7 @@ static size_t u64_to_dec(char *out, uint64_t v)
     return n;
 }
 
-void fs_lb_dec(struct fs_linebuf *lb, const char *k, int64_t value)
+LB_FORK_PATH void fs_lb_dec(struct fs_linebuf *lb, const char *k, int64_t value)
 {
     char tmp[24];
     size_t n = 0;
@@ -133,7 +137,7 @@ static int needs_escape(unsigned char c)
     return c <= 0x20 || c >= 0x7f || c == '%';
 }
 
-void fs_lb_strn(struct fs_linebuf *lb, const char *k, const char *value, size_t n)
+LB_FORK_PATH void fs_lb_strn(struct fs_linebuf *lb, const char *k, const char *value, size_t n)
 {
     static const char hexdig[] = "0123456789abcdef";
     key(lb, k);
@@ -148,12 +152,13 @@ void fs_lb_strn(struct fs_linebuf *lb, const char *k, const char *value, size_t 
     }
 }
 
-void fs_lb_str(struct fs_linebuf *lb, const char *k, const char *value)
+LB_FORK_PATH void fs_lb_str(struct fs_linebuf *lb, const char *k, const char *value)
 {
     fs_lb_strn(lb, k, value ? value : "", SIZE_MAX);
 }
 
-void fs_lb_hexlist(struct fs_linebuf *lb, const char *k, const uintptr_t *values, size_t n)
+LB_FORK_PATH void fs_lb_hexlist(struct fs_linebuf *lb, const char *k, const uintptr_t *values,
+                                size_t n)
 {
     char tmp[24];
     key(lb, k);
@@ -180,7 +185,7 @@ void fs_lb_raw(struct fs_linebuf *lb, const char *bytes, size_t n)
     put(lb, bytes, n);
 }
 
-void fs_lb_end(struct fs_linebuf *lb)
+LB_FORK_PATH void fs_lb_end(struct fs_linebuf *lb)
 {
     put(lb, "\n", 1);
     if (lb->dropping) {

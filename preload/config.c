@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_config fs_config = {.follow_exec = 1, .lock_stack = 1};
+/* In the hot data's page (preload/hot.ld): its flags, first, are read at every fork. */
+FS_HIDDEN struct fs_config fs_config
+    __attribute__((section(".data.fs_hot.2"))) = {.follow_exec = 1, .lock_stack = 1};
 
 extern char **environ;
 

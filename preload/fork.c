@@ -24,7 +24,7 @@ static __thread int tls_nframes __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t tls_frames[FS_FORK_STACK_MAX] __attribute__((tls_model("initial-exec")));
 static __thread int tls_seq __attribute__((tls_model("initial-exec")));
 
-static void add_task(int tid, int dirfd, void *arg)
+FS_FORK_PATH static void add_task(int tid, int dirfd, void *arg)
 {
     (void)dirfd;
     struct fs_fork_ctx *ctx = arg;
@@ -37,7 +37,7 @@ static void add_task(int tid, int dirfd, void *arg)
 /* /proc/self/task with getdents64 (fs_proc_dir_numbers): no opendir (it mallocs).  glibc clears
  * __libc_single_threaded for good when a second thread starts; while it is set, the forker is
  * the only thread and four syscalls per fork can be saved. */
-static void list_tasks(struct fs_fork_ctx *ctx, int self_tid)
+FS_FORK_PATH static void list_tasks(struct fs_fork_ctx *ctx, int self_tid)
 {
     ctx->ntids = 0;
     ctx->tids_lost = 0;
@@ -50,7 +50,7 @@ static void list_tasks(struct fs_fork_ctx *ctx, int self_tid)
 
 /* Checked on every fork (dl_iterate_phdr's counters): dlopen is not interposed, because glibc
  * resolves a dlopen's search path from its caller's address, which a wrapper would change. */
-static void write_modmap_if_changed(void)
+FS_FORK_PATH static void write_modmap_if_changed(void)
 {
     if (!fs_modmap_refresh())
         return;
@@ -63,13 +63,13 @@ static void write_modmap_if_changed(void)
 
 /* The calling thread's tid as the registry knows it (in a forked child: its parent's tid until
  * registry_after_fork runs). */
-static int my_tid(void)
+FS_FORK_PATH static int my_tid(void)
 {
     struct fs_thread *t = fs_tls_self;
     return t ? t->tid : fs_gettid();
 }
 
-static void atfork_prepare(void)
+FS_FORK_PATH static void atfork_prepare(void)
 {
     if (!fs_config.active)
         return;
@@ -133,7 +133,7 @@ FS_CHILD_PATH static int fork_is_mine(void)
            tls_seq == fs_fork_ctx.seq;
 }
 
-static void atfork_parent(void)
+FS_FORK_PATH static void atfork_parent(void)
 {
     if (!fs_config.active || !fork_is_mine())
         return;

@@ -40,7 +40,7 @@ _Static_assert(FORK_CTX_OFFSET + __builtin_offsetof(struct fs_fork_ctx, tids) + 
                "the fork context's head must share the fork page");
 
 FS_HIDDEN struct fork_page fs_fork_page
-    __attribute__((aligned(4096))) = {.proc = {.created_fd = -1}};
+    __attribute__((aligned(4096), section(".data.fs_hot.3"))) = {.proc = {.created_fd = -1}};
 #define XSTR_(x) #x
 #define XSTR(x)  XSTR_(x)
 __asm__(".globl fs_proc\n\t.hidden fs_proc\n\t.set fs_proc, fs_fork_page\n\t"
@@ -84,7 +84,7 @@ static void flush_locked(void)
     fs_trace_end(lb);
 }
 
-static int my_tid(void)
+FS_FORK_PATH static int my_tid(void)
 {
     struct fs_thread *t = fs_tls_self;
     return t ? t->tid : fs_gettid();
@@ -119,7 +119,7 @@ void fs_fork_unrecorded(void)
     __atomic_fetch_add(&forks_unrecorded, 1, __ATOMIC_RELAXED);
 }
 
-void fs_fork_record(const struct fs_fork_ctx *ctx)
+FS_FORK_PATH void fs_fork_record(const struct fs_fork_ctx *ctx)
 {
     forkbuf_reset_if_inherited();
     if (forklb.len > sizeof forkbuf - FORKREC_MAX)
@@ -132,7 +132,7 @@ void fs_fork_record(const struct fs_fork_ctx *ctx)
     fs_lb_end(lb);
 }
 
-void fs_fork_write_where(struct fs_linebuf *lb, const struct fs_fork_ctx *ctx)
+FS_FORK_PATH void fs_fork_write_where(struct fs_linebuf *lb, const struct fs_fork_ctx *ctx)
 {
     fs_lb_str(lb, "via", fs_fork_via_name(ctx->via));
     fs_lb_dec(lb, "time", ctx->time);

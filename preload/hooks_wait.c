@@ -49,8 +49,8 @@ struct exits_shm {
 _Static_assert(sizeof(struct exit_page) == 4096, "one page per exit_page");
 #define EXITS_MAGIC 0x666b7a32u /* "fkz2" */
 
-static struct exits_shm *shm;
-static int64_t threshold_ns = (int64_t)FS_ZOMBIE_DEFAULT_MS * 1000000;
+static struct exits_shm *shm FS_HOT;
+static int64_t threshold_ns FS_HOT = (int64_t)FS_ZOMBIE_DEFAULT_MS * 1000000;
 
 void fs_wait_init(void)
 {
@@ -194,7 +194,7 @@ static void record_killed(int pid, int sig)
 }
 
 /* pid was reaped by this process just now. */
-static void reaped(int pid)
+FS_FORK_PATH static void reaped(int pid)
 {
     if (!shm || pid <= 0 || !fs_config.active)
         return;
@@ -219,7 +219,7 @@ static void reaped(int pid)
 }
 
 /* A successful wait with a status: did it reap (not a stop or a continue report)? */
-static void after_wait(pid_t r, const int *status, int options)
+FS_FORK_PATH static void after_wait(pid_t r, const int *status, int options)
 {
     if (r <= 0)
         return;
@@ -241,7 +241,7 @@ pid_t wait(int *status)
     return r;
 }
 
-pid_t waitpid(pid_t pid, int *status, int options)
+FS_FORK_PATH pid_t waitpid(pid_t pid, int *status, int options)
 {
     FS_REAL_READY();
     if (!fs_real.waitpid)

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-FS_HIDDEN long fs_errno_off;
+FS_HIDDEN long fs_errno_off FS_HOT;
 
 void fs_errno_setup(void)
 {

@@ -35,7 +35,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_keep fs_keep = {.file_fd = -1, .dir_fd = -1, .parent_fd = -1};
+FS_HIDDEN struct fs_keep fs_keep FS_HOT = {.file_fd = -1, .dir_fd = -1, .parent_fd = -1};
 
 /* ---- kept descriptors ---------------------------------------------------------------------- */
 

@@ -15,8 +15,8 @@
 
 FS_HIDDEN struct fs_py_api fs_pyapi;
 
-static int api_state;              /* 0 not probed, 1 loaded, -1 absent at api_gen */
-static unsigned long long api_gen; /* fs_modmap_generation() at the failed probe */
+static int api_state FS_HOT;              /* 0 not probed, 1 loaded, -1 absent at api_gen */
+static unsigned long long api_gen FS_HOT; /* fs_modmap_generation() at the failed probe */
 
 struct py_row {
     const char *name;
@@ -120,7 +120,7 @@ static void read_version(void)
     fs_pyapi.free_threaded = strstr(v, "free-threading") != NULL;
 }
 
-int fs_py_api_load(void)
+FS_FORK_PATH int fs_py_api_load(void)
 {
     int st = __atomic_load_n(&api_state, __ATOMIC_ACQUIRE);
     if (st > 0)
@@ -138,12 +138,12 @@ int fs_py_api_load(void)
     return 1;
 }
 
-int fs_py_initialized(void)
+FS_FORK_PATH int fs_py_initialized(void)
 {
     return fs_py_api_load() && fs_pyapi.Py_IsInitialized();
 }
 
-int fs_py_active(void)
+FS_FORK_PATH int fs_py_active(void)
 {
     return fs_py_initialized() && fs_pyapi.PyGILState_Check();
 }

@@ -32,7 +32,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-FS_HIDDEN struct fs_pystate_fork_state fs_pystate_fork;
+FS_HIDDEN struct fs_pystate_fork_state fs_pystate_fork FS_HOT;
 
 /* Streams captured by the fork wrapper, for the prepare handler of the same fork. */
 #define PY_STREAMS_MAX 8
@@ -583,7 +583,7 @@ static void stack_key(void)
     fs_pystate_fork.stack_depth = depth;
 }
 
-void fs_pystate_before_fork(void)
+FS_FORK_PATH void fs_pystate_before_fork(void)
 {
     tls_py_armed = 0;
     if (fs_pystate_fork.valid) /* stored only when set: a write costs a copy-on-write fault */
@@ -611,7 +611,7 @@ void fs_pystate_before_fork(void)
     tls_py_armed = 1;
 }
 
-void fs_py_streams_append(void)
+FS_FORK_PATH void fs_py_streams_append(void)
 {
     if (!tls_py_armed)
         return;

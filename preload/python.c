@@ -28,11 +28,14 @@ static long tid_off = -1;
 
 FS_HIDDEN struct fs_py_capture fs_py_fork __attribute__((aligned(4096))); /* see shim.h */
 static struct fs_py_capture py_child; /* the child-deadlock capture (single thread) */
+/* fs_py_fork.owner_tid is set: what a fork tests first, on the hot page (hot.ld), so that a
+ * program without Python never reads the capture's page. */
+static int py_fork_owned FS_HOT;
 
 /* Whether frames can be read here.  3.8 has no frame accessors (struct access below); older
  * versions are not supported.  A free-threaded build runs other threads' Python code while this
  * one forks: their frames are not frozen, so nothing is read there. */
-static int supported(void)
+FS_FORK_PATH static int supported(void)
 {
     if (!fs_py_api_load() || fs_pyapi.free_threaded || fs_pyapi.minor < 8)
         return 0;
@@ -187,7 +190,7 @@ static void calibrate(void *self_ts)
 
 /* The calling thread's tid: its registry slot knows it (a gettid system call per use would be
  * three per fork). */
-static int my_tid(void)
+FS_FORK_PATH static int my_tid(void)
 {
     const struct fs_thread *t = fs_tls_self;
     return t ? t->tid : fs_gettid();
@@ -523,17 +526,20 @@ static void capture(struct fs_py_capture *c, int all)
 
 /* fork.c, in the fork()/_Fork() wrapper before the real call.  Only a thread that holds the GIL
  * writes fs_py_fork, and it keeps the GIL until the fork is made: two captures cannot overlap. */
-void fs_py_before_fork(void)
+FS_FORK_PATH void fs_py_before_fork(void)
 {
     struct fs_py_capture *c = &fs_py_fork;
-    if (c->owner_tid) /* stored only when set: a write costs a copy-on-write fault per fork */
+    if (py_fork_owned) { /* stored only when set: a write costs a copy-on-write fault per fork */
         c->owner_tid = 0;
+        py_fork_owned = 0;
+    }
     if (!supported() || !fs_py_initialized())
         return;
     fs_snapshot_flush(); /* a deferred child file of ours still reads the previous capture */
     if (!fs_pyapi.PyGILState_Check()) {
         capture_begin(c, FS_PY_NOGIL);
         c->owner_tid = my_tid();
+        py_fork_owned = 1;
         return;
     }
     capture_begin(c, FS_PY_OK);
@@ -541,6 +547,7 @@ void fs_py_before_fork(void)
     capture(c, 1);
     FS_INTERNAL_END();
     c->owner_tid = my_tid();
+    py_fork_owned = 1;
 }
 
 /* hooks_thread.c, in pthread_create before the real call, when the creating thread holds the GIL

@@ -12,8 +12,8 @@
 #include <errno.h>
 #include <stddef.h>
 
-FS_HIDDEN struct fs_real_table fs_real;
-FS_HIDDEN int fs_real_ready;
+FS_HIDDEN struct fs_real_table fs_real FS_HOT;
+FS_HIDDEN int fs_real_ready FS_HOT;
 
 #if defined(__x86_64__)
 #define COND_VERSION "GLIBC_2.3.2"

@@ -35,7 +35,7 @@ FS_HIDDEN struct fs_thread fs_threads[FS_MAX_THREADS]
     __attribute__((section(".lbss.fs_threads"), aligned(4096)));
 FS_HIDDEN int fs_sems_full;
 FS_HIDDEN struct fs_inherited fs_inherited[FS_INHERITED_MAX];
-FS_HIDDEN unsigned fs_ninherited;
+FS_HIDDEN unsigned fs_ninherited FS_HOT;
 
 __thread struct fs_thread *fs_tls_self __attribute__((tls_model("initial-exec")));
 __thread struct fs_thread *fs_tls_fast __attribute__((tls_model("initial-exec")));
@@ -44,7 +44,7 @@ __thread struct fs_thread *fs_tls_fast __attribute__((tls_model("initial-exec"))
 static __thread int tls_exiting __attribute__((tls_model("initial-exec")));
 __thread int fs_tls_internal __attribute__((tls_model("initial-exec")));
 
-FS_HIDDEN unsigned fs_threads_hwm;
+FS_HIDDEN unsigned fs_threads_hwm FS_HOT;
 
 static pthread_key_t slot_key;
 static int slot_key_ok;
@@ -367,7 +367,7 @@ void fs_sem_forget(const sem_t *sem)
  * held it).  The word holds the owner's tid, which lets the fork handlers tell whether the fork
  * state is theirs, and lets a lock whose owner is no thread of this process any more be taken
  * over: an exec from a vfork child (which shares our memory) never releases what it took. */
-int fs_owner_lock_try(int *lock, int me)
+FS_FORK_PATH int fs_owner_lock_try(int *lock, int me)
 {
     /* Bounded in time rather than in tries: a fork holds the lock across fork(2), which in a
      * process with a thousand threads takes milliseconds on a loaded machine. */
@@ -397,7 +397,7 @@ int fs_owner_lock_try(int *lock, int me)
     }
 }
 
-void fs_spin_release(int *lock)
+FS_FORK_PATH void fs_spin_release(int *lock)
 {
     __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 }

@@ -88,12 +88,12 @@ static struct state_slot state_tab[STATE_SLOTS];
 static unsigned state_used; /* slots claimed: 0 means the table needs no scan */
 
 /* Any generator seeded or drawn from: when 0, fork, exec and exit have nothing to do here. */
-static int rng_used;
+static int rng_used FS_HOT;
 static unsigned long safe_count[FS_RNG_SRC_MAX];
-static int safe_any;
-static long rng_lost;
-static int seeds_written;
-static int unforced_written;
+static int safe_any FS_HOT;
+static long rng_lost FS_HOT;
+static int seeds_written FS_HOT;
+static int unforced_written FS_HOT;
 
 /* ---- writing ----------------------------------------------------------------------------- */
 
@@ -726,7 +726,7 @@ static void write_pending(void)
     errno = saved;
 }
 
-void fs_rng_before_fork(void)
+FS_FORK_PATH void fs_rng_before_fork(void)
 {
     if (!rng_used && !safe_any && !rng_lost)
         return;

@@ -23,11 +23,14 @@
 #define FS_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define FS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define FS_CALLER()    ((uintptr_t)__builtin_return_address(0))
-/* On the code path of a forked child from fork() to its _exit: a child has no page-table
- * entries for the shim's text and faults in every 64 KiB window of it that it runs, so these
- * functions are grouped (the linker places .text.hot.* sections together at the start of .text)
- * into one window instead of spreading over two. */
+/* Where the fork path's code and data go (preload/hot.ld gathers them onto a few pages: after a
+ * fork every page either process touches again costs a TLB miss, and in the child a walk of
+ * fresh page-table entries).  FS_CHILD_PATH: the code of a forked child from fork() to its
+ * _exit; FS_FORK_PATH: the parent's side of a fork and of the wait that reaps the child;
+ * FS_HOT: a small variable either side reads there. */
 #define FS_CHILD_PATH  __attribute__((section(".text.hot.fs_child")))
+#define FS_FORK_PATH   __attribute__((section(".text.hot.fs_fork")))
+#define FS_HOT         __attribute__((section(".data.fs_hot.1")))
 
 /* ---- real functions (real.c) ------------------------------------------------------------ */
 

@@ -30,9 +30,9 @@
 #define IO_WALK_MAX   256 /* FILEs visited per fork: a corrupt or cyclic chain still ends */
 
 FS_HIDDEN struct fs_stream fs_streams[FS_STREAMS_MAX];
-FS_HIDDEN unsigned fs_nstreams;
+FS_HIDDEN unsigned fs_nstreams FS_HOT;
 
-static FILE **list_head; /* &_IO_list_all, resolved once */
+static FILE **list_head FS_HOT; /* &_IO_list_all, resolved once */
 static int list_resolved;
 
 /* The pid process_vm_readv names: asked once per walk, not once per read (fs_pid may be stale
@@ -64,7 +64,7 @@ void fs_stdio_init(void)
     __atomic_store_n(&list_resolved, 1, __ATOMIC_RELEASE);
 }
 
-void fs_stdio_at_fork(int alone)
+FS_FORK_PATH void fs_stdio_at_fork(int alone)
 {
     if (fs_nstreams) /* a store per fork would cost the parent a copy-on-write fault per fork */
         fs_nstreams = 0;

@@ -43,14 +43,15 @@ struct storm_shm {
     int64_t forks; /* forks made by the tree, refused ones excluded */
     int64_t refused;
     int64_t adjust; /* split accounting: set by recounts (see above) */
+    int64_t ends_seen; /* split accounting: the ends total as last summed, never more than it */
     uint64_t bits[PID_LIMIT / 64];
 };
-#define STORM_MAGIC 0x666b7332u /* "fks2" */
+#define STORM_MAGIC 0x666b7333u /* "fks3" */
 
-static struct storm_shm *shm;
-static int split; /* the split accounting: the exits file counts ends */
-static long max_processes, max_forks;
-static int refused_here; /* records written by this process */
+static struct storm_shm *shm FS_HOT;
+static int split FS_HOT; /* the split accounting: the exits file counts ends */
+static long max_processes FS_HOT, max_forks FS_HOT;
+static int refused_here FS_HOT; /* records written by this process */
 static __thread int tls_reserved __attribute__((tls_model("initial-exec")));
 
 static int bit_set(int pid) /* returns the bit's old value */
@@ -75,13 +76,38 @@ static void count_alive(int pid)
         __atomic_add_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
 }
 
+/* The ends counted in the exits file, summed over its 16 pages, and kept in ends_seen.  Ends only
+ * grow, and so does ends_seen (the larger of two racing sums wins). */
+FS_FORK_PATH static int64_t ends_now(void)
+{
+    int64_t n = fs_wait_ended_total(), seen = __atomic_load_n(&shm->ends_seen, __ATOMIC_ACQUIRE);
+    while (seen < n && !__atomic_compare_exchange_n(&shm->ends_seen, &seen, n, 1, __ATOMIC_ACQ_REL,
+                                                    __ATOMIC_ACQUIRE))
+        ;
+    return n;
+}
+
 /* Processes alive as the counters say (an upper bound between recounts). */
-static int64_t alive_now(void)
+FS_FORK_PATH static int64_t alive_now(void)
 {
     int64_t n = __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE);
     if (split)
-        n -= fs_wait_ended_total() + __atomic_load_n(&shm->adjust, __ATOMIC_ACQUIRE);
+        n -= ends_now() + __atomic_load_n(&shm->adjust, __ATOMIC_ACQUIRE);
     return n;
+}
+
+/* Whether alive_now() may exceed max.  With the ends last summed (ends_seen, never more than the
+ * ends counted now) the count is an upper bound, read from this file's first page alone: the 16
+ * pages of ends are summed only when that bound reaches the limit, so a fork does not touch 16
+ * more pages (each a TLB miss after the previous fork flushed them) on the way. */
+FS_FORK_PATH static int alive_may_exceed(long max)
+{
+    if (split && __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE) -
+                         __atomic_load_n(&shm->ends_seen, __ATOMIC_ACQUIRE) -
+                         __atomic_load_n(&shm->adjust, __ATOMIC_ACQUIRE) <=
+                     max)
+        return 0;
+    return alive_now() > max;
 }
 
 void fs_storm_init(void)
@@ -167,7 +193,7 @@ static int64_t recount(void)
         return __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE);
     /* Processes forking or ending meanwhile move the counters by a few: an upper bound again
      * until the next recount. */
-    int64_t counted = __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE) - fs_wait_ended_total();
+    int64_t counted = __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE) - ends_now();
     __atomic_store_n(&shm->adjust, counted - live, __ATOMIC_RELEASE);
     return live;
 }
@@ -194,7 +220,7 @@ static void record_refused(const char *limit, long max, const uintptr_t *frames,
     fs_trace_end_local(lb);
 }
 
-int fs_storm_reserve(const uintptr_t *frames, int nframes)
+FS_FORK_PATH int fs_storm_reserve(const uintptr_t *frames, int nframes)
 {
     tls_reserved = 0;
     if (!shm)
@@ -207,7 +233,7 @@ int fs_storm_reserve(const uintptr_t *frames, int nframes)
         max = max_forks;
     } else if (max_processes) {
         __atomic_add_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
-        if (alive_now() > max_processes) {
+        if (alive_may_exceed(max_processes)) {
             __atomic_sub_fetch(&shm->alive, 1, __ATOMIC_ACQ_REL);
             if (recount() + 1 > max_processes) {
                 if (max_forks)
@@ -235,7 +261,7 @@ void fs_storm_fork_failed(void)
     tls_reserved = 0;
 }
 
-void fs_storm_forked(pid_t pid)
+FS_FORK_PATH void fs_storm_forked(pid_t pid)
 {
     if (shm && split && tls_reserved)
         (void)bit_set(pid);
@@ -276,7 +302,7 @@ FS_CHILD_PATH int fs_storm_end(void)
     return 0;
 }
 
-void fs_storm_reaped(pid_t pid)
+FS_FORK_PATH void fs_storm_reaped(pid_t pid)
 {
     if (shm && split)
         (void)bit_clear(pid);

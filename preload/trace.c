@@ -24,6 +24,8 @@
 /* fs_proc lives on the fork page (forkrec.c). */
 
 static char trace_path[FS_PATH_MAX]; /* empty: not recording */
+/* trace_path is set: what the fork path and a child's _exit test, on the hot page (hot.ld). */
+static int have_trace FS_HOT;
 static int trace_index;
 static struct fs_linebuf writer;
 /* Large enough for a child's first batch (its parent's module map and threads) in one write(2),
@@ -37,11 +39,11 @@ static char cmdline[256];
 
 /* Serialized `mod` records of the current module set, replayed into each child's file. */
 static char modbuf[65536];
-static size_t modbuf_len;
+static size_t modbuf_len FS_HOT;
 static int modbuf_lost;
-static unsigned long long mod_adds = ~0ull, mod_subs = ~0ull;
+static unsigned long long mod_adds FS_HOT = ~0ull, mod_subs FS_HOT = ~0ull;
 
-int64_t fs_now_ns(void)
+FS_FORK_PATH int64_t fs_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -236,6 +238,7 @@ static int open_new_kept(void)
             return -1;
         if (fs_keep_create(name) == 0) {
             memcpy(trace_path, name, n + 1); /* a name only: never opened as a path */
+            have_trace = 1;
             trace_index = idx;
             return 0;
         }
@@ -251,6 +254,7 @@ static int open_new_kept(void)
 int fs_trace_open_new(int check)
 {
     trace_path[0] = '\0';
+    have_trace = 0;
     if (!fs_config.active)
         return -1;
     if (fs_keep.active || fs_keep.dir_fd >= 0)
@@ -271,6 +275,7 @@ int fs_trace_open_new(int check)
         if (fd >= 0) {
             fs_proc.created_fd = fd;
             memcpy(trace_path, path, n + 1);
+            have_trace = 1;
             trace_index = idx;
             return 0;
         }
@@ -289,7 +294,7 @@ int fs_trace_open_new(int check)
  * (an exec, pending records) belongs to the parent's trace, so it writes nothing. */
 FS_CHILD_PATH int fs_trace_owned(void)
 {
-    return trace_path[0] && getpid() == fs_pid;
+    return have_trace && getpid() == fs_pid;
 }
 
 struct fs_linebuf *fs_trace_begin(void)
@@ -303,7 +308,7 @@ struct fs_linebuf *fs_trace_begin(void)
 
 struct fs_linebuf *fs_trace_begin_raw(void)
 {
-    if (!trace_path[0] || fs_owner_lock_try(&fs_proc.writer_lock, fs_gettid()) < 0)
+    if (!have_trace || fs_owner_lock_try(&fs_proc.writer_lock, fs_gettid()) < 0)
         return NULL;
     int fd = fs_proc.created_fd;
     fs_proc.created_fd = -1;
@@ -325,7 +330,7 @@ int fs_trace_begin_local(struct fs_linebuf *lb, char *buf, size_t cap)
         return -1;
     fs_snapshot_flush();
     fs_fork_records_flush();
-    if (!trace_path[0])
+    if (!have_trace)
         return -1;
     int fd = open_own();
     if (fd < 0)
@@ -432,7 +437,7 @@ static int mod_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 /* Re-serializes the module map into modbuf when dlopen/dlclose changed it.  Runs in the parent
  * (start-up, fork prepare), never in a child. */
-int fs_modmap_refresh(void)
+FS_FORK_PATH int fs_modmap_refresh(void)
 {
     if (fs_tls_loader)
         return 0; /* re-entered from a signal handler: the lock is this thread's already */
@@ -470,7 +475,7 @@ int fs_modmap_refresh(void)
     return 1;
 }
 
-unsigned long long fs_modmap_generation(void)
+FS_FORK_PATH unsigned long long fs_modmap_generation(void)
 {
     return mod_adds;
 }

@@ -32,15 +32,15 @@ __thread int fs_tls_loader __attribute__((tls_model("initial-exec")));
  * unlocked) is harmless.  Acquisitions that found the table full are only counted, and any such
  * count makes the child give up its stacks. */
 #define INFLIGHT_MAX 64
-static const void *inflight[INFLIGHT_MAX];
-static int inflight_overflow;
+static const void *inflight[INFLIGHT_MAX] FS_HOT;
+static int inflight_overflow FS_HOT;
 static __thread int tls_internal_locks __attribute__((tls_model("initial-exec")));
 
 /* The lock word of ld.so's dl_load_write_lock (a pthread mutex inside _rtld_global, which is
  * private to glibc), or NULL when it could not be found: then a child trusts the loader.  The
  * lock word, not the owner: a thread between taking the word and writing its tid (or between
  * clearing the tid and releasing the word) holds the lock with no owner written. */
-static const int *loader_lock;
+static const int *loader_lock FS_HOT;
 
 /* unw_backtrace keeps a frame cache per thread: a table of 2^14 16-byte entries (256 KiB), every
  * entry written when it is created, reached from libunwind's pthread key.  All 64 pages stayed
@@ -60,8 +60,8 @@ struct unw_cache_head {
     size_t log_size;
 };
 enum { UNW_ENTRY = 16, UNW_LOG_MIN = 14, UNW_LOG_MAX = 24, UNW_PROBES = 16 };
-static pthread_key_t unw_cache_key;
-static int unw_cache_key_ok;
+static pthread_key_t unw_cache_key FS_HOT;
+static int unw_cache_key_ok FS_HOT;
 static __thread uintptr_t tls_cache_trimmed __attribute__((tls_model("initial-exec")));
 
 /* Whether the table at `frames` (2^log entries) holds address a in one of its probe slots. */
@@ -98,7 +98,7 @@ static void unw_cache_key_check(pthread_key_t key, void *const *ips, int n)
 /* Gives back the pages of this thread's cache that hold no entry, once per table (again after
  * libunwind replaced it by a bigger one).  Only this thread writes its cache; a signal handler
  * unwinding in the middle only loses an entry (a free slot again) if its page is given back. */
-static void unw_cache_trim(void)
+FS_FORK_PATH static void unw_cache_trim(void)
 {
     const struct unw_cache_head *c = pthread_getspecific(unw_cache_key);
     if (!c || c->frames == tls_cache_trimmed)
@@ -126,7 +126,7 @@ static void unw_cache_trim(void)
 }
 
 /* __attribute__((noinline)) keeps this frame real, so `skip` counts are stable. */
-__attribute__((noinline)) int fs_backtrace(uintptr_t *out, int max, int skip)
+FS_FORK_PATH __attribute__((noinline)) int fs_backtrace(uintptr_t *out, int max, int skip)
 {
     if (fs_tls_loader || fs_proc.unwind_blocked)
         return 0; /* a signal handler interrupted this thread inside the loader's lock; or a
@@ -161,7 +161,7 @@ struct loader_probe {
     unsigned long long adds; /* what this dl_iterate_phdr call reports */
 };
 
-FS_HIDDEN const unsigned long long *fs_loader_counters;
+FS_HIDDEN const unsigned long long *fs_loader_counters FS_HOT;
 
 /* glibc keeps the count of objects loaded (_dl_load_adds, dl_iterate_phdr's dlpi_adds) in
  * _rtld_global, a structure private to glibc, right after the loader's recursive locks:
