@@ -23,6 +23,9 @@ static __thread int tls_fork_via __attribute__((tls_model("initial-exec")));
 static __thread int tls_nframes __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t tls_frames[FS_FORK_STACK_MAX] __attribute__((tls_model("initial-exec")));
 static __thread int tls_seq __attribute__((tls_model("initial-exec")));
+/* The tid this thread took the fork lock under, for fork_is_mine: read from this thread's TLS page,
+ * which a child touches anyway, not from its registry slot's page. */
+static __thread int tls_fork_tid __attribute__((tls_model("initial-exec")));
 
 FS_FORK_PATH static void add_task(int tid, int dirfd, void *arg)
 {
@@ -61,14 +64,6 @@ FS_FORK_PATH static void write_modmap_if_changed(void)
     }
 }
 
-/* The calling thread's tid as the registry knows it (in a forked child: its parent's tid until
- * registry_after_fork runs). */
-FS_FORK_PATH static int my_tid(void)
-{
-    struct fs_thread *t = fs_tls_self;
-    return t ? t->tid : fs_gettid();
-}
-
 FS_FORK_PATH static void atfork_prepare(void)
 {
     if (!fs_config.active)
@@ -87,6 +82,7 @@ FS_FORK_PATH static void atfork_prepare(void)
         errno = saved;
         return;
     }
+    tls_fork_tid = me;
     fs_snapshot_flush(); /* a deferred child file reads fs_fork_ctx, about to be overwritten */
     fs_fork_ctx.valid = 0;
     struct fs_fork_ctx *ctx = &fs_fork_ctx;
@@ -129,7 +125,8 @@ FS_FORK_PATH static void atfork_prepare(void)
  * forks while its thread holds the lock (flushing fork records) made an unrecorded fork. */
 FS_CHILD_PATH static int fork_is_mine(void)
 {
-    return __atomic_load_n(&fs_proc.fork_lock, __ATOMIC_RELAXED) == my_tid() && tls_seq > 0 &&
+    int t = tls_fork_tid;
+    return t && __atomic_load_n(&fs_proc.fork_lock, __ATOMIC_RELAXED) == t && tls_seq > 0 &&
            tls_seq == fs_fork_ctx.seq;
 }
 

@@ -161,7 +161,13 @@ static void end_write(int how, int status, int is_exit, long pyatexit, const int
 
 FS_CHILD_PATH void fs_end_record(int how, int status)
 {
-    if (!fs_config.active || !fs_trace_owned() || fs_proc.ended)
+    if (fs_config.active && fs_trace_owned())
+        fs_end_record_owned(how, status);
+}
+
+FS_CHILD_PATH void fs_end_record_owned(int how, int status)
+{
+    if (!fs_config.active || fs_proc.ended)
         return;
     int *ep = fs_errno_loc(), saved = *ep;
     int is_exit = how == FS_END_EXIT, is_exec = how == FS_END_EXEC;

@@ -462,7 +462,7 @@ FS_CHILD_PATH static __attribute__((noreturn)) void exit_now(void (*real)(int), 
     if (fs_trace_owned()) { /* a vfork child leaves its parent's records alone */
         fs_rng_flush();
         fs_fork_records_flush_final();
-        fs_end_record(FS_END__EXIT, status);
+        fs_end_record_owned(FS_END__EXIT, status);
         fs_wait_stamp_exit(fs_storm_end());
     }
     if (real)

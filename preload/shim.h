@@ -930,6 +930,8 @@ FS_HIDDEN void fs_fd_placed(int fd, int flags);
  * (the shim's read-only data sits in a 64 KiB window of its own, a page fault in a child). */
 enum fs_end_how { FS_END_EXIT, FS_END__EXIT, FS_END_EXEC };
 FS_HIDDEN void fs_end_record(int how, int status); /* status: _exit's, -1 unknown */
+/* The same, for a caller that has just seen fs_trace_owned() (a child's _exit: one getpid). */
+FS_HIDDEN void fs_end_record_owned(int how, int status);
 FS_HIDDEN void fs_exit_forked(void);  /* child handler: this image is a forked child */
 FS_HIDDEN void fs_exit_spawned(void); /* posix_spawn: this image may have children */
 /* Defaults no sane test suite reaches, low enough to keep a 2-core machine usable. */

@@ -23,7 +23,7 @@ LIMIT = 1 << 20  # the small variables and fs_threads' start must fit in this mu
 
 
 # Functions a forked child runs from fork() to _exit, and the parent's side of a fork.
-CHILD_CODE = ("atfork_child", "fork", "_exit", "exit_now", "fs_end_record",
+CHILD_CODE = ("atfork_child", "fork", "_exit", "exit_now", "fs_end_record_owned",
               "fs_wait_stamp_exit", "fs_trace_owned", "fs_unwind_after_fork_child")
 PARENT_CODE = ("atfork_prepare", "atfork_parent", "fs_storm_reserve", "fs_backtrace", "waitpid",
                "fs_fork_record", "fs_lb_dec")
