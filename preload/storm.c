@@ -87,13 +87,19 @@ FS_FORK_PATH static int64_t ends_now(void)
     return n;
 }
 
-/* Processes alive as the counters say (an upper bound between recounts). */
-FS_FORK_PATH static int64_t alive_now(void)
+/* Processes alive as the counters say, given the ends counted (split accounting): an upper bound
+ * between recounts, and a higher one for fewer ends. */
+FS_FORK_PATH static int64_t alive_given(int64_t ends)
 {
     int64_t n = __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE);
     if (split)
-        n -= ends_now() + __atomic_load_n(&shm->adjust, __ATOMIC_ACQUIRE);
+        n -= ends + __atomic_load_n(&shm->adjust, __ATOMIC_ACQUIRE);
     return n;
+}
+
+FS_FORK_PATH static int64_t alive_now(void)
+{
+    return alive_given(split ? ends_now() : 0);
 }
 
 /* Whether alive_now() may exceed max.  With the ends last summed (ends_seen, never more than the
@@ -102,10 +108,7 @@ FS_FORK_PATH static int64_t alive_now(void)
  * more pages (each a TLB miss after the previous fork flushed them) on the way. */
 FS_FORK_PATH static int alive_may_exceed(long max)
 {
-    if (split && __atomic_load_n(&shm->alive, __ATOMIC_ACQUIRE) -
-                         __atomic_load_n(&shm->ends_seen, __ATOMIC_ACQUIRE) -
-                         __atomic_load_n(&shm->adjust, __ATOMIC_ACQUIRE) <=
-                     max)
+    if (split && alive_given(__atomic_load_n(&shm->ends_seen, __ATOMIC_ACQUIRE)) <= max)
         return 0;
     return alive_now() > max;
 }
